@@ -1,0 +1,32 @@
+/// Read-only access to the BullMQ queues of one backend. Implementations never write.
+public protocol QueueInspector: Sendable {
+    /// Where the queues live, safe to print (no password).
+    var location: String { get }
+
+    /// Names of every queue found, sorted.
+    func discoverQueues() async throws -> [String]
+
+    /// Whether anything of the queue exists.
+    func queueExists(_ queue: String) async throws -> Bool
+
+    /// Counts, paused flag and oldest waiting job of each queue, in the order given.
+    func overview(of queues: [String]) async throws -> [QueueOverview]
+
+    /// Everything `jobctl stats` shows about a queue.
+    func stats(of queue: String) async throws -> QueueStats
+
+    /// One page of the jobs in a state, in the order the queue handles them (finished jobs newest first).
+    func jobs(in queue: String, state: JobState, limit: Int, cursor: String?) async throws -> JobPage
+
+    /// One job with all its fields, logs and lock; nil when there is no such job.
+    func job(in queue: String, id: String) async throws -> JobRecord?
+}
+
+extension QueueInspector {
+    /// Fails with `QueueNotFoundError`, naming close matches, unless the queue exists.
+    public func requireQueue(_ queue: String) async throws {
+        if try await queueExists(queue) { return }
+        let known = try await discoverQueues()
+        throw QueueNotFoundError(queue: queue, location: location, suggestions: closeMatches(for: queue, among: known))
+    }
+}

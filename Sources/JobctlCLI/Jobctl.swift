@@ -1,0 +1,42 @@
+public import ArgumentParser
+
+/// The `jobctl` command: the operator's command line for BullMQ queues.
+public struct Jobctl: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "jobctl",
+        abstract: "Inspect and operate BullMQ job queues stored in Redis.",
+        discussion: """
+            jobctl reads BullMQ's own data layout, so it works on queues made by any BullMQ client. \
+            Read-only commands never write to the server.
+
+            CONNECTION
+              --url, or JOBCTL_URL, or REDIS_URL; default redis://127.0.0.1:6379/0.
+              redis://[user:password@]host[:port][/db] or unix:///path/to/redis.sock[?db=N].
+              Put passwords in JOBCTL_URL rather than on the command line, where other users can see them.
+              Every global option has a JOBCTL_* environment variable: JOBCTL_PREFIX, JOBCTL_OUTPUT,
+              JOBCTL_CONNECT_TIMEOUT, JOBCTL_TIMEOUT.
+
+            EXIT STATUS
+              0   success
+              1   error (queue or job not found, server error, bad data)
+              64  usage error: bad arguments or a malformed URL
+              69  server unreachable, or it went away or stopped answering during the command
+            """,
+        version: JobctlVersion.current,
+        subcommands: [Status.self, Stats.self, Jobs.self, Show.self]
+    )
+
+    public init() {}
+}
+
+/// The version printed by `jobctl --version`.
+public enum JobctlVersion {
+    public static let current = "0.1.0"
+}
+
+extension Jobctl {
+    /// Parses the command line, runs the command and exits; the one call the executable makes.
+    public static func run() async {
+        await main()
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import JobCore
+import RedisBackend
+
+/// Writing to the terminal: stdout for results, stderr for everything else.
+enum Terminal {
+    static var stdoutIsTTY: Bool { isatty(STDOUT_FILENO) == 1 }
+
+    static func write(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    static func writeError(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    static func warn(_ message: String) {
+        writeError("warning: \(message)\n")
+    }
+
+    /// Runs a command body, printing any error the operator can act on and exiting with its documented code.
+    static func reportingErrors(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as ExitCode {
+            throw error
+        } catch let error as ValidationError {
+            throw error
+        } catch let error as any OperatorFacingError {
+            report(error.description, hints: error.hints)
+            throw ExitCode(exitCode(for: error.kind))
+        } catch let error as RedisURLError {
+            report(error.description, hints: ["example: redis://:PASSWORD@127.0.0.1:6379/0"])
+            throw ExitCode(64)
+        } catch {
+            report(String(describing: error), hints: [])
+            throw ExitCode.failure
+        }
+    }
+
+    static func exitCode(for kind: FailureKind) -> Int32 {
+        switch kind {
+        case .unavailable: return 69
+        case .usage: return 64
+        case .failure: return 1
+        }
+    }
+
+    private static func report(_ message: String, hints: [String]) {
+        var text = "error: \(message)\n"
+        for hint in hints { text += "  \(hint)\n" }
+        writeError(text)
+    }
+}

@@ -1,0 +1,94 @@
+import Glibc
+import JobCore
+
+/// An aligned table: left-aligned text columns, right-aligned number columns, two spaces between columns.
+struct TextTable {
+    enum Alignment { case left, right }
+
+    var headers: [String]
+    var alignments: [Alignment]
+    var rows: [[String]] = []
+
+    init(_ columns: [(String, Alignment)]) {
+        headers = columns.map(\.0)
+        alignments = columns.map(\.1)
+    }
+
+    mutating func append(_ row: [String]) { rows.append(row) }
+
+    func render() -> String {
+        let all = [headers] + rows
+        var widths = [Int](repeating: 0, count: headers.count)
+        for row in all {
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], displayWidth(cell))
+            }
+        }
+        var out = ""
+        for row in all {
+            var line = ""
+            for (index, cell) in row.enumerated() where index < widths.count {
+                let padding = String(repeating: " ", count: widths[index] - displayWidth(cell))
+                let isLast = index == row.count - 1
+                switch alignments[index] {
+                case .left: line += cell + (isLast ? "" : padding)
+                case .right: line += padding + cell
+                }
+                if !isLast { line += "  " }
+            }
+            out += line + "\n"
+        }
+        return out
+    }
+
+    /// Columns a cell takes on a terminal: one per character (wide CJK characters count as one; good enough here).
+    private func displayWidth(_ text: String) -> Int { text.count }
+}
+
+/// Cell formatting shared by the commands.
+enum Cell {
+    /// `1,234,567`.
+    static func count(_ value: Int?) -> String {
+        guard let value else { return "?" }
+        let digits = String(value.magnitude)
+        var out = ""
+        for (index, character) in digits.enumerated() {
+            if index > 0, (digits.count - index) % 3 == 0 { out += "," }
+            out.append(character)
+        }
+        return value < 0 ? "-" + out : out
+    }
+
+    /// A single line of at most `limit` characters, with control characters made visible.
+    static func oneLine(_ text: String?, limit: Int = 60) -> String {
+        guard let text else { return "" }
+        var flat = ""
+        for scalar in text.unicodeScalars {
+            if scalar == "\n" || scalar == "\r" || scalar == "\t" { flat += " " } else if scalar.value < 0x20 || scalar.value == 0x7F {
+                flat += "?"
+            } else { flat.unicodeScalars.append(scalar) }
+        }
+        return flat.count > limit ? String(flat.prefix(limit - 1)) + "…" : flat
+    }
+
+    /// `5m12s ago` relative to now; `in 3m` for the future; `-` when absent.
+    static func relative(_ timestamp: Int64?, now: Int64) -> String {
+        guard let timestamp, timestamp > 0 else { return "-" }
+        let delta = now - timestamp
+        return delta >= 0
+            ? JobCoreFormatting.duration(delta) + " ago" : "in " + JobCoreFormatting.duration(-delta)
+    }
+}
+
+
+enum JobCoreFormatting {
+    static func duration(_ ms: Int64) -> String { DurationText.describe(milliseconds: ms) }
+}
+
+/// Milliseconds since the epoch, now.
+func currentTimeMs() -> Int64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_REALTIME, &spec)
+    return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+}
+

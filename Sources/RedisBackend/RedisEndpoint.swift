@@ -1,0 +1,188 @@
+import Foundation
+
+/// Where a Redis server is and how to log in, parsed from `redis://[user:password@]host[:port][/db]` or
+/// `unix:///path/to/socket[?db=N]`.
+public struct RedisEndpoint: Sendable, Equatable {
+    public enum Address: Sendable, Equatable {
+        case tcp(host: String, port: Int)
+        case unixSocket(path: String)
+    }
+
+    public var address: Address
+    public var database: Int
+    public var username: String?
+    public var password: String?
+
+    public init(address: Address, database: Int = 0, username: String? = nil, password: String? = nil) {
+        self.address = address
+        self.database = database
+        self.username = username
+        self.password = password
+    }
+
+    /// `host:port` or the socket path, for messages.
+    public var hostDescription: String {
+        switch address {
+        case .tcp(let host, let port): return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        case .unixSocket(let path): return path
+        }
+    }
+
+    /// The URL with the password replaced by `***`: safe to print.
+    public var redactedURL: String {
+        var credentials = ""
+        if username != nil || password != nil {
+            credentials = (username ?? "") + (password != nil ? ":***" : "") + "@"
+        }
+        switch address {
+        case .tcp:
+            return "redis://\(credentials)\(hostDescription)/\(database)"
+        case .unixSocket(let path):
+            return "unix://\(credentials)\(path)" + (database != 0 ? "?db=\(database)" : "")
+        }
+    }
+}
+
+/// A Redis URL jobctl cannot use, with the reason. Never contains the password.
+public struct RedisURLError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var reason: String
+    public var description: String { "invalid Redis URL: \(reason)" }
+}
+
+extension RedisEndpoint {
+    public static let defaultPort = 6379
+
+    /// Parses a `redis://` or `unix://` URL.
+    public init(url: String) throws(RedisURLError) {
+        guard let schemeEnd = url.range(of: "://") else {
+            throw RedisURLError(reason: "expected redis://[user:password@]host[:port][/db]")
+        }
+        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        var rest = String(url[schemeEnd.upperBound...])
+        switch scheme {
+        case "redis": break
+        case "unix", "redis+unix": break
+        case "rediss":
+            throw RedisURLError(
+                reason: "rediss:// (TLS) is not supported: this build's hiredis 0.14 has no TLS; use a local "
+                    + "TLS tunnel (stunnel, spiped) and connect to it with redis://")
+        default:
+            throw RedisURLError(reason: "unsupported scheme '\(scheme)://'; expected redis:// or unix://")
+        }
+
+        // Query (unix sockets may carry ?db=N) and fragment.
+        var query: [(String, String)] = []
+        if let hash = rest.firstIndex(of: "#") { rest = String(rest[..<hash]) }
+        if let question = rest.firstIndex(of: "?") {
+            for pair in rest[rest.index(after: question)...].split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                query.append((parts[0], parts.count > 1 ? parts[1] : ""))
+            }
+            rest = String(rest[..<question])
+        }
+
+        // Credentials: everything before the last '@' (passwords may contain '@' only percent-encoded, but be lenient).
+        var username: String?
+        var password: String?
+        if let at = rest.lastIndex(of: "@") {
+            let userinfo = String(rest[..<at])
+            rest = String(rest[rest.index(after: at)...])
+            if let colon = userinfo.firstIndex(of: ":") {
+                let user = String(userinfo[..<colon])
+                username = user.isEmpty ? nil : try Self.percentDecoded(user, what: "user name")
+                password = try Self.percentDecoded(String(userinfo[userinfo.index(after: colon)...]), what: "password")
+            } else if !userinfo.isEmpty {
+                // redis://secret@host is how many clients pass a password alone.
+                password = try Self.percentDecoded(userinfo, what: "password")
+            }
+        }
+
+        var database = 0
+        if scheme != "redis" {
+            let path = try Self.percentDecoded(rest, what: "socket path")
+            guard path.hasPrefix("/") else { throw RedisURLError(reason: "a unix socket URL needs an absolute path") }
+            for (key, value) in query where key == "db" {
+                guard let db = Int(value), db >= 0 else { throw RedisURLError(reason: "db must be a number ≥ 0") }
+                database = db
+            }
+            self.init(address: .unixSocket(path: path), database: database, username: username, password: password)
+            return
+        }
+
+        var hostPort = rest
+        if let slash = rest.firstIndex(of: "/") {
+            hostPort = String(rest[..<slash])
+            let dbText = rest[rest.index(after: slash)...]
+            if !dbText.isEmpty {
+                guard let db = Int(dbText), db >= 0, db < 1_000_000 else {
+                    throw RedisURLError(reason: "the database after '/' must be a number ≥ 0, not '\(dbText)'")
+                }
+                database = db
+            }
+        }
+        for (key, value) in query where key == "db" {
+            guard let db = Int(value), db >= 0 else { throw RedisURLError(reason: "db must be a number ≥ 0") }
+            database = db
+        }
+
+        var host: String
+        var port = Self.defaultPort
+        if hostPort.hasPrefix("[") {
+            guard let close = hostPort.firstIndex(of: "]") else {
+                throw RedisURLError(reason: "unterminated '[' in an IPv6 address")
+            }
+            host = String(hostPort[hostPort.index(after: hostPort.startIndex)..<close])
+            let after = hostPort[hostPort.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else { throw RedisURLError(reason: "unexpected text after ']'") }
+                port = try Self.port(String(after.dropFirst()))
+            }
+        } else if let colon = hostPort.lastIndex(of: ":") {
+            host = String(hostPort[..<colon])
+            port = try Self.port(String(hostPort[hostPort.index(after: colon)...]))
+        } else {
+            host = hostPort
+        }
+        if host.isEmpty { host = "127.0.0.1" }
+        guard !host.contains(where: { $0.isWhitespace || $0 == "/" || $0 == "@" }) else {
+            throw RedisURLError(reason: "'\(host)' is not a host name")
+        }
+        self.init(address: .tcp(host: host, port: port), database: database, username: username, password: password)
+    }
+
+    private static func port(_ text: String) throws(RedisURLError) -> Int {
+        guard let port = Int(text), (1...65535).contains(port) else {
+            throw RedisURLError(reason: "port must be a number from 1 to 65535, not '\(text)'")
+        }
+        return port
+    }
+
+    private static func percentDecoded(_ text: String, what: String) throws(RedisURLError) -> String {
+        guard text.contains("%") else { return text }
+        var bytes: [UInt8] = []
+        var iterator = Array(text.utf8).makeIterator()
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "%") {
+                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                    throw RedisURLError(reason: "bad percent-encoding in the \(what)")
+                }
+                bytes.append(high << 4 | low)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        guard let decoded = String(validating: bytes, as: UTF8.self) else {
+            throw RedisURLError(reason: "the \(what) is not valid UTF-8 after percent-decoding")
+        }
+        return decoded
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}

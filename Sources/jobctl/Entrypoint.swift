@@ -1,0 +1,8 @@
+import JobctlCLI
+
+@main
+enum Entrypoint {
+    static func main() async {
+        await Jobctl.run()
+    }
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Start, stop or describe the local Redis and PostgreSQL that the demo and the tests use.
+#   scripts/services.sh start   start both (idempotent), then print the URLs
+#   scripts/services.sh stop    stop both (by pid file / pg_ctl; never pkill)
+#   scripts/services.sh env     print `export` lines for the URLs
+# Loopback only, non-default ports, data in a temporary folder. Works as root (Postgres then runs as user
+# postgres, which refuses to run as root) and as a normal user.
+set -euo pipefail
+
+DIR=${JOBCTL_SERVICES_DIR:-/tmp/jobctl-services-$(id -u)}
+REDIS_PORT=${JOBCTL_REDIS_PORT:-56379}
+PG_PORT=${JOBCTL_PG_PORT:-55432}
+PG_BIN=${PG_BIN:-$( (pg_config --bindir 2>/dev/null) || ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)}
+
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+print_env() {
+  echo "export JOBCTL_TEST_REDIS_URL=redis://127.0.0.1:${REDIS_PORT}/0"
+  echo "export JOBCTL_TEST_POSTGRES_URL=postgresql://jobctl@127.0.0.1:${PG_PORT}/postgres"
+}
+
+start_redis() {
+  if redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then return; fi
+  command -v redis-server >/dev/null || { echo "redis-server not found: apt-get install redis-server" >&2; exit 1; }
+  mkdir -p "$DIR/redis"
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+    --dir "$DIR/redis" --pidfile "$DIR/redis.pid" --logfile "$DIR/redis.log"
+  for _ in $(seq 1 100); do
+    redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return
+    sleep 0.1
+  done
+  echo "redis did not start; see $DIR/redis.log" >&2
+  exit 1
+}
+
+start_postgres() {
+  [ -x "$PG_BIN/pg_ctl" ] || { echo "PostgreSQL binaries not found: apt-get install postgresql" >&2; exit 1; }
+  mkdir -p "$DIR"
+  if [ "$(id -u)" = 0 ]; then
+    chmod 755 "$DIR"
+    mkdir -p "$DIR/pg-run"
+    chown postgres "$DIR/pg-run"
+  else
+    mkdir -p "$DIR/pg-run"
+  fi
+  local data="$DIR/pg-run/data"
+  if [ ! -s "$data/PG_VERSION" ]; then
+    as_pg "$PG_BIN/initdb" -D "$data" -A trust -U jobctl >"$DIR/initdb.log" 2>&1 ||
+      { cat "$DIR/initdb.log" >&2; exit 1; }
+  fi
+  if as_pg "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then return; fi
+  as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$DIR/pg-run/pg.log" -w -t 60 \
+    -o "-p $PG_PORT -k $DIR/pg-run -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null ||
+    { cat "$DIR/pg-run/pg.log" >&2; exit 1; }
+}
+
+case "${1:-}" in
+  start)
+    start_redis
+    start_postgres
+    print_env
+    ;;
+  stop)
+    if [ -f "$DIR/redis.pid" ]; then kill "$(cat "$DIR/redis.pid")" 2>/dev/null || true; rm -f "$DIR/redis.pid"; fi
+    if [ -s "$DIR/pg-run/data/PG_VERSION" ]; then as_pg "$PG_BIN/pg_ctl" -D "$DIR/pg-run/data" -m fast stop >/dev/null 2>&1 || true; fi
+    ;;
+  env)
+    print_env
+    ;;
+  *)
+    echo "usage: $0 start|stop|env" >&2
+    exit 64
+    ;;
+esac

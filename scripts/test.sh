@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Run every test: unit, live (Redis, with the real Python bullmq) and end-to-end on the built binary.
+# Starts the local services and the venv first; both are idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+eval "$(scripts/services.sh start)"
+scripts/venv.sh
+export JOBCTL_TEST_PYTHON=${JOBCTL_TEST_PYTHON:-$PWD/.venv/bin/python}
+swift build --build-tests
+swift test --skip-build --parallel "$@"
