@@ -7,4 +7,4 @@ eval "$(scripts/services.sh start)"
 scripts/venv.sh
 export JOBCTL_TEST_PYTHON=${JOBCTL_TEST_PYTHON:-$PWD/.venv/bin/python}
 swift build --build-tests
-swift test --skip-build --parallel "$@"
+swift test --skip-build "$@"

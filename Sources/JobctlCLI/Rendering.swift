@@ -83,7 +83,8 @@ enum JSONShapes {
             ("name", .optionalString(job.name)),
             ("data", job.data?.displayValue ?? .null),
             ("opts", job.opts?.displayValue ?? .null),
-            ("progress", job.progress?.displayValue ?? .null),
+            // BullMQ reports a job that never reported progress as progress 0.
+            ("progress", job.progress?.displayValue ?? .int(0)),
             ("returnvalue", job.returnValue?.displayValue ?? .null),
             ("failedReason", .optionalString(job.failedReason)),
             ("stacktrace", .array(job.stacktrace.map { .string($0) })),

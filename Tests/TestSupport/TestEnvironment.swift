@@ -75,3 +75,100 @@ public func runProcess(
 private final class DataBox: @unchecked Sendable {
     var data = Data()
 }
+
+extension TestEnvironment {
+    /// The built `jobctl` binary: `JOBCTL_BIN`, else the one beside the test bundle.
+    public static var jobctlBinary: String {
+        if let path = variables["JOBCTL_BIN"], !path.isEmpty { return path }
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("jobctl").path
+    }
+
+    /// Runs the built binary with the given arguments and environment additions (JOBCTL_* and REDIS_URL of the
+    /// test process are removed first, so each test says exactly what it uses).
+    public static func jobctl(_ arguments: [String], environment extra: [String: String] = [:], stdin: String? = nil)
+        throws -> ProcessResult
+    {
+        var environment = variables.filter { !$0.key.hasPrefix("JOBCTL_") && $0.key != "REDIS_URL" }
+        environment.merge(extra) { $1 }
+        return try runProcess(jobctlBinary, arguments, environment: environment, stdin: stdin)
+    }
+}
+
+/// Fails (never skips) under CI when a live service is not configured; elsewhere the caller may skip.
+public struct MissingServiceError: Error, CustomStringConvertible {
+    public var description: String
+    public init(description: String) { self.description = description }
+}
+
+/// The BullMQ fixture: queues built by the real Python client, and what that client reports about them.
+public struct BullMQFixture: Sendable {
+    public var prefix: String
+    public var suffix: String
+    /// The JSON the fixture printed: the client's view of the queues.
+    public var reportText: String
+
+    /// The full name of a fixture queue (`pdf-notes` → `pdf-notes-<suffix>`).
+    public func queue(_ base: String) -> String { "\(base)-\(suffix)" }
+
+    /// Per full queue name: counts, paused, limits, jobs (by id) and ids by state, as the client reported them.
+    public var queues: [String: [String: Any]] {
+        let report = (try? parseJSONObject(reportText)) ?? [:]
+        return (report["queues"] as? [String: [String: Any]]) ?? [:]
+    }
+
+    /// Builds the fixture under a fresh suffix. Requires JOBCTL_TEST_REDIS_URL and the venv.
+    public static func build(badData: Bool = false) throws -> BullMQFixture {
+        guard let url = TestEnvironment.redisURL else {
+            throw MissingServiceError(description: "JOBCTL_TEST_REDIS_URL is not set: run the tests with scripts/test.sh")
+        }
+        let suffix = String(UUID().uuidString.prefix(8)).lowercased()
+        var arguments = [TestEnvironment.fixtureScript, "--url", url, "--prefix", "bull", "--suffix", suffix]
+        if badData { arguments.append("--bad-data") }
+        let result = try runProcess(TestEnvironment.python, arguments)
+        guard result.status == 0 else {
+            throw MissingServiceError(description: "fixture failed (\(result.status)): \(result.stderr.suffix(2000))")
+        }
+        _ = try parseJSONObject(result.stdout)
+        return BullMQFixture(prefix: "bull", suffix: suffix, reportText: result.stdout)
+    }
+}
+
+/// Parses a JSON document printed by jobctl with Foundation, independent of jobctl's own JSON code.
+public func parseJSONObject(_ text: String) throws -> [String: Any] {
+    guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) as? [String: Any]
+    else { throw MissingServiceError(description: "not a JSON object: \(text.prefix(200))") }
+    return object
+}
+
+/// Whether two values decoded by JSONSerialization are the same JSON (numbers compared by value).
+public func jsonEqual(_ a: Any?, _ b: Any?) -> Bool {
+    switch (a, b) {
+    case (nil, nil): return true
+    case (is NSNull, nil), (nil, is NSNull), (is NSNull, is NSNull): return true
+    case (let x as [String: Any], let y as [String: Any]):
+        let keys = Set(x.keys).union(y.keys)
+        return keys.allSatisfy { jsonEqual(x[$0], y[$0]) }
+    case (let x as [Any], let y as [Any]):
+        return x.count == y.count && zip(x, y).allSatisfy { jsonEqual($0, $1) }
+    case (let x as String, let y as String): return x == y
+    case (let x as NSNumber, let y as NSNumber): return x == y
+    default: return false
+    }
+}
+
+/// Runs raw Redis commands through the Python client in the venv: for writes a BullMQ client would never make.
+public func redisRaw(_ commands: [[String]]) throws {
+    guard let url = TestEnvironment.redisURL else {
+        throw MissingServiceError(description: "JOBCTL_TEST_REDIS_URL is not set: run the tests with scripts/test.sh")
+    }
+    let script = """
+        import json, sys, redis
+        r = redis.from_url(sys.argv[1])
+        for command in json.load(sys.stdin):
+            r.execute_command(*[c.encode('latin-1') if c.startswith('\\\\x:') is False and False else c for c in command])
+        """
+    let payload = try JSONSerialization.data(withJSONObject: commands)
+    let result = try runProcess(TestEnvironment.python, ["-c", script, url], stdin: String(decoding: payload, as: UTF8.self))
+    guard result.status == 0 else { throw MissingServiceError(description: "raw redis write failed: \(result.stderr)") }
+}
