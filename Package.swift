@@ -47,7 +47,10 @@ let package = Package(
         ),
         .testTarget(
             name: "JobctlCLITests",
-            dependencies: ["JobctlCLI", "jobctl", "JobCore", "TestSupport"],
+            dependencies: [
+                "JobctlCLI", "jobctl", "JobCore", "TestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strictSettings
         ),
     ]
