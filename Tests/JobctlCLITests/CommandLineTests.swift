@@ -76,3 +76,37 @@ struct AuthenticationTests {
         #expect(right.stdout.contains("***"))
     }
 }
+
+/// A server that accepts connections and never answers: jobctl must give up after --timeout, not hang.
+@Suite struct HungServerTests {
+    @Test func silentServerTimesOutWithExit69() throws {
+        // A listener on a free loopback port that accepts and then says nothing, for at most 20 s.
+        let script = """
+            import socket, sys, time
+            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+            print(s.getsockname()[1], flush=True)
+            conns = []
+            deadline = time.time() + 20
+            s.settimeout(0.2)
+            while time.time() < deadline and not sys.stdin.closed:
+                try: conns.append(s.accept()[0])
+                except socket.timeout: pass
+            """
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = ["python3", "-c", script]
+        let out = Pipe()
+        server.standardOutput = out
+        try server.run()
+        defer { server.terminate() }
+        let portLine = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+        let port = try #require(Int(portLine.trimmingCharacters(in: .whitespacesAndNewlines)))
+
+        let started = Date()
+        let result = try TestEnvironment.jobctl(
+            ["status", "--timeout", "700ms"], environment: ["JOBCTL_URL": "redis://127.0.0.1:\(port)/0"])
+        #expect(result.status == 69)
+        #expect(result.stderr.contains("did not answer in time"))
+        #expect(Date().timeIntervalSince(started) < 10)
+    }
+}
