@@ -5,7 +5,8 @@ cd "$(dirname "$0")/.."
 eval "$(scripts/services.sh start)"
 scripts/venv.sh
 swift build --product jobctl >&2
-export JOBCTL_URL=$JOBCTL_TEST_REDIS_URL
+# Database 2: the demo's own, apart from what the tests leave in database 0.
+export JOBCTL_URL=${JOBCTL_TEST_REDIS_URL%/*}/2
 echo "building demo queues with bullmq $(.venv/bin/python -c 'import bullmq; print(bullmq.__version__)') ..." >&2
 .venv/bin/python scripts/bullmq-fixture.py --url "$JOBCTL_URL" >/dev/null
 BIN=$(swift build --show-bin-path)/jobctl

@@ -36,6 +36,7 @@ struct TextTable {
                 }
                 if !isLast { line += "  " }
             }
+            while line.hasSuffix(" ") { line.removeLast() }  // an empty last cell leaves padding behind
             out += line + "\n"
         }
         return out
