@@ -77,14 +77,10 @@ enum Cell {
         guard let timestamp, timestamp > 0 else { return "-" }
         let delta = now - timestamp
         return delta >= 0
-            ? JobCoreFormatting.duration(delta) + " ago" : "in " + JobCoreFormatting.duration(-delta)
+            ? DurationText.describe(milliseconds: delta) + " ago" : "in " + DurationText.describe(milliseconds: -delta)
     }
 }
 
-
-enum JobCoreFormatting {
-    static func duration(_ ms: Int64) -> String { DurationText.describe(milliseconds: ms) }
-}
 
 /// Milliseconds since the epoch, now.
 func currentTimeMs() -> Int64 {

@@ -2,7 +2,7 @@ import JobCore
 
 /// Turns a BullMQ job hash (field/value pairs as stored) into a `JobRecord`, reporting what is wrong instead of
 /// failing: invalid UTF-8, payloads that are not JSON, numbers that are not numbers, missing creation fields.
-func decodeJobHash(queue: String, id: String, pairs: [RedisValue], key: String) -> JobRecord {
+func decodeJobHash(queue: String, id: String, pairs: [RedisValue]) -> JobRecord {
     var job = JobRecord(queue: queue, id: id)
     var seen = Set<String>()
     func problem(_ field: String, _ message: String) {

@@ -39,7 +39,7 @@ extension RedisQueueStore {
                 vanished.append(entry.id)
                 continue
             }
-            var job = decodeJobHash(queue: queue, id: entry.id, pairs: pairs, key: k.job(entry.id))
+            var job = decodeJobHash(queue: queue, id: entry.id, pairs: pairs)
             job.state = state
             jobs.append(job)
         }
@@ -125,7 +125,7 @@ extension RedisQueueStore {
         if type == "none" { return nil }
         var job: JobRecord
         if type == "hash", let pairs = replies[1].array {
-            job = decodeJobHash(queue: queue, id: id, pairs: pairs, key: jobKey)
+            job = decodeJobHash(queue: queue, id: id, pairs: pairs)
         } else {
             job = JobRecord(queue: queue, id: id)
             job.problems.append(DataProblem(subject: jobKey, message: "has type \(type); BullMQ keeps a job as a hash"))
