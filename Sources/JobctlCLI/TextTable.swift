@@ -81,7 +81,6 @@ enum Cell {
     }
 }
 
-
 /// Milliseconds since the epoch, now.
 func currentTimeMs() -> Int64 {
     var spec = timespec()

@@ -54,7 +54,7 @@ import Testing
 }
 
 /// Authentication against the live server, with a throwaway ACL user.
-@Suite(.enabled(if: TestEnvironment.redisURL != nil || TestEnvironment.isCI, "set JOBCTL_TEST_REDIS_URL (scripts/test.sh does)"))
+@Suite(.enabled(if: TestEnvironment.runsLiveRedisTests, "set JOBCTL_TEST_REDIS_URL (scripts/test.sh does)"))
 struct AuthenticationTests {
     @Test func wrongPasswordIsAClearErrorAndRightPasswordWorks() throws {
         let url = try #require(TestEnvironment.redisURL)

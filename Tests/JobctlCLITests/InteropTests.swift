@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// Queues built by the real Python bullmq, read by the built jobctl binary, compared with what bullmq reports.
-@Suite(.enabled(if: TestEnvironment.redisURL != nil || TestEnvironment.isCI, "set JOBCTL_TEST_REDIS_URL (scripts/test.sh does)"))
+@Suite(.enabled(if: TestEnvironment.runsLiveRedisTests, "set JOBCTL_TEST_REDIS_URL (scripts/test.sh does)"))
 struct InteropTests {
     static let fixture = Result { try BullMQFixture.build(badData: true) }
 

@@ -4,13 +4,10 @@ import TestSupport
 import Testing
 
 /// Live tests of the Redis store. Under CI (CI=true) they run and fail when Redis is not configured.
-@Suite(.enabled(if: TestEnvironment.redisURL != nil || TestEnvironment.isCI, "set JOBCTL_TEST_REDIS_URL (scripts/test.sh does)"))
+@Suite(.enabled(if: TestEnvironment.runsLiveRedisTests, "set JOBCTL_TEST_REDIS_URL (scripts/test.sh does)"))
 struct LiveRedisStoreTests {
     func store(prefix: String = "bull") throws -> RedisQueueStore {
-        guard let url = TestEnvironment.redisURL else {
-            throw MissingServiceError(description: "JOBCTL_TEST_REDIS_URL is not set under CI")
-        }
-        return RedisQueueStore(endpoint: try RedisEndpoint(url: url), prefix: prefix)
+        RedisQueueStore(endpoint: try RedisEndpoint(url: try TestEnvironment.requireRedisURL()), prefix: prefix)
     }
 
     @Test func unreachableServerNamesHostAndPort() async throws {

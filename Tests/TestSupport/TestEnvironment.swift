@@ -11,6 +11,17 @@ public enum TestEnvironment {
     /// True under CI, where a live suite that cannot reach its server must fail rather than skip.
     public static var isCI: Bool { variables["CI"] == "true" }
 
+    /// Whether live Redis suites run: when a server is configured, and always under CI (where they then fail).
+    public static var runsLiveRedisTests: Bool { redisURL != nil || isCI }
+
+    /// The Redis URL for live tests, or an error that says how to set it.
+    public static func requireRedisURL() throws -> String {
+        guard let url = redisURL else {
+            throw MissingServiceError(description: "JOBCTL_TEST_REDIS_URL is not set: run the tests with scripts/test.sh")
+        }
+        return url
+    }
+
     /// The repository root, found from this file's path.
     public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -119,9 +130,7 @@ public struct BullMQFixture: Sendable {
 
     /// Builds the fixture under a fresh suffix. Requires JOBCTL_TEST_REDIS_URL and the venv.
     public static func build(badData: Bool = false) throws -> BullMQFixture {
-        guard let url = TestEnvironment.redisURL else {
-            throw MissingServiceError(description: "JOBCTL_TEST_REDIS_URL is not set: run the tests with scripts/test.sh")
-        }
+        let url = try TestEnvironment.requireRedisURL()
         let suffix = String(UUID().uuidString.prefix(8)).lowercased()
         var arguments = [TestEnvironment.fixtureScript, "--url", url, "--prefix", "bull", "--suffix", suffix]
         if badData { arguments.append("--bad-data") }
@@ -159,9 +168,7 @@ public func jsonEqual(_ a: Any?, _ b: Any?) -> Bool {
 
 /// Runs raw Redis commands through the Python client in the venv: for writes a BullMQ client would never make.
 public func redisRaw(_ commands: [[String]]) throws {
-    guard let url = TestEnvironment.redisURL else {
-        throw MissingServiceError(description: "JOBCTL_TEST_REDIS_URL is not set: run the tests with scripts/test.sh")
-    }
+    let url = try TestEnvironment.requireRedisURL()
     let script = """
         import json, sys, redis
         r = redis.from_url(sys.argv[1])
