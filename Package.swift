@@ -25,12 +25,13 @@ let package = Package(
 
         // Backends.
         .target(name: "RedisBackend", dependencies: ["JobCore", "CHiredis"], swiftSettings: strictSettings),
+        .target(name: "PostgresBackend", dependencies: ["JobCore", "CLibPQ"], swiftSettings: strictSettings),
 
         // The command line.
         .target(
             name: "JobctlCLI",
             dependencies: [
-                "JobCore", "RedisBackend",
+                "JobCore", "RedisBackend", "PostgresBackend",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -43,6 +44,11 @@ let package = Package(
         .testTarget(
             name: "RedisBackendTests",
             dependencies: ["RedisBackend", "JobCore", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PostgresBackendTests",
+            dependencies: ["PostgresBackend", "JobCore", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

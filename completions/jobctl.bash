@@ -188,7 +188,7 @@ _jobctl_status() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix -o --output --connect-timeout --timeout)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout)
     __jobctl_offer_flags_options -1
 
     # Offer option value completions
@@ -197,6 +197,9 @@ _jobctl_status() {
         return
         ;;
     '--prefix')
+        return
+        ;;
+    '--schema')
         return
         ;;
     '-o'|'--output')
@@ -216,7 +219,7 @@ _jobctl_stats() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix -o --output --connect-timeout --timeout)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout)
     __jobctl_offer_flags_options 1
 
     # Offer option value completions
@@ -225,6 +228,9 @@ _jobctl_stats() {
         return
         ;;
     '--prefix')
+        return
+        ;;
+    '--schema')
         return
         ;;
     '-o'|'--output')
@@ -244,7 +250,7 @@ _jobctl_jobs() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix -o --output --connect-timeout --timeout --state --limit --cursor)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --state --limit --cursor)
     __jobctl_offer_flags_options 1
 
     # Offer option value completions
@@ -253,6 +259,9 @@ _jobctl_jobs() {
         return
         ;;
     '--prefix')
+        return
+        ;;
+    '--schema')
         return
         ;;
     '-o'|'--output')
@@ -281,7 +290,7 @@ _jobctl_show() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix -o --output --connect-timeout --timeout)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout)
     __jobctl_offer_flags_options 2
 
     # Offer option value completions
@@ -290,6 +299,9 @@ _jobctl_show() {
         return
         ;;
     '--prefix')
+        return
+        ;;
+    '--schema')
         return
         ;;
     '-o'|'--output')

@@ -50,6 +50,12 @@ start_postgres() {
     as_pg "$PG_BIN/initdb" -D "$data" -A trust -U jobctl >"$DIR/initdb.log" 2>&1 ||
       { cat "$DIR/initdb.log" >&2; exit 1; }
   fi
+  # One role must log in with a password, so that the tests can check wrong-password errors and redaction; every
+  # other role is trusted on loopback.
+  if ! grep -q '^host all jobctl_password_test ' "$data/pg_hba.conf"; then
+    as_pg sed -i '1i host all jobctl_password_test 127.0.0.1/32 scram-sha-256' "$data/pg_hba.conf"
+    if as_pg "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then as_pg "$PG_BIN/pg_ctl" -D "$data" reload >/dev/null; fi
+  fi
   if as_pg "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then return; fi
   as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$DIR/pg-run/pg.log" -w -t 60 \
     -o "-p $PG_PORT -k $DIR/pg-run -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null ||

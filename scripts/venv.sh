@@ -3,9 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BULLMQ_VERSION=3.4.4
-if [ -x .venv/bin/python ] && .venv/bin/python -c "import bullmq, sys; sys.exit(bullmq.__version__ != '$BULLMQ_VERSION')" 2>/dev/null; then
+if [ -x .venv/bin/python ] && .venv/bin/python -c "import bullmq, psycopg, sys; sys.exit(bullmq.__version__ != '$BULLMQ_VERSION')" 2>/dev/null; then
   exit 0
 fi
 python3 -m venv .venv
-.venv/bin/pip install --quiet --disable-pip-version-check "bullmq==$BULLMQ_VERSION"
+.venv/bin/pip install --quiet --disable-pip-version-check "bullmq[postgres]==$BULLMQ_VERSION"
 .venv/bin/python -c "import bullmq; print('bullmq', bullmq.__version__, 'in .venv')" >&2

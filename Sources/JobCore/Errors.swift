@@ -8,6 +8,29 @@ public enum FailureKind: Sendable {
     case failure
 }
 
+/// How talking to a server failed, with the same cases on every backend.
+public enum ServerFailure: Sendable, Equatable {
+    /// Could not connect (refused, no route, DNS, connect timeout; on PostgreSQL also a server starting up or full).
+    case unreachable
+    /// Connected, but the server did not answer within the command timeout.
+    case timeout
+    /// The connection broke in the middle of a command.
+    case connectionLost
+    /// The server refused the credentials or requires some.
+    case authentication
+    /// The server answered with an error.
+    case server
+    /// The reply did not have the shape jobctl expected.
+    case unexpectedReply
+
+    public var kind: FailureKind {
+        switch self {
+        case .unreachable, .timeout, .connectionLost: return .unavailable
+        case .authentication, .server, .unexpectedReply: return .failure
+        }
+    }
+}
+
 /// An error that knows its kind and, optionally, what the operator can do about it.
 public protocol OperatorFacingError: Error, CustomStringConvertible {
     var kind: FailureKind { get }

@@ -158,6 +158,9 @@ public struct JobPage: Sendable {
     public var vanishedIds: [String]
     public var problems: [DataProblem]
 
+    /// Page sizes every backend accepts: 1 to 10,000 jobs.
+    public static func clampedLimit(_ limit: Int) -> Int { max(1, min(limit, 10_000)) }
+
     public init(jobs: [JobRecord], nextCursor: String?, vanishedIds: [String], problems: [DataProblem]) {
         self.jobs = jobs
         self.nextCursor = nextCursor

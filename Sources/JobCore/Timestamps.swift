@@ -1,3 +1,12 @@
+import Glibc
+
+/// Milliseconds since the epoch, now.
+public func currentTimeMs() -> Int64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_REALTIME, &spec)
+    return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+}
+
 /// Millisecond epoch timestamps printed as RFC 3339 UTC, without Foundation's formatters.
 public enum Timestamps {
     /// `2026-11-23T10:15:30.123Z` for a time in milliseconds since the epoch.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JobCore
+import PostgresBackend
 import RedisBackend
 
 /// How results are printed.
@@ -13,12 +14,15 @@ struct GlobalOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Server URL: redis://[user:password@]host[:port][/db] or unix:///path. (env: JOBCTL_URL, REDIS_URL)",
+            "Server URL: redis://…, unix:///path or postgresql://…; the scheme picks the backend. (env: JOBCTL_URL, REDIS_URL, DATABASE_URL)",
             valueName: "url"))
     var url: String?
 
-    @Option(name: .long, help: ArgumentHelp("BullMQ key prefix. (env: JOBCTL_PREFIX; default: bull)", valueName: "prefix"))
+    @Option(name: .long, help: ArgumentHelp("BullMQ key prefix on Redis. (env: JOBCTL_PREFIX; default: bull)", valueName: "prefix"))
     var prefix: String?
+
+    @Option(name: .long, help: ArgumentHelp("BullMQ schema on PostgreSQL. (env: JOBCTL_SCHEMA; default: bullmq)", valueName: "schema"))
+    var schema: String?
 
     @Option(name: [.customShort("o"), .long], help: "Output format: text, json or jsonl. (env: JOBCTL_OUTPUT)")
     var output: OutputFormat?
@@ -56,24 +60,59 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
-    /// Connects to the queues named by the options and environment. Warns once when a password sits on the
-    /// command line.
+    /// The URL to use, from the first place that names one; nil means PostgreSQL with libpq's own defaults.
+    func chosenURL() throws -> String? {
+        let env = Self.environment
+        if let url = url ?? env["JOBCTL_URL"].nonEmpty { return url }
+        switch (env["REDIS_URL"].nonEmpty, env["DATABASE_URL"].nonEmpty) {
+        case (.some, .some):
+            throw ValidationError("both REDIS_URL and DATABASE_URL are set: choose one with --url or JOBCTL_URL")
+        case (.some(let redis), nil): return redis
+        case (nil, .some(let database)): return database
+        case (nil, nil): break
+        }
+        if ["PGHOST", "PGHOSTADDR", "PGDATABASE", "PGSERVICE"].contains(where: { env[$0].nonEmpty != nil }) { return nil }
+        return "redis://127.0.0.1:6379/0"
+    }
+
+    static func isPostgresURL(_ url: String?) -> Bool {
+        guard let url else { return true }
+        let lower = url.lowercased()
+        return lower.hasPrefix("postgres://") || lower.hasPrefix("postgresql://")
+    }
+
+    /// Connects to the queues named by the options and environment, and checks that they are readable (on
+    /// PostgreSQL: the schema and its version). Warns once when a password sits on the command line.
     func connect() async throws -> any QueueInspector {
         let env = Self.environment
-        let chosenURL = url ?? env["JOBCTL_URL"].nonEmpty ?? env["REDIS_URL"].nonEmpty ?? "redis://127.0.0.1:6379/0"
-        let endpoint = try RedisEndpoint(url: chosenURL)
-        if url != nil, endpoint.password != nil {
-            Terminal.warn(
-                "the password given with --url is visible to other users in the process list; "
-                    + "put the URL in JOBCTL_URL instead")
+        let url = try chosenURL()
+        let connectTimeoutMs = Int(try milliseconds(connectTimeout, env: "JOBCTL_CONNECT_TIMEOUT", default: 5000))
+        let commandTimeoutMs = Int(try milliseconds(timeout, env: "JOBCTL_TIMEOUT", default: 30000))
+        if Self.isPostgresURL(url) {
+            if prefix != nil { throw ValidationError("--prefix applies to Redis; on PostgreSQL the queues live in --schema") }
+            let endpoint = try PostgresEndpoint(url: url)
+            warnAboutPasswordOnCommandLine(endpoint.hasPassword)
+            let schema = try SchemaName(self.schema ?? env["JOBCTL_SCHEMA"].nonEmpty ?? "bullmq")
+            let store = PostgresQueueStore(
+                endpoint: endpoint, schema: schema, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
+            try await store.connect()
+            return store
         }
+        if schema != nil { throw ValidationError("--schema applies to PostgreSQL; on Redis the queues live under --prefix") }
+        let endpoint = try RedisEndpoint(url: url ?? "")
+        warnAboutPasswordOnCommandLine(endpoint.password != nil)
         let prefix = self.prefix ?? env["JOBCTL_PREFIX"].nonEmpty ?? "bull"
         let store = RedisQueueStore(
-            endpoint: endpoint, prefix: prefix,
-            connectTimeoutMs: Int(try milliseconds(connectTimeout, env: "JOBCTL_CONNECT_TIMEOUT", default: 5000)),
-            commandTimeoutMs: Int(try milliseconds(timeout, env: "JOBCTL_TIMEOUT", default: 30000)))
+            endpoint: endpoint, prefix: prefix, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
         try await store.connect()
         return store
+    }
+
+    private func warnAboutPasswordOnCommandLine(_ hasPassword: Bool) {
+        guard url != nil, hasPassword else { return }
+        Terminal.warn(
+            "the password given with --url is visible to other users in the process list; "
+                + "put the URL in JOBCTL_URL instead (or, for PostgreSQL, the password in PGPASSWORD or ~/.pgpass)")
     }
 
     private func milliseconds(_ flag: String?, env name: String, default value: Int64) throws -> Int64 {

@@ -4,21 +4,27 @@ public import ArgumentParser
 public struct Jobctl: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "jobctl",
-        abstract: "Inspect and operate BullMQ job queues stored in Redis.",
+        abstract: "Inspect and operate BullMQ job queues stored in Redis or PostgreSQL.",
         discussion: """
             jobctl reads BullMQ's own data layout, so it works on queues made by any BullMQ client. \
             Read-only commands never write to the server.
 
             CONNECTION
-              --url, or JOBCTL_URL, or REDIS_URL; default redis://127.0.0.1:6379/0.
-              redis://[user:password@]host[:port][/db] or unix:///path/to/redis.sock[?db=N].
-              Put passwords in JOBCTL_URL rather than on the command line, where other users can see them.
-              Every global option has a JOBCTL_* environment variable: JOBCTL_PREFIX, JOBCTL_OUTPUT,
-              JOBCTL_CONNECT_TIMEOUT, JOBCTL_TIMEOUT.
+              --url, or JOBCTL_URL, or else REDIS_URL or DATABASE_URL (not both), or else libpq's PGHOST,
+              PGHOSTADDR, PGDATABASE or PGSERVICE (PostgreSQL with libpq's defaults); default
+              redis://127.0.0.1:6379/0. The URL's scheme chooses the backend:
+                redis://[user:password@]host[:port][/db] or unix:///path/to/redis.sock[?db=N]: BullMQ's keys
+                  under --prefix (default bull);
+                postgres[ql]://[user[:password]@]host[:port]/database[?sslmode=…]: BullMQ's tables in
+                  --schema (default bullmq). Every libpq setting passes through (sslmode, sslrootcert, …),
+                  and libpq's PGPASSWORD, PGSSLMODE and ~/.pgpass apply.
+              Put passwords in JOBCTL_URL, PGPASSWORD or ~/.pgpass rather than on the command line, where
+              other users can see them. Every global option has a JOBCTL_* environment variable:
+              JOBCTL_PREFIX, JOBCTL_SCHEMA, JOBCTL_OUTPUT, JOBCTL_CONNECT_TIMEOUT, JOBCTL_TIMEOUT.
 
             EXIT STATUS
               0   success
-              1   error (queue or job not found, server error, bad data)
+              1   error (queue, job or schema not found, unsupported schema version, server error)
               64  usage error: bad arguments or a malformed URL
               69  server unreachable, or it went away or stopped answering during the command
             """,

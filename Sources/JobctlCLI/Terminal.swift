@@ -30,9 +30,6 @@ enum Terminal {
         } catch let error as any OperatorFacingError {
             report(error.description, hints: error.hints)
             throw ExitCode(exitCode(for: error.kind))
-        } catch let error as RedisURLError {
-            report(error.description, hints: ["example: redis://:PASSWORD@127.0.0.1:6379/0"])
-            throw ExitCode(64)
         } catch {
             report(String(describing: error), hints: [])
             throw ExitCode.failure

@@ -80,11 +80,3 @@ enum Cell {
             ? DurationText.describe(milliseconds: delta) + " ago" : "in " + DurationText.describe(milliseconds: -delta)
     }
 }
-
-/// Milliseconds since the epoch, now.
-func currentTimeMs() -> Int64 {
-    var spec = timespec()
-    clock_gettime(CLOCK_REALTIME, &spec)
-    return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
-}
-

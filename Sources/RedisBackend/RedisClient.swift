@@ -1,19 +1,4 @@
-import Dispatch
-
-/// A serial executor on its own dispatch queue, so blocking hiredis calls never occupy Swift's cooperative pool.
-final class DispatchQueueExecutor: SerialExecutor {
-    private let queue: DispatchQueue
-
-    init(label: String) { queue = DispatchQueue(label: label) }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        let executor = asUnownedSerialExecutor()
-        queue.async { job.runSynchronously(on: executor) }
-    }
-
-    func asUnownedSerialExecutor() -> UnownedSerialExecutor { UnownedSerialExecutor(ordinary: self) }
-}
+import JobCore
 
 /// The one owner of a Redis connection, isolated to a private thread.
 actor RedisClient {

@@ -1,5 +1,6 @@
 import CHiredis
 import Glibc
+import JobCore
 
 /// One hiredis connection. Owns its `redisContext` and frees it exactly once. Blocking: use it only from
 /// `RedisClient`, which runs it on its own thread.

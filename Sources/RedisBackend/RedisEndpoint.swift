@@ -1,4 +1,5 @@
 import Foundation
+public import JobCore
 
 /// Where a Redis server is and how to log in, parsed from `redis://[user:password@]host[:port][/db]` or
 /// `unix:///path/to/socket[?db=N]`.
@@ -44,9 +45,11 @@ public struct RedisEndpoint: Sendable, Equatable {
 }
 
 /// A Redis URL jobctl cannot use, with the reason. Never contains the password.
-public struct RedisURLError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct RedisURLError: OperatorFacingError, Equatable {
     public var reason: String
+    public var kind: FailureKind { .usage }
     public var description: String { "invalid Redis URL: \(reason)" }
+    public var hints: [String] { ["example: redis://:PASSWORD@127.0.0.1:6379/0"] }
 }
 
 extension RedisEndpoint {
@@ -67,7 +70,7 @@ extension RedisEndpoint {
                 reason: "rediss:// (TLS) is not supported: this build's hiredis 0.14 has no TLS; use a local "
                     + "TLS tunnel (stunnel, spiped) and connect to it with redis://")
         default:
-            throw RedisURLError(reason: "unsupported scheme '\(scheme)://'; expected redis:// or unix://")
+            throw RedisURLError(reason: "unsupported scheme '\(scheme)://'; expected redis://, unix:// or postgresql://")
         }
 
         // Query (unix sockets may carry ?db=N) and fragment.

@@ -2,20 +2,7 @@ public import JobCore
 
 /// A failure talking to Redis, with the server's own error code where there is one. Never holds a password.
 public struct RedisError: OperatorFacingError {
-    public enum Code: Sendable, Equatable {
-        /// Could not connect (refused, no route, DNS, connect timeout).
-        case unreachable
-        /// Connected, but the server did not answer within the command timeout.
-        case timeout
-        /// The connection broke in the middle of a command.
-        case connectionLost
-        /// The server refused the credentials or requires some.
-        case authentication
-        /// The server answered with an error reply.
-        case server
-        /// The reply did not have the shape jobctl expected.
-        case unexpectedReply
-    }
+    public typealias Code = ServerFailure
 
     public var code: Code
     /// `host:port` or socket path.
@@ -31,12 +18,7 @@ public struct RedisError: OperatorFacingError {
         self.message = message
     }
 
-    public var kind: FailureKind {
-        switch code {
-        case .unreachable, .timeout, .connectionLost: return .unavailable
-        case .authentication, .server, .unexpectedReply: return .failure
-        }
-    }
+    public var kind: FailureKind { code.kind }
 
     public var description: String {
         switch code {

@@ -8,7 +8,7 @@ extension RedisQueueStore {
         let k = keys(queue)
         let (key, isList) = k.stateKey(state)
         let position = try cursor.map { text throws(InvalidCursorError) in try PageCursor(decoding: text, for: state) }
-        let limit = max(1, min(limit, 10_000))
+        let limit = JobPage.clampedLimit(limit)
 
         var entries: [(id: String, position: String)]
         var problems: [DataProblem] = []

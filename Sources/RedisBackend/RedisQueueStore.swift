@@ -119,7 +119,7 @@ public struct RedisQueueStore: QueueInspector {
             first = (member, score)
         }
         let overview = QueueOverview(
-            queue: k.queue, counts: counts, isPaused: meta["paused"] != nil, oldestWaitingTimestamp: nil,
+            queue: k.queue, counts: counts, isPaused: QueueSettings(meta: meta, subject: k.meta).isPaused, oldestWaitingTimestamp: nil,
             problems: problems)
         return CountReading(overview: overview, meta: meta, readyTails: tails, firstPrioritized: first, wrongTypeKeys: wrongType)
     }
@@ -224,21 +224,8 @@ public struct RedisQueueStore: QueueInspector {
         guard var reading = try await readOverviews([queue]).first else {
             throw RedisError(code: .unexpectedReply, server: server, message: "no reply for queue \(queue)")
         }
-        var problems = reading.overview.problems
-        func number(_ field: String) -> Int64? {
-            guard let text = reading.meta[field] else { return nil }
-            guard let value = Int64(text) else {
-                problems.append(DataProblem(subject: "\(k.meta) field \(field)", message: "'\(text.prefix(40))' is not an integer (ignored)"))
-                return nil
-            }
-            return value
-        }
-        let concurrency = number("concurrency")
-        let max = number("max")
-        let duration = number("duration")
-        var rateLimit: RateLimit?
-        if let max { rateLimit = RateLimit(max: max, durationMs: duration ?? 0) }
-
+        let settings = QueueSettings(meta: reading.meta, subject: k.meta)
+        var problems = reading.overview.problems + settings.problems
         // Stalled candidates: active jobs without a lock. Bounded: at most 100,000 active ids are checked.
         var stalled: Int?
         var sample: [String] = []
@@ -265,7 +252,7 @@ public struct RedisQueueStore: QueueInspector {
         }
         reading.overview.problems = problems
         return QueueStats(
-            overview: reading.overview, globalConcurrency: concurrency, rateLimit: rateLimit,
+            overview: reading.overview, globalConcurrency: settings.globalConcurrency, rateLimit: settings.rateLimit,
             stalledCandidates: stalled, stalledCandidateSample: sample, recordedVersion: reading.meta["version"])
     }
 }

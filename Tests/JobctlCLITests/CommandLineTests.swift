@@ -80,7 +80,23 @@ struct AuthenticationTests {
 /// A server that accepts connections and never answers: jobctl must give up after --timeout, not hang.
 @Suite struct HungServerTests {
     @Test func silentServerTimesOutWithExit69() throws {
-        // A listener on a free loopback port that accepts and then says nothing, for at most 20 s.
+        let listener = try SilentListener()
+        defer { listener.stop() }
+        let started = Date()
+        let result = try TestEnvironment.jobctl(
+            ["status", "--timeout", "700ms"], environment: ["JOBCTL_URL": "redis://127.0.0.1:\(listener.port)/0"])
+        #expect(result.status == 69)
+        #expect(result.stderr.contains("did not answer in time"))
+        #expect(Date().timeIntervalSince(started) < 10)
+    }
+}
+
+/// A listener on a free loopback port that accepts connections and never says anything, for at most 20 s.
+struct SilentListener {
+    let process: Process
+    let port: Int
+
+    init() throws {
         let script = """
             import socket, sys, time
             s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
@@ -88,25 +104,26 @@ struct AuthenticationTests {
             conns = []
             deadline = time.time() + 20
             s.settimeout(0.2)
-            while time.time() < deadline and not sys.stdin.closed:
+            while time.time() < deadline:
                 try: conns.append(s.accept()[0])
                 except socket.timeout: pass
             """
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.arguments = ["python3", "-c", script]
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script]
         let out = Pipe()
-        server.standardOutput = out
-        try server.run()
-        defer { server.terminate() }
+        process.standardOutput = out
+        try process.run()
         let portLine = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
-        let port = try #require(Int(portLine.trimmingCharacters(in: .whitespacesAndNewlines)))
+        guard let port = Int(portLine.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            process.terminate()
+            throw MissingServiceError(description: "the silent listener did not start: \(portLine)")
+        }
+        self.port = port
+    }
 
-        let started = Date()
-        let result = try TestEnvironment.jobctl(
-            ["status", "--timeout", "700ms"], environment: ["JOBCTL_URL": "redis://127.0.0.1:\(port)/0"])
-        #expect(result.status == 69)
-        #expect(result.stderr.contains("did not answer in time"))
-        #expect(Date().timeIntervalSince(started) < 10)
+    func stop() {
+        kill(process.processIdentifier, SIGKILL)  // SIGTERM may be ignored by what the test runner passes down
+        process.waitUntilExit()
     }
 }

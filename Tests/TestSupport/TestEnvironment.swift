@@ -22,6 +22,25 @@ public enum TestEnvironment {
         return url
     }
 
+    /// `JOBCTL_TEST_POSTGRES_URL`, e.g. `postgresql://jobctl@127.0.0.1:55432/postgres`.
+    public static var postgresURL: String? { variables["JOBCTL_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 } }
+
+    /// Whether live PostgreSQL suites run: when a server is configured, and always under CI.
+    public static var runsLivePostgresTests: Bool { postgresURL != nil || isCI }
+
+    /// The PostgreSQL URL for live tests, or an error that says how to set it.
+    public static func requirePostgresURL() throws -> String {
+        guard let url = postgresURL else {
+            throw MissingServiceError(description: "JOBCTL_TEST_POSTGRES_URL is not set: run the tests with scripts/test.sh")
+        }
+        return url
+    }
+
+    /// A fresh PostgreSQL schema name (a plain identifier) for one test.
+    public static func uniqueSchema(_ base: String) -> String {
+        "\(base)_\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
     /// The repository root, found from this file's path.
     public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -95,12 +114,14 @@ extension TestEnvironment {
         return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("jobctl").path
     }
 
-    /// Runs the built binary with the given arguments and environment additions (JOBCTL_* and REDIS_URL of the
-    /// test process are removed first, so each test says exactly what it uses).
+    /// Runs the built binary with the given arguments and environment additions (JOBCTL_*, REDIS_URL,
+    /// DATABASE_URL and libpq's PG* of the test process are removed first, so each test says exactly what it uses).
     public static func jobctl(_ arguments: [String], environment extra: [String: String] = [:], stdin: String? = nil)
         throws -> ProcessResult
     {
-        var environment = variables.filter { !$0.key.hasPrefix("JOBCTL_") && $0.key != "REDIS_URL" }
+        var environment = variables.filter {
+            !$0.key.hasPrefix("JOBCTL_") && !$0.key.hasPrefix("PG") && $0.key != "REDIS_URL" && $0.key != "DATABASE_URL"
+        }
         environment.merge(extra) { $1 }
         return try runProcess(jobctlBinary, arguments, environment: environment, stdin: stdin)
     }
@@ -112,9 +133,37 @@ public struct MissingServiceError: Error, CustomStringConvertible {
     public init(description: String) { self.description = description }
 }
 
+/// The backends the fixture and the interop tests run on.
+public enum Backend: String, Sendable, CaseIterable, CustomStringConvertible {
+    case redis, postgres
+
+    public var description: String { rawValue }
+
+    /// The backends whose live suites run (both under CI).
+    public static var live: [Backend] { allCases.filter(\.isLive) }
+
+    /// Whether the live suites of this backend run (see `runsLiveRedisTests`).
+    public var isLive: Bool {
+        switch self {
+        case .redis: return TestEnvironment.runsLiveRedisTests
+        case .postgres: return TestEnvironment.runsLivePostgresTests
+        }
+    }
+
+    public func requireURL() throws -> String {
+        switch self {
+        case .redis: return try TestEnvironment.requireRedisURL()
+        case .postgres: return try TestEnvironment.requirePostgresURL()
+        }
+    }
+}
+
 /// The BullMQ fixture: queues built by the real Python client, and what that client reports about them.
 public struct BullMQFixture: Sendable {
-    public var prefix: String
+    public var backend: Backend
+    public var url: String
+    /// The Redis prefix or the PostgreSQL schema the fixture lives in.
+    public var namespace: String
     public var suffix: String
     /// The JSON the fixture printed: the client's view of the queues.
     public var reportText: String
@@ -122,24 +171,35 @@ public struct BullMQFixture: Sendable {
     /// The full name of a fixture queue (`pdf-notes` → `pdf-notes-<suffix>`).
     public func queue(_ base: String) -> String { "\(base)-\(suffix)" }
 
+    /// What jobctl needs in its environment to read the fixture.
+    public var jobctlEnvironment: [String: String] {
+        switch backend {
+        case .redis: return ["JOBCTL_URL": url, "JOBCTL_PREFIX": namespace]
+        case .postgres: return ["JOBCTL_URL": url, "JOBCTL_SCHEMA": namespace]
+        }
+    }
+
     /// Per full queue name: counts, paused, limits, jobs (by id) and ids by state, as the client reported them.
     public var queues: [String: [String: Any]] {
         let report = (try? parseJSONObject(reportText)) ?? [:]
         return (report["queues"] as? [String: [String: Any]]) ?? [:]
     }
 
-    /// Builds the fixture under a fresh suffix. Requires JOBCTL_TEST_REDIS_URL and the venv.
-    public static func build(badData: Bool = false) throws -> BullMQFixture {
-        let url = try TestEnvironment.requireRedisURL()
+    /// Builds the fixture under a fresh suffix (and, on PostgreSQL, a fresh schema). Requires the backend's test
+    /// URL and the venv.
+    public static func build(on backend: Backend = .redis, badData: Bool = false) throws -> BullMQFixture {
+        let url = try backend.requireURL()
         let suffix = String(UUID().uuidString.prefix(8)).lowercased()
-        var arguments = [TestEnvironment.fixtureScript, "--url", url, "--prefix", "bull", "--suffix", suffix]
+        let namespace = backend == .redis ? "bull" : "fx_\(suffix)"
+        var arguments = [TestEnvironment.fixtureScript, "--backend", backend.rawValue, "--url", url, "--suffix", suffix]
+        arguments += backend == .redis ? ["--prefix", namespace] : ["--schema", namespace]
         if badData { arguments.append("--bad-data") }
         let result = try runProcess(TestEnvironment.python, arguments)
         guard result.status == 0 else {
             throw MissingServiceError(description: "fixture failed (\(result.status)): \(result.stderr.suffix(2000))")
         }
         _ = try parseJSONObject(result.stdout)
-        return BullMQFixture(prefix: "bull", suffix: suffix, reportText: result.stdout)
+        return BullMQFixture(backend: backend, url: url, namespace: namespace, suffix: suffix, reportText: result.stdout)
     }
 }
 
@@ -173,9 +233,42 @@ public func redisRaw(_ commands: [[String]]) throws {
         import json, sys, redis
         r = redis.from_url(sys.argv[1])
         for command in json.load(sys.stdin):
-            r.execute_command(*[c.encode('latin-1') if c.startswith('\\\\x:') is False and False else c for c in command])
+            r.execute_command(*command)
         """
     let payload = try JSONSerialization.data(withJSONObject: commands)
     let result = try runProcess(TestEnvironment.python, ["-c", script, url], stdin: String(decoding: payload, as: UTF8.self))
     guard result.status == 0 else { throw MissingServiceError(description: "raw redis write failed: \(result.stderr)") }
+}
+
+/// Runs SQL statements through psycopg in the venv, in one transaction: for writes a BullMQ client would never
+/// make, and for schema setups (a missing ledger, a newer version).
+public func postgresRaw(_ statements: [String]) throws {
+    let url = try TestEnvironment.requirePostgresURL()
+    let script = """
+        import json, sys, psycopg
+        with psycopg.connect(sys.argv[1]) as conn:
+            for statement in json.load(sys.stdin):
+                conn.execute(statement)
+        """
+    let payload = try JSONSerialization.data(withJSONObject: statements)
+    let result = try runProcess(TestEnvironment.python, ["-c", script, url], stdin: String(decoding: payload, as: UTF8.self))
+    guard result.status == 0 else { throw MissingServiceError(description: "raw SQL failed: \(result.stderr)") }
+}
+
+/// Creates a BullMQ schema with the Python client's own migrations (what any BullMQ Queue or Worker does on first
+/// use), dropping an older one of the same name first.
+public func createBullMQSchema(_ schema: String) throws {
+    let url = try TestEnvironment.requirePostgresURL()
+    let script = """
+        import asyncio, sys, psycopg
+        from bullmq.backends.postgres_connection import run_migrations
+        async def main():
+            async with await psycopg.AsyncConnection.connect(sys.argv[1]) as conn:
+                await conn.execute(f'DROP SCHEMA IF EXISTS "{sys.argv[2]}" CASCADE')
+                await run_migrations(conn, sys.argv[2])
+                await conn.commit()
+        asyncio.run(main())
+        """
+    let result = try runProcess(TestEnvironment.python, ["-c", script, url, schema])
+    guard result.status == 0 else { throw MissingServiceError(description: "migrations failed: \(result.stderr)") }
 }

@@ -48,7 +48,15 @@ struct Show: AsyncParsableCommand {
         lines.append(("attempts", "\(job.attemptsMade) made, \(job.attemptsStarted) started"))
         if job.stalledCounter > 0 { lines.append(("stalled", "\(job.stalledCounter) time(s)")) }
         if let lock = job.lock {
-            lines.append(("lock", "held by \(lock.token)" + (lock.ttlMs.map { ", expires in \(DurationText.describe(milliseconds: $0))" } ?? ", no expiry")))
+            let expiry: String
+            switch lock.ttlMs {
+            case .none: expiry = ", no expiry"
+            case .some(let ttl) where ttl >= 0: expiry = ", expires in \(DurationText.describe(milliseconds: ttl))"
+            case .some(let ttl):
+                expiry = ", expired \(DurationText.describe(milliseconds: -ttl)) ago (the worker is gone or stuck); "
+                    + "the next stalled check moves the job back to waiting"
+            }
+            lines.append(("lock", "held by \(lock.token)" + expiry))
         } else if job.state == .active {
             lines.append(("lock", "none: expired (the worker is gone); the next stalled check moves the job back to waiting"))
         }

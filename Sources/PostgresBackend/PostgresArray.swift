@@ -1,0 +1,43 @@
+import Foundation
+import JobCore
+
+/// Text arrays in PostgreSQL's text format, to bind a list as one parameter (`$1::text[]`) and to read one back.
+enum PostgresArray {
+    /// `{"a","b \"c\""}`: every element quoted, so no element can end the array or add one.
+    static func literal(_ elements: [String]) -> String {
+        "{" + elements.map { element in
+            "\"" + element.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }.joined(separator: ",") + "}"
+    }
+
+    /// Reads a one-dimensional text array as the server prints it; unquoted NULL elements are dropped.
+    static func parse(_ text: String) -> [String] {
+        var elements: [String] = []
+        var characters = Substring(text)
+        guard characters.first == "{", characters.last == "}" else { return [] }
+        characters = characters.dropFirst().dropLast()
+        var current = ""
+        var quoted = false
+        var wasQuoted = false
+        var escaped = false
+        for character in characters {
+            if escaped {
+                current.append(character)
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else if character == "\"" {
+                quoted.toggle()
+                wasQuoted = true
+            } else if character == "," && !quoted {
+                if wasQuoted || current != "NULL" { elements.append(current) }
+                current = ""
+                wasQuoted = false
+            } else {
+                current.append(character)
+            }
+        }
+        if !characters.isEmpty, wasQuoted || current != "NULL" { elements.append(current) }
+        return elements
+    }
+}

@@ -1,0 +1,44 @@
+import JobCore
+
+/// The one owner of a PostgreSQL connection, isolated to a private thread so that libpq's blocking calls never
+/// run on Swift's cooperative pool.
+actor PostgresClient {
+    private let executor: DispatchQueueExecutor
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    nonisolated let endpoint: PostgresEndpoint
+    private let connectTimeoutMs: Int
+    private let commandTimeoutMs: Int
+    private var connection: PostgresConnection?
+
+    init(endpoint: PostgresEndpoint, connectTimeoutMs: Int, commandTimeoutMs: Int) {
+        self.executor = DispatchQueueExecutor(label: "jobctl.postgres")
+        self.endpoint = endpoint
+        self.connectTimeoutMs = connectTimeoutMs
+        self.commandTimeoutMs = commandTimeoutMs
+    }
+
+    private func open() throws(PostgresError) -> PostgresConnection {
+        if let connection { return connection }
+        let fresh = try PostgresConnection(
+            endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
+        connection = fresh
+        return fresh
+    }
+
+    /// Connects now, so that an unreachable server is reported before any work starts; returns the server version.
+    func connect() throws(PostgresError) -> Int {
+        try open().serverVersion
+    }
+
+    /// Runs one statement with positional text parameters.
+    func query(_ sql: String, _ parameters: [String?] = []) throws(PostgresError) -> PostgresRows {
+        let connection = try open()
+        do {
+            return try connection.query(sql, parameters)
+        } catch {
+            if error.code == .connectionLost || error.code == .timeout { self.connection = nil }  // not reused
+            throw error
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import JobCore
+import PostgresBackend
+import TestSupport
+import Testing
+
+/// The store against a real PostgreSQL with schemas made by BullMQ's own migrations; jobs are added and moved
+/// with the schema's own functions, as BullMQ clients do.
+@Suite(.enabled(if: TestEnvironment.runsLivePostgresTests, "set JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
+struct LivePostgresStoreTests {
+    func store(schema: String, timeoutMs: Int = 10_000) throws -> PostgresQueueStore {
+        let endpoint = try PostgresEndpoint(url: try TestEnvironment.requirePostgresURL())
+        return PostgresQueueStore(endpoint: endpoint, schema: try SchemaName(schema), commandTimeoutMs: timeoutMs)
+    }
+
+    /// SQL literal for a test value.
+    func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+
+    func addJob(_ schema: String, _ queue: String, id: String, priority: Int = 0, delay: Int = 0, timestamp: Int64 = 1_700_000_000_000) -> String {
+        "SELECT \"\(schema)\".add_job(\(literal(queue)), \(literal(id)), 'job', '{}'::jsonb, '{}'::jsonb, \(priority), \(delay), \(timestamp), 1, NULL, NULL, NULL, NULL, NULL, false)"
+    }
+
+    @Test func missingSchemaNamesTheBullMQSchemasThatExist() async throws {
+        let present = TestEnvironment.uniqueSchema("present")
+        try createBullMQSchema(present)
+        defer { try? postgresRaw(["DROP SCHEMA \"\(present)\" CASCADE"]) }
+        await #expect {
+            try await store(schema: TestEnvironment.uniqueSchema("absent")).connect()
+        } throws: { error in
+            guard let error = error as? SchemaNotFoundError else { return false }
+            return error.otherSchemas.contains(present) && !error.existsWithoutLedger
+                && error.hints.joined(separator: " ").contains("run_migrations") && error.description.contains("not found")
+        }
+    }
+
+    @Test func schemaWithoutLedgerAndNewerVersionsAreRefusedByName() async throws {
+        let plain = TestEnvironment.uniqueSchema("plain")
+        let newer = TestEnvironment.uniqueSchema("newer")
+        try postgresRaw([
+            "CREATE SCHEMA \"\(plain)\"", "CREATE TABLE \"\(plain)\".job (queue text)",
+            "CREATE SCHEMA \"\(newer)\"", "CREATE TABLE \"\(newer)\".job (queue text)",
+            "CREATE TABLE \"\(newer)\".migration (version int PRIMARY KEY, name text, applied_at timestamptz DEFAULT now())",
+            "INSERT INTO \"\(newer)\".migration (version, name) VALUES (1, '0001_schema.sql'), (7, '0007_future.sql')",
+        ])
+        defer { try? postgresRaw(["DROP SCHEMA \"\(plain)\" CASCADE", "DROP SCHEMA \"\(newer)\" CASCADE"]) }
+        await #expect {
+            try await store(schema: plain).connect()
+        } throws: { error in
+            (error as? SchemaNotFoundError)?.existsWithoutLedger == true
+        }
+        await #expect {
+            try await store(schema: newer).connect()
+        } throws: { error in
+            guard let error = error as? UnsupportedSchemaVersionError else { return false }
+            return error.version == 7 && error.description.contains("version 7") && error.description.contains("1–4")
+        }
+    }
+
+    @Test func oddQueueNamesAreFoundCountedAndKeptApart() async throws {
+        let schema = TestEnvironment.uniqueSchema("names")
+        try createBullMQSchema(schema)
+        defer { try? postgresRaw(["DROP SCHEMA \"\(schema)\" CASCADE"]) }
+        let names = ["with space", "with:colon", "{braces},comma", "quote'\"dq", "back\\slash", "ünïcødé", "NULL"]
+        try postgresRaw(names.enumerated().flatMap { index, name in
+            (0...index).map { addJob(schema, name, id: "j\($0)") }
+        } + [addJob(schema, "with space", id: "p1", priority: 3), addJob(schema, "with space", id: "d1", delay: 60_000)])
+        let store = try store(schema: schema)
+        try await store.connect()
+        #expect(try await store.discoverQueues() == names.sorted())
+        let overviews = try await store.overview(of: names + ["absent"])
+        #expect(overviews.map(\.queue) == names + ["absent"])
+        for (index, overview) in overviews.prefix(names.count).enumerated() {
+            #expect(overview.counts[.waiting] == index + 1, "\(overview.queue)")
+        }
+        #expect(overviews[0].counts[.prioritized] == 1 && overviews[0].counts[.delayed] == 1)
+        #expect(overviews.last?.counts.ready == 0)
+        #expect(try await store.queueExists("quote'\"dq"))
+        #expect(try await !store.queueExists("quote"))
+    }
+
+    @Test func pagingIsStableWithTiedSortKeysAndWhileWorkersTakeJobs() async throws {
+        let schema = TestEnvironment.uniqueSchema("paging")
+        try createBullMQSchema(schema)
+        defer { try? postgresRaw(["DROP SCHEMA \"\(schema)\" CASCADE"]) }
+        let queue = "pages"
+        // 12 completed jobs finished at only 3 distinct times, and 10 waiting jobs.
+        var setup: [String] = []
+        for index in 0..<12 {
+            setup.append(addJob(schema, queue, id: "c\(index)"))
+            setup.append("SELECT id FROM \"\(schema)\".move_to_active('\(queue)', 'tok', 30000, 1700000000000, 'test', NULL, NULL)")
+            setup.append("SELECT \"\(schema)\".move_to_completed('\(queue)', 'c\(index)', 'tok', '1'::jsonb, \(1_700_000_000_000 + Int64(index % 3)), false, NULL, NULL)")
+        }
+        setup += (0..<10).map { addJob(schema, queue, id: "w\($0)") }
+        try postgresRaw(setup)
+        let store = try store(schema: schema)
+        try await store.connect()
+
+        var seen: [String] = []
+        var cursor: String?
+        repeat {
+            let page = try await store.jobs(in: queue, state: .completed, limit: 5, cursor: cursor)
+            seen += page.jobs.map(\.id)
+            cursor = page.nextCursor
+        } while cursor != nil
+        #expect(seen.count == 12 && Set(seen).count == 12)
+        let finished = try await store.jobs(in: queue, state: .completed, limit: 100, cursor: nil).jobs.compactMap(\.finishedOn)
+        #expect(finished == finished.sorted(by: >))
+        #expect(seen == (try await store.jobs(in: queue, state: .completed, limit: 100, cursor: nil)).jobs.map(\.id))
+
+        // Waiting: the first page, then a worker takes three jobs, then the rest: nothing shown twice or missed.
+        let first = try await store.jobs(in: queue, state: .waiting, limit: 4, cursor: nil)
+        #expect(first.jobs.map(\.id) == ["w0", "w1", "w2", "w3"])
+        try postgresRaw((0..<3).map { _ in "SELECT id FROM \"\(schema)\".move_to_active('\(queue)', 'tok2', 30000, 1700000000000, 'test', NULL, NULL)" })
+        let rest = try await store.jobs(in: queue, state: .waiting, limit: 100, cursor: first.nextCursor)
+        #expect(rest.jobs.map(\.id) == (4..<10).map { "w\($0)" })
+        #expect(rest.nextCursor == nil)
+
+        await #expect(throws: InvalidCursorError.self) {
+            _ = try await store.jobs(in: queue, state: .failed, limit: 5, cursor: first.nextCursor)
+        }
+    }
+
+    @Test func aStatementThatOutlivesTheTimeoutIsCancelledAndReportedAsUnavailable() async throws {
+        let schema = TestEnvironment.uniqueSchema("slow")
+        try createBullMQSchema(schema)
+        defer { try? postgresRaw(["DROP SCHEMA \"\(schema)\" CASCADE"]) }
+        let store = try store(schema: schema, timeoutMs: 600)
+        try await store.connect()
+        // Another session holds an exclusive lock on the job table for 4 s.
+        let locker = Process()
+        locker.executableURL = URL(fileURLWithPath: TestEnvironment.python)
+        locker.arguments = ["-c", """
+            import sys, time, psycopg
+            with psycopg.connect(sys.argv[1]) as conn:
+                conn.execute('LOCK TABLE "\(schema)".job IN ACCESS EXCLUSIVE MODE')
+                print("locked", flush=True)
+                time.sleep(4)
+            """, try TestEnvironment.requirePostgresURL()]
+        let out = Pipe()
+        locker.standardOutput = out
+        try locker.run()
+        defer {
+            kill(locker.processIdentifier, SIGKILL)
+            locker.waitUntilExit()
+        }
+        _ = out.fileHandleForReading.availableData  // "locked"
+        let started = Date()
+        await #expect {
+            _ = try await store.overview(of: ["q"])
+        } throws: { error in
+            guard let error = error as? PostgresError else { return false }
+            return error.kind == .unavailable && error.code == .timeout
+        }
+        #expect(Date().timeIntervalSince(started) < 3)
+    }
+}
