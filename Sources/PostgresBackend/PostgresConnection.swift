@@ -54,7 +54,11 @@ final class PostgresConnection {
         self.commandTimeoutMs = commandTimeoutMs
         // From here on deinit finishes the connection. Server notices (from functions) are not jobctl's output.
         PQsetNoticeProcessor(connection, { _, _ in }, nil)
-        _ = try query("SELECT set_config('statement_timeout', $1, false)", [String(commandTimeoutMs)])
+        // jobctl counts on several connections itself; parallel workers would only crowd the server's cores and
+        // take workers from the applications.
+        _ = try query(
+            "SELECT set_config('statement_timeout', $1, false), set_config('max_parallel_workers_per_gather', '0', false)",
+            [String(commandTimeoutMs)])
     }
 
     deinit { PQfinish(connection) }

@@ -3,14 +3,21 @@ public import JobCore
 /// BullMQ queues in a PostgreSQL schema, read with plain SELECTs over the schema's tables and their per-state
 /// indexes. Never writes.
 public struct PostgresQueueStore: QueueInspector {
-    let client: PostgresClient
+    /// The connections: the first does everything; the others join it only to count big queues in parallel,
+    /// connecting the first time they are needed.
+    let clients: [PostgresClient]
+    var client: PostgresClient { clients[0] }
+    static let connectionCount = 3
+    /// See `defaultSplitThreshold`; tests lower it.
+    var splitThreshold = Self.defaultSplitThreshold
     public let schema: SchemaName
     public var location: String { "\(client.endpoint.redactedURL) (schema '\(schema)')" }
 
     /// Prepares a store; nothing connects until `connect()` or the first query.
     public init(endpoint: PostgresEndpoint, schema: SchemaName, connectTimeoutMs: Int = 5000, commandTimeoutMs: Int = 30000) {
-        self.client = PostgresClient(
-            endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
+        self.clients = (0..<Self.connectionCount).map { _ in
+            PostgresClient(endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
+        }
         self.schema = schema
     }
 
@@ -19,6 +26,34 @@ public struct PostgresQueueStore: QueueInspector {
     public func connect() async throws -> Int {
         _ = try await client.connect()
         return try await client.checkSchema(schema, location: location)
+    }
+
+    /// Runs independent statements at once, each connection taking the next statement when it is done with one.
+    /// A helper connection that cannot connect (the server is out of connection slots, say) leaves its share to
+    /// the others; any other failure fails the whole call.
+    func queryConcurrently(_ statements: [(String, [String?])]) async throws -> [PostgresRows] {
+        let pending = PendingStatements(count: statements.count)
+        let results = try await withThrowingTaskGroup(of: [(Int, PostgresRows)].self) { group in
+            for (index, client) in clients.prefix(statements.count).enumerated() {
+                group.addTask {
+                    if index > 0 {
+                        do { _ = try await client.connect() } catch { return [] }
+                    }
+                    var done: [(Int, PostgresRows)] = []
+                    while let next = await pending.take() {
+                        done.append((next, try await client.query(statements[next].0, statements[next].1)))
+                    }
+                    return done
+                }
+            }
+            var all: [(Int, PostgresRows)] = []
+            for try await done in group { all += done }
+            return all
+        }
+        guard results.count == statements.count else {
+            throw PostgresError(code: .unexpectedReply, server: server, message: "\(statements.count - results.count) statements did not run")
+        }
+        return results.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
     /// A table of the schema, quoted.
@@ -58,25 +93,69 @@ public struct PostgresQueueStore: QueueInspector {
 
     // MARK: Counts
 
-    /// Counts per state, each from the state's partial index (never a scan of the queue's finished history),
-    /// the paused flag, and the creation time of the job at the head of each priority band, for many queues at
-    /// once. Ready jobs with priority ≤ 0 are `waiting` (BullMQ takes them first), > 0 `prioritized`.
-    private var overviewSQL: String {
+    /// The figures of a queue's overview, in this order: the counts of `countedStates`, the paused flag, and the
+    /// creation time of the job at the head of each priority band.
+    private enum Figure {
+        static let paused = 7
+        static let oldestWaiting = 8
+        static let count = 9
+    }
+
+    /// One scalar subquery over `q.name` that gives a figure, or (for counts) a part of it to be summed.
+    private struct Part {
+        var figure: Int
+        var sql: String
+        /// Big parts get a statement of their own; small ones share one.
+        var isBig: Bool
+    }
+
+    /// A count that can be split in two along the last column of its partial index, so that both halves are
+    /// counted at once on different server cores.
+    private struct SplittableCount {
+        var figure: Int
+        var condition: String
+        var rangeColumn: String
+    }
+
+    private static let splittableCounts = [
+        SplittableCount(figure: 0, condition: "j.state = 'waiting' AND j.priority = 0", rangeColumn: "seq"),
+        SplittableCount(figure: 2, condition: "j.state = 'delayed'", rangeColumn: "process_at_ms"),
+        SplittableCount(figure: 4, condition: "j.state = 'completed'", rangeColumn: "finished_at_ms"),
+        SplittableCount(figure: 5, condition: "j.state = 'failed'", rangeColumn: "finished_at_ms"),
+    ]
+
+    private func count(_ condition: String) -> String {
+        "(SELECT count(*) FROM \(table("job")) j WHERE j.queue = q.name AND \(condition))"
+    }
+
+    /// Every count from its state's partial index (never a scan of the queue's finished history). Ready jobs with
+    /// priority ≤ 0 are `waiting` (BullMQ takes them first), > 0 `prioritized`. With `splits`, the big counts are
+    /// cut in two at the given midpoint of their range column.
+    private func overviewParts(splits: [Int: Int64] = [:]) -> [Part] {
         let job = table("job")
-        func count(_ condition: String) -> String {
-            "(SELECT count(*) FROM \(job) j WHERE j.queue = q.name AND \(condition))"
+        var parts: [Part] = []
+        for split in Self.splittableCounts {
+            let column = "j.\(split.rangeColumn)"
+            if let middle = splits[split.figure] {
+                parts.append(Part(figure: split.figure, sql: count("\(split.condition) AND \(column) < \(middle)"), isBig: true))
+                parts.append(Part(figure: split.figure, sql: count("\(split.condition) AND \(column) >= \(middle)"), isBig: true))
+                parts.append(Part(figure: split.figure, sql: count("\(split.condition) AND \(column) IS NULL"), isBig: false))
+            } else {
+                parts.append(Part(figure: split.figure, sql: count(split.condition), isBig: true))
+            }
         }
-        return """
-            SELECT q.name,
-                   \(count("j.state = 'waiting' AND j.priority <= 0")),
-                   \(count("j.state = 'waiting' AND j.priority > 0")),
-                   \(count("j.state = 'delayed'")),
-                   \(count("j.state = 'active'")),
-                   \(count("j.state = 'completed'")),
-                   \(count("j.state = 'failed'")),
-                   \(count("j.state = 'waiting-children'")),
-                   (SELECT m.value FROM \(table("meta")) m WHERE m.queue = q.name AND m.field = 'paused'),
-                   (WITH RECURSIVE bands(priority, depth) AS (
+        parts += [
+            Part(figure: 0, sql: count("j.state = 'waiting' AND j.priority < 0"), isBig: false),
+            Part(figure: 1, sql: count("j.state = 'waiting' AND j.priority > 0"), isBig: true),
+            Part(figure: 3, sql: count("j.state = 'active'"), isBig: false),
+            Part(figure: 6, sql: count("j.state = 'waiting-children'"), isBig: false),
+            Part(
+                figure: Figure.paused, sql: "(SELECT m.value FROM \(table("meta")) m WHERE m.queue = q.name AND m.field = 'paused')",
+                isBig: false),
+            Part(
+                figure: Figure.oldestWaiting,
+                sql: """
+                    (WITH RECURSIVE bands(priority, depth) AS (
                         (SELECT j.priority, 1 FROM \(job) j WHERE j.queue = q.name AND j.state = 'waiting'
                           ORDER BY j.priority LIMIT 1)
                         UNION ALL
@@ -90,21 +169,70 @@ public struct PostgresQueueStore: QueueInspector {
                         (SELECT j.added_at_ms FROM \(job) j WHERE j.queue = q.name AND j.state = 'waiting'
                             AND j.priority = b.priority AND j.seq < 0 ORDER BY j.seq DESC LIMIT 1)))
                       FROM bands b WHERE b.priority IS NOT NULL)
-              FROM unnest($1::text[]) WITH ORDINALITY AS q(name, position)
-             ORDER BY q.position
-            """
+                    """, isBig: false),
+        ]
+        return parts
     }
+
+    /// For one queue in a big schema: the midpoints of the range columns of its splittable counts, from index
+    /// probes (min and max only). Nil when the schema's job table is small enough to count in one statement.
+    private func splitPoints(of queue: String) async throws -> [Int: Int64]? {
+        let bounds = Self.splittableCounts.map { split in
+            "(SELECT min(j.\(split.rangeColumn)) FROM \(table("job")) j WHERE j.queue = $1 AND \(split.condition)), "
+                + "(SELECT max(j.\(split.rangeColumn)) FROM \(table("job")) j WHERE j.queue = $1 AND \(split.condition))"
+        }
+        let estimate = "(SELECT c.reltuples FROM pg_catalog.pg_class c WHERE c.oid = '\(table("job"))'::regclass)"
+        let row = try await client.query("SELECT \(estimate), " + bounds.joined(separator: ", "), [queue]).rows.first ?? []
+        guard let rows = row.first.flatMap({ $0.flatMap(Double.init) }), rows >= splitThreshold else { return nil }
+        var middles: [Int: Int64] = [:]
+        for (index, split) in Self.splittableCounts.enumerated() where row.count > 2 * index + 2 {
+            guard let low = row[2 * index + 1].flatMap({ Int64($0) }), let high = row[2 * index + 2].flatMap({ Int64($0) }),
+                high > low
+            else { continue }
+            middles[split.figure] = low / 2 + high / 2
+        }
+        return middles
+    }
+
+    /// Job rows (the planner's estimate for the whole schema) from which counting in pieces pays for the extra
+    /// connections.
+    static let defaultSplitThreshold = 200_000.0
 
     public func overview(of queues: [String]) async throws -> [QueueOverview] {
         var overviews: [QueueOverview] = []
         // Bounded statements: at most 200 queues each.
         for start in stride(from: 0, to: queues.count, by: 200) {
             let chunk = Array(queues[start..<min(start + 200, queues.count)])
-            let rows = try await client.query(overviewSQL, [PostgresArray.literal(chunk)])
-            guard rows.rows.count == chunk.count else {
-                throw PostgresError(code: .unexpectedReply, server: server, message: "counts for \(chunk.count) queues came back as \(rows.rows.count) rows")
+            // A big queue alone is counted in pieces on several connections; anything else in one statement.
+            let splits = chunk.count == 1 ? try await splitPoints(of: chunk[0]) : nil
+            let parts = overviewParts(splits: splits ?? [:])
+            let groups = splits == nil ? [parts] : parts.filter(\.isBig).map { [$0] } + [parts.filter { !$0.isBig }]
+            let names = PostgresArray.literal(chunk)
+            let statements = groups.map { group in
+                (
+                    "SELECT " + group.map(\.sql).joined(separator: ", ")
+                        + " FROM unnest($1::text[]) WITH ORDINALITY AS q(name, position) ORDER BY q.position",
+                    [Optional(names)]
+                )
             }
-            for row in rows.rows { overviews.append(try overview(from: row)) }
+            let results = try await queryConcurrently(statements)
+            var figures = [[String?]](repeating: [String?](repeating: nil, count: Figure.count), count: chunk.count)
+            var counts = [[Int?]](repeating: [Int?](repeating: 0, count: Figure.count), count: chunk.count)
+            for (group, rows) in zip(groups, results) {
+                guard rows.rows.count == chunk.count, rows.rows.allSatisfy({ $0.count == group.count }) else {
+                    throw PostgresError(code: .unexpectedReply, server: server, message: "counts for \(chunk.count) queues came back as \(rows.rows.count) rows")
+                }
+                for (queueIndex, row) in rows.rows.enumerated() {
+                    for (part, value) in zip(group, row) {
+                        figures[queueIndex][part.figure] = value
+                        let sum = counts[queueIndex][part.figure]
+                        counts[queueIndex][part.figure] = value.flatMap { Int($0) }.flatMap { part in sum.map { $0 + part } }
+                    }
+                }
+            }
+            for (index, queue) in chunk.enumerated() {
+                overviews.append(overview(queue: queue, counts: counts[index], figures: figures[index]))
+            }
         }
         return overviews
     }
@@ -113,19 +241,14 @@ public struct PostgresQueueStore: QueueInspector {
         .waiting, .prioritized, .delayed, .active, .completed, .failed, .waitingChildren,
     ]
 
-    private func overview(from row: [String?]) throws -> QueueOverview {
-        guard row.count == 10, let queue = row[0] else {
-            throw PostgresError(code: .unexpectedReply, server: server, message: "count row has \(row.count) columns")
-        }
+    private func overview(queue: String, counts summed: [Int?], figures: [String?]) -> QueueOverview {
         var counts = JobCounts()
-        for (offset, state) in Self.countedStates.enumerated() {
-            counts[state] = row[1 + offset].flatMap { Int($0) }
-        }
+        for (figure, state) in Self.countedStates.enumerated() { counts[state] = summed[figure] }
         counts[.paused] = 0  // no legacy paused list on this backend; see isPaused
-        let settings = QueueSettings(meta: row[8].map { ["paused": $0] } ?? [:], subject: "", pausedWhen: { $0 == "1" })
+        let paused = figures[Figure.paused].map { ["paused": $0] } ?? [:]
         return QueueOverview(
-            queue: queue, counts: counts, isPaused: settings.isPaused,
-            oldestWaitingTimestamp: row[9].flatMap { Int64($0) }, problems: [])
+            queue: queue, counts: counts, isPaused: QueueSettings(meta: paused, subject: "", pausedWhen: { $0 == "1" }).isPaused,
+            oldestWaitingTimestamp: figures[Figure.oldestWaiting].flatMap { Int64($0) }, problems: [])
     }
 
     // MARK: Stats
@@ -159,5 +282,19 @@ public struct PostgresQueueStore: QueueInspector {
             stalledCandidates: row.first.flatMap { $0.flatMap { Int($0) } },
             stalledCandidateSample: row.count > 1 ? PostgresArray.parse(row[1] ?? "{}") : [],
             recordedVersion: nil)
+    }
+}
+
+/// The indices of statements not yet taken by a connection.
+private actor PendingStatements {
+    private var next = 0
+    private let count: Int
+
+    init(count: Int) { self.count = count }
+
+    func take() -> Int? {
+        guard next < count else { return nil }
+        defer { next += 1 }
+        return next
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import JobCore
-import PostgresBackend
+@testable import PostgresBackend
 import TestSupport
 import Testing
 
@@ -152,5 +152,35 @@ struct LivePostgresStoreTests {
             return error.kind == .unavailable && error.code == .timeout
         }
         #expect(Date().timeIntervalSince(started) < 3)
+    }
+
+    @Test func countingABigQueueInPiecesGivesTheSameCounts() async throws {
+        let schema = TestEnvironment.uniqueSchema("pieces")
+        try createBullMQSchema(schema)
+        defer { try? postgresRaw(["DROP SCHEMA \"\(schema)\" CASCADE"]) }
+        let queue = "pieces"
+        var setup = (0..<40).map { addJob(schema, queue, id: "w\($0)", priority: $0 % 4 == 0 ? 2 : 0, delay: $0 % 5 == 0 ? 60_000 : 0) }
+        for index in 0..<9 {
+            setup.append("SELECT id FROM \"\(schema)\".move_to_active('\(queue)', 'tok', 30000, 1700000000000, 'test', NULL, NULL)")
+            let finish = index % 3 == 0
+                ? "move_to_failed('\(queue)', id, 'tok', 'boom', NULL, \(1_700_000_000_000 + Int64(index)), false, NULL, NULL)"
+                : "move_to_completed('\(queue)', id, 'tok', '1'::jsonb, \(1_700_000_000_000 + Int64(index)), false, NULL, NULL)"
+            setup.append("SELECT \"\(schema)\".\(finish) FROM \"\(schema)\".job WHERE queue = '\(queue)' AND state = 'active'")
+        }
+        // Rows no BullMQ function writes: a finished job without a finish time, a delayed one without a due time.
+        setup.append("UPDATE \"\(schema)\".job SET finished_at_ms = NULL WHERE queue = '\(queue)' AND id = (SELECT min(id) FROM \"\(schema)\".job WHERE queue = '\(queue)' AND state = 'completed')")
+        setup.append("UPDATE \"\(schema)\".job SET process_at_ms = NULL WHERE queue = '\(queue)' AND id = 'w5'")
+        try postgresRaw(setup)
+        let whole = try store(schema: schema)
+        try await whole.connect()
+        var inPieces = try store(schema: schema)
+        inPieces.splitThreshold = -.infinity
+        try await inPieces.connect()
+        let expected = try #require(try await whole.overview(of: [queue]).first)
+        let counted = try #require(try await inPieces.overview(of: [queue]).first)
+        #expect(counted.counts == expected.counts)
+        #expect(counted.oldestWaitingTimestamp == expected.oldestWaitingTimestamp)
+        #expect(expected.counts[.completed] == 6 && expected.counts[.failed] == 3 && expected.counts[.delayed] == 8)
+        #expect(expected.counts.ready == 40 - 9 - 8)
     }
 }

@@ -199,6 +199,7 @@ public struct BullMQFixture: Sendable {
             throw MissingServiceError(description: "fixture failed (\(result.status)): \(result.stderr.suffix(2000))")
         }
         _ = try parseJSONObject(result.stdout)
+        if backend == .postgres { FixtureSchemas.dropAtExit(namespace) }
         return BullMQFixture(backend: backend, url: url, namespace: namespace, suffix: suffix, reportText: result.stdout)
     }
 }
@@ -271,4 +272,23 @@ public func createBullMQSchema(_ schema: String) throws {
         """
     let result = try runProcess(TestEnvironment.python, ["-c", script, url, schema])
     guard result.status == 0 else { throw MissingServiceError(description: "migrations failed: \(result.stderr)") }
+}
+
+/// Fixture schemas live as long as the test process, then go.
+private enum FixtureSchemas {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var names: [String] = []
+
+    static func dropAtExit(_ schema: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if names.isEmpty { atexit { FixtureSchemas.dropAll() } }
+        names.append(schema)
+    }
+
+    private static func dropAll() {
+        lock.lock()
+        defer { lock.unlock() }
+        try? postgresRaw(names.map { "DROP SCHEMA IF EXISTS \"\($0)\" CASCADE" })
+    }
 }

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Benchmark: 1,000,000 jobs in one queue of a BullMQ Postgres schema; times `jobctl stats` and `jobctl status`
+# (release build) beside the Python bullmq client's get_job_counts, and prints the query plans. Extra arguments go
+# to scripts/bench_postgres.py (--jobs, --runs, --no-fill).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+eval "$(scripts/services.sh start)"
+scripts/venv.sh
+swift build -c release --product jobctl >&2
+# Schema bench, so the million rows stay out of the tests' way.
+.venv/bin/python scripts/bench_postgres.py --url "$JOBCTL_TEST_POSTGRES_URL" --jobctl "$(swift build -c release --show-bin-path)/jobctl" "$@"
