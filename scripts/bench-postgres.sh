@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(scripts/services.sh start)"
 scripts/venv.sh
-swift build -c release --product jobctl >&2
+# A static Swift runtime: about 10 ms less process start for every command (what a release ships).
+swift build -c release --product jobctl --static-swift-stdlib --scratch-path .build-static >&2
 # Schema bench, so the million rows stay out of the tests' way.
-.venv/bin/python scripts/bench_postgres.py --url "$JOBCTL_TEST_POSTGRES_URL" --jobctl "$(swift build -c release --show-bin-path)/jobctl" "$@"
+.venv/bin/python scripts/bench_postgres.py --url "$JOBCTL_TEST_POSTGRES_URL" --jobctl "$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)/jobctl" "$@"

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(scripts/services.sh start)"
 scripts/venv.sh
-swift build -c release --product jobctl >&2
+# A static Swift runtime: about 10 ms less process start for every command (what a release ships).
+swift build -c release --product jobctl --static-swift-stdlib --scratch-path .build-static >&2
 # Database 1, so the million keys stay out of the tests' way.
-.venv/bin/python scripts/bench_redis.py --url "${JOBCTL_TEST_REDIS_URL%/*}/1" --jobctl "$(swift build -c release --show-bin-path)/jobctl" "$@"
+.venv/bin/python scripts/bench_redis.py --url "${JOBCTL_TEST_REDIS_URL%/*}/1" --jobctl "$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)/jobctl" "$@"

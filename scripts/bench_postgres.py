@@ -13,12 +13,12 @@ import argparse
 import asyncio
 import json
 import re
-import statistics
-import subprocess
 import sys
 import time
 
 import psycopg
+
+from benchlib import summary, time_command
 
 FILL = """
 INSERT INTO {s}.job (queue, id, seq, name, state, data, opts, priority, delay_ms, max_attempts, attempts_made,
@@ -62,17 +62,6 @@ def fill(conn, schema, queue, total):
     conn.autocommit = False
 
 
-def time_command(argv, runs, env=None):
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        samples.append((time.perf_counter() - start) * 1000)
-        if done.returncode != 0:
-            sys.exit(f"{argv} failed: {done.stderr.decode()}")
-    return samples, done.stdout.decode()
-
-
 async def python_counts(url, schema, queue, runs):
     from bullmq import Queue
     q = Queue(queue, {"backend": "postgres", "connection": url, "schema": schema})
@@ -84,10 +73,6 @@ async def python_counts(url, schema, queue, runs):
         samples.append((time.perf_counter() - start) * 1000)
     await q.close()
     return samples, counts
-
-
-def summary(samples):
-    return f"median {statistics.median(samples):7.1f} ms  (min {min(samples):.1f}, max {max(samples):.1f}, n={len(samples)})"
 
 
 def plan(conn, sql, params):
@@ -149,7 +134,8 @@ def main():
     print(f"jobctl status (discovery + every queue)       {summary(status_all)}")
     print(f"python bullmq get_job_counts (whole process)  {summary(py_process)}")
     print(f"python bullmq get_job_counts (warm)           {summary(py_warm)}")
-    print("query plans (server execution time):")
+    conn.execute("SET max_parallel_workers_per_gather = 0")  # as in jobctl's sessions
+    print("query plans, as jobctl's sessions run them (server execution time; jobctl runs these at once):")
     for sql in ours:
         took, nodes = plan(conn, sql, [queue])
         print(f"  jobctl {sql.split('WHERE ')[1].replace('queue = %s AND ', ''):40} {took:7.1f} ms  {', '.join(nodes)}")

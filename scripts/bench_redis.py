@@ -7,12 +7,12 @@
 import argparse
 import asyncio
 import json
-import statistics
-import subprocess
 import sys
 import time
 
 import redis
+
+from benchlib import summary, time_command
 
 # Writes `count` jobs numbered from `first`: hash with BullMQ's six creation fields, placed by a state plan.
 FILL = """
@@ -59,17 +59,6 @@ def fill(r, prefix, queue, total):
     pipe.execute()
 
 
-def time_command(argv, runs, env=None):
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        samples.append((time.perf_counter() - start) * 1000)
-        if done.returncode != 0:
-            sys.exit(f"{argv} failed: {done.stderr.decode()}")
-    return samples, done.stdout.decode()
-
-
 async def python_counts(url, prefix, queue, runs):
     from bullmq import Queue
     q = Queue(queue, {"connection": url, "prefix": prefix})
@@ -81,10 +70,6 @@ async def python_counts(url, prefix, queue, runs):
         samples.append((time.perf_counter() - start) * 1000)
     await q.close()
     return samples, counts
-
-
-def summary(samples):
-    return f"median {statistics.median(samples):7.1f} ms  (min {min(samples):.1f}, max {max(samples):.1f}, n={len(samples)})"
 
 
 def main():

@@ -1,0 +1,21 @@
+"""Timing helpers shared by the benchmark scripts."""
+import statistics
+import subprocess
+import sys
+import time
+
+
+def time_command(argv, runs, env=None):
+    """Runs a command `runs` times; returns the wall times in ms and the last stdout. Exits if it fails."""
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        samples.append((time.perf_counter() - start) * 1000)
+        if done.returncode != 0:
+            sys.exit(f"{argv} failed: {done.stderr.decode()}")
+    return samples, done.stdout.decode()
+
+
+def summary(samples):
+    return f"median {statistics.median(samples):7.1f} ms  (min {min(samples):.1f}, max {max(samples):.1f}, n={len(samples)})"
