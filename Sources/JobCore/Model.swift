@@ -91,7 +91,8 @@ public enum StoredJSON: Sendable, Equatable {
 public struct JobLock: Sendable, Equatable {
     /// The token of the worker holding it.
     public var token: String
-    /// Milliseconds until it expires, as the server counts them; nil when it has no expiry.
+    /// Milliseconds until it expires; nil when it has no expiry. Negative when it has expired but is still there
+    /// (on Postgres a lock stays until a stalled check reclaims the job; Redis drops the key itself).
     public var ttlMs: Int64?
 
     public init(token: String, ttlMs: Int64?) {

@@ -82,9 +82,11 @@ public struct PostgresQueueStore: QueueInspector {
     }
 
     public func queueExists(_ queue: String) async throws -> Bool {
+        // Ordered along the primary key so that the planner probes the index: a plain EXISTS over a queue that
+        // holds most rows is planned as a sequential scan, which crawls over pages emptied by deletes.
         let rows = try await client.query(
             """
-            SELECT EXISTS (SELECT 1 FROM \(table("job")) WHERE queue = $1)
+            SELECT (SELECT j.queue FROM \(table("job")) j WHERE j.queue = $1 ORDER BY j.queue, j.id LIMIT 1) IS NOT NULL
                 OR EXISTS (SELECT 1 FROM \(table("meta")) WHERE queue = $1)
                 OR EXISTS (SELECT 1 FROM \(table("scheduler")) WHERE queue = $1)
             """, [queue])
