@@ -18,7 +18,7 @@ import time
 
 import psycopg
 
-from benchlib import summary, time_command
+from benchlib import summary, time_command, warm_counts
 
 FILL = """
 INSERT INTO {s}.job (queue, id, seq, name, state, data, opts, priority, delay_ms, max_attempts, attempts_made,
@@ -38,7 +38,7 @@ SELECT %(queue)s, i::text, nextval('{s}.job_seq'), 'render',
        CASE WHEN i %% 20 >= 16 THEN %(now)s - 500 + i %% 1000 END,
        CASE WHEN i %% 20 >= 16 AND i %% 20 < 19 THEN '{{"ok":true}}'::jsonb END,
        CASE WHEN i %% 20 = 19 THEN 'timeout after 30000 ms' END
-  FROM generate_series(%(first)s, %(last)s) AS i
+  FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i
 """
 
 
@@ -65,14 +65,7 @@ def fill(conn, schema, queue, total):
 async def python_counts(url, schema, queue, runs):
     from bullmq import Queue
     q = Queue(queue, {"backend": "postgres", "connection": url, "schema": schema})
-    await q.getJobCounts()  # connect and migrate-check first
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        counts = await q.getJobCounts()
-        samples.append((time.perf_counter() - start) * 1000)
-    await q.close()
-    return samples, counts
+    return await warm_counts(q, runs)
 
 
 def plan(conn, sql, params):

@@ -12,7 +12,7 @@ import time
 
 import redis
 
-from benchlib import summary, time_command
+from benchlib import summary, time_command, warm_counts
 
 # Writes `count` jobs numbered from `first`: hash with BullMQ's six creation fields, placed by a state plan.
 FILL = """
@@ -62,14 +62,7 @@ def fill(r, prefix, queue, total):
 async def python_counts(url, prefix, queue, runs):
     from bullmq import Queue
     q = Queue(queue, {"connection": url, "prefix": prefix})
-    await q.getJobCounts()  # connect and load scripts first
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        counts = await q.getJobCounts()
-        samples.append((time.perf_counter() - start) * 1000)
-    await q.close()
-    return samples, counts
+    return await warm_counts(q, runs)
 
 
 def main():

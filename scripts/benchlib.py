@@ -19,3 +19,15 @@ def time_command(argv, runs, env=None):
 
 def summary(samples):
     return f"median {statistics.median(samples):7.1f} ms  (min {min(samples):.1f}, max {max(samples):.1f}, n={len(samples)})"
+
+
+async def warm_counts(q, runs):
+    """Times the client's getJobCounts `runs` times on a queue already connected; returns ms and the last counts."""
+    await q.getJobCounts()  # connect (and load scripts or check migrations) first
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        counts = await q.getJobCounts()
+        samples.append((time.perf_counter() - start) * 1000)
+    await q.close()
+    return samples, counts

@@ -26,9 +26,9 @@ actor PostgresClient {
         return fresh
     }
 
-    /// Connects now, so that an unreachable server is reported before any work starts; returns the server version.
-    func connect() throws(PostgresError) -> Int {
-        try open().serverVersion
+    /// Connects now, so that an unreachable server is reported before any work starts.
+    func connect() throws(PostgresError) {
+        _ = try open()
     }
 
     /// Runs one statement with positional text parameters.

@@ -63,9 +63,6 @@ final class PostgresConnection {
 
     deinit { PQfinish(connection) }
 
-    /// The server's version number (e.g. 150020).
-    var serverVersion: Int { Int(PQserverVersion(connection)) }
-
     /// Runs one statement with text parameters bound by position ($1, $2, …): values never become SQL text.
     func query(_ sql: String, _ parameters: [String?] = []) throws(PostgresError) -> PostgresRows {
         guard !broken else { throw PostgresError(code: .connectionLost, server: server, message: "connection closed") }

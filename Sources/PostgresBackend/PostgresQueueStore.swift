@@ -24,7 +24,7 @@ public struct PostgresQueueStore: QueueInspector {
     /// Connects, logs in and checks the schema's migration ledger; returns the ledger's version.
     @discardableResult
     public func connect() async throws -> Int {
-        _ = try await client.connect()
+        try await client.connect()
         return try await client.checkSchema(schema, location: location)
     }
 
@@ -37,7 +37,7 @@ public struct PostgresQueueStore: QueueInspector {
             for (index, client) in clients.prefix(statements.count).enumerated() {
                 group.addTask {
                     if index > 0 {
-                        do { _ = try await client.connect() } catch { return [] }
+                        do { try await client.connect() } catch { return [] }
                     }
                     var done: [(Int, PostgresRows)] = []
                     while let next = await pending.take() {
