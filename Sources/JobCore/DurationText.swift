@@ -67,11 +67,12 @@ public enum DurationText {
     private static func pad2(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
 }
 
-extension String {
-    func trimmingCharactersInWhitespace() -> String {
-        var slice = Substring(self)
-        while let first = slice.first, first.isWhitespace { slice.removeFirst() }
-        while let last = slice.last, last.isWhitespace { slice.removeLast() }
+extension StringProtocol {
+    /// The text without leading and trailing characters that match (whitespace unless told otherwise).
+    public func trimmingCharactersInWhitespace(or extra: (Character) -> Bool = { _ in false }) -> String {
+        var slice = self[...]
+        while let first = slice.first, first.isWhitespace || extra(first) { slice.removeFirst() }
+        while let last = slice.last, last.isWhitespace || extra(last) { slice.removeLast() }
         return String(slice)
     }
 }

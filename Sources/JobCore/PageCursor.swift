@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// An opaque paging position: which listing it belongs to and where the previous page ended. Printed as base64url
 /// so that it survives shells and URLs unchanged.
@@ -20,15 +20,14 @@ public struct PageCursor: Sendable, Equatable {
         let json = JSONValue.object([
             ("v", .int(1)), ("s", .string(state.rawValue)), ("p", .string(position)), ("id", .string(lastId)),
         ])
-        return Data(json.compactText.utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        // base64url without padding: safe to paste into a shell and a URL.
+        let base64 = Data(json.compactText.utf8).base64EncodedString()
+        return String(base64.compactMap { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 == "=" ? nil : $0 })
     }
 
     /// Decodes a cursor made by `encoded` for a listing of `state`.
     public init(decoding text: String, for state: JobState) throws(InvalidCursorError) {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        var base64 = String(text.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 })
         while base64.count % 4 != 0 { base64 += "=" }
         guard let data = Data(base64Encoded: base64), let value = try? JSONValue.parse(bytes: Array(data)),
             case .number("1") = value["v"], case .string(let stateName) = value["s"],

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import JobCore
 import PostgresBackend
 import RedisBackend

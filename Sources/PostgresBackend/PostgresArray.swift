@@ -1,13 +1,22 @@
-import Foundation
+import FoundationEssentials
 import JobCore
 
 /// Text arrays in PostgreSQL's text format, to bind a list as one parameter (`$1::text[]`) and to read one back.
 enum PostgresArray {
     /// `{"a","b \"c\""}`: every element quoted, so no element can end the array or add one.
     static func literal(_ elements: [String]) -> String {
-        "{" + elements.map { element in
-            "\"" + element.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-        }.joined(separator: ",") + "}"
+        let quoted = elements.map { element -> String in
+            // By scalar, not Character: a quote followed by a combining mark is one Character but still a quote.
+            var text = String.UnicodeScalarView()
+            text.append("\"")
+            for scalar in element.unicodeScalars {
+                if scalar == "\\" || scalar == "\"" { text.append("\\") }
+                text.append(scalar)
+            }
+            text.append("\"")
+            return String(text)
+        }
+        return "{" + quoted.joined(separator: ",") + "}"
     }
 
     /// Reads a one-dimensional text array as the server prints it; unquoted NULL elements are dropped.

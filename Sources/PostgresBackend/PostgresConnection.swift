@@ -1,5 +1,6 @@
 import CLibPQ
-import Foundation
+import FoundationEssentials
+import Dispatch
 import Glibc
 import JobCore
 
@@ -151,7 +152,7 @@ final class PostgresConnection {
     private static func connectError(_ raw: OpaquePointer, server: String) -> PostgresError {
         let message = trimmed(PQerrorMessage(raw))
         // libpq reports no SQLSTATE for a refused connection; a server-side refusal carries "FATAL:".
-        let serverSaid = message.range(of: "FATAL:").map { String(message[$0.upperBound...]).trimmingCharacters(in: .whitespaces) }
+        let serverSaid = message.firstRange(of: "FATAL:").map { message[$0.upperBound...].trimmingCharactersInWhitespace() }
         let text = serverSaid ?? message
         let lower = text.lowercased()
         if PQconnectionNeedsPassword(raw) == 1 || lower.contains("password") || lower.contains("authentication failed") {
@@ -168,7 +169,7 @@ final class PostgresConnection {
     private static func trimmed(_ text: UnsafePointer<CChar>?) -> String {
         guard let text else { return "" }
         return String(cString: text).split(whereSeparator: \.isNewline)
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: "; ")
+            .map { $0.trimmingCharactersInWhitespace() }.filter { !$0.isEmpty }.joined(separator: "; ")
     }
 
     private static func deadline(afterMs ms: Int) -> UInt64 {

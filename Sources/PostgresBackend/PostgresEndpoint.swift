@@ -1,5 +1,5 @@
 import CLibPQ
-import Foundation
+import FoundationEssentials
 public import JobCore
 
 /// Where a PostgreSQL database is: a `postgres://` / `postgresql://` URL, or nothing at all, in which case libpq's
@@ -29,7 +29,7 @@ public struct PostgresEndpoint: Sendable, Equatable {
         var parsed: [String: String] = [:]
         var errorText: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(url, &errorText) else {
-            let reason = errorText.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) }
+            let reason = errorText.map { String(cString: $0).trimmingCharactersInWhitespace() }
             errorText.map { PQfreemem($0) }
             // libpq's messages quote the offending part of the URL, never the password alone; still, keep only the
             // part after the colon so that nothing of the URL is echoed.
@@ -50,7 +50,7 @@ public struct PostgresEndpoint: Sendable, Equatable {
     private static func withoutQuotedInput(_ message: String) -> String {
         // e.g. `invalid URI query parameter: "x"` or `missing "=" after "…" in connection info string`
         guard let quote = message.firstIndex(of: "\"") else { return message }
-        return String(message[..<quote]).trimmingCharacters(in: .whitespaces.union(CharacterSet(charactersIn: ":")))
+        return message[..<quote].trimmingCharactersInWhitespace(or: { $0 == ":" })
     }
 
     private static var environment: [String: String] { ProcessInfo.processInfo.environment }

@@ -10,6 +10,8 @@ public struct PostgresQueueStore: QueueInspector {
     static let connectionCount = 3
     /// See `defaultSplitThreshold`; tests lower it.
     var splitThreshold = Self.defaultSplitThreshold
+    /// See `defaultRowsPerPiece`; tests lower it.
+    var rowsPerPiece = Self.defaultRowsPerPiece
     public let schema: SchemaName
     public var location: String { "\(client.endpoint.redactedURL) (schema '\(schema)')" }
 
@@ -111,19 +113,21 @@ public struct PostgresQueueStore: QueueInspector {
         var isBig: Bool
     }
 
-    /// A count that can be split in two along the last column of its partial index, so that both halves are
+    /// A count that can be cut into pieces along the last column of its partial index, so that the pieces are
     /// counted at once on different server cores.
     private struct SplittableCount {
         var figure: Int
         var condition: String
         var rangeColumn: String
+        /// The partial index the count reads; its size estimate says how many pieces are worth it.
+        var index: String
     }
 
     private static let splittableCounts = [
-        SplittableCount(figure: 0, condition: "j.state = 'waiting' AND j.priority = 0", rangeColumn: "seq"),
-        SplittableCount(figure: 2, condition: "j.state = 'delayed'", rangeColumn: "process_at_ms"),
-        SplittableCount(figure: 4, condition: "j.state = 'completed'", rangeColumn: "finished_at_ms"),
-        SplittableCount(figure: 5, condition: "j.state = 'failed'", rangeColumn: "finished_at_ms"),
+        SplittableCount(figure: 0, condition: "j.state = 'waiting' AND j.priority = 0", rangeColumn: "seq", index: "job_ready_idx"),
+        SplittableCount(figure: 2, condition: "j.state = 'delayed'", rangeColumn: "process_at_ms", index: "job_delayed_idx"),
+        SplittableCount(figure: 4, condition: "j.state = 'completed'", rangeColumn: "finished_at_ms", index: "job_finished_idx"),
+        SplittableCount(figure: 5, condition: "j.state = 'failed'", rangeColumn: "finished_at_ms", index: "job_finished_idx"),
     ]
 
     private func count(_ condition: String) -> String {
@@ -131,24 +135,27 @@ public struct PostgresQueueStore: QueueInspector {
     }
 
     /// Every count from its state's partial index (never a scan of the queue's finished history). Ready jobs with
-    /// priority ≤ 0 are `waiting` (BullMQ takes them first), > 0 `prioritized`. With `splits`, the big counts are
-    /// cut in two at the given midpoint of their range column.
-    private func overviewParts(splits: [Int: Int64] = [:]) -> [Part] {
+    /// priority ≤ 0 are `waiting` (BullMQ takes them first), > 0 `prioritized`. With `cuts`, a big count is
+    /// counted as the ranges between its cut points of the range column (plus the rows where it is NULL).
+    private func overviewParts(cuts: [Int: [Int64]] = [:]) -> [Part] {
         let job = table("job")
-        var parts: [Part] = []
+        // The one big count that is never cut goes first, so that no connection starts it after the others are done.
+        var parts = [Part(figure: 1, sql: count("j.state = 'waiting' AND j.priority > 0"), isBig: true)]
         for split in Self.splittableCounts {
             let column = "j.\(split.rangeColumn)"
-            if let middle = splits[split.figure] {
-                parts.append(Part(figure: split.figure, sql: count("\(split.condition) AND \(column) < \(middle)"), isBig: true))
-                parts.append(Part(figure: split.figure, sql: count("\(split.condition) AND \(column) >= \(middle)"), isBig: true))
-                parts.append(Part(figure: split.figure, sql: count("\(split.condition) AND \(column) IS NULL"), isBig: false))
-            } else {
+            guard let points = cuts[split.figure], !points.isEmpty else {
                 parts.append(Part(figure: split.figure, sql: count(split.condition), isBig: true))
+                continue
             }
+            parts.append(Part(figure: split.figure, sql: count("\(split.condition) AND \(column) < \(points[0])"), isBig: true))
+            for (low, high) in zip(points, points.dropFirst()) {
+                parts.append(Part(figure: split.figure, sql: count("\(split.condition) AND \(column) >= \(low) AND \(column) < \(high)"), isBig: true))
+            }
+            parts.append(Part(figure: split.figure, sql: count("\(split.condition) AND \(column) >= \(points[points.count - 1])"), isBig: true))
+            parts.append(Part(figure: split.figure, sql: count("\(split.condition) AND \(column) IS NULL"), isBig: false))
         }
         parts += [
             Part(figure: 0, sql: count("j.state = 'waiting' AND j.priority < 0"), isBig: false),
-            Part(figure: 1, sql: count("j.state = 'waiting' AND j.priority > 0"), isBig: true),
             Part(figure: 3, sql: count("j.state = 'active'"), isBig: false),
             Part(figure: 6, sql: count("j.state = 'waiting-children'"), isBig: false),
             Part(
@@ -176,29 +183,44 @@ public struct PostgresQueueStore: QueueInspector {
         return parts
     }
 
-    /// For one queue in a big schema: the midpoints of the range columns of its splittable counts, from index
-    /// probes (min and max only). Nil when the schema's job table is small enough to count in one statement.
-    private func splitPoints(of queue: String) async throws -> [Int: Int64]? {
-        let bounds = Self.splittableCounts.map { split in
-            "(SELECT min(j.\(split.rangeColumn)) FROM \(table("job")) j WHERE j.queue = $1 AND \(split.condition)), "
-                + "(SELECT max(j.\(split.rangeColumn)) FROM \(table("job")) j WHERE j.queue = $1 AND \(split.condition))"
+    /// For one queue in a big schema: where to cut its splittable counts, from index probes (min and max of the
+    /// range column) and the planner's size estimate of each partial index, so that every piece holds about
+    /// `rowsPerPiece` rows if the values are spread evenly. Nil when the schema's job table is small enough to
+    /// count in one statement.
+    private func cutPoints(of queue: String) async throws -> [Int: [Int64]]? {
+        func estimate(_ relation: String) -> String {
+            "(SELECT c.reltuples FROM pg_catalog.pg_class c WHERE c.oid = to_regclass('\(schema.quoted).\(relation)'))"
         }
-        let estimate = "(SELECT c.reltuples FROM pg_catalog.pg_class c WHERE c.oid = '\(table("job"))'::regclass)"
-        let row = try await client.query("SELECT \(estimate), " + bounds.joined(separator: ", "), [queue]).rows.first ?? []
+        let columns = [estimate("job")]
+            + Self.splittableCounts.map { split in
+                estimate(split.index) + ", "
+                    + "(SELECT min(j.\(split.rangeColumn)) FROM \(table("job")) j WHERE j.queue = $1 AND \(split.condition)), "
+                    + "(SELECT max(j.\(split.rangeColumn)) FROM \(table("job")) j WHERE j.queue = $1 AND \(split.condition))"
+            }
+        let row = try await client.query("SELECT " + columns.joined(separator: ", "), [queue]).rows.first ?? []
         guard let rows = row.first.flatMap({ $0.flatMap(Double.init) }), rows >= splitThreshold else { return nil }
-        var middles: [Int: Int64] = [:]
-        for (index, split) in Self.splittableCounts.enumerated() where row.count > 2 * index + 2 {
-            guard let low = row[2 * index + 1].flatMap({ Int64($0) }), let high = row[2 * index + 2].flatMap({ Int64($0) }),
+        var cuts: [Int: [Int64]] = [:]
+        for (index, split) in Self.splittableCounts.enumerated() where row.count > 3 * index + 3 {
+            let indexRows = row[3 * index + 1].flatMap { Double($0) } ?? 0
+            guard let low = row[3 * index + 2].flatMap({ Int64($0) }), let high = row[3 * index + 3].flatMap({ Int64($0) }),
                 high > low
             else { continue }
-            middles[split.figure] = low / 2 + high / 2
+            let wanted = rowsPerPiece > 0 ? Int((indexRows / rowsPerPiece).rounded(.up)) : Self.maximumPieces
+            let pieces = Int(min(Int64(max(1, min(wanted, Self.maximumPieces))), high - low))
+            guard pieces > 1 else { continue }
+            // Evenly spaced in the value range; computed in Double so that the span cannot overflow.
+            let span = Double(high) - Double(low)
+            cuts[split.figure] = (1..<pieces).map { low + Int64(span * Double($0) / Double(pieces)) }
         }
-        return middles
+        return cuts
     }
 
     /// Job rows (the planner's estimate for the whole schema) from which counting in pieces pays for the extra
     /// connections.
     static let defaultSplitThreshold = 200_000.0
+    /// Rows per piece (about 15 ms of counting on one core); tests set 0 for the most pieces.
+    static let defaultRowsPerPiece = 100_000.0
+    static let maximumPieces = 8
 
     public func overview(of queues: [String]) async throws -> [QueueOverview] {
         var overviews: [QueueOverview] = []
@@ -206,9 +228,9 @@ public struct PostgresQueueStore: QueueInspector {
         for start in stride(from: 0, to: queues.count, by: 200) {
             let chunk = Array(queues[start..<min(start + 200, queues.count)])
             // A big queue alone is counted in pieces on several connections; anything else in one statement.
-            let splits = chunk.count == 1 ? try await splitPoints(of: chunk[0]) : nil
-            let parts = overviewParts(splits: splits ?? [:])
-            let groups = splits == nil ? [parts] : parts.filter(\.isBig).map { [$0] } + [parts.filter { !$0.isBig }]
+            let cuts = chunk.count == 1 ? try await cutPoints(of: chunk[0]) : nil
+            let parts = overviewParts(cuts: cuts ?? [:])
+            let groups = cuts == nil ? [parts] : parts.filter(\.isBig).map { [$0] } + [parts.filter { !$0.isBig }]
             let names = PostgresArray.literal(chunk)
             let statements = groups.map { group in
                 (

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 public import JobCore
 
 /// A BullMQ schema name, validated as BullMQ validates it and quoted for SQL.
@@ -19,7 +19,7 @@ public struct SchemaName: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The name as a quoted SQL identifier (BullMQ quotes it too, so case matters).
-    var quoted: String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+    var quoted: String { "\"" + name.replacing("\"", with: "\"\"") + "\"" }
 
     public var description: String { name }
 }

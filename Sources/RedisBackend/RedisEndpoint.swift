@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 public import JobCore
 
 /// Where a Redis server is and how to log in, parsed from `redis://[user:password@]host[:port][/db]` or
@@ -57,7 +57,7 @@ extension RedisEndpoint {
 
     /// Parses a `redis://` or `unix://` URL.
     public init(url: String) throws(RedisURLError) {
-        guard let schemeEnd = url.range(of: "://") else {
+        guard let schemeEnd = url.firstRange(of: "://") else {
             throw RedisURLError(reason: "expected redis://[user:password@]host[:port][/db]")
         }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()

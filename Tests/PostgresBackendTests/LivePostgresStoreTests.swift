@@ -60,7 +60,7 @@ struct LivePostgresStoreTests {
         let schema = TestEnvironment.uniqueSchema("names")
         try createBullMQSchema(schema)
         defer { try? postgresRaw(["DROP SCHEMA \"\(schema)\" CASCADE"]) }
-        let names = ["with space", "with:colon", "{braces},comma", "quote'\"dq", "back\\slash", "ünïcødé", "NULL"]
+        let names = ["with space", "with:colon", "{braces},comma", "quote'\"dq", "back\\slash", "ünïcødé", "NULL", "mark\"\u{301}\\\u{301}"]
         try postgresRaw(names.enumerated().flatMap { index, name in
             (0...index).map { addJob(schema, name, id: "j\($0)") }
         } + [addJob(schema, "with space", id: "p1", priority: 3), addJob(schema, "with space", id: "d1", delay: 60_000)])
@@ -175,6 +175,7 @@ struct LivePostgresStoreTests {
         try await whole.connect()
         var inPieces = try store(schema: schema)
         inPieces.splitThreshold = -.infinity
+        inPieces.rowsPerPiece = 0
         try await inPieces.connect()
         let expected = try #require(try await whole.overview(of: [queue]).first)
         let counted = try #require(try await inPieces.overview(of: [queue]).first)
