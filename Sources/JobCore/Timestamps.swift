@@ -21,6 +21,76 @@ public enum Timestamps {
             + ".\(pad(millis, 3))Z"
     }
 
+    /// A point in time as operators write it: a duration ago (`2h`, `30m`), epoch milliseconds
+    /// (`1795398921801`), or an ISO 8601 date or time (`2026-11-23`, `2026-11-23T10:15`, `2026-11-23 10:15:30Z`,
+    /// `…+02:00`; UTC when no offset is given). Nil when the text is none of these.
+    public static func pointInTime(_ text: String, now: Int64) -> Int64? {
+        let trimmed = text.trimmingCharactersInWhitespace()
+        if let time = parseISO8601(trimmed) { return time }
+        if trimmed.count >= 12, trimmed.allSatisfy(\.isNumber), let ms = Int64(trimmed) { return ms }
+        return DurationText.milliseconds(trimmed).map { now - $0 }
+    }
+
+    private static func parseISO8601(_ text: String) -> Int64? {
+        let characters = Array(text)
+        var index = 0
+        func number(_ width: Int) -> Int64? {
+            guard index + width <= characters.count else { return nil }
+            let digits = String(characters[index..<index + width])
+            guard digits.allSatisfy(\.isASCII), let value = Int64(digits) else { return nil }
+            index += width
+            return value
+        }
+        func skip(_ separator: Character) -> Bool {
+            guard index < characters.count, characters[index] == separator else { return false }
+            index += 1
+            return true
+        }
+        guard let year = number(4), skip("-"), let month = number(2), skip("-"), let day = number(2),
+            (1...12).contains(month), (1...31).contains(day)
+        else { return nil }
+        var ms: Int64 = 0
+        if index < characters.count, characters[index] == "T" || characters[index] == " " {
+            index += 1
+            guard let hours = number(2), skip(":"), let minutes = number(2), hours < 24, minutes < 60 else { return nil }
+            ms = hours * 3_600_000 + minutes * 60_000
+            if skip(":") {
+                guard let seconds = number(2), seconds < 61 else { return nil }
+                ms += seconds * 1000
+                if skip(".") {
+                    var fraction = ""
+                    while index < characters.count, characters[index].isASCII, characters[index].isNumber {
+                        fraction.append(characters[index])
+                        index += 1
+                    }
+                    guard !fraction.isEmpty else { return nil }
+                    ms += Int64((fraction + "00").prefix(3)) ?? 0
+                }
+            }
+            if skip("Z") || skip("z") {
+            } else if index < characters.count, characters[index] == "+" || characters[index] == "-" {
+                let sign: Int64 = characters[index] == "+" ? 1 : -1
+                index += 1
+                guard let offsetHours = number(2) else { return nil }
+                _ = skip(":")
+                guard let offsetMinutes = number(2) else { return nil }
+                ms -= sign * (offsetHours * 3_600_000 + offsetMinutes * 60_000)
+            }
+        }
+        guard index == characters.count else { return nil }
+        return days(year: year, month: month, day: day) * 86_400_000 + ms
+    }
+
+    /// Howard Hinnant's days-from-civil algorithm (the inverse of `civilDate`).
+    private static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
     private static func floorDivide(_ a: Int64, _ b: Int64) -> (Int64, Int64) {
         let q = a / b
         let r = a % b

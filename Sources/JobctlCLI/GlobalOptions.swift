@@ -83,7 +83,7 @@ struct GlobalOptions: ParsableArguments {
 
     /// Connects to the queues named by the options and environment, and checks that they are readable (on
     /// PostgreSQL: the schema and its version). Warns once when a password sits on the command line.
-    func connect() async throws -> any QueueInspector {
+    func connect() async throws -> any QueueController {
         let env = Self.environment
         let url = try chosenURL()
         let connectTimeoutMs = Int(try milliseconds(connectTimeout, env: "JOBCTL_CONNECT_TIMEOUT", default: 5000))

@@ -29,7 +29,10 @@ public struct Jobctl: AsyncParsableCommand {
               69  server unreachable, or it went away or stopped answering during the command
             """,
         version: JobctlVersion.current,
-        subcommands: [Status.self, Stats.self, Jobs.self, Show.self]
+        subcommands: [
+            Status.self, Stats.self, Jobs.self, Show.self, Retry.self, Drain.self, Clean.self, Promote.self, Pause.self,
+            Resume.self, Remove.self, Add.self,
+        ]
     )
 
     public init() {}

@@ -41,4 +41,18 @@ actor PostgresClient {
             throw error
         }
     }
+
+    /// Runs statements in one transaction: all of them take effect, or (on any error) none.
+    func transaction(_ statements: [(String, [String?])]) throws(PostgresError) -> [PostgresRows] {
+        _ = try query("BEGIN")
+        do {
+            var results: [PostgresRows] = []
+            for (sql, parameters) in statements { results.append(try query(sql, parameters)) }
+            _ = try query("COMMIT")
+            return results
+        } catch {
+            _ = try? query("ROLLBACK")
+            throw error
+        }
+    }
 }

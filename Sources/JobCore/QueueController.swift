@@ -1,0 +1,147 @@
+/// Changes to BullMQ queues, made the way BullMQ itself makes them (Redis: jobctl's scripts written from BullMQ's
+/// layout; PostgreSQL: the schema's own functions). Every call handles one bounded batch, atomically: a batch is
+/// done entirely or not at all, so stopping between batches leaves every job in a consistent state.
+public protocol QueueController: QueueInspector {
+    /// The most jobs one call is given: on Redis one script run (kept well under 10 ms), on PostgreSQL one
+    /// transaction.
+    var batchSize: Int { get }
+
+    /// Moves failed (or completed) jobs back to waiting, as BullMQ's `Job.retry` does: priority and the queue's
+    /// pause are respected, the `waiting` event is published and idle workers are woken. Attempt counters are
+    /// kept unless `resetAttempts`.
+    func retry(_ ids: [String], in queue: String, from state: JobState, resetAttempts: Bool) async throws -> BatchOutcome
+
+    /// Moves delayed jobs to waiting (or prioritized) now, as BullMQ's `Job.promote` does.
+    func promote(_ ids: [String], in queue: String) async throws -> BatchOutcome
+
+    /// Removes jobs with their logs and children, as BullMQ's `Queue.remove` does. A job whose lock is held (or
+    /// with a locked child) is skipped unless `force`.
+    func remove(_ ids: [String], in queue: String, force: Bool) async throws -> BatchOutcome
+
+    /// Deletes up to `limit` jobs of one ready state (`waiting`, `prioritized` or `delayed`), never active ones
+    /// and never the next job of a job scheduler, the oldest first; returns how many went. `skipping` is the
+    /// number of jobs earlier batches of the same run left in place.
+    func drain(_ state: JobState, in queue: String, limit: Int, skipping: Int) async throws -> DrainOutcome
+
+    /// Deletes up to `limit` completed or failed jobs that finished at or before `finishedBefore` (ms since the
+    /// epoch), as BullMQ's `Queue.clean` does; returns the ids deleted.
+    func clean(_ state: JobState, in queue: String, finishedBefore: Int64, limit: Int) async throws -> [String]
+
+    /// Pauses or resumes a queue, as BullMQ's `Queue.pause` / `Queue.resume` do.
+    func setPaused(_ paused: Bool, queue: String) async throws
+
+    /// Adds jobs, as BullMQ's `Queue.add` does for each, in order.
+    func add(_ jobs: [NewJob], to queue: String) async throws -> [AddedJob]
+}
+
+/// What one batch did: the jobs changed, and the ones left alone with the reason.
+public struct BatchOutcome: Sendable, Equatable {
+    public var changed: [String]
+    public var skipped: [SkippedJob]
+
+    public init(changed: [String] = [], skipped: [SkippedJob] = []) {
+        self.changed = changed
+        self.skipped = skipped
+    }
+}
+
+/// A job a command left alone, and why (for example "no longer failed").
+public struct SkippedJob: Sendable, Equatable {
+    public var id: String
+    public var reason: String
+
+    public init(id: String, reason: String) {
+        self.id = id
+        self.reason = reason
+    }
+}
+
+/// What one drain batch did.
+public struct DrainOutcome: Sendable, Equatable {
+    /// Jobs deleted.
+    public var removed: Int
+    /// Jobs looked at and left in place (scheduler jobs); later batches skip past them.
+    public var kept: Int
+
+    public init(removed: Int, kept: Int) {
+        self.removed = removed
+        self.kept = kept
+    }
+}
+
+/// A job to add, with BullMQ's options.
+public struct NewJob: Sendable, Equatable {
+    public var name: String
+    public var data: JSONValue
+    public var id: String?
+    public var delayMs: Int64
+    public var priority: Int64
+    public var attempts: Int64?
+    public var backoff: Backoff?
+    public var lifo: Bool
+    /// Creation time, ms since the epoch.
+    public var timestamp: Int64
+
+    public init(
+        name: String, data: JSONValue, id: String? = nil, delayMs: Int64 = 0, priority: Int64 = 0, attempts: Int64? = nil,
+        backoff: Backoff? = nil, lifo: Bool = false, timestamp: Int64
+    ) {
+        self.name = name
+        self.data = data
+        self.id = id
+        self.delayMs = delayMs
+        self.priority = priority
+        self.attempts = attempts
+        self.backoff = backoff
+        self.lifo = lifo
+        self.timestamp = timestamp
+    }
+
+    /// The job's `opts` as BullMQ's clients store them: `attempts` and `delay` always, the rest when set.
+    /// `backoffNull` writes `"backoff": null` when there is none (the Python client does on PostgreSQL).
+    public func storedOptions(backoffNull: Bool) -> JSONValue {
+        var pairs: [(String, JSONValue)] = [("attempts", .int(attempts ?? 0)), ("delay", .int(delayMs))]
+        if priority != 0 { pairs.append(("priority", .int(priority))) }
+        if lifo { pairs.append(("lifo", .bool(true))) }
+        if let id { pairs.append(("jobId", .string(id))) }
+        if let backoff {
+            pairs.append(("backoff", .object([("type", .string(backoff.type)), ("delay", .int(backoff.delayMs))])))
+        } else if backoffNull {
+            pairs.append(("backoff", .null))
+        }
+        return .object(pairs)
+    }
+}
+
+/// BullMQ's retry backoff: `fixed` or `exponential`, with a base delay.
+public struct Backoff: Sendable, Equatable {
+    public var type: String
+    public var delayMs: Int64
+
+    public init(type: String, delayMs: Int64) {
+        self.type = type
+        self.delayMs = delayMs
+    }
+
+    /// `1000` or `fixed:1s` or `exponential:500ms` (a bare number is milliseconds, as in BullMQ).
+    public init?(argument: String) {
+        let parts = argument.split(separator: ":", maxSplits: 1).map(String.init)
+        let type = parts.count == 2 ? parts[0] : "fixed"
+        let delayText = parts.count == 2 ? parts[1] : parts.first ?? ""
+        guard type == "fixed" || type == "exponential" else { return nil }
+        let delay = Int64(delayText) ?? DurationText.milliseconds(delayText).flatMap { delayText.contains(where: \.isLetter) ? $0 : nil }
+        guard let delay, delay >= 0 else { return nil }
+        self.init(type: type, delayMs: delay)
+    }
+}
+
+/// A job as added: its id, and whether a job with that id already existed (then nothing was added).
+public struct AddedJob: Sendable, Equatable {
+    public var id: String
+    public var duplicate: Bool
+
+    public init(id: String, duplicate: Bool) {
+        self.id = id
+        self.duplicate = duplicate
+    }
+}

@@ -1,0 +1,244 @@
+import ArgumentParser
+import Dispatch
+import Glibc
+import JobCore
+import Synchronization
+
+/// Options every command that changes queues takes.
+struct ChangeOptions: ParsableArguments {
+    @Flag(help: "Show what would change (count, breakdown by job name and error, sample ids) and change nothing.")
+    var dryRun = false
+
+    @Flag(name: [.customShort("y"), .long], help: "Go ahead without asking (required when stdin is not a terminal).")
+    var yes = false
+}
+
+/// The operator said no at the prompt.
+struct DeclinedError: OperatorFacingError {
+    var kind: FailureKind { .failure }
+    var description: String { "nothing changed: not confirmed" }
+}
+
+/// A change needs a yes, and there is no terminal to ask on.
+struct ConfirmationNeededError: OperatorFacingError {
+    var question: String
+    var kind: FailureKind { .usage }
+    var description: String { "not confirmed: \(question); stdin is not a terminal, so jobctl cannot ask" }
+    var hints: [String] { ["add --yes to go ahead, or --dry-run to see what would change"] }
+}
+
+/// Asks before a change: on a terminal it states what will change and waits for "y"; elsewhere `--yes` is required.
+func confirm(_ question: String, options: ChangeOptions) throws {
+    if options.yes { return }
+    guard isatty(STDIN_FILENO) == 1 else { throw ConfirmationNeededError(question: question) }
+    Terminal.writeError("\(question)? [y/N] ")
+    let answer = (readLine() ?? "").trimmingCharactersInWhitespace().lowercased()
+    guard answer == "y" || answer == "yes" else { throw DeclinedError() }
+}
+
+/// Ctrl-C during a change: the first one stops the command after the batch in flight (each batch is atomic on
+/// the server), the second one exits at once.
+enum Interruption {
+    private static let requested = Atomic<Bool>(false)
+    nonisolated(unsafe) private static var source: (any DispatchSourceSignal)?
+
+    static var isRequested: Bool { requested.load(ordering: .relaxed) }
+
+    static func install() {
+        guard source == nil else { return }
+        signal(SIGINT, SIG_IGN)
+        let handler = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        handler.setEventHandler {
+            if requested.exchange(true, ordering: .relaxed) {
+                Terminal.writeError("\ninterrupted again: exiting now (the batch in flight is applied whole or not at all)\n")
+                exit(130)
+            }
+            Terminal.writeError("\nstopping after the batch in flight… (Ctrl-C again to exit at once)\n")
+        }
+        handler.resume()
+        source = handler
+    }
+}
+
+/// Jobs a command matched: what `--dry-run` and the final summary report.
+struct Selection {
+    struct Entry {
+        var id: String
+        var name: String
+        var error: String?
+    }
+
+    var entries: [Entry] = []
+
+    var ids: [String] { entries.map(\.id) }
+    var count: Int { entries.count }
+    var byName: [String: Int] { entries.reduce(into: [:]) { $0[$1.name, default: 0] += 1 } }
+    var byError: [String: Int] {
+        entries.reduce(into: [:]) { counts, entry in entry.error.map { counts[ErrorText.normalized($0), default: 0] += 1 } }
+    }
+
+    mutating func add(_ job: JobRecord) {
+        entries.append(Entry(id: job.id, name: job.name ?? "(no name)", error: job.failedReason))
+    }
+
+    mutating func merge(_ other: Selection) { entries += other.entries }
+
+    func prefix(_ count: Int) -> Selection { Selection(entries: Array(entries.prefix(count))) }
+    func suffix(_ count: Int) -> Selection { Selection(entries: Array(entries.suffix(count))) }
+}
+
+/// Failure reasons with the parts that differ between occurrences of the same error taken out.
+enum ErrorText {
+    /// First line only; numbers become `<n>` and id-like tokens (hex, UUIDs) `<id>`; at most 120 characters.
+    static func normalized(_ reason: String) -> String {
+        let line = reason.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        var out = ""
+        var token = ""
+        func flush() {
+            defer { token = "" }
+            guard !token.isEmpty else { return }
+            let hexDigits = token.filter(\.isHexDigit).count
+            let digits = token.filter(\.isNumber).count
+            if token.count >= 8, digits > 0, hexDigits + token.filter({ $0 == "-" }).count == token.count {
+                out += "<id>"
+            } else if digits == token.count {
+                out += "<n>"
+            } else if digits > 0 && token.count >= 6 && Double(digits) / Double(token.count) >= 0.5 {
+                out += "<id>"
+            } else {
+                out += token
+            }
+        }
+        for character in line {
+            if character.isLetter || character.isNumber || character == "-" || character == "_" {
+                token.append(character)
+            } else {
+                flush()
+                out.append(character)
+            }
+        }
+        flush()
+        return out.count > 120 ? String(out.prefix(119)) + "…" : out
+    }
+}
+
+/// What a change did, printed at the end (text on stdout, or one JSON object).
+struct ChangeSummary {
+    var command: String
+    /// Past tense for the text: "retried".
+    var verb: String
+    var queue: String?
+    var matched: Int
+    /// What was counted: "job" or "queue".
+    var noun = "job"
+    var changed = 0
+    /// Extra members of the JSON summary (the ids of added jobs, say).
+    var extra: [(String, JSONValue)] = []
+    var skipped: [String: [String]] = [:]
+    var interrupted = false
+    private let started = DispatchTime.now()
+
+    init(command: String, verb: String, queue: String?, matched: Int) {
+        self.command = command
+        self.verb = verb
+        self.queue = queue
+        self.matched = matched
+    }
+
+    mutating func record(_ outcome: BatchOutcome) {
+        changed += outcome.changed.count
+        for job in outcome.skipped { skipped[job.reason, default: []].append(job.id) }
+    }
+
+    var durationMs: Int64 { Int64((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000) }
+
+    func print(format: OutputFormat, resumeHint: String) {
+        let skippedCount = skipped.values.reduce(0) { $0 + $1.count }
+        switch format {
+        case .json, .jsonl:
+            var pairs: [(String, JSONValue)] = [("command", .string(command))]
+            if let queue { pairs.append(("queue", .string(queue))) }
+            pairs += [
+                ("dryRun", .bool(false)), ("matched", .int(matched)), ("changed", .int(changed)),
+                ("skipped", .int(skippedCount)),
+                ("skippedReasons", .object(skipped.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value.count)) })),
+                ("durationMs", .int(durationMs)), ("interrupted", .bool(interrupted)),
+            ] + extra
+            let value = JSONValue.object(pairs)
+            Terminal.write((format == .json ? value.prettyText : value.compactText) + "\n")
+        case .text:
+            let scope = queue.map { " in queue '\(Cell.oneLine($0, limit: 200))'" } ?? ""
+            var text = "\(verb) \(changed) of \(matched) matched \(noun)\(matched == 1 ? "" : "s")\(scope) in \(DurationText.describe(milliseconds: durationMs))\n"
+            for (reason, ids) in skipped.sorted(by: { $0.value.count > $1.value.count }) {
+                let sample = ids.prefix(5).joined(separator: ", ") + (ids.count > 5 ? ", …" : "")
+                text += "skipped \(ids.count): \(reason) (\(sample))\n"
+            }
+            Terminal.write(text)
+        }
+        if interrupted {
+            Terminal.writeError("interrupted: every job is in a consistent state; \(resumeHint)\n")
+        }
+    }
+}
+
+/// Progress on stderr while a long change runs, when stderr is a terminal.
+struct Progress {
+    let total: Int
+    let verb: String
+    private let shown = isatty(STDERR_FILENO) == 1
+
+    init(total: Int, verb: String) {
+        self.total = total
+        self.verb = verb
+    }
+
+    func update(_ done: Int) {
+        guard shown else { return }
+        Terminal.writeError("\r\(verb) \(done)/\(total)…")
+    }
+
+    func finish() {
+        guard shown else { return }
+        Terminal.writeError("\r\u{1B}[K")
+    }
+}
+
+/// The `--dry-run` report: the count, what the jobs are, a few ids.
+func printDryRun(command: String, description: String, queue: String?, selection: Selection, format: OutputFormat) {
+    let sample = Array(selection.ids.prefix(5))
+    func sorted(_ counts: [String: Int]) -> [(String, Int)] {
+        counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+    }
+    switch format {
+    case .json, .jsonl:
+        var pairs: [(String, JSONValue)] = [("command", .string(command))]
+        if let queue { pairs.append(("queue", .string(queue))) }
+        pairs += [
+            ("dryRun", .bool(true)), ("matched", .int(selection.count)),
+            ("byName", .object(sorted(selection.byName).map { ($0.0, .int($0.1)) })),
+            ("byError", .object(sorted(selection.byError).map { ($0.0, .int($0.1)) })),
+            ("sampleIds", .array(sample.map { .string($0) })),
+        ]
+        let value = JSONValue.object(pairs)
+        Terminal.write((format == .json ? value.prettyText : value.compactText) + "\n")
+    case .text:
+        var text = "would \(description)\n"
+        for (title, counts) in [("name", selection.byName), ("error", selection.byError)] where !counts.isEmpty {
+            let rows = sorted(counts)
+            var table = TextTable([(title, .left), ("jobs", .right)])
+            for row in rows.prefix(10) { table.append([Cell.oneLine(row.0, limit: 80), Cell.count(row.1)]) }
+            text += table.render().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
+            if rows.count > 10 { text += "  … and \(rows.count - 10) more\n" }
+        }
+        if !sample.isEmpty { text += "sample ids: " + sample.map { Cell.oneLine($0, limit: 60) }.joined(separator: ", ") + "\n" }
+        text += "nothing changed (--dry-run)\n"
+        Terminal.write(text)
+    }
+}
+
+extension Array {
+    /// The elements in consecutive slices of at most `size`.
+    func batches(of size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}

@@ -1,0 +1,92 @@
+import ArgumentParser
+import JobCore
+
+struct Clean: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Delete completed or failed jobs that finished longer ago than a given age.",
+        discussion: """
+            Jobs go with their logs, as BullMQ's Queue.clean deletes them, in batches; each batch publishes a \
+            'cleaned' event.
+
+            Example: jobctl clean emails --failed --older-than 7d --limit 10000
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var change: ChangeOptions
+
+    @Argument(help: "The queue.")
+    var queue: String
+
+    @Flag(help: "Delete completed jobs.")
+    var completed = false
+
+    @Flag(help: "Delete failed jobs.")
+    var failed = false
+
+    @Option(help: ArgumentHelp("Only jobs that finished longer ago than this, e.g. 24h or 7d.", valueName: "duration"))
+    var olderThan: String
+
+    @Option(help: "At most this many jobs (the oldest first, per state).")
+    var limit: Int?
+
+    var states: [JobState] { (completed ? [JobState.completed] : []) + (failed ? [.failed] : []) }
+
+    func validate() throws {
+        if !completed && !failed { throw ValidationError("say what to delete: --completed, --failed or both") }
+        guard let age = DurationText.milliseconds(olderThan), age >= 0 else {
+            throw ValidationError("--older-than '\(olderThan)' is not a duration (examples: 30m, 24h, 7d)")
+        }
+        _ = age
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+    }
+
+    func run() async throws {
+        try await Terminal.reportingErrors {
+            let controller = try await global.connect()
+            try await controller.requireQueue(queue)
+            let age = DurationText.milliseconds(olderThan) ?? 0
+            let cutoff = currentTimeMs() - age
+            var total = Selection()
+            var perState: [(JobState, Int)] = []
+            for state in states {
+                var selection = try await JobSelection.inState(state, of: queue, in: controller) { job in
+                    job.finishedOn.map { $0 <= cutoff } ?? false
+                }
+                // The listing is newest first; the limit keeps the oldest, as the deletion takes them.
+                if let limit, selection.count > limit { selection = selection.suffix(limit) }
+                perState.append((state, selection.count))
+                total.merge(selection)
+            }
+            let kinds = states.map(\.rawValue).joined(separator: " and ")
+            let description = "delete \(total.count) \(kinds) job\(total.count == 1 ? "" : "s") of queue '\(queue)' that finished more than \(DurationText.describe(milliseconds: age)) ago"
+            if change.dryRun {
+                printDryRun(command: "clean", description: description, queue: queue, selection: total, format: global.format)
+                return
+            }
+            var summary = ChangeSummary(command: "clean", verb: "deleted", queue: queue, matched: total.count)
+            if !total.ids.isEmpty {
+                try confirm("D" + description.dropFirst(), options: change)
+                Interruption.install()
+                let progress = Progress(total: total.count, verb: "deleting")
+                states: for (state, target) in perState {
+                    var removed = 0
+                    while removed < target {
+                        if Interruption.isRequested {
+                            summary.interrupted = true
+                            break states
+                        }
+                        let ids = try await controller.clean(
+                            state, in: queue, finishedBefore: cutoff, limit: min(controller.batchSize, target - removed))
+                        removed += ids.count
+                        summary.changed += ids.count
+                        progress.update(summary.changed)
+                        if ids.isEmpty { break }
+                    }
+                }
+                progress.finish()
+            }
+            summary.print(format: global.format, resumeHint: "run the same command again to delete the rest")
+        }
+    }
+}

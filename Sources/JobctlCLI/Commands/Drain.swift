@@ -1,0 +1,71 @@
+import ArgumentParser
+import JobCore
+
+struct Drain: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Delete the waiting and prioritized jobs of a queue (this deletes them; to run them, use run-once).",
+        discussion: """
+            Active jobs are never touched, nor completed, failed or waiting-children ones; with --delayed, \
+            delayed jobs go too. The next job of each job scheduler stays (remove the scheduler to stop it). \
+            Jobs go the oldest first, in batches; a flow parent whose last pending child is deleted is deleted \
+            with it when it is in the same queue, as BullMQ's drain does.
+            """,
+        aliases: ["empty", "purge"]
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var change: ChangeOptions
+
+    @Argument(help: "The queue.")
+    var queue: String
+
+    @Flag(help: "Delete the delayed jobs too.")
+    var delayed = false
+
+    func run() async throws {
+        try await Terminal.reportingErrors {
+            let controller = try await global.connect()
+            try await controller.requireQueue(queue)
+            let states: [JobState] = [.waiting, .prioritized] + (delayed ? [.delayed] : [])
+            var total = Selection()
+            var perState: [(JobState, Int)] = []
+            for state in states {
+                let selection = try await JobSelection.inState(state, of: queue, in: controller)
+                perState.append((state, selection.count))
+                total.merge(selection)
+            }
+            let kinds = delayed ? "waiting, prioritized and delayed" : "waiting and prioritized"
+            let description = "delete \(total.count) \(kinds) job\(total.count == 1 ? "" : "s") of queue '\(queue)'"
+            if change.dryRun {
+                printDryRun(command: "drain", description: description, queue: queue, selection: total, format: global.format)
+                return
+            }
+            var summary = ChangeSummary(command: "drain", verb: "deleted", queue: queue, matched: total.count)
+            if !total.ids.isEmpty {
+                try confirm("D" + description.dropFirst(), options: change)
+                Interruption.install()
+                let progress = Progress(total: total.count, verb: "deleting")
+                states: for (state, target) in perState {
+                    // At most the jobs counted above: jobs added meanwhile stay.
+                    var removed = 0
+                    var kept = 0
+                    while removed < target {
+                        if Interruption.isRequested {
+                            summary.interrupted = true
+                            break states
+                        }
+                        let batch = try await controller.drain(
+                            state, in: queue, limit: min(controller.batchSize, target - removed), skipping: kept)
+                        removed += batch.removed
+                        kept += batch.kept
+                        summary.changed += batch.removed
+                        progress.update(summary.changed)
+                        if batch.removed == 0 { break }
+                    }
+                }
+                progress.finish()
+            }
+            summary.print(format: global.format, resumeHint: "run the same command again to delete the rest")
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import JobCore
+
+struct Promote: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Move delayed jobs to waiting now, instead of at their due time.",
+        discussion: """
+            Each job is promoted as BullMQ's Job.promote does it: it keeps its priority, the 'waiting' event is \
+            published and idle workers wake up. Without job ids, every delayed job is promoted, the soonest due \
+            first.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var change: ChangeOptions
+
+    @Argument(help: "The queue.")
+    var queue: String
+
+    @Argument(help: "Ids of the jobs to promote (default: every delayed job).")
+    var ids: [String] = []
+
+    @Option(help: "At most this many jobs.")
+    var limit: Int?
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+    }
+
+    func run() async throws {
+        try await Terminal.reportingErrors {
+            let controller = try await global.connect()
+            try await controller.requireQueue(queue)
+            var selection: Selection
+            var notChosen: [SkippedJob] = []
+            if ids.isEmpty {
+                selection = try await JobSelection.inState(.delayed, of: queue, in: controller, limit: limit)
+            } else {
+                (selection, notChosen) = try await JobSelection.byId(ids, expecting: .delayed, of: queue, in: controller)
+                if let limit, selection.count > limit { selection = selection.prefix(limit) }
+            }
+            let description = "promote \(selection.count) delayed job\(selection.count == 1 ? "" : "s") of queue '\(queue)'"
+            if change.dryRun {
+                printDryRun(command: "promote", description: description, queue: queue, selection: selection, format: global.format)
+                return
+            }
+            var summary = ChangeSummary(command: "promote", verb: "promoted", queue: queue, matched: selection.count)
+            summary.record(BatchOutcome(skipped: notChosen))
+            if selection.count > 0 {
+                try confirm("P" + description.dropFirst(), options: change)
+                Interruption.install()
+                let progress = Progress(total: selection.count, verb: "promoting")
+                for batch in selection.ids.batches(of: controller.batchSize) {
+                    if Interruption.isRequested {
+                        summary.interrupted = true
+                        break
+                    }
+                    summary.record(try await controller.promote(Array(batch), in: queue))
+                    progress.update(summary.changed)
+                }
+                progress.finish()
+            }
+            summary.print(format: global.format, resumeHint: "run the same command again to promote the rest")
+        }
+    }
+}

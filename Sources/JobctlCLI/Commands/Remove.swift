@@ -1,0 +1,54 @@
+import ArgumentParser
+import JobCore
+
+struct Remove: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Delete jobs by id, with their logs and their children.",
+        discussion: """
+            As BullMQ's Queue.remove: a job whose lock is held by a worker (it is running), or that has a running \
+            child, is left alone unless --force; the next job of a job scheduler is never removed (remove the \
+            scheduler instead). With --force the worker running the job finds it gone when it finishes.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var change: ChangeOptions
+
+    @Argument(help: "The queue.")
+    var queue: String
+
+    @Argument(help: "Ids of the jobs to remove.")
+    var ids: [String]
+
+    @Flag(help: "Remove jobs even when a worker holds their lock.")
+    var force = false
+
+    func run() async throws {
+        try await Terminal.reportingErrors {
+            let controller = try await global.connect()
+            try await controller.requireQueue(queue)
+            let (selection, notFound) = try await JobSelection.byId(ids, expecting: nil, of: queue, in: controller)
+            let description = "remove \(selection.count) job\(selection.count == 1 ? "" : "s") of queue '\(queue)'"
+                + (force ? ", even running ones" : "")
+            if change.dryRun {
+                printDryRun(command: "remove", description: description, queue: queue, selection: selection, format: global.format)
+                return
+            }
+            var summary = ChangeSummary(command: "remove", verb: "removed", queue: queue, matched: selection.count)
+            summary.record(BatchOutcome(skipped: notFound))
+            if selection.count > 0 {
+                try confirm("R" + description.dropFirst(), options: change)
+                Interruption.install()
+                for batch in selection.ids.batches(of: controller.batchSize) {
+                    if Interruption.isRequested {
+                        summary.interrupted = true
+                        break
+                    }
+                    summary.record(try await controller.remove(Array(batch), in: queue, force: force))
+                }
+            }
+            summary.print(format: global.format, resumeHint: "run the same command again to remove the rest")
+            if summary.changed < ids.count { throw ExitCode.failure }
+        }
+    }
+}

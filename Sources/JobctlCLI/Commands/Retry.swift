@@ -1,0 +1,158 @@
+import ArgumentParser
+import Glibc
+import JobCore
+
+struct Retry: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Move failed (or completed) jobs back to waiting, so that workers run them again.",
+        discussion: """
+            Each job is retried as BullMQ's Job.retry does it: it goes back to waiting (or prioritized) with \
+            its priority, the 'waiting' event is published and idle workers wake up. Its attempt counters are \
+            kept unless --reset-attempts: a job that used up its attempts then gets exactly one more try.
+
+            Jobs are chosen by the filters, all of which must match: job ids, --name, --error-match (on the \
+            failure reason), --since/--before (on the finish time) and --limit (the most recently finished \
+            first). Without a queue, jobctl asks which one on a terminal; --all-queues takes every queue.
+
+            Examples:
+              jobctl retry emails --failed --error-match 'ECONNREFUSED' --since 2h --dry-run
+              jobctl retry emails 17 18 21 --yes
+              jobctl retry --all-queues --failed --since 30m --yes
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var change: ChangeOptions
+
+    @Argument(help: "The queue, then (optionally) the ids of the jobs to retry.")
+    var arguments: [String] = []
+
+    @Flag(help: "Retry failed jobs (the default).")
+    var failed = false
+
+    @Option(name: .customLong("state"), help: "Where the jobs are: failed or completed.")
+    var stateArgument: StateArgument?
+
+    @Flag(help: "Retry in every queue that has matching jobs (no job ids then).")
+    var allQueues = false
+
+    @Option(help: "Only jobs with this name.")
+    var name: String?
+
+    @Option(help: ArgumentHelp("Only jobs whose failure reason matches this regular expression.", valueName: "regex"))
+    var errorMatch: Pattern?
+
+    @Option(help: ArgumentHelp("Only jobs that finished at or after this time: 2h (ago), 2026-11-23T10:00Z, epoch ms.", valueName: "time"))
+    var since: PointInTime?
+
+    @Option(help: ArgumentHelp("Only jobs that finished before this time (same forms as --since).", valueName: "time"))
+    var before: PointInTime?
+
+    @Option(help: "At most this many jobs.")
+    var limit: Int?
+
+    @Flag(help: "Also reset the jobs' attempt counters, so that each gets all its attempts again.")
+    var resetAttempts = false
+
+    var state: JobState { stateArgument?.state ?? .failed }
+
+    func validate() throws {
+        if failed, let stateArgument, stateArgument.state != .failed {
+            throw ValidationError("--failed conflicts with --state \(stateArgument.state.rawValue)")
+        }
+        guard state == .failed || state == .completed else {
+            throw ValidationError("retry takes failed or completed jobs, not \(state.rawValue)")
+        }
+        if allQueues && !arguments.isEmpty {
+            throw ValidationError("--all-queues takes no queue or job ids; name a queue to retry jobs by id")
+        }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if errorMatch != nil && state == .completed { throw ValidationError("--error-match applies to failed jobs") }
+    }
+
+    func matches(_ job: JobRecord) -> Bool {
+        if let name, job.name != name { return false }
+        if let errorMatch, !errorMatch.matches(job.failedReason ?? "") { return false }
+        if let since, (job.finishedOn ?? .min) < since.milliseconds { return false }
+        if let before, (job.finishedOn ?? .max) >= before.milliseconds { return false }
+        return true
+    }
+
+    func run() async throws {
+        try await Terminal.reportingErrors {
+            let controller = try await global.connect()
+            let queues: [String]
+            if allQueues {
+                queues = try await controller.discoverQueues()
+            } else if let queue = arguments.first {
+                try await controller.requireQueue(queue)
+                queues = [queue]
+            } else {
+                queues = [try await chooseQueue(having: state, in: controller)]
+            }
+            let ids = Array(arguments.dropFirst())
+
+            var plans: [(queue: String, selection: Selection)] = []
+            var notChosen: [SkippedJob] = []
+            var total = Selection()
+            for queue in queues {
+                var selection: Selection
+                if ids.isEmpty {
+                    let left = limit.map { $0 - total.count }
+                    if let left, left <= 0 { break }
+                    selection = try await JobSelection.inState(state, of: queue, in: controller, limit: left, matches: matches)
+                } else {
+                    (selection, notChosen) = try await JobSelection.byId(ids, expecting: state, of: queue, in: controller, matches: matches)
+                    if let limit, selection.count > limit { selection = selection.prefix(limit) }
+                }
+                total.merge(selection)
+                if !selection.ids.isEmpty { plans.append((queue, selection)) }
+            }
+
+            let scope = queues.count == 1 ? "queue '\(queues[0])'" : "\(plans.count) queues"
+            let description = "retry \(total.count) \(state.rawValue) job\(total.count == 1 ? "" : "s") in \(scope)"
+            if change.dryRun {
+                printDryRun(command: "retry", description: description, queue: queues.count == 1 ? queues[0] : nil, selection: total, format: global.format)
+                return
+            }
+            var summary = ChangeSummary(command: "retry", verb: "retried", queue: queues.count == 1 ? queues[0] : nil, matched: total.count)
+            summary.record(BatchOutcome(skipped: notChosen))
+            if !total.ids.isEmpty {
+                try confirm(description.prefix(1).uppercased() + description.dropFirst(), options: change)
+                Interruption.install()
+                let progress = Progress(total: total.count, verb: "retrying")
+                batches: for plan in plans {
+                    for batch in plan.selection.ids.batches(of: controller.batchSize) {
+                        if Interruption.isRequested {
+                            summary.interrupted = true
+                            break batches
+                        }
+                        summary.record(try await controller.retry(Array(batch), in: plan.queue, from: state, resetAttempts: resetAttempts))
+                        progress.update(summary.changed)
+                    }
+                }
+                progress.finish()
+            }
+            summary.print(format: global.format, resumeHint: "run the same command again to retry the rest (jobs already retried are no longer \(state.rawValue))")
+        }
+    }
+}
+
+/// No queue was named: on a terminal, offer the queues that have jobs in `state`; elsewhere say how to name one.
+func chooseQueue(having state: JobState, in inspector: any QueueInspector) async throws -> String {
+    let names = try await inspector.discoverQueues()
+    let candidates = try await inspector.overview(of: names).filter { ($0.counts[state] ?? 0) > 0 }
+    let listing = candidates.prefix(20).map { "\($0.queue) (\(Cell.count($0.counts[state])) \(state.rawValue))" }
+    guard isatty(STDIN_FILENO) == 1, !candidates.isEmpty else {
+        throw ValidationError(
+            "name a queue, or pass --all-queues"
+                + (candidates.isEmpty ? " (no queue has \(state.rawValue) jobs)" : "; queues with \(state.rawValue) jobs: " + listing.joined(separator: ", ")))
+    }
+    var prompt = "Which queue?\n"
+    for (index, line) in listing.enumerated() { prompt += "  \(index + 1)) \(line)\n" }
+    Terminal.writeError(prompt + "number: ")
+    guard let answer = readLine().flatMap({ Int($0.trimmingCharactersInWhitespace()) }), (1...listing.count).contains(answer) else {
+        throw DeclinedError()
+    }
+    return candidates[answer - 1].queue
+}

@@ -1,0 +1,144 @@
+public import JobCore
+
+/// The writing side of the PostgreSQL store: every change goes through the schema's own functions (which write the
+/// events and send the NOTIFY that BullMQ workers wait on), one batch per transaction.
+extension PostgresQueueStore: QueueController {
+    public var batchSize: Int { 1000 }
+
+    private func function(_ name: String) -> String { "\(schema.quoted).\(name)" }
+
+    /// Calls a per-job function for every id of the batch, in order, in one statement (one transaction), and
+    /// turns its reply codes into changed and skipped jobs.
+    private func perJob(
+        _ call: String, queue: String, ids: [String], extra: [String?] = [], changedCode: Int, skipReasons: [Int: String]
+    ) async throws -> BatchOutcome {
+        let rows = try await client.query(
+            "SELECT u.id, \(call) FROM unnest($2::text[]) WITH ORDINALITY AS u(id, n) ORDER BY u.n",
+            [queue, PostgresArray.literal(ids)] + extra)
+        return try outcome(ids, rows, changedCode: changedCode, skipReasons: skipReasons)
+    }
+
+    private func outcome(_ ids: [String], _ rows: PostgresRows, changedCode: Int, skipReasons: [Int: String]) throws -> BatchOutcome {
+        guard rows.rows.count == ids.count else {
+            throw PostgresError(code: .unexpectedReply, server: server, message: "a batch of \(ids.count) jobs was answered with \(rows.rows.count) rows")
+        }
+        var result = BatchOutcome()
+        for (id, row) in zip(ids, rows.rows) {
+            let code = row.count > 1 ? row[1].flatMap { Int($0) } : nil
+            if code == changedCode {
+                result.changed.append(id)
+            } else {
+                result.skipped.append(SkippedJob(id: id, reason: code.flatMap { skipReasons[$0] } ?? "unexpected reply \(String(describing: code))"))
+            }
+        }
+        return result
+    }
+
+    public func retry(_ ids: [String], in queue: String, from state: JobState, resetAttempts: Bool) async throws -> BatchOutcome {
+        guard state == .failed || state == .completed else { preconditionFailure("retry from \(state)") }
+        // reprocess_job is BullMQ's Job.retry: it re-links flow children and publishes `waiting`. Python passes the
+        // retry's own lifo option (false unless asked), not the job's.
+        return try await perJob(
+            "\(function("reprocess_job"))($1, u.id, $3, false, $4::boolean, $4::boolean)", queue: queue, ids: ids,
+            extra: [state.rawValue, resetAttempts ? "true" : "false"], changedCode: 1,
+            skipReasons: [-1: "not found", -3: "no longer \(state.rawValue)"])
+    }
+
+    public func promote(_ ids: [String], in queue: String) async throws -> BatchOutcome {
+        try await perJob(
+            "\(function("promote"))($1, u.id)", queue: queue, ids: ids, changedCode: 0,
+            skipReasons: [-1: "not found", -3: "not delayed"])
+    }
+
+    public func remove(_ ids: [String], in queue: String, force: Bool) async throws -> BatchOutcome {
+        let job = table("job")
+        let now = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+        // remove() answers 0 both for a missing job and for a locked one; look first, in the same transaction.
+        let check = """
+            SELECT u.id, CASE
+                WHEN j.id IS NULL THEN -1
+                WHEN j.scheduler_id IS NOT NULL THEN -8
+                WHEN NOT $3::boolean AND j.lock_token IS NOT NULL AND j.locked_until_ms > \(now) THEN -2
+                ELSE \(function("remove"))($1, u.id, true) END
+              FROM unnest($2::text[]) WITH ORDINALITY AS u(id, n)
+              LEFT JOIN \(job) j ON j.queue = $1 AND j.id = u.id
+             ORDER BY u.n
+            """
+        var statements: [(String, [String?])] = []
+        if force {
+            // The lock is the only thing remove() refuses to take away; the worker holding it finds the job gone.
+            statements.append((
+                "UPDATE \(job) SET lock_token = NULL, locked_until_ms = NULL WHERE queue = $1 AND id = ANY($2::text[]) AND lock_token IS NOT NULL",
+                [queue, PostgresArray.literal(ids)]
+            ))
+        }
+        statements.append((check, [queue, PostgresArray.literal(ids), force ? "true" : "false"]))
+        let rows = try await client.transaction(statements).last!
+        // remove() returns the number of rows deleted (the job and its children): any positive count is success.
+        let normalized = PostgresRows(
+            columns: rows.columns, rows: rows.rows.map { row in [row[0], row.count > 1 && (row[1].flatMap { Int($0) } ?? 0) > 0 ? "1" : row[1]] })
+        return try outcome(
+            ids, normalized, changedCode: 1,
+            skipReasons: [
+                -1: "not found", -2: "locked by a worker (--force removes it anyway)",
+                0: "one of its children is locked by a worker", -8: "the next job of a job scheduler (remove the scheduler instead)",
+            ])
+    }
+
+    public func drain(_ state: JobState, in queue: String, limit: Int, skipping: Int) async throws -> DrainOutcome {
+        // BullMQ's drain() deletes everything in one transaction; its clean() does the same per ready state, with a
+        // limit and the same handling of scheduler jobs and flow parents.
+        let type: String
+        switch state {
+        case .waiting: type = "wait"
+        case .prioritized: type = "prioritized"
+        case .delayed: type = "delayed"
+        default: preconditionFailure("drain of \(state)")
+        }
+        let rows = try await client.query(
+            "SELECT count(*) FROM \(function("clean"))($1, $2, $3::bigint, $4::integer)",
+            [queue, type, String(currentTimeMs()), String(limit)])
+        return DrainOutcome(removed: rows.scalar.flatMap { Int($0) } ?? 0, kept: 0)
+    }
+
+    public func clean(_ state: JobState, in queue: String, finishedBefore: Int64, limit: Int) async throws -> [String] {
+        guard state == .failed || state == .completed else { preconditionFailure("clean of \(state)") }
+        let rows = try await client.query(
+            "SELECT id FROM \(function("clean"))($1, $2, $3::bigint, $4::integer) AS id",
+            [queue, state.rawValue, String(finishedBefore), String(max(limit, 1))])
+        return rows.rows.compactMap { $0.first ?? nil }
+    }
+
+    public func setPaused(_ paused: Bool, queue: String) async throws {
+        _ = try await client.query("SELECT \(function("pause"))($1, $2::boolean)", [queue, paused ? "true" : "false"])
+    }
+
+    public func add(_ jobs: [NewJob], to queue: String) async throws -> [AddedJob] {
+        // The arguments the Python client passes to add_job: opts as it stores them, max_attempts = attempts or 1.
+        let entries = JSONValue.array(jobs.map { job in
+            .object([
+                ("id", .string(job.id ?? "")), ("name", .string(job.name)), ("data", job.data),
+                ("opts", job.storedOptions(backoffNull: true)), ("priority", .int(job.priority)), ("delay", .int(job.delayMs)),
+                ("timestamp", .int(job.timestamp)), ("attempts", .int(job.attempts ?? 1)), ("lifo", .bool(job.lifo)),
+            ])
+        })
+        let rows = try await client.query(
+            """
+            SELECT EXISTS (SELECT 1 FROM \(table("job")) j WHERE j.queue = $1 AND j.id = e.value->>'id'),
+                   \(function("add_job"))($1, e.value->>'id', e.value->>'name', e.value->'data', e.value->'opts',
+                       (e.value->>'priority')::integer, (e.value->>'delay')::bigint, (e.value->>'timestamp')::bigint,
+                       (e.value->>'attempts')::integer, NULL, NULL, NULL, NULL, NULL, (e.value->>'lifo')::boolean)
+              FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, n)
+             ORDER BY e.n
+            """, [queue, entries.compactText])
+        guard rows.rows.count == jobs.count else {
+            throw PostgresError(code: .unexpectedReply, server: server, message: "adding \(jobs.count) jobs was answered with \(rows.rows.count) rows")
+        }
+        return try rows.rows.map { row in
+            guard row.count == 2, let id = row[1] else {
+                throw PostgresError(code: .unexpectedReply, server: server, message: "add_job returned no id")
+            }
+            return AddedJob(id: id, duplicate: row[0] == "t")
+        }
+    }
+}

@@ -1,0 +1,377 @@
+/// jobctl's Lua scripts: each changes one batch of jobs atomically, with the same keys, fields, markers and events
+/// BullMQ's own scripts write (see the layout in shared/reference/bullmq-redis-layout.md). Written for jobctl; the
+/// semantics follow BullMQ 6 as shipped in the pinned Python client.
+///
+/// The scripts have no `#!lua` line on purpose: like BullMQ's, they reach job keys through the queue's key prefix,
+/// which Redis 7 allows only for scripts without one.
+enum RedisScripts {
+    /// Helpers shared by the scripts.
+    private static let prelude = """
+        local rcall = redis.call
+
+        -- The events stream's length cap, stored in meta; BullMQ writes its default when it is missing.
+        local function eventsCap(metaKey)
+          local cap = rcall("HGET", metaKey, "opts.maxLenEvents")
+          if not cap then
+            cap = 10000
+            rcall("HSET", metaKey, "opts.maxLenEvents", cap)
+          end
+          return cap
+        end
+
+        -- Workers take no jobs from a paused queue, nor from one at its global concurrency.
+        local function isHeld(metaKey, activeKey)
+          local settings = rcall("HMGET", metaKey, "paused", "concurrency")
+          if settings[1] then return true end
+          if settings[2] then return rcall("LLEN", activeKey) >= tonumber(settings[2]) end
+          return false
+        end
+
+        -- The marker wakes idle workers: member "0" = a job is ready, "1" = the next delayed job is due then.
+        local function markReady(markerKey, held)
+          if not held then rcall("ZADD", markerKey, 0, "0") end
+        end
+
+        local function markNextDelayed(markerKey, delayedKey)
+          local first = rcall("ZRANGE", delayedKey, 0, 0, "WITHSCORES")
+          if first[2] then rcall("ZADD", markerKey, tonumber(first[2]) / 0x1000, "1") end
+        end
+
+        local function addPrioritized(prioritizedKey, counterKey, id, priority)
+          local counter = rcall("INCR", counterKey)
+          rcall("ZADD", prioritizedKey, priority * 0x100000000 + counter % 0x100000000, id)
+        end
+
+        local function isLifo(optsText)
+          if not optsText then return false end
+          local ok, opts = pcall(cjson.decode, optsText)
+          return ok and type(opts) == "table" and opts["lifo"] == true
+        end
+
+        -- "bull:q:7" -> "bull:q:", "7"
+        local function splitJobKey(jobKey)
+          local at = jobKey:match(".*():")
+          if not at then return nil, nil end
+          return jobKey:sub(1, at), jobKey:sub(at + 1)
+        end
+
+        local function deleteJobKeys(jobKey)
+          return rcall("DEL", jobKey, jobKey .. ":logs", jobKey .. ":dependencies", jobKey .. ":processed",
+            jobKey .. ":failed", jobKey .. ":unsuccessful")
+        end
+
+        -- A deduplication key that still points at the removed job is released.
+        local function releaseDedup(queueBase, id, dedupId)
+          if not dedupId then return end
+          local dedupKey = queueBase .. "de:" .. dedupId
+          if rcall("GET", dedupKey) == id then rcall("DEL", dedupKey, queueBase .. "dn:" .. dedupId) end
+        end
+
+        -- Unlinks a removed job from its parent. When that was the parent's last pending child and the parent is
+        -- waiting for children, the parent is deleted too if `hard` and it lives in the same queue (as BullMQ's
+        -- drain and clean do); otherwise it moves to wait.
+        local function detachFromParent(queueBase, jobKey, parentKey, hard)
+          if not parentKey or rcall("EXISTS", parentKey) == 0 then return end
+          if rcall("SREM", parentKey .. ":dependencies", jobKey) == 0 then return end
+          if rcall("SCARD", parentKey .. ":dependencies") > 0 then return end
+          local parentBase, parentId = splitJobKey(parentKey)
+          if not parentBase or rcall("ZREM", parentBase .. "waiting-children", parentId) == 0 then return end
+          if hard and parentBase == queueBase then
+            local fields = rcall("HMGET", parentKey, "parentKey", "deid")
+            detachFromParent(queueBase, parentKey, fields[1], hard)
+            releaseDedup(queueBase, parentId, fields[2])
+            deleteJobKeys(parentKey)
+          else
+            rcall("RPUSH", parentBase .. "wait", parentId)
+            markReady(parentBase .. "marker", isHeld(parentBase .. "meta", parentBase .. "active"))
+            if not hard then
+              rcall("XADD", parentBase .. "events", "*", "event", "waiting", "jobId", parentId, "prev", "waiting-children")
+            end
+          end
+        end
+
+        -- Deletes a job that is no longer in any state list: its keys, its deduplication key, its parent link.
+        local function deleteJob(queueBase, id, hard)
+          local jobKey = queueBase .. id
+          local fields = rcall("HMGET", jobKey, "parentKey", "deid")
+          detachFromParent(queueBase, jobKey, fields[1], hard)
+          releaseDedup(queueBase, id, fields[2])
+          return deleteJobKeys(jobKey)
+        end
+
+        """
+
+    /// Retries failed or completed jobs, one reply per id: 1 moved, -1 no such job, -3 not in that state.
+    /// KEYS: events, state, wait, meta, active, marker, prioritized, pc. ARGV: queue base, state, reset ("1"/"0"),
+    /// ids…
+    static let retry = prelude + """
+        local queueBase, state, reset = ARGV[1], ARGV[2], ARGV[3] == "1"
+        local held = isHeld(KEYS[4], KEYS[5])
+        local cap = eventsCap(KEYS[4])
+        local resultField = state == "failed" and "failedReason" or "returnvalue"
+        local replies, moved = {}, 0
+        for i = 4, #ARGV do
+          local id = ARGV[i]
+          local jobKey = queueBase .. id
+          if rcall("EXISTS", jobKey) == 0 then
+            replies[#replies + 1] = -1
+          elseif rcall("ZREM", KEYS[2], id) == 0 then
+            replies[#replies + 1] = -3
+          else
+            if reset then
+              rcall("HDEL", jobKey, "finishedOn", "processedOn", resultField, "atm", "ats")
+            else
+              rcall("HDEL", jobKey, "finishedOn", "processedOn", resultField)
+            end
+            local fields = rcall("HMGET", jobKey, "priority", "opts", "parentKey")
+            local priority = tonumber(fields[1]) or 0
+            if priority > 0 then
+              addPrioritized(KEYS[7], KEYS[8], id, priority)
+            else
+              rcall(isLifo(fields[2]) and "RPUSH" or "LPUSH", KEYS[3], id)
+            end
+            -- A retried child counts again as a pending dependency of its parent.
+            local parentKey = fields[3]
+            if parentKey and rcall("EXISTS", parentKey) == 1 then
+              local done
+              if state == "failed" then
+                done = rcall("ZREM", parentKey .. ":unsuccessful", jobKey) + rcall("HDEL", parentKey .. ":failed", jobKey)
+              else
+                done = rcall("HDEL", parentKey .. ":processed", jobKey)
+              end
+              if done > 0 then rcall("SADD", parentKey .. ":dependencies", jobKey) end
+            end
+            rcall("XADD", KEYS[1], "MAXLEN", "~", cap, "*", "event", "waiting", "jobId", id, "prev", state)
+            moved = moved + 1
+            replies[#replies + 1] = 1
+          end
+        end
+        if moved > 0 then markReady(KEYS[6], held) end
+        return replies
+        """
+
+    /// Promotes delayed jobs, one reply per id: 1 moved, -1 no such job, -3 not delayed.
+    /// KEYS: delayed, wait, meta, prioritized, active, pc, events, marker. ARGV: queue base, ids…
+    static let promote = prelude + """
+        local queueBase = ARGV[1]
+        local held = isHeld(KEYS[3], KEYS[5])
+        local replies, moved = {}, 0
+        for i = 2, #ARGV do
+          local id = ARGV[i]
+          local jobKey = queueBase .. id
+          if rcall("ZREM", KEYS[1], id) == 0 then
+            replies[#replies + 1] = rcall("EXISTS", jobKey) == 1 and -3 or -1
+          else
+            local priority = tonumber(rcall("HGET", jobKey, "priority")) or 0
+            if priority > 0 then
+              addPrioritized(KEYS[4], KEYS[6], id, priority)
+            else
+              rcall("LPUSH", KEYS[2], id)
+            end
+            rcall("XADD", KEYS[7], "*", "event", "waiting", "jobId", id, "prev", "delayed")
+            rcall("HSET", jobKey, "delay", 0)
+            moved = moved + 1
+            replies[#replies + 1] = 1
+          end
+        end
+        if moved > 0 then markReady(KEYS[8], held) end
+        return replies
+        """
+
+    /// Deletes up to `limit` jobs of one ready state, the oldest first, leaving the scheduled next job of each
+    /// job scheduler. Replies {removed, kept}.
+    /// KEYS: the state's list or sorted set, repeat. ARGV: queue base, "list"/"zset", limit, jobs to skip.
+    static let drain = prelude + """
+        local queueBase, kind, limit, skip = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+        local scheduled = {}
+        local schedulers = rcall("ZRANGE", KEYS[2], 0, -1, "WITHSCORES")
+        for i = 1, #schedulers, 2 do scheduled["repeat:" .. schedulers[i] .. ":" .. schedulers[i + 1]] = true end
+        local removed, kept, gone = 0, 0, {}
+        if kind == "list" then
+          -- Workers take from the right end, so the oldest jobs are there.
+          local ids = rcall("LRANGE", KEYS[1], -(skip + limit), -(skip + 1))
+          for i = #ids, 1, -1 do
+            local id = ids[i]
+            if scheduled[id] then
+              kept = kept + 1
+            else
+              rcall("LSET", KEYS[1], i - 1 - #ids - skip, "")
+              deleteJob(queueBase, id, true)
+              removed = removed + 1
+            end
+          end
+          if removed > 0 then rcall("LREM", KEYS[1], -removed, "") end
+        else
+          local ids = rcall("ZRANGE", KEYS[1], skip, skip + limit - 1)
+          for _, id in ipairs(ids) do
+            if scheduled[id] then
+              kept = kept + 1
+            else
+              deleteJob(queueBase, id, true)
+              gone[#gone + 1] = id
+            end
+          end
+          if #gone > 0 then rcall("ZREM", KEYS[1], unpack(gone)) end
+          removed = #gone
+        end
+        return {removed, kept}
+        """
+
+    /// Deletes up to `limit` finished jobs whose finish time (their score) is at or before a time; replies with
+    /// their ids.
+    /// KEYS: completed or failed, events. ARGV: queue base, time (ms), limit.
+    static let clean = prelude + """
+        local queueBase = ARGV[1]
+        local ids = rcall("ZRANGEBYSCORE", KEYS[1], "-inf", ARGV[2], "LIMIT", 0, tonumber(ARGV[3]))
+        for _, id in ipairs(ids) do deleteJob(queueBase, id, true) end
+        if #ids > 0 then rcall("ZREM", KEYS[1], unpack(ids)) end
+        rcall("XADD", KEYS[2], "*", "event", "cleaned", "count", #ids)
+        return ids
+        """
+
+    /// Pauses ("paused") or resumes ("resumed") a queue. Resuming moves up to 7000 jobs of a legacy paused list
+    /// (BullMQ 5) back to wait per call and replies how many are left there.
+    /// KEYS: wait, paused, meta, prioritized, events, delayed, marker. ARGV: "paused" or "resumed".
+    static let pause = prelude + """
+        local left = 0
+        if ARGV[1] == "paused" then
+          rcall("HSET", KEYS[3], "paused", 1)
+          rcall("DEL", KEYS[7])
+        else
+          rcall("HDEL", KEYS[3], "paused")
+          if rcall("EXISTS", KEYS[2]) == 1 then
+            if rcall("EXISTS", KEYS[1]) == 0 then
+              rcall("RENAME", KEYS[2], KEYS[1])
+            else
+              local ids = rcall("LRANGE", KEYS[2], 0, 6999)
+              rcall("RPUSH", KEYS[1], unpack(ids))
+              rcall("LTRIM", KEYS[2], #ids, -1)
+              left = rcall("LLEN", KEYS[2])
+            end
+          end
+          if rcall("LLEN", KEYS[1]) + rcall("ZCARD", KEYS[4]) > 0 then
+            rcall("ZADD", KEYS[7], 0, "0")
+          else
+            markNextDelayed(KEYS[7], KEYS[6])
+          end
+        end
+        rcall("XADD", KEYS[5], "*", "event", ARGV[1])
+        return left
+        """
+
+    /// Removes jobs with their children, one reply per id: 1 removed, -1 no such job, 0 locked (the job or a
+    /// pending child; only without force), -8 the next job of a job scheduler.
+    /// KEYS: repeat, events, meta. ARGV: queue base, force ("1"/"0"), ids…
+    static let remove = prelude + """
+        local queueBase, force = ARGV[1], ARGV[2] == "1"
+
+        local function children(jobKey)
+          local keys = rcall("HKEYS", jobKey .. ":processed")
+          for _, key in ipairs(rcall("HKEYS", jobKey .. ":failed")) do keys[#keys + 1] = key end
+          for _, key in ipairs(rcall("ZRANGE", jobKey .. ":unsuccessful", 0, -1)) do keys[#keys + 1] = key end
+          for _, key in ipairs(rcall("SMEMBERS", jobKey .. ":dependencies")) do keys[#keys + 1] = key end
+          return keys
+        end
+
+        local function isLocked(jobKey)
+          if rcall("EXISTS", jobKey .. ":lock") == 1 then return true end
+          for _, childKey in ipairs(rcall("SMEMBERS", jobKey .. ":dependencies")) do
+            if isLocked(childKey) then return true end
+          end
+          return false
+        end
+
+        local function leaveStates(base, id)
+          for _, state in ipairs({"completed", "waiting-children", "delayed", "failed", "prioritized"}) do
+            if rcall("ZREM", base .. state, id) == 1 then return state end
+          end
+          for _, state in ipairs({"wait", "paused", "active"}) do
+            if rcall("LREM", base .. state, 1, id) == 1 then return state end
+          end
+          return "unknown"
+        end
+
+        local function removeTree(base, id, removedParentKey)
+          local jobKey = base .. id
+          local fields = rcall("HMGET", jobKey, "parentKey", "deid")
+          if fields[1] and fields[1] ~= removedParentKey then detachFromParent(base, jobKey, fields[1], false) end
+          for _, childKey in ipairs(children(jobKey)) do
+            local childBase, childId = splitJobKey(childKey)
+            if childBase and rcall("EXISTS", childKey) == 1 then removeTree(childBase, childId, jobKey) end
+          end
+          local prev = leaveStates(base, id)
+          releaseDedup(base, id, fields[2])
+          if force then rcall("DEL", jobKey .. ":lock") end
+          if deleteJobKeys(jobKey) > 0 then
+            rcall("XADD", base .. "events", "MAXLEN", "~", eventsCap(base .. "meta"), "*", "event", "removed",
+              "jobId", id, "prev", prev)
+          end
+        end
+
+        local replies = {}
+        for i = 3, #ARGV do
+          local id = ARGV[i]
+          local jobKey = queueBase .. id
+          local schedulerKey = rcall("HGET", jobKey, "rjk")
+          local schedulerNext = schedulerKey and rcall("ZSCORE", KEYS[1], schedulerKey)
+          if rcall("EXISTS", jobKey) == 0 then
+            replies[#replies + 1] = -1
+          elseif schedulerNext and id == "repeat:" .. schedulerKey .. ":" .. schedulerNext then
+            replies[#replies + 1] = -8
+          elseif not force and isLocked(jobKey) then
+            replies[#replies + 1] = 0
+          else
+            removeTree(queueBase, id, nil)
+            replies[#replies + 1] = 1
+          end
+        end
+        return replies
+        """
+
+    /// Adds jobs in order; replies {id, 1 if a job with that id already existed (nothing added) else 0} each.
+    /// KEYS: wait, meta, id, delayed, prioritized, active, events, marker, pc.
+    /// ARGV: queue base, then per job: custom id or "", name, data, opts, timestamp, delay, priority, lifo ("1"/"0").
+    static let add = prelude + """
+        local queueBase = ARGV[1]
+        local cap = eventsCap(KEYS[2])
+        local held = isHeld(KEYS[2], KEYS[6])
+        local replies = {}
+        for i = 2, #ARGV, 8 do
+          local name, timestamp = ARGV[i + 1], tonumber(ARGV[i + 4])
+          local delay, priority = tonumber(ARGV[i + 5]), tonumber(ARGV[i + 6])
+          -- BullMQ counts every add, custom ids included.
+          local counter = rcall("INCR", KEYS[3])
+          local id = ARGV[i] ~= "" and ARGV[i] or tostring(counter)
+          local jobKey = queueBase .. id
+          if rcall("EXISTS", jobKey) == 1 then
+            rcall("XADD", KEYS[7], "MAXLEN", "~", cap, "*", "event", "duplicated", "jobId", id)
+            replies[#replies + 1] = {id, 1}
+          else
+            rcall("HSET", jobKey, "name", name, "data", ARGV[i + 2], "opts", ARGV[i + 3], "timestamp", ARGV[i + 4],
+              "delay", delay, "priority", priority)
+            rcall("XADD", KEYS[7], "*", "event", "added", "jobId", id, "name", name)
+            if delay > 0 then
+              -- Score: due time * 4096 plus a tie counter, so that jobs due in the same ms keep their order.
+              local due = timestamp + delay
+              local low, high = due * 0x1000, (due + 1) * 0x1000 - 1
+              local score = low
+              local last = rcall("ZREVRANGEBYSCORE", KEYS[4], high, low, "WITHSCORES", "LIMIT", 0, 1)
+              if last[2] then score = math.min(tonumber(last[2]) + 1, high) end
+              rcall("ZADD", KEYS[4], score, id)
+              rcall("XADD", KEYS[7], "MAXLEN", "~", cap, "*", "event", "delayed", "jobId", id, "delay", due)
+              markNextDelayed(KEYS[8], KEYS[4])
+            else
+              if priority > 0 then
+                addPrioritized(KEYS[5], KEYS[9], id, priority)
+              else
+                rcall(ARGV[i + 7] == "1" and "RPUSH" or "LPUSH", KEYS[1], id)
+              end
+              markReady(KEYS[8], held)
+              rcall("XADD", KEYS[7], "MAXLEN", "~", cap, "*", "event", "waiting", "jobId", id)
+            end
+            replies[#replies + 1] = {id, 0}
+          end
+        end
+        return replies
+        """
+}

@@ -1,0 +1,595 @@
+#!/usr/bin/env python3
+"""Run a plan of steps against BullMQ with the real PyPI client (and the `jobctl` binary), report what happened.
+
+    .venv/bin/python scripts/bullmq-steps.py --url redis://127.0.0.1:56379/0 [--prefix bull] [--jobctl PATH] < plan.json
+    .venv/bin/python scripts/bullmq-steps.py --backend postgres --url postgresql://jobctl@127.0.0.1:55432/postgres
+        --schema steps_abc [--jobctl PATH] < plan.json
+
+The plan on stdin is a JSON array of steps (objects with an "op"); stdout gets ONE JSON array with one result per
+step, in the same order. The steps run in order in one asyncio event loop; workers started by `worker_start` keep
+processing in the background (as asyncio tasks) while later steps run, and `jobctl` runs as a subprocess without
+blocking them. A step that goes wrong prints what happened to stderr and the script exits 1 (nothing on stdout).
+
+Backends (the same steps run on both; only the connection options and the raw reads differ):
+  redis     (default) keys under `<prefix>:<queue>:`. Nothing is deleted: callers use fresh queue names.
+  postgres  BullMQ's PostgreSQL backend in schema --schema (a plain identifier). The client's own migrations create
+            it when it is first used. Nothing is dropped: callers use a fresh schema and drop it.
+
+Steps ("Q" is a queue name; a Queue per name is opened on first use and closed at the end):
+  add          {"queue","name","data","opts"}         -> {"id"}                Queue.add
+  add_bulk     {"queue","jobs":[{"name","data","opts"}]} -> {"ids"}           Queue.addBulk
+  worker_start {"queue","fail":bool,"concurrency":1,"error":text?} -> {}     one Worker per queue (drainDelay 1 s),
+               returned once its run loop is up. It records every job it sees (id, name, data, opts, attemptsMade);
+               with "fail" true, a job whose data is an object with a truthy "fail" raises
+               Exception(data["error"] or error or "boom"); any other job returns {"ok": true}. On Redis an idle
+               worker notices a delayed job only when its 1 s block ends, so allow ~1 s more than the delay.
+  worker_stop  {"queue"}        -> {"seen","completed","failed","retried","errors"}   awaits Worker.close()
+  seen         {"queue"}        -> the same, without stopping the worker
+  wait_until   {"queue","completed":N?,"failed":N?,"timeout":30} -> {"completed","failed","timed_out"}
+               waits until the running worker has recorded at least that many; a timeout is reported, not an error.
+  sleep        {"seconds"}      -> {}
+  jobctl       {"args":[...],"env":{...},"timeout":60} -> {"status","stdout","stderr"}
+               runs --jobctl with stdin /dev/null. Its environment is ours without JOBCTL_*, PG*, REDIS_URL and
+               DATABASE_URL, plus JOBCTL_URL and JOBCTL_PREFIX (redis) or JOBCTL_SCHEMA (postgres), plus "env"
+               (a null value there removes the variable). Running past "timeout" seconds is an error.
+  counts       {"queue"}        -> Queue.getJobCounts for waiting, paused, prioritized, delayed, active, completed,
+                                   failed, waiting-children
+  job          {"queue","id"}   -> null, or the Job.fromId fields plus "state" (Job.getState). processedOn and
+                                   finishedOn are null when unset, as in bullmq-fixture.py.
+  raw_job      {"queue","id"}   -> null, or the job as stored: redis HGETALL <prefix>:<Q>:<id> (strings); postgres
+                                   the `job` row (jsonb columns parsed, other columns as text or null).
+  dump         {"queue"}        -> everything stored for the queue, deterministic, for "changed nothing" checks.
+               redis: {key: {"type","value","ttl": bool}} for every key matching <prefix>:<Q>:* (glob specials
+               escaped); hashes as objects, lists as arrays, sets sorted, zsets as [member, score] in ZRANGE order,
+               strings as strings, streams as [[id, {field: value}]].
+               postgres: {table: [rows]} for job, meta, job_log, event, job_dependency (parent or child in Q), dedup,
+               dedup_next, scheduler, rate_limit and metrics, each sorted by its primary key, plus "jid_sequence":
+               last_value of the queue's id sequence bullmq_jid_<md5(Q)> (null when it does not exist).
+               Stop the queue's workers before comparing dumps: a running worker writes (stalled checks, locks).
+               On Redis the pattern also matches the keys of a queue named "Q:anything"; don't name queues so.
+  retry_jobs   {"queue","state":"failed"|"completed","count":N?} -> {"seconds"}   Queue.retryJobs, timed
+  pause / resume / is_paused {"queue"} -> {"paused"}   Queue.pause / Queue.resume, then Queue.isPaused
+  fail_jobs    {"queue","count","name","error","data":{}?} -> {"ids"}   adds the jobs (Queue.addBulk) and fails them
+               through a Worker of its own whose processor raises Exception(error); returns once all are failed
+               and those workers are closed (Redis: 1 worker, concurrency 50; Postgres: 4 workers, concurrency 16).
+               Do not run it while a worker_start worker is running on the same queue.
+
+Recording failures: the Worker emits "failed" after every failed attempt, also when the job is retried. A job
+counts as failed only when the client really moved it to `failed` (moveToFailed stamped finishedOn); otherwise
+its id goes to "retried". Worker "error" events are printed to stderr and listed under "errors" (they are not
+fatal: jobctl may legitimately take a job away from a worker).
+
+Strings read raw from Redis that are not UTF-8 are decoded with backslash escapes. --jobctl defaults to the
+repository's .build/debug/jobctl.
+"""
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import re
+import sys
+import time
+import traceback
+
+from bullmq import Queue, Worker
+import redis.asyncio as aioredis
+
+COUNT_STATES = ("waiting", "paused", "prioritized", "delayed", "active", "completed", "failed", "waiting-children")
+DRAIN_DELAY_SECONDS = 1
+DEFAULT_JOBCTL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".build", "debug", "jobctl")
+SCRUBBED_ENV = ("REDIS_URL", "DATABASE_URL")
+JSON_TYPE_OIDS = (114, 3802)  # json, jsonb
+
+
+class StepError(Exception):
+    """A step that cannot be carried out as written (bad arguments, wrong order)."""
+
+
+def need(step, key):
+    if key not in step:
+        raise StepError(f'missing "{key}"')
+    return step[key]
+
+
+def text(value):
+    """Raw Redis bytes as a string."""
+    return value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else value
+
+
+def jsonable(value):
+    """A database value as JSON can hold it (rows are mostly ints, strings, booleans and parsed jsonb)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, bytes):
+        return text(value)
+    return str(value)
+
+
+def number(score):
+    return int(score) if float(score).is_integer() else score
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Backend-specific bits: the options Queue and Worker take, the jobctl environment, and the raw reads.
+# ---------------------------------------------------------------------------------------------------------------
+
+class RedisStore:
+    def __init__(self, url, prefix):
+        self.url = url
+        self.prefix = prefix
+        self.opts = {"connection": url, "prefix": prefix}
+        self.r = aioredis.from_url(url)  # bytes in, bytes out: raw reads see what is stored
+
+    def jobctl_env(self):
+        return {"JOBCTL_URL": self.url, "JOBCTL_PREFIX": self.prefix}
+
+    async def raw_job(self, queue, job_id):
+        raw = await self.r.hgetall(f"{self.prefix}:{queue}:{job_id}")
+        return {text(k): text(v) for k, v in raw.items()} if raw else None
+
+    async def dump(self, queue):
+        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", f"{self.prefix}:{queue}:") + "*"
+        keys = sorted({key async for key in self.r.scan_iter(match=pattern, count=1000)})
+        out = {}
+        for key in keys:
+            entry = await self.dump_key(key)
+            if entry is not None:
+                out[text(key)] = entry
+        return out
+
+    async def dump_key(self, key):
+        kind = text(await self.r.type(key))
+        r = self.r
+        if kind == "hash":
+            value = {text(k): text(v) for k, v in sorted((await r.hgetall(key)).items())}
+        elif kind == "list":
+            value = [text(v) for v in await r.lrange(key, 0, -1)]
+        elif kind == "set":
+            value = sorted(text(v) for v in await r.smembers(key))
+        elif kind == "zset":
+            value = [[text(m), number(s)] for m, s in await r.zrange(key, 0, -1, withscores=True)]
+        elif kind == "string":
+            value = text(await r.get(key))
+        elif kind == "stream":
+            value = [[text(entry_id), {text(k): text(v) for k, v in fields.items()}]
+                     for entry_id, fields in await r.xrange(key, "-", "+")]
+        elif kind == "none":  # gone since SCAN saw it
+            return None
+        else:
+            value = None
+        return {"type": kind, "value": value, "ttl": await r.pttl(key) >= 0}
+
+    async def close(self):
+        await self.r.aclose()
+
+
+class PostgresStore:
+    # (table, columns that name the queue, ORDER BY): every table of bullmq/postgres/migrations/*.sql with a queue
+    # column. `migration` and the relay_* tables are not per queue.
+    TABLES = (
+        ("job", ("queue",), 'id COLLATE "C"'),
+        ("meta", ("queue",), 'field COLLATE "C"'),
+        ("job_log", ("queue",), 'job_id COLLATE "C", idx'),
+        ("event", ("queue",), "id"),
+        ("job_dependency", ("parent_queue", "child_queue"),
+         'parent_queue COLLATE "C", parent_id COLLATE "C", child_key COLLATE "C"'),
+        ("dedup", ("queue",), 'dedup_id COLLATE "C"'),
+        ("dedup_next", ("queue",), 'dedup_id COLLATE "C"'),
+        ("scheduler", ("queue",), 'scheduler_id COLLATE "C"'),
+        ("rate_limit", ("queue",), "queue"),
+        ("metrics", ("queue",), 'kind COLLATE "C"'),
+    )
+
+    def __init__(self, url, schema):
+        import psycopg  # only needed for this backend
+        from bullmq.backends.postgres_connection import quote_schema_name
+        self._psycopg = psycopg
+        self.url = url
+        self.schema = schema
+        self.opts = {"backend": "postgres", "connection": url, "schema": schema}
+        self.s = quote_schema_name(schema)  # validates, and quotes exactly as the client does
+        self.db = None
+
+    def jobctl_env(self):
+        return {"JOBCTL_URL": self.url, "JOBCTL_SCHEMA": self.schema}
+
+    async def connect(self):
+        """First raw read: bring the schema up with the client's own migrations (a no-op once a Queue did)."""
+        from bullmq.backends.postgres_connection import run_migrations
+        migration_conn = await self._psycopg.AsyncConnection.connect(self.url, autocommit=False)
+        try:
+            await run_migrations(migration_conn, self.schema)
+        finally:
+            await migration_conn.close()
+        self.db = await self._psycopg.AsyncConnection.connect(self.url, autocommit=True)
+
+    async def query(self, sql, params=()):
+        """Rows as (column names, rows, type oids)."""
+        if self.db is None:
+            await self.connect()
+        async with self.db.cursor() as cur:
+            await cur.execute(sql, params)
+            columns = [d.name for d in cur.description]
+            oids = [d.type_code for d in cur.description]
+            return columns, await cur.fetchall(), oids
+
+    async def raw_job(self, queue, job_id):
+        columns, rows, oids = await self.query(f"SELECT * FROM {self.s}.job WHERE queue = %s AND id = %s",
+                                               (queue, job_id))
+        if not rows:
+            return None
+        out = {}
+        for column, value, oid in zip(columns, rows[0], oids):
+            if value is None or oid in JSON_TYPE_OIDS:
+                out[column] = jsonable(value)
+            elif isinstance(value, bool):
+                out[column] = "true" if value else "false"
+            else:
+                out[column] = str(value)
+        return out
+
+    async def dump(self, queue):
+        out = {}
+        for table, queue_columns, order in self.TABLES:
+            where = " OR ".join(f"{c} = %s" for c in queue_columns)
+            columns, rows, _ = await self.query(f"SELECT * FROM {self.s}.{table} WHERE {where} ORDER BY {order}",
+                                                (queue,) * len(queue_columns))
+            out[table] = [{c: jsonable(v) for c, v in zip(columns, row)} for row in rows]
+        out["jid_sequence"] = await self.jid_sequence(queue)
+        return out
+
+    async def jid_sequence(self, queue):
+        """last_value of the per-queue id sequence (job_id_seq_name in 0002_functions.sql), or None."""
+        name = "bullmq_jid_" + hashlib.md5(queue.encode("utf-8")).hexdigest()
+        _, rows, _ = await self.query("SELECT to_regclass(format('%%I.%%I', %s::text, %s::text))::text",
+                                      (self.schema, name))
+        if rows[0][0] is None:
+            return None
+        _, rows, _ = await self.query(f'SELECT last_value FROM {self.s}."{name}"')
+        return rows[0][0]
+
+    async def close(self):
+        if self.db is not None:
+            await self.db.close()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Workers: what one Worker saw and how each job ended.
+# ---------------------------------------------------------------------------------------------------------------
+
+class RecordingWorker:
+    """A bullmq Worker plus what it recorded. `fail(job)` returns the error message to raise, or None."""
+
+    def __init__(self, queue, opts, fail, on_failed=None):
+        self.queue = queue
+        self.fail = fail
+        self.on_failed = on_failed
+        self.seen, self.completed, self.failed, self.retried, self.errors = [], [], [], [], []
+        self.closed = False
+        self.worker = Worker(queue, self.process, opts)
+        self.worker.on("completed", self.completed_event)
+        self.worker.on("failed", self.failed_event)
+        self.worker.on("error", self.error_event)
+
+    async def process(self, job, token):
+        self.seen.append({"id": job.id, "name": job.name, "data": job.data, "opts": dict(job.opts),
+                          "attemptsMade": job.attemptsMade})
+        message = self.fail(job)
+        if message is None:
+            return {"ok": True}
+        job.finishedOn = 0  # moveToFailed sets it again only when the job really goes to `failed`
+        raise Exception(message)
+
+    def completed_event(self, job, result):
+        self.completed.append(job.id)
+
+    def failed_event(self, job, err):
+        if job.finishedOn:
+            self.failed.append(job.id)
+            if self.on_failed:
+                self.on_failed(job.id)
+        else:
+            self.retried.append(job.id)
+
+    def error_event(self, err, job=None):
+        where = f" (job {job.id})" if job is not None else ""
+        message = f"{type(err).__name__}: {err}{where}"
+        self.errors.append(message)
+        print(f"bullmq-steps: worker on {self.queue!r}: {message}", file=sys.stderr)
+
+    async def started(self, timeout=10.0):
+        """Wait until the Worker's run loop is up (closing one before that leaves its connections open)."""
+        deadline = time.monotonic() + timeout
+        while not self.worker.running:
+            if time.monotonic() >= deadline:
+                raise StepError(f"the worker on queue {self.queue!r} did not start within {timeout} s")
+            await asyncio.sleep(0.01)
+
+    def report(self):
+        return {"seen": self.seen, "completed": self.completed, "failed": self.failed,
+                "retried": self.retried, "errors": self.errors}
+
+    async def close(self):
+        if not self.closed:
+            self.closed = True
+            await self.worker.close()
+
+
+def fail_flagged(default_error, fail):
+    """The worker_start rule: fail jobs whose data has a truthy "fail", when the step asked for failures."""
+    def decide(job):
+        data = job.data
+        if fail and isinstance(data, dict) and data.get("fail"):
+            return data.get("error") or default_error or "boom"
+        return None
+    return decide
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The steps.
+# ---------------------------------------------------------------------------------------------------------------
+
+class Harness:
+    def __init__(self, store, backend, jobctl):
+        self.store = store
+        self.backend = backend
+        self.jobctl_path = jobctl
+        self.queues = {}
+        self.workers = {}
+
+    def queue(self, step):
+        name = need(step, "queue")
+        if not isinstance(name, str) or not name:
+            raise StepError('"queue" must be a non-empty string')
+        if name not in self.queues:
+            self.queues[name] = Queue(name, self.store.opts)
+        return self.queues[name]
+
+    def running_worker(self, step):
+        name = need(step, "queue")
+        worker = self.workers.get(name)
+        if worker is None or worker.closed:
+            raise StepError(f"no running worker on queue {name!r} (use worker_start first)")
+        return worker
+
+    async def add(self, step):
+        job = await self.queue(step).add(need(step, "name"), step.get("data", {}), step.get("opts") or {})
+        return {"id": job.id}
+
+    async def add_bulk(self, step):
+        jobs = [{"name": need(j, "name"), "data": j.get("data", {}), "opts": j.get("opts") or {}}
+                for j in need(step, "jobs")]
+        added = await self.queue(step).addBulk(jobs)
+        return {"ids": [job.id for job in added]}
+
+    async def worker_start(self, step):
+        q = self.queue(step)
+        old = self.workers.get(q.name)
+        if old is not None and not old.closed:
+            raise StepError(f"a worker is already running on queue {q.name!r}")
+        opts = {**self.store.opts, "concurrency": int(step.get("concurrency", 1)), "drainDelay": DRAIN_DELAY_SECONDS}
+        worker = RecordingWorker(q.name, opts, fail_flagged(step.get("error"), bool(step.get("fail"))))
+        self.workers[q.name] = worker
+        await worker.started()
+        return {}
+
+    async def worker_stop(self, step):
+        worker = self.running_worker(step)
+        await worker.close()
+        return worker.report()
+
+    async def seen(self, step):
+        name = need(step, "queue")
+        if name not in self.workers:
+            raise StepError(f"no worker was started on queue {name!r}")
+        return self.workers[name].report()
+
+    async def wait_until(self, step):
+        worker = self.running_worker(step)
+        want_completed, want_failed = int(step.get("completed", 0)), int(step.get("failed", 0))
+        deadline = time.monotonic() + float(step.get("timeout", 30))
+        while len(worker.completed) < want_completed or len(worker.failed) < want_failed:
+            if time.monotonic() >= deadline:
+                return {"completed": list(worker.completed), "failed": list(worker.failed), "timed_out": True}
+            await asyncio.sleep(0.05)
+        return {"completed": list(worker.completed), "failed": list(worker.failed), "timed_out": False}
+
+    async def sleep(self, step):
+        await asyncio.sleep(float(need(step, "seconds")))
+        return {}
+
+    def jobctl_env(self, extra):
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("JOBCTL_") and not k.startswith("PG") and k not in SCRUBBED_ENV}
+        env.update(self.store.jobctl_env())
+        for key, value in extra.items():
+            if value is None:
+                env.pop(key, None)
+            elif isinstance(value, str):
+                env[key] = value
+            else:
+                raise StepError(f'env value for {key!r} must be a string or null')
+        return env
+
+    async def jobctl(self, step):
+        args = step.get("args", [])
+        if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+            raise StepError('"args" must be an array of strings')
+        timeout = float(step.get("timeout", 60))
+        proc = await asyncio.create_subprocess_exec(
+            self.jobctl_path, *args, env=self.jobctl_env(step.get("env") or {}),
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            out, err = await asyncio.wait_for(proc.communicate(), timeout)
+        except asyncio.TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise StepError(f"jobctl {' '.join(args)} still running after {timeout} s (killed)")
+        return {"status": proc.returncode, "stdout": out.decode("utf-8", "replace"),
+                "stderr": err.decode("utf-8", "replace")}
+
+    async def counts(self, step):
+        return await self.queue(step).getJobCounts(*COUNT_STATES)
+
+    async def job(self, step):
+        job_id = str(need(step, "id"))
+        job = await self.queue(step).getJob(job_id)
+        if job is None:
+            return None
+        return {"id": job.id, "name": job.name, "data": job.data, "opts": job.opts,
+                "attemptsMade": job.attemptsMade, "failedReason": job.failedReason, "returnvalue": job.returnvalue,
+                "state": await job.getState(), "priority": job.priority, "delay": job.delay,
+                "timestamp": job.timestamp, "finishedOn": job.finishedOn or None,
+                "processedOn": job.processedOn or None}
+
+    async def raw_job(self, step):
+        return await self.store.raw_job(need(step, "queue"), str(need(step, "id")))
+
+    async def dump(self, step):
+        return await self.store.dump(need(step, "queue"))
+
+    async def retry_jobs(self, step):
+        state = need(step, "state")
+        if state not in ("failed", "completed"):
+            raise StepError('"state" must be "failed" or "completed"')
+        opts = {"state": state}
+        if step.get("count") is not None:
+            opts["count"] = int(step["count"])
+        q = self.queue(step)
+        started = time.perf_counter()
+        await q.retryJobs(opts)
+        return {"seconds": time.perf_counter() - started}
+
+    async def pause(self, step):
+        q = self.queue(step)
+        await q.pause()
+        return {"paused": await q.isPaused()}
+
+    async def resume(self, step):
+        q = self.queue(step)
+        await q.resume()
+        return {"paused": await q.isPaused()}
+
+    async def is_paused(self, step):
+        return {"paused": await self.queue(step).isPaused()}
+
+    async def fail_jobs(self, step):
+        q = self.queue(step)
+        count, name, error = int(need(step, "count")), need(step, "name"), need(step, "error")
+        data = step.get("data") or {}
+        added = await q.addBulk([{"name": name, "data": data, "opts": {}} for _ in range(count)])
+        ids = [job.id for job in added]
+        pending = set(ids)
+        all_failed = asyncio.Event()
+        if not pending:
+            return {"ids": ids}
+
+        def on_failed(job_id):
+            pending.discard(job_id)
+            if not pending:
+                all_failed.set()
+
+        # Redis: one worker, 50 jobs at a time. Postgres: a Worker serializes its SQL on one connection, so four
+        # workers (each with its own connection) share the work; 1000 jobs take about 2 s either way.
+        workers_count, concurrency = (1, 50) if self.backend == "redis" else (4, 16)
+        opts = {**self.store.opts, "concurrency": concurrency, "drainDelay": DRAIN_DELAY_SECONDS}
+        workers = [RecordingWorker(q.name, opts, lambda job: error, on_failed) for _ in range(workers_count)]
+        timeout = 60 + count * 0.05
+        try:
+            for worker in workers:
+                await worker.started()
+            await asyncio.wait_for(all_failed.wait(), timeout)
+        except asyncio.TimeoutError:
+            raise StepError(f"only {count - len(pending)} of {count} jobs failed within {timeout:.0f} s")
+        finally:
+            for worker in workers:
+                await worker.close()
+        return {"ids": ids}
+
+    async def run(self, step):
+        if not isinstance(step, dict):
+            raise StepError("a step must be a JSON object")
+        op = need(step, "op")
+        handler = STEPS.get(op)
+        if handler is None:
+            raise StepError(f"unknown op {op!r}")
+        return await handler(self, step)
+
+    async def close(self):
+        for worker in self.workers.values():
+            await worker.close()
+        for q in self.queues.values():
+            await q.close()
+        await self.store.close()
+
+
+STEPS = {
+    "add": Harness.add, "add_bulk": Harness.add_bulk,
+    "worker_start": Harness.worker_start, "worker_stop": Harness.worker_stop, "seen": Harness.seen,
+    "wait_until": Harness.wait_until, "sleep": Harness.sleep, "jobctl": Harness.jobctl,
+    "counts": Harness.counts, "job": Harness.job, "raw_job": Harness.raw_job, "dump": Harness.dump,
+    "retry_jobs": Harness.retry_jobs, "pause": Harness.pause, "resume": Harness.resume,
+    "is_paused": Harness.is_paused, "fail_jobs": Harness.fail_jobs,
+}
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--backend", choices=("redis", "postgres"), default="redis")
+    ap.add_argument("--url", required=True)
+    ap.add_argument("--prefix", default=None, help="redis only (default bull)")
+    ap.add_argument("--schema", default=None, help="postgres only, required")
+    ap.add_argument("--jobctl", default=DEFAULT_JOBCTL, help="the jobctl binary (default .build/debug/jobctl)")
+    args = ap.parse_args()
+    if args.backend == "redis" and args.schema is not None:
+        ap.error("--schema is for --backend postgres")
+    if args.backend == "postgres" and (args.prefix is not None or args.schema is None):
+        ap.error("--backend postgres takes --schema NAME and no --prefix")
+    return args
+
+
+def read_plan():
+    try:
+        plan = json.load(sys.stdin)
+    except json.JSONDecodeError as err:
+        raise SystemExit(f"bullmq-steps: the plan on stdin is not JSON: {err}")
+    if not isinstance(plan, list):
+        raise SystemExit("bullmq-steps: the plan on stdin must be a JSON array of steps")
+    return plan
+
+
+async def main():
+    args = parse_args()
+    plan = read_plan()
+    if args.backend == "redis":
+        store = RedisStore(args.url, args.prefix or "bull")
+    else:
+        store = PostgresStore(args.url, args.schema)
+    harness = Harness(store, args.backend, args.jobctl)
+    results = []
+    try:
+        for index, step in enumerate(plan):
+            op = step.get("op") if isinstance(step, dict) else None
+            try:
+                results.append(await harness.run(step))
+            except StepError as err:
+                print(f"bullmq-steps: step {index} ({op}): {err}", file=sys.stderr)
+                return 1
+            except Exception as err:
+                traceback.print_exc()
+                print(f"bullmq-steps: step {index} ({op}) failed: {type(err).__name__}: {err}", file=sys.stderr)
+                return 1
+    finally:
+        await harness.close()
+    print(json.dumps(results, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
