@@ -21,7 +21,8 @@ Steps ("Q" is a queue name; a Queue per name is opened on first use and closed a
   worker_start {"queue","fail":bool,"concurrency":1,"error":text?} -> {}     one Worker per queue (drainDelay 1 s),
                returned once its run loop is up. It records every job it sees (id, name, data, opts, attemptsMade);
                with "fail" true, a job whose data is an object with a truthy "fail" raises
-               Exception(data["error"] or error or "boom"); any other job returns {"ok": true}. On Redis an idle
+               Exception(data["error"] or error or "boom"); any other job returns {"ok": true}. A job whose data has
+               "sleep": S stays active (locked) for S seconds first. On Redis an idle
                worker notices a delayed job only when its 1 s block ends, so allow ~1 s more than the delay.
   worker_stop  {"queue"}        -> {"seen","completed","failed","retried","errors"}   awaits Worker.close()
   seen         {"queue"}        -> the same, without stopping the worker
@@ -280,6 +281,8 @@ class RecordingWorker:
     async def process(self, job, token):
         self.seen.append({"id": job.id, "name": job.name, "data": job.data, "opts": dict(job.opts),
                           "attemptsMade": job.attemptsMade})
+        if isinstance(job.data, dict) and job.data.get("sleep"):
+            await asyncio.sleep(float(job.data["sleep"]))  # holds the job active (and locked) meanwhile
         message = self.fail(job)
         if message is None:
             return {"ok": True}
@@ -312,8 +315,9 @@ class RecordingWorker:
             await asyncio.sleep(0.01)
 
     def report(self):
-        return {"seen": self.seen, "completed": self.completed, "failed": self.failed,
-                "retried": self.retried, "errors": self.errors}
+        # Copies: results are printed at the end, and the worker keeps recording meanwhile.
+        return {"seen": list(self.seen), "completed": list(self.completed), "failed": list(self.failed),
+                "retried": list(self.retried), "errors": list(self.errors)}
 
     async def close(self):
         if not self.closed:

@@ -274,8 +274,66 @@ public func createBullMQSchema(_ schema: String) throws {
     guard result.status == 0 else { throw MissingServiceError(description: "migrations failed: \(result.stderr)") }
 }
 
+/// A namespace of a test's own (a Redis key prefix or a PostgreSQL schema) and the real Python client acting in
+/// it through `scripts/bullmq-steps.py`, with the built `jobctl` at hand.
+public struct BullMQSteps: Sendable {
+    public var backend: Backend
+    public var url: String
+    public var namespace: String
+
+    /// A fresh namespace; a PostgreSQL schema is created by the client's migrations on first use and dropped when
+    /// the test process ends.
+    public init(on backend: Backend) throws {
+        self.backend = backend
+        self.url = try backend.requireURL()
+        let suffix = String(UUID().uuidString.prefix(8)).lowercased()
+        switch backend {
+        case .redis: namespace = "jc\(suffix)"
+        case .postgres:
+            namespace = "ctl_\(suffix)"
+            FixtureSchemas.dropAtExit(namespace)
+        }
+    }
+
+    public var jobctlEnvironment: [String: String] {
+        switch backend {
+        case .redis: return ["JOBCTL_URL": url, "JOBCTL_PREFIX": namespace]
+        case .postgres: return ["JOBCTL_URL": url, "JOBCTL_SCHEMA": namespace]
+        }
+    }
+
+    /// Runs the steps (see the script's documentation) and returns one result per step.
+    public func run(_ steps: [[String: Any]]) throws -> [Any] {
+        var arguments = [
+            TestEnvironment.repositoryRoot.appendingPathComponent("scripts/bullmq-steps.py").path, "--backend", backend.rawValue,
+            "--url", url, "--jobctl", TestEnvironment.jobctlBinary,
+        ]
+        arguments += backend == .redis ? ["--prefix", namespace] : ["--schema", namespace]
+        let plan = try JSONSerialization.data(withJSONObject: steps)
+        let result = try runProcess(TestEnvironment.python, arguments, stdin: String(decoding: plan, as: UTF8.self))
+        guard result.status == 0 else {
+            throw MissingServiceError(description: "steps failed (\(result.status)): \(result.stderr.suffix(3000))")
+        }
+        guard let results = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [Any], results.count == steps.count else {
+            throw MissingServiceError(description: "steps printed no result list: \(result.stdout.prefix(500))")
+        }
+        return results
+    }
+
+    /// Runs the steps and returns the result of the last one.
+    @discardableResult
+    public func last(_ steps: [[String: Any]]) throws -> Any {
+        try run(steps).last ?? NSNull()
+    }
+
+    /// Runs the built binary against this namespace.
+    public func jobctl(_ arguments: [String], stdin: String? = nil) throws -> ProcessResult {
+        try TestEnvironment.jobctl(arguments, environment: jobctlEnvironment, stdin: stdin)
+    }
+}
+
 /// Fixture schemas live as long as the test process, then go.
-private enum FixtureSchemas {
+enum FixtureSchemas {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var names: [String] = []
 
