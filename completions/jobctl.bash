@@ -173,13 +173,13 @@ _jobctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    status|stats|jobs|show|help)
+    status|stats|jobs|show|retry|drain|clean|promote|pause|resume|remove|add|help)
         # Offer subcommand argument completions
         "_jobctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'status stats jobs show help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'status stats jobs show retry drain clean promote pause resume remove add help' -- "${cur}"))
         ;;
     esac
 }
@@ -312,6 +312,302 @@ _jobctl_show() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    esac
+}
+
+_jobctl_retry() {
+    repeating_flags=()
+    non_repeating_flags=(--json --dry-run -y --yes --failed --all-queues --reset-attempts --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --state --name --error-match --since --before --limit)
+    __jobctl_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--url')
+        return
+        ;;
+    '--prefix')
+        return
+        ;;
+    '--schema')
+        return
+        ;;
+    '-o'|'--output')
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
+        return
+        ;;
+    '--connect-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--state')
+        return
+        ;;
+    '--name')
+        return
+        ;;
+    '--error-match')
+        return
+        ;;
+    '--since')
+        return
+        ;;
+    '--before')
+        return
+        ;;
+    '--limit')
+        return
+        ;;
+    esac
+}
+
+_jobctl_drain() {
+    repeating_flags=()
+    non_repeating_flags=(--json --dry-run -y --yes --delayed --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout)
+    __jobctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--url')
+        return
+        ;;
+    '--prefix')
+        return
+        ;;
+    '--schema')
+        return
+        ;;
+    '-o'|'--output')
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
+        return
+        ;;
+    '--connect-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    esac
+}
+
+_jobctl_clean() {
+    repeating_flags=()
+    non_repeating_flags=(--json --dry-run -y --yes --completed --failed --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --older-than --limit)
+    __jobctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--url')
+        return
+        ;;
+    '--prefix')
+        return
+        ;;
+    '--schema')
+        return
+        ;;
+    '-o'|'--output')
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
+        return
+        ;;
+    '--connect-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--older-than')
+        return
+        ;;
+    '--limit')
+        return
+        ;;
+    esac
+}
+
+_jobctl_promote() {
+    repeating_flags=()
+    non_repeating_flags=(--json --dry-run -y --yes --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --limit)
+    __jobctl_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--url')
+        return
+        ;;
+    '--prefix')
+        return
+        ;;
+    '--schema')
+        return
+        ;;
+    '-o'|'--output')
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
+        return
+        ;;
+    '--connect-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--limit')
+        return
+        ;;
+    esac
+}
+
+_jobctl_pause() {
+    repeating_flags=()
+    non_repeating_flags=(--json --dry-run -y --yes --all --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout)
+    __jobctl_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--url')
+        return
+        ;;
+    '--prefix')
+        return
+        ;;
+    '--schema')
+        return
+        ;;
+    '-o'|'--output')
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
+        return
+        ;;
+    '--connect-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    esac
+}
+
+_jobctl_resume() {
+    repeating_flags=()
+    non_repeating_flags=(--json --dry-run -y --yes --all --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout)
+    __jobctl_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--url')
+        return
+        ;;
+    '--prefix')
+        return
+        ;;
+    '--schema')
+        return
+        ;;
+    '-o'|'--output')
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
+        return
+        ;;
+    '--connect-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    esac
+}
+
+_jobctl_remove() {
+    repeating_flags=()
+    non_repeating_flags=(--json --dry-run -y --yes --force --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout)
+    __jobctl_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--url')
+        return
+        ;;
+    '--prefix')
+        return
+        ;;
+    '--schema')
+        return
+        ;;
+    '-o'|'--output')
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
+        return
+        ;;
+    '--connect-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    esac
+}
+
+_jobctl_add() {
+    repeating_flags=()
+    non_repeating_flags=(--json --dry-run -y --yes --lifo --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --data --delay --priority --attempts --backoff --job-id --from)
+    __jobctl_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '--url')
+        return
+        ;;
+    '--prefix')
+        return
+        ;;
+    '--schema')
+        return
+        ;;
+    '-o'|'--output')
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
+        return
+        ;;
+    '--connect-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--data')
+        return
+        ;;
+    '--delay')
+        return
+        ;;
+    '--priority')
+        return
+        ;;
+    '--attempts')
+        return
+        ;;
+    '--backoff')
+        return
+        ;;
+    '--job-id')
+        return
+        ;;
+    '--from')
         return
         ;;
     esac

@@ -36,9 +36,11 @@ func confirm(_ question: String, options: ChangeOptions) throws {
     guard answer == "y" || answer == "yes" else { throw DeclinedError() }
 }
 
-/// Ctrl-C during a change: the first one stops the command after the batch in flight (each batch is atomic on
-/// the server), the second one exits at once.
+/// Ctrl-C in a command that changes queues. Before the first change it exits at once (nothing changed yet); once
+/// changes have begun, the first Ctrl-C stops the command after the batch in flight (each batch is atomic on the
+/// server) and the second exits at once.
 enum Interruption {
+    private static let changing = Atomic<Bool>(false)
     private static let requested = Atomic<Bool>(false)
     nonisolated(unsafe) private static var source: (any DispatchSourceSignal)?
 
@@ -49,6 +51,10 @@ enum Interruption {
         signal(SIGINT, SIG_IGN)
         let handler = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         handler.setEventHandler {
+            guard changing.load(ordering: .relaxed) else {
+                Terminal.writeError("\ninterrupted: nothing changed\n")
+                exit(130)
+            }
             if requested.exchange(true, ordering: .relaxed) {
                 Terminal.writeError("\ninterrupted again: exiting now (the batch in flight is applied whole or not at all)\n")
                 exit(130)
@@ -58,6 +64,9 @@ enum Interruption {
         handler.resume()
         source = handler
     }
+
+    /// From here on, Ctrl-C lets the batch in flight finish.
+    static func beginChanges() { changing.store(true, ordering: .relaxed) }
 }
 
 /// Jobs a command matched: what `--dry-run` and the final summary report.
@@ -85,41 +94,6 @@ struct Selection {
 
     func prefix(_ count: Int) -> Selection { Selection(entries: Array(entries.prefix(count))) }
     func suffix(_ count: Int) -> Selection { Selection(entries: Array(entries.suffix(count))) }
-}
-
-/// Failure reasons with the parts that differ between occurrences of the same error taken out.
-enum ErrorText {
-    /// First line only; numbers become `<n>` and id-like tokens (hex, UUIDs) `<id>`; at most 120 characters.
-    static func normalized(_ reason: String) -> String {
-        let line = reason.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-        var out = ""
-        var token = ""
-        func flush() {
-            defer { token = "" }
-            guard !token.isEmpty else { return }
-            let hexDigits = token.filter(\.isHexDigit).count
-            let digits = token.filter(\.isNumber).count
-            if token.count >= 8, digits > 0, hexDigits + token.filter({ $0 == "-" }).count == token.count {
-                out += "<id>"
-            } else if digits == token.count {
-                out += "<n>"
-            } else if digits > 0 && token.count >= 6 && Double(digits) / Double(token.count) >= 0.5 {
-                out += "<id>"
-            } else {
-                out += token
-            }
-        }
-        for character in line {
-            if character.isLetter || character.isNumber || character == "-" || character == "_" {
-                token.append(character)
-            } else {
-                flush()
-                out.append(character)
-            }
-        }
-        flush()
-        return out.count > 120 ? String(out.prefix(119)) + "…" : out
-    }
 }
 
 /// What a change did, printed at the end (text on stdout, or one JSON object).
@@ -152,7 +126,13 @@ struct ChangeSummary {
 
     var durationMs: Int64 { Int64((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000) }
 
-    func print(format: OutputFormat, resumeHint: String) {
+    /// Prints the summary; an interrupted command then exits with 130, as a shell expects after Ctrl-C.
+    func finish(format: OutputFormat, resumeHint: String) throws {
+        print(format: format, resumeHint: resumeHint)
+        if interrupted { throw ExitCode(130) }
+    }
+
+    private func print(format: OutputFormat, resumeHint: String) {
         let skippedCount = skipped.values.reduce(0) { $0 + $1.count }
         switch format {
         case .json, .jsonl:

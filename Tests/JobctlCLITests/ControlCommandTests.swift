@@ -401,3 +401,52 @@ struct ControlCommandTests {
         #expect(Self.count(counts, "waiting") == 1)
     }
 }
+
+/// Ctrl-C in the middle of a long change, sent as a real SIGINT to the running binary.
+@Suite(.serialized, .enabled(if: !Backend.live.isEmpty, "set JOBCTL_TEST_REDIS_URL / JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
+struct InterruptionTests {
+    @Test(arguments: Backend.live)
+    func ctrlCStopsBetweenBatchesAndEveryJobIsWholeAndCounted(_ backend: Backend) throws {
+        let steps = try BullMQSteps(on: backend)
+        let total = 30_000
+        let jobs = (0..<total).map { ["name": "later", "data": ["i": $0], "opts": ["delay": 3_600_000]] as [String: Any] }
+        try steps.last([["op": "add_bulk", "queue": "big", "jobs": jobs]])
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestEnvironment.jobctlBinary)
+        process.arguments = ["promote", "big", "--yes", "--json"]
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("JOBCTL_") && !$0.key.hasPrefix("PG") }
+        environment.merge(steps.jobctlEnvironment) { $1 }
+        process.environment = environment
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        // Wait until promotions have begun (some jobs are waiting), then press Ctrl-C.
+        var sent = false
+        while process.isRunning {
+            let stats = try steps.jobctl(["stats", "big", "--json"])
+            if let counts = (try? parseJSONObject(stats.stdout))?["counts"] as? [String: Any], (counts["waiting"] as? Int ?? 0) > 0 {
+                process.interrupt()
+                sent = true
+                break
+            }
+        }
+        process.waitUntilExit()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        try #require(sent, "the command finished before it could be interrupted: \(stdout)")
+        #expect(process.terminationStatus == 130, "\(stderr)")
+        #expect(stderr.contains("interrupted: every job is in a consistent state") && stderr.contains("run the same command again"), "\(stderr)")
+        let summary = try parseJSONObject(stdout)
+        #expect(summary["interrupted"] as? Bool == true)
+        let changed = summary["changed"] as? Int ?? -1
+        #expect(changed > 0 && changed < total)
+        // Every job is either promoted (and counted in the summary) or still delayed: none lost, none half-moved.
+        let counts = try steps.last([["op": "counts", "queue": "big"]]) as? [String: Any] ?? [:]
+        #expect(counts["waiting"] as? Int == changed, "\(counts)")
+        #expect(counts["delayed"] as? Int == total - changed, "\(counts)")
+    }
+}

@@ -65,6 +65,7 @@ struct Add: AsyncParsableCommand {
 
     func run() async throws {
         try await Terminal.reportingErrors {
+            Interruption.install()
             let jobs = try file.map(Self.readJobs) ?? [try singleJob()]
             let controller = try await global.connect()
             var selection = Selection()
@@ -80,7 +81,7 @@ struct Add: AsyncParsableCommand {
             var added: [String] = []
             if !jobs.isEmpty {
                 try confirm("A" + description.dropFirst(), options: change)
-                Interruption.install()
+                Interruption.beginChanges()
                 let progress = Progress(total: jobs.count, verb: "adding")
                 for batch in jobs.batches(of: controller.batchSize) {
                     if Interruption.isRequested {
@@ -101,7 +102,7 @@ struct Add: AsyncParsableCommand {
             }
             summary.extra = [("ids", .array(added.map { .string($0) }))]
             if global.format == .text && added.count == 1 { Terminal.write("job \(added[0])\n") }
-            summary.print(format: global.format, resumeHint: "the jobs added so far stay; remove those lines from the file before running it again")
+            try summary.finish(format: global.format, resumeHint: "the jobs added so far stay; remove those lines from the file before running it again")
         }
     }
 

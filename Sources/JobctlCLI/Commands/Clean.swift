@@ -43,6 +43,7 @@ struct Clean: AsyncParsableCommand {
 
     func run() async throws {
         try await Terminal.reportingErrors {
+            Interruption.install()
             let controller = try await global.connect()
             try await controller.requireQueue(queue)
             let age = DurationText.milliseconds(olderThan) ?? 0
@@ -67,7 +68,7 @@ struct Clean: AsyncParsableCommand {
             var summary = ChangeSummary(command: "clean", verb: "deleted", queue: queue, matched: total.count)
             if !total.ids.isEmpty {
                 try confirm("D" + description.dropFirst(), options: change)
-                Interruption.install()
+                Interruption.beginChanges()
                 let progress = Progress(total: total.count, verb: "deleting")
                 states: for (state, target) in perState {
                     var removed = 0
@@ -86,7 +87,7 @@ struct Clean: AsyncParsableCommand {
                 }
                 progress.finish()
             }
-            summary.print(format: global.format, resumeHint: "run the same command again to delete the rest")
+            try summary.finish(format: global.format, resumeHint: "run the same command again to delete the rest")
         }
     }
 }

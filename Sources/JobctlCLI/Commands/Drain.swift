@@ -24,6 +24,7 @@ struct Drain: AsyncParsableCommand {
 
     func run() async throws {
         try await Terminal.reportingErrors {
+            Interruption.install()
             let controller = try await global.connect()
             try await controller.requireQueue(queue)
             let states: [JobState] = [.waiting, .prioritized] + (delayed ? [.delayed] : [])
@@ -43,7 +44,7 @@ struct Drain: AsyncParsableCommand {
             var summary = ChangeSummary(command: "drain", verb: "deleted", queue: queue, matched: total.count)
             if !total.ids.isEmpty {
                 try confirm("D" + description.dropFirst(), options: change)
-                Interruption.install()
+                Interruption.beginChanges()
                 let progress = Progress(total: total.count, verb: "deleting")
                 states: for (state, target) in perState {
                     // At most the jobs counted above: jobs added meanwhile stay.
@@ -65,7 +66,7 @@ struct Drain: AsyncParsableCommand {
                 }
                 progress.finish()
             }
-            summary.print(format: global.format, resumeHint: "run the same command again to delete the rest")
+            try summary.finish(format: global.format, resumeHint: "run the same command again to delete the rest")
         }
     }
 }

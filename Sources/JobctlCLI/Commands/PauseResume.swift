@@ -50,6 +50,7 @@ private func validateQueueChoice(_ queues: [String], all: Bool) throws {
 
 private func setPaused(_ paused: Bool, queues named: [String], all: Bool, global: GlobalOptions, change: ChangeOptions) async throws {
     try await Terminal.reportingErrors {
+        Interruption.install()
         let controller = try await global.connect()
         let queues = all ? try await controller.discoverQueues() : named
         for queue in queues where !all { try await controller.requireQueue(queue) }
@@ -78,12 +79,17 @@ private func setPaused(_ paused: Bool, queues named: [String], all: Bool, global
         summary.noun = "queue"
         if !queues.isEmpty {
             try confirm(verb.prefix(1).uppercased() + description.dropFirst(), options: change)
+            Interruption.beginChanges()
             for queue in queues {
+                if Interruption.isRequested {
+                    summary.interrupted = true
+                    break
+                }
                 try await controller.setPaused(paused, queue: queue)
                 summary.changed += 1
             }
         }
         summary.extra = [("queues", .array(queues.map { .string($0) }))]
-        summary.print(format: global.format, resumeHint: "")
+        try summary.finish(format: global.format, resumeHint: "run the same command again for the rest")
     }
 }

@@ -29,6 +29,7 @@ struct Promote: AsyncParsableCommand {
 
     func run() async throws {
         try await Terminal.reportingErrors {
+            Interruption.install()
             let controller = try await global.connect()
             try await controller.requireQueue(queue)
             var selection: Selection
@@ -48,7 +49,7 @@ struct Promote: AsyncParsableCommand {
             summary.record(BatchOutcome(skipped: notChosen))
             if selection.count > 0 {
                 try confirm("P" + description.dropFirst(), options: change)
-                Interruption.install()
+                Interruption.beginChanges()
                 let progress = Progress(total: selection.count, verb: "promoting")
                 for batch in selection.ids.batches(of: controller.batchSize) {
                     if Interruption.isRequested {
@@ -60,7 +61,7 @@ struct Promote: AsyncParsableCommand {
                 }
                 progress.finish()
             }
-            summary.print(format: global.format, resumeHint: "run the same command again to promote the rest")
+            try summary.finish(format: global.format, resumeHint: "run the same command again to promote the rest")
         }
     }
 }

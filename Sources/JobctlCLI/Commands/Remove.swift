@@ -25,6 +25,7 @@ struct Remove: AsyncParsableCommand {
 
     func run() async throws {
         try await Terminal.reportingErrors {
+            Interruption.install()
             let controller = try await global.connect()
             try await controller.requireQueue(queue)
             let (selection, notFound) = try await JobSelection.byId(ids, expecting: nil, of: queue, in: controller)
@@ -38,7 +39,7 @@ struct Remove: AsyncParsableCommand {
             summary.record(BatchOutcome(skipped: notFound))
             if selection.count > 0 {
                 try confirm("R" + description.dropFirst(), options: change)
-                Interruption.install()
+                Interruption.beginChanges()
                 for batch in selection.ids.batches(of: controller.batchSize) {
                     if Interruption.isRequested {
                         summary.interrupted = true
@@ -47,7 +48,7 @@ struct Remove: AsyncParsableCommand {
                     summary.record(try await controller.remove(Array(batch), in: queue, force: force))
                 }
             }
-            summary.print(format: global.format, resumeHint: "run the same command again to remove the rest")
+            try summary.finish(format: global.format, resumeHint: "run the same command again to remove the rest")
             if summary.changed < ids.count { throw ExitCode.failure }
         }
     }

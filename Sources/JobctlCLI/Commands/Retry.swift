@@ -80,6 +80,7 @@ struct Retry: AsyncParsableCommand {
 
     func run() async throws {
         try await Terminal.reportingErrors {
+            Interruption.install()
             let controller = try await global.connect()
             let queues: [String]
             if allQueues {
@@ -119,7 +120,7 @@ struct Retry: AsyncParsableCommand {
             summary.record(BatchOutcome(skipped: notChosen))
             if !total.ids.isEmpty {
                 try confirm(description.prefix(1).uppercased() + description.dropFirst(), options: change)
-                Interruption.install()
+                Interruption.beginChanges()
                 let progress = Progress(total: total.count, verb: "retrying")
                 batches: for plan in plans {
                     for batch in plan.selection.ids.batches(of: controller.batchSize) {
@@ -133,7 +134,7 @@ struct Retry: AsyncParsableCommand {
                 }
                 progress.finish()
             }
-            summary.print(format: global.format, resumeHint: "run the same command again to retry the rest (jobs already retried are no longer \(state.rawValue))")
+            try summary.finish(format: global.format, resumeHint: "run the same command again to retry the rest (jobs already retried are no longer \(state.rawValue))")
         }
     }
 }
