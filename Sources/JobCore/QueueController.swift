@@ -6,6 +6,10 @@ public protocol QueueController: QueueInspector {
     /// transaction.
     var batchSize: Int { get }
 
+    /// Ids of the jobs in a state, in listing order (finished jobs newest first, delayed ones soonest first), read
+    /// without the jobs themselves; with `times`, only jobs whose finish time (or due time) is in that range.
+    func jobIds(in queue: String, state: JobState, times: Range<Int64>?) async throws -> [String]
+
     /// Moves failed (or completed) jobs back to waiting, as BullMQ's `Job.retry` does: priority and the queue's
     /// pause are respected, the `waiting` event is published and idle workers are woken. Attempt counters are
     /// kept unless `resetAttempts`.

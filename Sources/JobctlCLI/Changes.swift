@@ -79,6 +79,13 @@ struct Selection {
 
     var entries: [Entry] = []
 
+    init() {}
+
+    init(entries: [Entry]) { self.entries = entries }
+
+    /// Jobs known by id only: enough for the confirmation and the summary, not for `--dry-run`'s breakdowns.
+    init(ids: [String]) { entries = ids.map { Entry(id: $0, name: "", error: nil) } }
+
     var ids: [String] { entries.map(\.id) }
     var count: Int { entries.count }
     var byName: [String: Int] { entries.reduce(into: [:]) { $0[$1.name, default: 0] += 1 } }

@@ -7,6 +7,21 @@ extension PostgresQueueStore: QueueController {
 
     private func function(_ name: String) -> String { "\(schema.quoted).\(name)" }
 
+    public func jobIds(in queue: String, state: JobState, times: Range<Int64>?) async throws -> [String] {
+        let column: String
+        let order: String
+        switch state {
+        case .completed, .failed: (column, order) = ("finished_at_ms", "finished_at_ms DESC NULLS LAST, id")
+        case .delayed: (column, order) = ("process_at_ms", "process_at_ms NULLS LAST, id")
+        default: preconditionFailure("jobIds of \(state)")
+        }
+        let range = times.map { "AND \(column) >= \($0.lowerBound) AND \(column) < \($0.upperBound)" } ?? ""
+        let rows = try await client.query(
+            "SELECT id FROM \(table("job")) WHERE queue = $1 AND state = $2::\(schema.quoted).job_state \(range) ORDER BY \(order)",
+            [queue, state.rawValue])
+        return rows.rows.compactMap { $0.first ?? nil }
+    }
+
     /// Calls a per-job function for every id of the batch, in order, in one statement (one transaction), and
     /// turns its reply codes into changed and skipped jobs.
     private func perJob(

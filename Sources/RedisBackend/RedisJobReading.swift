@@ -74,7 +74,7 @@ extension RedisQueueStore {
 
     /// A page of a sorted set by score (ascending, or descending for finished jobs). Ties on the score are ordered
     /// by member bytes, as Redis orders them, so a cursor (score, member) resumes exactly after the last job shown.
-    private func sortedSetPage(key: String, descending: Bool, after cursor: PageCursor?, limit: Int) async throws
+    func sortedSetPage(key: String, descending: Bool, after cursor: PageCursor?, limit: Int) async throws
         -> [(id: String, position: String)]
     {
         var result: [(id: String, position: String)] = []

@@ -113,10 +113,10 @@ enum RedisScripts {
         for i = 4, #ARGV do
           local id = ARGV[i]
           local jobKey = queueBase .. id
-          if rcall("EXISTS", jobKey) == 0 then
+          if rcall("ZREM", KEYS[2], id) == 0 then
+            replies[#replies + 1] = rcall("EXISTS", jobKey) == 1 and -3 or -1
+          elseif rcall("EXISTS", jobKey) == 0 then
             replies[#replies + 1] = -1
-          elseif rcall("ZREM", KEYS[2], id) == 0 then
-            replies[#replies + 1] = -3
           else
             if reset then
               rcall("HDEL", jobKey, "finishedOn", "processedOn", resultField, "atm", "ats")

@@ -51,9 +51,9 @@ struct Clean: AsyncParsableCommand {
             var total = Selection()
             var perState: [(JobState, Int)] = []
             for state in states {
-                var selection = try await JobSelection.inState(state, of: queue, in: controller) { job in
-                    job.finishedOn.map { $0 <= cutoff } ?? false
-                }
+                var selection = change.dryRun
+                    ? try await JobSelection.inState(state, of: queue, in: controller) { job in job.finishedOn.map { $0 <= cutoff } ?? false }
+                    : Selection(ids: try await controller.jobIds(in: queue, state: state, times: .min..<(cutoff + 1)))
                 // The listing is newest first; the limit keeps the oldest, as the deletion takes them.
                 if let limit, selection.count > limit { selection = selection.suffix(limit) }
                 perState.append((state, selection.count))

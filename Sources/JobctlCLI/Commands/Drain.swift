@@ -28,24 +28,23 @@ struct Drain: AsyncParsableCommand {
             let controller = try await global.connect()
             try await controller.requireQueue(queue)
             let states: [JobState] = [.waiting, .prioritized] + (delayed ? [.delayed] : [])
-            var total = Selection()
-            var perState: [(JobState, Int)] = []
-            for state in states {
-                let selection = try await JobSelection.inState(state, of: queue, in: controller)
-                perState.append((state, selection.count))
-                total.merge(selection)
-            }
             let kinds = delayed ? "waiting, prioritized and delayed" : "waiting and prioritized"
-            let description = "delete \(total.count) \(kinds) job\(total.count == 1 ? "" : "s") of queue '\(queue)'"
+            func describe(_ count: Int) -> String { "delete \(count) \(kinds) job\(count == 1 ? "" : "s") of queue '\(queue)'" }
             if change.dryRun {
-                printDryRun(command: "drain", description: description, queue: queue, selection: total, format: global.format)
+                var total = Selection()
+                for state in states { total.merge(try await JobSelection.inState(state, of: queue, in: controller)) }
+                printDryRun(command: "drain", description: describe(total.count), queue: queue, selection: total, format: global.format)
                 return
             }
-            var summary = ChangeSummary(command: "drain", verb: "deleted", queue: queue, matched: total.count)
-            if !total.ids.isEmpty {
-                try confirm("D" + description.dropFirst(), options: change)
+            // The counts are enough to confirm and to bound the batches.
+            let counts = try await controller.overview(of: [queue]).first?.counts ?? JobCounts()
+            let perState = states.map { ($0, counts[$0] ?? 0) }
+            let matched = perState.reduce(0) { $0 + $1.1 }
+            var summary = ChangeSummary(command: "drain", verb: "deleted", queue: queue, matched: matched)
+            if matched > 0 {
+                try confirm("D" + describe(matched).dropFirst(), options: change)
                 Interruption.beginChanges()
-                let progress = Progress(total: total.count, verb: "deleting")
+                let progress = Progress(total: matched, verb: "deleting")
                 states: for (state, target) in perState {
                     // At most the jobs counted above: jobs added meanwhile stay.
                     var removed = 0

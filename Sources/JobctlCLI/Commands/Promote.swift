@@ -34,7 +34,10 @@ struct Promote: AsyncParsableCommand {
             try await controller.requireQueue(queue)
             var selection: Selection
             var notChosen: [SkippedJob] = []
-            if ids.isEmpty {
+            if ids.isEmpty && !change.dryRun {
+                let found = try await controller.jobIds(in: queue, state: .delayed, times: nil)
+                selection = Selection(ids: limit.map { Array(found.prefix($0)) } ?? found)
+            } else if ids.isEmpty {
                 selection = try await JobSelection.inState(.delayed, of: queue, in: controller, limit: limit)
             } else {
                 (selection, notChosen) = try await JobSelection.byId(ids, expecting: .delayed, of: queue, in: controller)

@@ -101,7 +101,15 @@ struct Retry: AsyncParsableCommand {
                 if ids.isEmpty {
                     let left = limit.map { $0 - total.count }
                     if let left, left <= 0 { break }
-                    selection = try await JobSelection.inState(state, of: queue, in: controller, limit: left, matches: matches)
+                    if !change.dryRun && name == nil && errorMatch == nil {
+                        // Nothing to read from the jobs themselves: their ids (by finish time) are enough.
+                        let times = since == nil && before == nil
+                            ? nil : (since?.milliseconds ?? .min)..<(before?.milliseconds ?? .max)
+                        let found = try await controller.jobIds(in: queue, state: state, times: times)
+                        selection = Selection(ids: left.map { Array(found.prefix($0)) } ?? found)
+                    } else {
+                        selection = try await JobSelection.inState(state, of: queue, in: controller, limit: left, matches: matches)
+                    }
                 } else {
                     (selection, notChosen) = try await JobSelection.byId(ids, expecting: state, of: queue, in: controller, matches: matches)
                     if let limit, selection.count > limit { selection = selection.prefix(limit) }
