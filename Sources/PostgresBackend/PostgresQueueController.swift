@@ -105,7 +105,7 @@ extension PostgresQueueStore: QueueController {
         // limit and the same handling of scheduler jobs and flow parents.
         let type: String
         switch state {
-        case .waiting: type = "wait"
+        case .waiting, .paused: type = "wait"
         case .prioritized: type = "prioritized"
         case .delayed: type = "delayed"
         default: preconditionFailure("drain of \(state)")

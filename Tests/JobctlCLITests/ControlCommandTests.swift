@@ -375,6 +375,27 @@ struct ControlCommandTests {
     }
 
     @Test(arguments: Backend.live)
+    func onATerminalItAsksWhichQueueAndForAYes(_ backend: Backend) throws {
+        let steps = try BullMQSteps(on: backend)
+        _ = try steps.run([
+            ["op": "fail_jobs", "queue": "t1", "count": 2, "name": "x", "error": "boom"],
+            ["op": "fail_jobs", "queue": "t2", "count": 1, "name": "y", "error": "bang"],
+        ])
+        let declined = try steps.jobctlOnTerminal(["retry", "t1"], answers: [("[y/N]", "n")])
+        #expect(declined.status == 1 && declined.screen.contains("Retry 2 failed jobs in queue 't1'? [y/N]"), "\(declined.screen)")
+        #expect(declined.screen.contains("nothing changed"))
+        let chosen = try steps.jobctlOnTerminal(["retry"], answers: [("number:", "2"), ("[y/N]", "y")])
+        #expect(chosen.status == 0, "\(chosen.screen)")
+        #expect(chosen.screen.contains("1) t1 (2 failed)") && chosen.screen.contains("2) t2 (1 failed)"), "\(chosen.screen)")
+        #expect(chosen.screen.contains("retried 1 of 1 matched job in queue 't2'"), "\(chosen.screen)")
+        let all = try steps.jobctl(["retry", "--all-queues", "--yes"])
+        #expect(all.status == 0 && all.stdout.contains("retried 2 of 2"), "\(all.stdout) \(all.stderr)")
+        let counts = try steps.run([["op": "counts", "queue": "t1"], ["op": "counts", "queue": "t2"]])
+        #expect(Self.count(counts[0], "failed") == 0 && Self.count(counts[0], "waiting") == 2)
+        #expect(Self.count(counts[1], "failed") == 0 && Self.count(counts[1], "waiting") == 1)
+    }
+
+    @Test(arguments: Backend.live)
     func badArgumentsAreUsageErrorsThatTouchNothing(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
         try steps.last([["op": "add", "queue": "b", "name": "w", "data": [:], "opts": [:]]])

@@ -326,6 +326,41 @@ public struct BullMQSteps: Sendable {
         try run(steps).last ?? NSNull()
     }
 
+    /// Runs the built binary on a pseudo-terminal (stdin, stdout and stderr), typing each answer once its prompt
+    /// has appeared; returns the exit status and everything the terminal showed.
+    public func jobctlOnTerminal(_ arguments: [String], answers: [(prompt: String, answer: String)]) throws -> (status: Int, screen: String) {
+        let script = """
+            import json, os, pty, select, sys
+            args, answers, env = json.loads(sys.stdin.read())
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execve(args[0], args, env)
+            screen = b""
+            while True:
+                ready, _, _ = select.select([fd], [], [], 20)
+                if not ready:
+                    break
+                try:
+                    data = os.read(fd, 65536)
+                except OSError:
+                    break
+                if not data:
+                    break
+                screen += data
+                if answers and answers[0][0].encode() in screen:
+                    os.write(fd, answers.pop(0)[1].encode() + b"\\n")
+            _, status = os.waitpid(pid, 0)
+            print(json.dumps({"status": os.waitstatus_to_exitcode(status), "screen": screen.decode(errors="replace")}))
+            """
+        var environment = TestEnvironment.variables.filter { !$0.key.hasPrefix("JOBCTL_") && !$0.key.hasPrefix("PG") }
+        environment.merge(jobctlEnvironment) { $1 }
+        let input: [Any] = [[TestEnvironment.jobctlBinary] + arguments, answers.map { [$0.prompt, $0.answer] }, environment]
+        let payload = String(decoding: try JSONSerialization.data(withJSONObject: input), as: UTF8.self)
+        let result = try runProcess(TestEnvironment.python, ["-c", script], stdin: payload)
+        let report = try parseJSONObject(result.stdout)
+        return ((report["status"] as? Int) ?? -1, (report["screen"] as? String) ?? "")
+    }
+
     /// Runs the built binary against this namespace.
     public func jobctl(_ arguments: [String], stdin: String? = nil) throws -> ProcessResult {
         try TestEnvironment.jobctl(arguments, environment: jobctlEnvironment, stdin: stdin)

@@ -38,7 +38,8 @@ struct Drain: AsyncParsableCommand {
             }
             // The counts are enough to confirm and to bound the batches.
             let counts = try await controller.overview(of: [queue]).first?.counts ?? JobCounts()
-            let perState = states.map { ($0, counts[$0] ?? 0) }
+            // A queue paused by BullMQ 5 or older keeps its ready jobs in the legacy paused list: they go too.
+            let perState = (states + [.paused]).map { ($0, counts[$0] ?? 0) }.filter { $0.1 > 0 }
             let matched = perState.reduce(0) { $0 + $1.1 }
             var summary = ChangeSummary(command: "drain", verb: "deleted", queue: queue, matched: matched)
             if matched > 0 {
