@@ -3,6 +3,8 @@ public import JobCore
 /// The writing side of the Redis store: every change is one run of one of jobctl's scripts (`RedisScripts`), on
 /// at most `batchSize` jobs, so that Redis is never blocked for long.
 extension RedisQueueStore: QueueController {
+    static let notAHash = "its key is not a hash (not written by BullMQ; look with redis-cli TYPE)"
+
     /// 500 jobs keep a script run well under 10 ms.
     public var batchSize: Int { 500 }
 
@@ -55,7 +57,7 @@ extension RedisQueueStore: QueueController {
             RedisScripts.retry,
             keys: [k.key("events"), k.stateKey(state).key, k.wait, k.meta, k.active, k.key("marker"), k.prioritized, k.key("pc")],
             arguments: [k.base, state.rawValue, resetAttempts ? "1" : "0"] + ids)
-        return try outcome(ids, reply, skipReasons: [-1: "not found", -3: "no longer \(state.rawValue)"])
+        return try outcome(ids, reply, skipReasons: [-1: "not found", -3: "no longer \(state.rawValue)", -4: Self.notAHash])
     }
 
     public func promote(_ ids: [String], in queue: String) async throws -> BatchOutcome {
@@ -64,7 +66,7 @@ extension RedisQueueStore: QueueController {
             RedisScripts.promote,
             keys: [k.delayed, k.wait, k.meta, k.prioritized, k.active, k.key("pc"), k.key("events"), k.key("marker")],
             arguments: [k.base] + ids)
-        return try outcome(ids, reply, skipReasons: [-1: "not found", -3: "not delayed"])
+        return try outcome(ids, reply, skipReasons: [-1: "not found", -3: "not delayed", -4: Self.notAHash])
     }
 
     public func remove(_ ids: [String], in queue: String, force: Bool) async throws -> BatchOutcome {
@@ -75,7 +77,7 @@ extension RedisQueueStore: QueueController {
             ids, reply,
             skipReasons: [
                 -1: "not found", 0: "locked by a worker (it or one of its children is running; --force removes it anyway)",
-                -8: "the next job of a job scheduler (remove the scheduler instead)",
+                -8: "the next job of a job scheduler (remove the scheduler instead)", -4: Self.notAHash,
             ])
     }
 

@@ -42,6 +42,11 @@ enum RedisScripts {
           rcall("ZADD", prioritizedKey, priority * 0x100000000 + counter % 0x100000000, id)
         end
 
+        -- BullMQ keeps a job as a hash; anything else there is reported, not touched.
+        local function jobType(jobKey)
+          return rcall("TYPE", jobKey)["ok"]
+        end
+
         local function isLifo(optsText)
           if not optsText then return false end
           local ok, opts = pcall(cjson.decode, optsText)
@@ -93,6 +98,7 @@ enum RedisScripts {
         -- Deletes a job that is no longer in any state list: its keys, its deduplication key, its parent link.
         local function deleteJob(queueBase, id, hard)
           local jobKey = queueBase .. id
+          if jobType(jobKey) ~= "hash" then return rcall("DEL", jobKey) end
           local fields = rcall("HMGET", jobKey, "parentKey", "deid")
           detachFromParent(queueBase, jobKey, fields[1], hard)
           releaseDedup(queueBase, id, fields[2])
@@ -101,7 +107,8 @@ enum RedisScripts {
 
         """
 
-    /// Retries failed or completed jobs, one reply per id: 1 moved, -1 no such job, -3 not in that state.
+    /// Retries failed or completed jobs, one reply per id: 1 moved, -1 no such job, -3 not in that state, -4 the
+    /// job's key is not a hash.
     /// KEYS: events, state, wait, meta, active, marker, prioritized, pc. ARGV: queue base, state, reset ("1"/"0"),
     /// ids…
     static let retry = prelude + """
@@ -113,10 +120,13 @@ enum RedisScripts {
         for i = 4, #ARGV do
           local id = ARGV[i]
           local jobKey = queueBase .. id
-          if rcall("ZREM", KEYS[2], id) == 0 then
-            replies[#replies + 1] = rcall("EXISTS", jobKey) == 1 and -3 or -1
-          elseif rcall("EXISTS", jobKey) == 0 then
+          local kind = jobType(jobKey)
+          if kind == "none" then
             replies[#replies + 1] = -1
+          elseif kind ~= "hash" then
+            replies[#replies + 1] = -4
+          elseif rcall("ZREM", KEYS[2], id) == 0 then
+            replies[#replies + 1] = -3
           else
             if reset then
               rcall("HDEL", jobKey, "finishedOn", "processedOn", resultField, "atm", "ats")
@@ -150,7 +160,7 @@ enum RedisScripts {
         return replies
         """
 
-    /// Promotes delayed jobs, one reply per id: 1 moved, -1 no such job, -3 not delayed.
+    /// Promotes delayed jobs, one reply per id: 1 moved, -1 no such job, -3 not delayed, -4 not a hash.
     /// KEYS: delayed, wait, meta, prioritized, active, pc, events, marker. ARGV: queue base, ids…
     static let promote = prelude + """
         local queueBase = ARGV[1]
@@ -159,8 +169,11 @@ enum RedisScripts {
         for i = 2, #ARGV do
           local id = ARGV[i]
           local jobKey = queueBase .. id
-          if rcall("ZREM", KEYS[1], id) == 0 then
-            replies[#replies + 1] = rcall("EXISTS", jobKey) == 1 and -3 or -1
+          local kind = jobType(jobKey)
+          if kind ~= "hash" then
+            replies[#replies + 1] = kind == "none" and -1 or -4
+          elseif rcall("ZREM", KEYS[1], id) == 0 then
+            replies[#replies + 1] = -3
           else
             local priority = tonumber(rcall("HGET", jobKey, "priority")) or 0
             if priority > 0 then
@@ -260,7 +273,7 @@ enum RedisScripts {
         """
 
     /// Removes jobs with their children, one reply per id: 1 removed, -1 no such job, 0 locked (the job or a
-    /// pending child; only without force), -8 the next job of a job scheduler.
+    /// pending child; only without force), -8 the next job of a job scheduler, -4 not a hash.
     /// KEYS: repeat, events, meta. ARGV: queue base, force ("1"/"0"), ids…
     static let remove = prelude + """
         local queueBase, force = ARGV[1], ARGV[2] == "1"
@@ -312,10 +325,13 @@ enum RedisScripts {
         for i = 3, #ARGV do
           local id = ARGV[i]
           local jobKey = queueBase .. id
-          local schedulerKey = rcall("HGET", jobKey, "rjk")
+          local kind = jobType(jobKey)
+          local schedulerKey = kind == "hash" and rcall("HGET", jobKey, "rjk")
           local schedulerNext = schedulerKey and rcall("ZSCORE", KEYS[1], schedulerKey)
-          if rcall("EXISTS", jobKey) == 0 then
+          if kind == "none" then
             replies[#replies + 1] = -1
+          elseif kind ~= "hash" then
+            replies[#replies + 1] = -4
           elseif schedulerNext and id == "repeat:" .. schedulerKey .. ":" .. schedulerNext then
             replies[#replies + 1] = -8
           elseif not force and isLocked(jobKey) then

@@ -395,6 +395,31 @@ struct ControlCommandTests {
         #expect(Self.count(counts[1], "failed") == 0 && Self.count(counts[1], "waiting") == 1)
     }
 
+    @Test(.enabled(if: TestEnvironment.runsLiveRedisTests)) func redisKeysBullMQDidNotWriteAreSkippedAndLeftAlone() throws {
+        let steps = try BullMQSteps(on: .redis)
+        _ = try steps.run([["op": "fail_jobs", "queue": "bad", "count": 2, "name": "x", "error": "boom"]])
+        let base = "\(steps.namespace):bad:"
+        let now = String(Int64(Date().timeIntervalSince1970 * 1000))
+        try redisRaw([
+            ["SET", base + "999", "not a job"], ["ZADD", base + "failed", now, "999"],
+            ["HSET", base + "998", "name", "x", "data", "{}", "opts", "{not json", "timestamp", now, "finishedOn", now, "failedReason", "boom"],
+            ["ZADD", base + "failed", now, "998"],
+        ])
+        let retried = try steps.jobctl(["retry", "bad", "--yes", "--json"])
+        #expect(retried.status == 0, "\(retried.stderr)")
+        let summary = try parseJSONObject(retried.stdout)
+        #expect(summary["changed"] as? Int == 3 && summary["skipped"] as? Int == 1, "\(summary)")
+        #expect((summary["skippedReasons"] as? [String: Any])?.keys.first?.contains("not a hash") == true, "\(summary)")
+        try redisRaw([["SET", base + "997", "also not a job"], ["LPUSH", base + "wait", "997"]])
+        let drained = try steps.jobctl(["drain", "bad", "--yes"])
+        #expect(drained.status == 0 && drained.stdout.contains("deleted 4 of 4"), "\(drained.stdout) \(drained.stderr)")
+        let results = try steps.run([["op": "counts", "queue": "bad"], ["op": "dump", "queue": "bad"]])
+        #expect(Self.count(results[0], "waiting") == 0 && Self.count(results[0], "failed") == 1)
+        let dump = Self.object(results[1])
+        #expect(Self.object(dump[base + "999"])["type"] as? String == "string", "the stray key is left alone")
+        #expect(dump[base + "997"] == nil && dump[base + "998"] == nil)
+    }
+
     @Test(arguments: Backend.live)
     func badArgumentsAreUsageErrorsThatTouchNothing(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)

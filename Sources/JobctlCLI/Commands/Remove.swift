@@ -7,7 +7,8 @@ struct Remove: AsyncParsableCommand {
         discussion: """
             As BullMQ's Queue.remove: a job whose lock is held by a worker (it is running), or that has a running \
             child, is left alone unless --force; the next job of a job scheduler is never removed (remove the \
-            scheduler instead). With --force the worker running the job finds it gone when it finishes.
+            scheduler instead). With --force the worker running the job finds it gone when it finishes. The \
+            exit status is 1 when any job named was not removed.
             """
     )
 
@@ -49,7 +50,7 @@ struct Remove: AsyncParsableCommand {
                 }
             }
             try summary.finish(format: global.format, resumeHint: "run the same command again to remove the rest")
-            if summary.changed < ids.count { throw ExitCode.failure }
+            if summary.changed < Set(ids).count { throw ExitCode.failure }
         }
     }
 }
