@@ -108,6 +108,13 @@ struct GlobalOptions: ParsableArguments {
         return store
     }
 
+    /// Connects for running jobs.
+    func connectWorker() async throws -> any WorkerBackend {
+        let store = try await connect()
+        guard let backend = store as? any WorkerBackend else { preconditionFailure("every store runs jobs") }
+        return backend
+    }
+
     private func warnAboutPasswordOnCommandLine(_ hasPassword: Bool) {
         guard url != nil, hasPassword else { return }
         Terminal.warn(

@@ -390,4 +390,262 @@ enum RedisScripts {
         end
         return replies
         """
+
+    // MARK: The worker path
+
+    /// Claims up to one job per token, as BullMQ's moveToActive does for each: due delayed jobs are promoted first;
+    /// before every claim the rate limit, the pause and the global concurrency are checked; each job gets its
+    /// lock, `processedOn`, an `ats` increment and an `active` event. Replies {jobs, wait}: jobs as {id, token,
+    /// name, data, opts, atm, attemptsMade, timestamp, defa, stacktrace}; wait (when fewer jobs than tokens) is
+    /// {"limited", ms}, {"paused"}, {"maxed"} or {"empty", next delayed due time or 0}.
+    /// KEYS: wait, active, prioritized, events, limiter, delayed, meta, pc, marker.
+    /// ARGV: queue base, now, lock ms, limiter max or "", limiter duration or "", tokens…
+    static let claim = prelude + """
+        local base, now, lockMs = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+        local settings = rcall("HMGET", KEYS[7], "paused", "concurrency", "max", "duration")
+
+        local due = rcall("ZRANGEBYSCORE", KEYS[6], 0, (now + 1) * 0x1000 - 1, "LIMIT", 0, 1000)
+        if #due > 0 then
+          rcall("ZREM", KEYS[6], unpack(due))
+          for _, id in ipairs(due) do
+            local priority = tonumber(rcall("HGET", base .. id, "priority")) or 0
+            if priority > 0 then addPrioritized(KEYS[3], KEYS[8], id, priority) else rcall("LPUSH", KEYS[1], id) end
+            rcall("XADD", KEYS[4], "*", "event", "waiting", "jobId", id, "prev", "delayed")
+            rcall("HSET", base .. id, "delay", 0)
+          end
+          markReady(KEYS[9], isHeld(KEYS[7], KEYS[2]))
+        end
+
+        -- The queue's limit wins over the worker's for the count; the worker's duration over the queue's.
+        local maxJobs = tonumber(settings[3] or ARGV[4])
+        local duration = tonumber(ARGV[5]) or tonumber(settings[4])
+        local jobs, wait = {}, nil
+        for i = 6, #ARGV do
+          if maxJobs then
+            local used = tonumber(rcall("GET", KEYS[5]) or "0") or 0
+            if used >= maxJobs then
+              local ttl = rcall("PTTL", KEYS[5])
+              if ttl == 0 then
+                rcall("DEL", KEYS[5])
+              elseif ttl > 0 then
+                wait = {"limited", ttl}
+                break
+              end
+            end
+          end
+          if settings[1] then
+            wait = {"paused"}
+            break
+          end
+          if settings[2] and rcall("LLEN", KEYS[2]) >= (tonumber(settings[2]) or 0) then
+            wait = {"maxed"}
+            break
+          end
+          local id = rcall("RPOPLPUSH", KEYS[1], KEYS[2])
+          while id and string.sub(id, 1, 2) == "0:" do
+            rcall("LREM", KEYS[2], 1, id)
+            id = rcall("RPOPLPUSH", KEYS[1], KEYS[2])
+          end
+          if not id then
+            local popped = rcall("ZPOPMIN", KEYS[3])
+            if popped[1] then
+              id = popped[1]
+              rcall("LPUSH", KEYS[2], id)
+            else
+              rcall("DEL", KEYS[8])
+            end
+          end
+          if not id then
+            local first = rcall("ZRANGE", KEYS[6], 0, 0, "WITHSCORES")
+            wait = {"empty", first[2] and math.floor(tonumber(first[2]) / 0x1000) or 0}
+            break
+          end
+          local jobKey = base .. id
+          if maxJobs and duration and rcall("HEXISTS", jobKey, "defa") == 0 then
+            if rcall("INCR", KEYS[5]) == 1 then rcall("PEXPIRE", KEYS[5], math.floor(math.abs(duration))) end
+          end
+          rcall("SET", jobKey .. ":lock", ARGV[i], "PX", lockMs)
+          rcall("XADD", KEYS[4], "*", "event", "active", "jobId", id, "prev", "waiting")
+          rcall("HSET", jobKey, "processedOn", now)
+          rcall("HINCRBY", jobKey, "ats", 1)
+          local fields = rcall("HMGET", jobKey, "name", "data", "opts", "atm", "attemptsMade", "timestamp", "defa", "stacktrace")
+          local job = {id, ARGV[i]}
+          for f = 1, 8 do job[f + 2] = fields[f] or "" end
+          jobs[#jobs + 1] = job
+        end
+        -- As BullMQ after every claim: the next idle worker looks too.
+        if #jobs > 0 then rcall("ZADD", KEYS[9], 0, "0") end
+        return {jobs, wait or {}}
+        """
+
+    /// Finishes jobs as BullMQ's moveToFinished, retryJob and moveToDelayed do, one reply per job: 0 done, -1 no
+    /// such job, -2 its lock is gone, -6 another worker holds it, -3 not active.
+    /// KEYS: wait, active, prioritized, events, stalled, meta, pc, marker, delayed, completed, failed.
+    /// ARGV: queue base, now, then per job: id, token, kind ("complete", "fail", "retry", "delay"), return value or
+    /// failure reason, stack traces (JSON) or "", attempts, keep count (-1 all, 0 none) , keep age (s) or "",
+    /// lifo ("1"/"0") or delay (ms).
+    static let finish = prelude + """
+        local base, now = ARGV[1], tonumber(ARGV[2])
+        local cap = eventsCap(KEYS[6])
+        local replies = {}
+        local finished = false
+
+        local function prune(target, keepCount, keepAge)
+          local gone = {}
+          if keepAge then
+            gone = rcall("ZRANGEBYSCORE", target, 0, now - keepAge * 1000, "LIMIT", 0, 1000)
+          end
+          if keepCount and keepCount > 0 then
+            for _, id in ipairs(rcall("ZRANGE", target, 0, -(keepCount + 1))) do gone[#gone + 1] = id end
+          end
+          for _, id in ipairs(gone) do
+            deleteJobKeys(base .. id)
+            rcall("ZREM", target, id)
+          end
+        end
+
+        for i = 3, #ARGV, 9 do
+          local id, token, kind, text, stack = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+          local jobKey = base .. id
+          local lock = rcall("GET", jobKey .. ":lock")
+          if rcall("EXISTS", jobKey) == 0 then
+            replies[#replies + 1] = -1
+          elseif lock ~= token then
+            replies[#replies + 1] = lock and -6 or -2
+          else
+            rcall("DEL", jobKey .. ":lock")
+            rcall("SREM", KEYS[5], id)
+            if kind ~= "complete" then
+              if stack ~= "" then
+                rcall("HSET", jobKey, "failedReason", text, "stacktrace", stack)
+              else
+                rcall("HSET", jobKey, "failedReason", text)
+              end
+            end
+            if rcall("LREM", KEYS[2], -1, id) == 0 then
+              replies[#replies + 1] = -3
+            else
+              local attemptsMade = rcall("HINCRBY", jobKey, "atm", 1)
+              if kind == "retry" then
+                local held = isHeld(KEYS[6], KEYS[2])
+                local priority = tonumber(rcall("HGET", jobKey, "priority")) or 0
+                if priority > 0 then
+                  addPrioritized(KEYS[3], KEYS[7], id, priority)
+                else
+                  rcall(ARGV[i + 8] == "1" and "RPUSH" or "LPUSH", KEYS[1], id)
+                end
+                markReady(KEYS[8], held)
+                rcall("XADD", KEYS[4], "MAXLEN", "~", cap, "*", "event", "waiting", "jobId", id, "prev", "active")
+              elseif kind == "delay" then
+                local due = now + tonumber(ARGV[i + 8])
+                local low, high = due * 0x1000, (due + 1) * 0x1000 - 1
+                local score = low
+                local last = rcall("ZREVRANGEBYSCORE", KEYS[9], high, low, "WITHSCORES", "LIMIT", 0, 1)
+                if last[2] then score = math.min(tonumber(last[2]) + 1, high) end
+                rcall("HSET", jobKey, "delay", ARGV[i + 8])
+                rcall("ZADD", KEYS[9], score, id)
+                rcall("XADD", KEYS[4], "MAXLEN", "~", cap, "*", "event", "delayed", "jobId", id, "delay", due)
+                markNextDelayed(KEYS[8], KEYS[9])
+              else
+                local target = kind == "complete" and KEYS[10] or KEYS[11]
+                local field = kind == "complete" and "returnvalue" or "failedReason"
+                local keepCount = tonumber(ARGV[i + 6])
+                local fields = rcall("HMGET", jobKey, "parentKey", "deid")
+                releaseDedup(base, id, fields[2])
+                if kind == "complete" and fields[1] and rcall("EXISTS", fields[1]) == 1 then
+                  -- A flow child done: its parent counts it processed, and runs once none is pending.
+                  local parentKey = fields[1]
+                  if rcall("SREM", parentKey .. ":dependencies", jobKey) == 1 then
+                    rcall("HSET", parentKey .. ":processed", jobKey, text)
+                    if rcall("SCARD", parentKey .. ":dependencies") == 0 then
+                      local parentBase, parentId = splitJobKey(parentKey)
+                      if parentBase and rcall("ZREM", parentBase .. "waiting-children", parentId) == 1 then
+                        rcall("RPUSH", parentBase .. "wait", parentId)
+                        markReady(parentBase .. "marker", isHeld(parentBase .. "meta", parentBase .. "active"))
+                        rcall("XADD", parentBase .. "events", "*", "event", "waiting", "jobId", parentId, "prev", "waiting-children")
+                      end
+                    end
+                  end
+                end
+                if keepCount == 0 then
+                  deleteJobKeys(jobKey)
+                else
+                  rcall("ZADD", target, now, id)
+                  rcall("HSET", jobKey, field, text, "finishedOn", now)
+                  if kind == "fail" then rcall("HDEL", jobKey, "defa") end
+                  prune(target, keepCount, tonumber(ARGV[i + 7]))
+                end
+                rcall("XADD", KEYS[4], "*", "event", kind == "complete" and "completed" or "failed", "jobId", id, field, text,
+                  "prev", "active")
+                if kind == "fail" and attemptsMade >= (tonumber(ARGV[i + 5]) or 0) then
+                  rcall("XADD", KEYS[4], "*", "event", "retries-exhausted", "jobId", id, "attemptsMade", attemptsMade)
+                end
+                finished = true
+              end
+              replies[#replies + 1] = 0
+            end
+          end
+        end
+        if finished then
+          rcall("XTRIM", KEYS[4], "MAXLEN", "~", cap)
+          if rcall("LLEN", KEYS[1]) + rcall("LLEN", KEYS[2]) + rcall("ZCARD", KEYS[3]) == 0 then
+            rcall("XADD", KEYS[4], "*", "event", "drained")
+          end
+        end
+        return replies
+        """
+
+    /// Renews locks still held with the given token; replies with the ids whose lock was not.
+    /// KEYS: stalled. ARGV: queue base, lock ms, then id and token per job.
+    static let extendLocks = """
+        local failed = {}
+        for i = 3, #ARGV, 2 do
+          local lockKey = ARGV[1] .. ARGV[i] .. ":lock"
+          if redis.call("GET", lockKey) == ARGV[i + 1] then
+            redis.call("SET", lockKey, ARGV[i + 1], "PX", ARGV[2])
+            redis.call("SREM", KEYS[1], ARGV[i])
+          else
+            failed[#failed + 1] = ARGV[i]
+          end
+        end
+        return failed
+        """
+
+    /// BullMQ's stalled check, at most once per interval across all workers (the `stalled-check` key): active
+    /// jobs seen on the previous check whose lock is gone go back to the front of wait (a job stalled more often
+    /// than allowed gets `defa` and fails on its next claim); then every active job is noted for the next check.
+    /// KEYS: stalled, wait, active, stalled-check, meta, marker, events. ARGV: max stalled count, queue base, now,
+    /// interval (ms).
+    static let rescueStalled = prelude + """
+        if rcall("EXISTS", KEYS[4]) == 1 then return {} end
+        rcall("SET", KEYS[4], ARGV[3], "PX", ARGV[4])
+        rcall("XTRIM", KEYS[7], "MAXLEN", "~", eventsCap(KEYS[5]))
+        local moved = {}
+        local suspects = rcall("SMEMBERS", KEYS[1])
+        if #suspects > 0 then
+          rcall("DEL", KEYS[1])
+          for _, id in ipairs(suspects) do
+            if string.sub(id, 1, 2) == "0:" then
+              rcall("LREM", KEYS[3], 1, id)
+            else
+              local jobKey = ARGV[2] .. id
+              if rcall("EXISTS", jobKey .. ":lock") == 0 and rcall("LREM", KEYS[3], 1, id) > 0 then
+                if rcall("HINCRBY", jobKey, "stc", 1) > tonumber(ARGV[1]) then
+                  rcall("HSET", jobKey, "defa", "job stalled more than allowable limit")
+                end
+                rcall("RPUSH", KEYS[2], id)
+                markReady(KEYS[6], isHeld(KEYS[5], KEYS[3]))
+                rcall("XADD", KEYS[7], "*", "event", "waiting", "jobId", id, "prev", "active")
+                rcall("XADD", KEYS[7], "*", "event", "stalled", "jobId", id)
+                moved[#moved + 1] = id
+              end
+            end
+          end
+        end
+        local active = rcall("LRANGE", KEYS[3], 0, -1)
+        for i = 1, #active, 5000 do
+          rcall("SADD", KEYS[1], unpack(active, i, math.min(i + 4999, #active)))
+        end
+        return moved
+        """
 }

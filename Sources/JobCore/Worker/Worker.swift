@@ -1,0 +1,298 @@
+import FoundationEssentials
+
+/// What a claim round trip found when it took fewer jobs than asked for.
+public enum ClaimWait: Sendable, Equatable {
+    /// Nothing ready; the next delayed job is due then (ms since the epoch), if any.
+    case empty(nextDelayedAt: Int64?)
+    /// The queue is paused.
+    case paused
+    /// The queue's global concurrency is reached.
+    case maxed
+    /// The rate limit allows the next job in this many ms.
+    case rateLimited(ms: Int64)
+}
+
+public struct ClaimResult: Sendable {
+    public var jobs: [ClaimedJob]
+    /// Why fewer jobs than asked came back; nil when all did.
+    public var wait: ClaimWait?
+
+    public init(jobs: [ClaimedJob], wait: ClaimWait?) {
+        self.jobs = jobs
+        self.wait = wait
+    }
+}
+
+/// A job whose finish the server refused because the worker no longer holds it (its lock expired and the
+/// stalled check gave it to another worker, or an operator removed it).
+public struct LostJob: Sendable, Equatable {
+    public var id: String
+    public var reason: String
+
+    public init(id: String, reason: String) {
+        self.id = id
+        self.reason = reason
+    }
+}
+
+/// The server side of a worker: claim, finish, renew locks, rescue stalled jobs, the way BullMQ's workers do
+/// them on one backend. Each call handles a batch in one round trip where the backend allows.
+public protocol WorkerBackend: Sendable {
+    /// Takes up to `tokens.count` ready jobs, one per token, locked for `lockDurationMs`.
+    func claim(queue: String, tokens: [String], lockDurationMs: Int64, limiter: RateLimit?) async throws -> ClaimResult
+
+    /// Finishes jobs (complete, retry or fail); returns the jobs the server refused because their lock is gone.
+    func finish(queue: String, _ jobs: [(job: ClaimedJob, finish: Finish)]) async throws -> [LostJob]
+
+    /// Renews the locks of running jobs; returns the ids whose lock could not be renewed.
+    func extendLocks(queue: String, _ jobs: [(id: String, token: String)], durationMs: Int64) async throws -> [String]
+
+    /// Moves active jobs whose lock expired back to waiting (BullMQ's stalled check); returns their ids.
+    func rescueStalled(queue: String, maxStalledCount: Int, intervalMs: Int64) async throws -> [String]
+}
+
+/// How a worker runs.
+public struct WorkerSettings: Sendable {
+    public var concurrency = 1
+    public var lockDurationMs: Int64 = 30_000
+    /// How often the locks of running jobs are renewed (default: half the lock duration).
+    public var lockRenewMs: Int64?
+    public var stalledIntervalMs: Int64 = 30_000
+    public var maxStalledCount = 1
+    /// A worker-side rate limit: at most `max` job starts per `durationMs`.
+    public var limiter: RateLimit?
+    /// Stop after this many jobs (run-once).
+    public var maxJobs: Int?
+    /// Take no new job after this long (ms).
+    public var maxRuntimeMs: Int64?
+    /// Jobs claimed per round trip at most.
+    public var claimBatch = 50
+
+    public init() {}
+}
+
+/// What a worker run did.
+public struct WorkerSummary: Sendable, Equatable {
+    public var processed = 0
+    public var completed = 0
+    /// Failed for good.
+    public var failed = 0
+    /// Failed an attempt and will run again (now or after their backoff).
+    public var retried = 0
+    /// Finished by the handler but no longer held by this worker: not finished by it.
+    public var lost = 0
+    public var durationMs: Int64 = 0
+    /// The queue was paused when the run found nothing to do.
+    public var sawPause = false
+
+    public init() {}
+}
+
+/// Runs a handler over the jobs of a queue: one engine for `run-once` and `run`, usable from Swift programs.
+///
+/// `runUntilIdle` processes every job that is ready (and every job that becomes ready while the others run),
+/// then returns. Locks of running jobs are renewed from one timer; jobs are claimed and finished in batches.
+public actor Worker {
+    public typealias Handler = @Sendable (ClaimedJob) async -> JobOutcome
+
+    private let backend: any WorkerBackend
+    private let queue: String
+    private let settings: WorkerSettings
+    private let handler: Handler
+    private let log: @Sendable (String) -> Void
+    private let workerId = UUID().uuidString.lowercased().filter { $0 != "-" }
+    private var tokenCounter = 0
+
+    private var running: [String: RunningJob] = [:]
+    private var summary = WorkerSummary()
+
+    private struct RunningJob {
+        var job: ClaimedJob
+        /// When this worker's lock runs out unless renewed (its own clock).
+        var lockedUntil: Int64
+        var lost = false
+    }
+
+    public init(
+        backend: any WorkerBackend, queue: String, settings: WorkerSettings, handler: @escaping Handler,
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.backend = backend
+        self.queue = queue
+        self.settings = settings
+        self.handler = handler
+        self.log = log
+    }
+
+    private func nextToken() -> String {
+        tokenCounter += 1
+        return "\(workerId):\(tokenCounter)"
+    }
+
+    /// Processes every job that is ready now, and those that become ready meanwhile; returns when none is.
+    public func runUntilIdle() async throws -> WorkerSummary {
+        let started = currentTimeMs()
+        let mailbox = Mailbox()
+        // A run from cron first hands back what dead workers left behind (throttled across workers by the backend).
+        let rescued = try await backend.rescueStalled(queue: queue, maxStalledCount: settings.maxStalledCount, intervalMs: settings.stalledIntervalMs)
+        if !rescued.isEmpty { log("moved \(rescued.count) stalled job(s) back to waiting: \(rescued.prefix(10).joined(separator: ", "))") }
+
+        let renewEvery = settings.lockRenewMs ?? settings.lockDurationMs / 2
+        var claimedCount = 0
+        // No more claims: nothing was ready, the queue is paused, or a limit of the run was reached.
+        var exhausted = false
+        // The last claim found nothing to take: wait for a job to finish (or the rate limit to pass) first.
+        var blocked = false
+        var failure: (any Error)?
+        await withDiscardingTaskGroup { group in
+            group.addTask { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: UInt64(max(renewEvery, 10)) * 1_000_000)
+                    if Task.isCancelled { break }
+                    await self?.renewLocks()
+                }
+            }
+            do {
+                while true {
+                    if settings.maxJobs.map({ claimedCount >= $0 }) ?? false { exhausted = true }
+                    if settings.maxRuntimeMs.map({ currentTimeMs() - started >= $0 }) ?? false { exhausted = true }
+                    let free = settings.concurrency - running.count
+                    if !exhausted && !blocked && free > 0 {
+                        var want = min(free, settings.claimBatch)
+                        if let maxJobs = settings.maxJobs { want = min(want, maxJobs - claimedCount) }
+                        let tokens = (0..<want).map { _ in nextToken() }
+                        let result = try await backend.claim(
+                            queue: queue, tokens: tokens, lockDurationMs: settings.lockDurationMs, limiter: settings.limiter)
+                        let now = currentTimeMs()
+                        for job in result.jobs {
+                            running[job.id] = RunningJob(job: job, lockedUntil: now + settings.lockDurationMs)
+                            claimedCount += 1
+                            group.addTask { [handler] in
+                                let outcome: JobOutcome
+                                if let deferred = job.deferredFailure {
+                                    // A stalled check gave up on it: it fails without running, as in BullMQ.
+                                    outcome = .failed(reason: deferred, stacktrace: nil, unrecoverable: true)
+                                } else {
+                                    outcome = await handler(job)
+                                }
+                                await mailbox.post(.done(job, outcome))
+                            }
+                        }
+                        switch result.wait {
+                        case nil:
+                            continue
+                        case .rateLimited(let ms):
+                            blocked = true
+                            group.addTask {
+                                try? await Task.sleep(nanoseconds: UInt64(min(max(ms, 1), 30_000)) * 1_000_000)
+                                await mailbox.post(.wake)
+                            }
+                        case .paused:
+                            summary.sawPause = true
+                            exhausted = true
+                        case .empty, .maxed:
+                            // Jobs still running may put retries back (no backoff): look again when one is done.
+                            if running.isEmpty { exhausted = true } else { blocked = true }
+                        }
+                    }
+                    if running.isEmpty && (exhausted || !blocked) {
+                        if exhausted { break }
+                        continue
+                    }
+                    var finishes: [(job: ClaimedJob, finish: Finish)] = []
+                    for event in await mailbox.takeAll() {
+                        blocked = false
+                        if case .done(let job, let outcome) = event, let finish = settle(job, outcome) {
+                            finishes.append((job, finish))
+                        }
+                    }
+                    if !finishes.isEmpty { try await flush(finishes) }
+                }
+            } catch {
+                failure = error
+            }
+            group.cancelAll()
+        }
+        summary.durationMs = currentTimeMs() - started
+        if let failure { throw failure }
+        return summary
+    }
+
+    /// Turns a handler's outcome into a finish, or nil for a job this worker no longer holds.
+    private func settle(_ job: ClaimedJob, _ outcome: JobOutcome) -> Finish? {
+        guard let entry = running.removeValue(forKey: job.id) else { return nil }
+        summary.processed += 1
+        if entry.lost || currentTimeMs() > entry.lockedUntil {
+            // The schema on PostgreSQL checks only the token; an expired lock may already belong to another worker.
+            summary.lost += 1
+            log("job \(job.id): its lock expired before the handler finished; left to the stalled check, not finished here")
+            return nil
+        }
+        return finish(for: job, outcome: outcome)
+    }
+
+    private func flush(_ finishes: [(job: ClaimedJob, finish: Finish)]) async throws {
+        let lost = try await backend.finish(queue: queue, finishes)
+        let lostIds = Set(lost.map(\.id))
+        for (job, finish) in finishes where !lostIds.contains(job.id) {
+            switch finish {
+            case .complete: summary.completed += 1
+            case .fail: summary.failed += 1
+            case .retryNow, .retryLater: summary.retried += 1
+            }
+        }
+        for job in lost {
+            summary.lost += 1
+            log("job \(job.id): not finished: \(job.reason)")
+        }
+    }
+
+    private func renewLocks() async {
+        let locks = running.values.filter { !$0.lost }.map { (id: $0.job.id, token: $0.job.token) }
+        guard !locks.isEmpty else { return }
+        let now = currentTimeMs()
+        do {
+            let failed = Set(try await backend.extendLocks(queue: queue, locks, durationMs: settings.lockDurationMs))
+            for (id, _) in locks {
+                guard var entry = running[id] else { continue }
+                if failed.contains(id) {
+                    entry.lost = true
+                    log("job \(id): its lock could not be renewed; it will not be finished by this worker")
+                } else {
+                    entry.lockedUntil = now + settings.lockDurationMs
+                }
+                running[id] = entry
+            }
+        } catch {
+            log("renewing locks failed: \(error)")
+        }
+    }
+}
+
+/// Events from the handler tasks to the worker loop, taken all at once so that finishes batch up.
+private actor Mailbox {
+    enum Event: Sendable {
+        case done(ClaimedJob, JobOutcome)
+        case wake
+    }
+
+    private var buffered: [Event] = []
+    private var waiter: CheckedContinuation<[Event], Never>?
+
+    func post(_ event: Event) {
+        if let waiter {
+            self.waiter = nil
+            waiter.resume(returning: [event])
+        } else {
+            buffered.append(event)
+        }
+    }
+
+    func takeAll() async -> [Event] {
+        if !buffered.isEmpty {
+            defer { buffered = [] }
+            return buffered
+        }
+        return await withCheckedContinuation { waiter = $0 }
+    }
+}

@@ -1,0 +1,169 @@
+import ArgumentParser
+import Glibc
+import JobCore
+
+/// Options of the commands that run jobs.
+struct WorkerOptions: ParsableArguments {
+    @Option(parsing: .remaining, help: ArgumentHelp("Run this command per job (no shell; the rest of the line).", valueName: "command"))
+    var exec: [String] = []
+
+    @Flag(help: "Complete every job at once without running anything (for benchmarks and smoke tests).")
+    var noop = false
+
+    @Option(help: "Jobs run at the same time.")
+    var concurrency = 1
+
+    @Option(help: ArgumentHelp("Kill a job's process group and fail the job after this long, e.g. 5m.", valueName: "duration"))
+    var jobTimeout: String?
+
+    @Option(help: ArgumentHelp("How long a job's lock lasts unless renewed (BullMQ's lockDuration).", valueName: "duration"))
+    var lockDuration = "30s"
+
+    @Option(help: ArgumentHelp("Renew the locks of running jobs this often (default: half the lock duration).", valueName: "duration"))
+    var lockRenew: String?
+
+    @Option(help: ArgumentHelp("This worker starts at most MAX jobs per DURATION, e.g. 100/1s.", valueName: "max/duration"))
+    var limiter: String?
+
+    func validate() throws {
+        if concurrency < 1 || concurrency > 10_000 { throw ValidationError("--concurrency must be between 1 and 10000") }
+        for (flag, value) in [("--job-timeout", jobTimeout), ("--lock-duration", lockDuration), ("--lock-renew", lockRenew)] {
+            if let value, (DurationText.milliseconds(value) ?? 0) <= 0 {
+                throw ValidationError("\(flag) '\(value)' is not a duration (examples: 500ms, 30s, 5m)")
+            }
+        }
+        if let limiter, parsedLimiter(limiter) == nil {
+            throw ValidationError("--limiter '\(limiter)' is not MAX/DURATION (example: 100/1s)")
+        }
+    }
+
+    func parsedLimiter(_ text: String) -> RateLimit? {
+        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let max = Int64(parts[0]), max > 0, let duration = DurationText.milliseconds(parts[1]), duration > 0 else {
+            return nil
+        }
+        return RateLimit(max: max, durationMs: duration)
+    }
+
+    func settings() -> WorkerSettings {
+        var settings = WorkerSettings()
+        settings.concurrency = concurrency
+        settings.lockDurationMs = DurationText.milliseconds(lockDuration) ?? 30_000
+        settings.lockRenewMs = lockRenew.flatMap(DurationText.milliseconds)
+        settings.limiter = limiter.flatMap(parsedLimiter)
+        settings.claimBatch = min(concurrency, 100)
+        return settings
+    }
+
+    /// `--exec COMMAND…`, or the command after `--`.
+    func handlerCommand(afterTerminator command: [String]) throws -> [String] {
+        let chosen = exec.isEmpty ? command : exec
+        if !exec.isEmpty && !command.isEmpty { throw ValidationError("give the command once: --exec COMMAND… or -- COMMAND…") }
+        if noop && !chosen.isEmpty { throw ValidationError("--noop runs no command; drop the command") }
+        if !noop && chosen.isEmpty { throw ValidationError("say what runs each job: --exec COMMAND [ARGS…] (or -- COMMAND [ARGS…]), or --noop") }
+        return chosen
+    }
+
+    func handler(command handlerCommand: [String]) -> Worker.Handler {
+        if noop { return { _ in .completed(returnValue: "null") } }
+        let exec = ExecHandler(command: handlerCommand, timeoutMs: jobTimeout.flatMap(DurationText.milliseconds)) { line in
+            Terminal.writeError(line + "\n")
+        }
+        return { job in await exec.run(job) }
+    }
+
+    /// `JOBCTL_DISABLE_WORKERS=true` or `DISABLE_BACKGROUND_WORKERS=true`: the variable that disables workers, if set.
+    static var disablingVariable: String? {
+        for name in ["JOBCTL_DISABLE_WORKERS", "DISABLE_BACKGROUND_WORKERS"] {
+            if let value = getenv(name).map({ String(cString: $0).lowercased() }), ["true", "1", "yes"].contains(value) { return name }
+        }
+        return nil
+    }
+}
+
+struct RunOnce: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run-once",
+        abstract: "Process every job of a queue that is ready now, then exit (for cron).",
+        discussion: """
+            Each job runs the command given with --exec (or after --), as a BullMQ worker would run it: the job \
+            is taken with a lock that is renewed while it runs; exit status 0 completes it with stdout as the \
+            return value (JSON if it parses, else a string); another status fails it with the tail of stderr as \
+            the reason, and it is retried by its attempts and backoff options; status 65 fails it for good. \
+            The job is on the command's stdin as JSON (id, name, data, opts, attemptsMade, timestamp, queue); \
+            JOBCTL_QUEUE, JOBCTL_JOB_ID, JOBCTL_JOB_NAME and JOBCTL_ATTEMPT are in its environment.
+
+            Jobs that become ready while others run (retries without backoff) are processed too; delayed jobs and \
+            retries with a backoff are left for a later run. Runs started from cron may overlap: every job is \
+            taken by one worker only.
+
+            EXIT STATUS: 0 every job completed (or there was none), 2 some job failed or will be retried, 75 the \
+            queue is paused, 69 the server is unreachable.
+            Setting JOBCTL_DISABLE_WORKERS=true (or DISABLE_BACKGROUND_WORKERS=true) makes it exit 0 at once.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var worker: WorkerOptions
+
+    @Argument(help: "The queue.")
+    var queue: String
+
+    @Option(help: "Stop after this many jobs.")
+    var maxJobs: Int?
+
+    @Option(help: ArgumentHelp("Take no new job after this long, e.g. 50s.", valueName: "duration"))
+    var maxRuntime: String?
+
+    @Argument(parsing: .postTerminator, help: "The command to run per job, after --.")
+    var command: [String] = []
+
+    func validate() throws {
+        _ = try worker.handlerCommand(afterTerminator: command)
+        if let maxJobs, maxJobs < 1 { throw ValidationError("--max-jobs must be at least 1") }
+        if let maxRuntime, (DurationText.milliseconds(maxRuntime) ?? 0) <= 0 {
+            throw ValidationError("--max-runtime '\(maxRuntime)' is not a duration (examples: 50s, 5m)")
+        }
+    }
+
+    func run() async throws {
+        if let variable = WorkerOptions.disablingVariable {
+            Terminal.writeError("jobctl run-once: workers are disabled by \(variable); nothing run\n")
+            return
+        }
+        try await Terminal.reportingErrors {
+            signal(SIGPIPE, SIG_IGN)  // a handler that exits without reading its input must not take jobctl with it
+            let backend = try await global.connectWorker()
+            var settings = worker.settings()
+            settings.maxJobs = maxJobs
+            settings.maxRuntimeMs = maxRuntime.flatMap(DurationText.milliseconds)
+            let engine = Worker(backend: backend, queue: queue, settings: settings, handler: worker.handler(command: try worker.handlerCommand(afterTerminator: command))) { message in
+                Terminal.writeError(message + "\n")
+            }
+            let summary = try await engine.runUntilIdle()
+            printSummary(summary)
+            if summary.failed + summary.retried + summary.lost > 0 { throw ExitCode(2) }
+            if summary.sawPause && summary.processed == 0 {
+                Terminal.writeError("queue '\(queue)' is paused: no job taken ('jobctl resume \(queue)' lets workers take them)\n")
+                throw ExitCode(75)
+            }
+        }
+    }
+
+    private func printSummary(_ summary: WorkerSummary) {
+        switch global.format {
+        case .json, .jsonl:
+            let value = JSONValue.object([
+                ("queue", .string(queue)), ("processed", .int(summary.processed)), ("completed", .int(summary.completed)),
+                ("failed", .int(summary.failed)), ("retried", .int(summary.retried)), ("lost", .int(summary.lost)),
+                ("durationMs", .int(summary.durationMs)), ("paused", .bool(summary.sawPause)),
+            ])
+            Terminal.write((global.format == .json ? value.prettyText : value.compactText) + "\n")
+        case .text:
+            var text = "processed \(summary.processed) job\(summary.processed == 1 ? "" : "s") of queue '\(Cell.oneLine(queue, limit: 200))': "
+            text += "\(summary.completed) completed, \(summary.failed) failed, \(summary.retried) to retry"
+            if summary.lost > 0 { text += ", \(summary.lost) lost (lock expired)" }
+            Terminal.write(text + " in \(DurationText.describe(milliseconds: summary.durationMs))\n")
+        }
+    }
+}

@@ -1,0 +1,157 @@
+public import JobCore
+
+/// The worker side of the PostgreSQL store: BullMQ's worker functions (`move_to_active`, `move_to_completed`,
+/// `move_to_failed`, `retry_job`, `move_to_delayed`, `move_stalled_jobs_to_wait`), several calls per statement so
+/// that a batch of jobs costs one round trip and one transaction.
+extension PostgresQueueStore: WorkerBackend {
+    public func claim(queue: String, tokens: [String], lockDurationMs: Int64, limiter: RateLimit?) async throws -> ClaimResult {
+        let now = currentTimeMs()
+        let limiterMax = limiter.map { String($0.max) }
+        let limiterDuration = limiter.map { String($0.durationMs) }
+        // One move_to_active call per token, in order, in one transaction: each call sees the claims before it, so
+        // pause, the global concurrency and the rate limit hold for the batch as a whole.
+        let rows = try await client.query(
+            """
+            SELECT j.id, j.name, j.data::text, j.opts::text, j.attempts_made, j.added_at_ms, j.lock_token,
+                   j.deferred_failure, j.stacktrace::text
+              FROM unnest($2::text[]) WITH ORDINALITY AS t(token, n)
+             CROSS JOIN LATERAL \(table("move_to_active"))($1, t.token, $3::bigint, $4::bigint, NULL, $5::integer, $6::bigint) AS j
+             ORDER BY t.n
+            """, [queue, PostgresArray.literal(tokens), String(lockDurationMs), String(now), limiterMax, limiterDuration])
+        let jobs = rows.rows.compactMap { row -> ClaimedJob? in
+            guard row.count == 9, let id = row[0], let token = row[6] else { return nil }
+            let opts = row[3].flatMap { try? JSONValue.parse($0) } ?? .object([])
+            let traces: [String]
+            if let text = row[8], case .array(let items)? = try? JSONValue.parse(text) {
+                traces = items.compactMap { if case .string(let trace) = $0 { return trace } else { return nil } }
+            } else {
+                traces = []
+            }
+            return ClaimedJob(
+                queue: queue, id: id, name: row[1] ?? "", data: row[2] ?? "null", opts: opts,
+                attemptsMade: row[4].flatMap { Int64($0) } ?? 0, timestamp: row[5].flatMap { Int64($0) } ?? 0, token: token,
+                deferredFailure: row[7], stacktrace: traces)
+        }
+        guard jobs.count < tokens.count else { return ClaimResult(jobs: jobs, wait: nil) }
+        return ClaimResult(jobs: jobs, wait: try await whyNothingMore(queue: queue, limiterMax: limiterMax, now: now))
+    }
+
+    /// After a short claim: paused, at the global concurrency, rate limited, or simply empty.
+    private func whyNothingMore(queue: String, limiterMax: String?, now: Int64) async throws -> ClaimWait {
+        let rows = try await client.query(
+            """
+            SELECT EXISTS (SELECT 1 FROM \(table("meta")) WHERE queue = $1 AND field = 'paused' AND value = '1'),
+                   COALESCE((SELECT count(*) FROM \(table("job")) WHERE queue = $1 AND state = 'active')
+                            >= (SELECT CASE WHEN value ~ '^[0-9]+$' THEN value::bigint END FROM \(table("meta"))
+                                 WHERE queue = $1 AND field = 'concurrency'), false),
+                   s.rate_limit_ttl, s.next_delay
+              FROM \(table("next_signal"))($1, $2::integer, $3::bigint) AS s
+            """, [queue, limiterMax, String(now)])
+        let row = rows.rows.first ?? []
+        func column(_ index: Int) -> String? { row.count > index ? row[index] : nil }
+        if column(0) == "t" { return .paused }
+        if let ttl = column(2).flatMap({ Int64($0) }), ttl > 0 { return .rateLimited(ms: ttl) }
+        if column(1) == "t" { return .maxed }
+        return .empty(nextDelayedAt: column(3).flatMap { Int64($0) })
+    }
+
+    public func finish(queue: String, _ jobs: [(job: ClaimedJob, finish: Finish)]) async throws -> [LostJob] {
+        guard !jobs.isEmpty else { return [] }
+        // In id order, so that two workers finishing overlapping sets lock rows in the same order.
+        let ordered = jobs.sorted { $0.job.id < $1.job.id }
+        do {
+            try await runFinishes(queue: queue, ordered)
+            return []
+        } catch let error as PostgresError where error.sqlState == "BM001" {
+            // One refused finish undoes the statement: finish one by one to tell the refused ones apart.
+            var lost: [LostJob] = []
+            for entry in ordered {
+                do {
+                    try await runFinishes(queue: queue, [entry])
+                } catch let error as PostgresError where error.sqlState == "BM001" {
+                    lost.append(LostJob(id: entry.job.id, reason: Self.refusal(error)))
+                }
+            }
+            return lost
+        }
+    }
+
+    private static func refusal(_ error: PostgresError) -> String {
+        switch error.detail {
+        case "-1": return "the job no longer exists"
+        case "-2", "-6": return "another worker holds its lock now (the stalled check gave it away)"
+        case "-3": return "it is no longer active (the stalled check or an operator moved it)"
+        default: return error.message
+        }
+    }
+
+    private func runFinishes(queue: String, _ jobs: [(job: ClaimedJob, finish: Finish)]) async throws {
+        let entries = JSONValue.array(jobs.map { job, finish in
+            var pairs: [(String, JSONValue)] = [("id", .string(job.id)), ("token", .string(job.token))]
+            func keep(_ retention: Retention) {
+                pairs += [
+                    ("removeAll", .bool(retention.removeAll)), ("keepAge", .optionalInt(retention.keepAgeSeconds)),
+                    ("keepCount", .optionalInt(retention.keepCount)),
+                ]
+            }
+            func trace(_ traces: [String]) -> JSONValue { .array(traces.map { .string($0) }) }
+            switch finish {
+            case .complete(let value, let retention):
+                pairs += [("kind", .string("complete")), ("value", (try? JSONValue.parse(value)) ?? .string(value))]
+                keep(retention)
+            case .fail(let reason, let traces, let retention):
+                pairs += [("kind", .string("fail")), ("reason", .string(reason)), ("stack", trace(traces))]
+                keep(retention)
+            case .retryNow(let reason, let traces):
+                pairs += [("kind", .string("retry")), ("reason", .string(reason)), ("stack", trace(traces)), ("lifo", .bool(job.isLifo))]
+            case .retryLater(let delay, let reason, let traces):
+                pairs += [("kind", .string("delay")), ("reason", .string(reason)), ("stack", trace(traces)), ("delay", .int(delay))]
+            }
+            return .object(pairs)
+        })
+        _ = try await client.query(
+            """
+            SELECT e.n, CASE e.v->>'kind'
+                WHEN 'complete' THEN \(table("move_to_completed"))($1, e.v->>'id', e.v->>'token', e.v->'value', $2::bigint,
+                    (e.v->>'removeAll')::boolean, (e.v->>'keepAge')::bigint, (e.v->>'keepCount')::integer)
+                WHEN 'fail' THEN \(table("move_to_failed"))($1, e.v->>'id', e.v->>'token', e.v->>'reason', e.v->'stack', $2::bigint,
+                    (e.v->>'removeAll')::boolean, (e.v->>'keepAge')::bigint, (e.v->>'keepCount')::integer)
+                WHEN 'retry' THEN \(table("retry_job"))($1, e.v->>'id', e.v->>'token', (e.v->>'lifo')::boolean, e.v->>'reason',
+                    e.v->'stack')::bigint
+                WHEN 'delay' THEN \(table("move_to_delayed"))($1, e.v->>'id', e.v->>'token', $2::bigint + (e.v->>'delay')::bigint,
+                    (e.v->>'delay')::bigint, false, e.v->>'reason', e.v->'stack')::bigint
+                END
+              FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(v, n)
+             ORDER BY e.n
+            """, [queue, String(currentTimeMs()), entries.compactText])
+    }
+
+    public func extendLocks(queue: String, _ jobs: [(id: String, token: String)], durationMs: Int64) async throws -> [String] {
+        guard !jobs.isEmpty else { return [] }
+        // BullMQ's extend_locks statement: renews the locks still held with the token given.
+        let rows = try await client.query(
+            """
+            WITH input AS (
+                SELECT ids.job_id, toks.token, ids.ord
+                  FROM unnest($2::text[]) WITH ORDINALITY AS ids(job_id, ord)
+                  JOIN unnest($3::text[]) WITH ORDINALITY AS toks(token, ord) USING (ord)
+            ), updated AS (
+                UPDATE \(table("job")) j SET locked_until_ms = $5::bigint + $4::bigint
+                  FROM input
+                 WHERE j.queue = $1 AND j.id = input.job_id AND j.state = 'active' AND j.lock_token = input.token
+                RETURNING j.id
+            )
+            SELECT input.job_id FROM input LEFT JOIN updated ON updated.id = input.job_id
+             WHERE updated.id IS NULL ORDER BY input.ord
+            """,
+            [queue, PostgresArray.literal(jobs.map(\.id)), PostgresArray.literal(jobs.map(\.token)), String(durationMs), String(currentTimeMs())])
+        return rows.rows.compactMap { $0.first ?? nil }
+    }
+
+    public func rescueStalled(queue: String, maxStalledCount: Int, intervalMs: Int64) async throws -> [String] {
+        let rows = try await client.query(
+            "SELECT id FROM \(table("move_stalled_jobs_to_wait"))($1, $2::integer, $3::bigint, $4::bigint) AS t(id)",
+            [queue, String(maxStalledCount), String(currentTimeMs()), String(intervalMs)])
+        return rows.rows.compactMap { $0.first ?? nil }
+    }
+}
