@@ -173,13 +173,13 @@ _jobctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    status|stats|jobs|show|retry|drain|clean|promote|pause|resume|remove|add|help)
+    status|stats|jobs|show|retry|drain|clean|promote|pause|resume|remove|add|run-once|help)
         # Offer subcommand argument completions
         "_jobctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'status stats jobs show retry drain clean promote pause resume remove add help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'status stats jobs show retry drain clean promote pause resume remove add run-once help' -- "${cur}"))
         ;;
     esac
 }
@@ -608,6 +608,61 @@ _jobctl_add() {
         return
         ;;
     '--from')
+        return
+        ;;
+    esac
+}
+
+_jobctl_run-once() {
+    repeating_flags=()
+    non_repeating_flags=(--json --noop --version -h --help)
+    repeating_options=(--exec)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --concurrency --job-timeout --lock-duration --lock-renew --limiter --max-jobs --max-runtime)
+    __jobctl_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--url')
+        return
+        ;;
+    '--prefix')
+        return
+        ;;
+    '--schema')
+        return
+        ;;
+    '-o'|'--output')
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
+        return
+        ;;
+    '--connect-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--exec')
+        return
+        ;;
+    '--concurrency')
+        return
+        ;;
+    '--job-timeout')
+        return
+        ;;
+    '--lock-duration')
+        return
+        ;;
+    '--lock-renew')
+        return
+        ;;
+    '--limiter')
+        return
+        ;;
+    '--max-jobs')
+        return
+        ;;
+    '--max-runtime')
         return
         ;;
     esac

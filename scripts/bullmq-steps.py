@@ -33,6 +33,7 @@ Steps ("Q" is a queue name; a Queue per name is opened on first use and closed a
                runs --jobctl with stdin /dev/null. Its environment is ours without JOBCTL_*, PG*, REDIS_URL and
                DATABASE_URL, plus JOBCTL_URL and JOBCTL_PREFIX (redis) or JOBCTL_SCHEMA (postgres), plus "env"
                (a null value there removes the variable). Running past "timeout" seconds is an error.
+  jobctl_many  {"runs":[[...],...],"env":{...}} -> {"results":[...]}   several jobctl runs at the same time
   counts       {"queue"}        -> Queue.getJobCounts for waiting, paused, prioritized, delayed, active, completed,
                                    failed, waiting-children
   job          {"queue","id"}   -> null, or the Job.fromId fields plus "state" (Job.getState). processedOn and
@@ -438,6 +439,15 @@ class Harness:
         return {"status": proc.returncode, "stdout": out.decode("utf-8", "replace"),
                 "stderr": err.decode("utf-8", "replace")}
 
+    async def jobctl_many(self, step):
+        """Runs several jobctl command lines at the same time; returns their results in order."""
+        runs = need(step, "runs")
+        if not isinstance(runs, list) or not all(isinstance(r, list) for r in runs):
+            raise StepError('"runs" must be an array of argument arrays')
+        results = await asyncio.gather(*(self.jobctl({"args": args, "env": step.get("env"), "timeout": step.get("timeout", 60)})
+                                         for args in runs))
+        return {"results": list(results)}
+
     async def counts(self, step):
         return await self.queue(step).getJobCounts(*COUNT_STATES)
 
@@ -537,6 +547,7 @@ STEPS = {
     "add": Harness.add, "add_bulk": Harness.add_bulk,
     "worker_start": Harness.worker_start, "worker_stop": Harness.worker_stop, "seen": Harness.seen,
     "wait_until": Harness.wait_until, "sleep": Harness.sleep, "jobctl": Harness.jobctl,
+    "jobctl_many": Harness.jobctl_many,
     "counts": Harness.counts, "job": Harness.job, "raw_job": Harness.raw_job, "dump": Harness.dump,
     "retry_jobs": Harness.retry_jobs, "pause": Harness.pause, "resume": Harness.resume,
     "is_paused": Harness.is_paused, "fail_jobs": Harness.fail_jobs,

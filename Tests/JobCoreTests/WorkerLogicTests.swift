@@ -1,0 +1,98 @@
+import Glibc
+import JobCore
+import Testing
+
+@Suite struct FinishDecisionTests {
+    static func job(attemptsMade: Int64, opts: String) -> ClaimedJob {
+        ClaimedJob(
+            queue: "q", id: "1", name: "n", data: "{}", opts: try! JSONValue.parse(opts), attemptsMade: attemptsMade, timestamp: 0,
+            token: "t:1", stacktrace: ["earlier"])
+    }
+
+    @Test func completesWithTheRetentionOfTheJob() {
+        #expect(finish(for: Self.job(attemptsMade: 0, opts: #"{"removeOnComplete":true}"#), outcome: .completed(returnValue: "1"))
+            == .complete(returnValue: "1", keep: Retention(removeAll: true, keepCount: nil, keepAgeSeconds: nil)))
+        #expect(finish(for: Self.job(attemptsMade: 0, opts: #"{"removeOnComplete":{"age":60,"count":5}}"#), outcome: .completed(returnValue: "1"))
+            == .complete(returnValue: "1", keep: Retention(removeAll: false, keepCount: 5, keepAgeSeconds: 60)))
+        #expect(finish(for: Self.job(attemptsMade: 0, opts: "{}"), outcome: .completed(returnValue: "null")) == .complete(returnValue: "null", keep: .keepAll))
+    }
+
+    @Test func retriesWhileAttemptsRemainAsBullMQCountsThem() {
+        let failure = JobOutcome.failed(reason: "boom", stacktrace: "trace", unrecoverable: false)
+        // attempts 0 or 1: one run only.
+        #expect(finish(for: Self.job(attemptsMade: 0, opts: "{}"), outcome: failure) == .fail(reason: "boom", stacktrace: ["earlier", "trace"], keep: .keepAll))
+        #expect(finish(for: Self.job(attemptsMade: 0, opts: #"{"attempts":1}"#), outcome: failure) == .fail(reason: "boom", stacktrace: ["earlier", "trace"], keep: .keepAll))
+        #expect(finish(for: Self.job(attemptsMade: 0, opts: #"{"attempts":2}"#), outcome: failure) == .retryNow(reason: "boom", stacktrace: ["earlier", "trace"]))
+        #expect(finish(for: Self.job(attemptsMade: 1, opts: #"{"attempts":2}"#), outcome: failure) == .fail(reason: "boom", stacktrace: ["earlier", "trace"], keep: .keepAll))
+        let unrecoverable = JobOutcome.failed(reason: "bad input", stacktrace: nil, unrecoverable: true)
+        #expect(finish(for: Self.job(attemptsMade: 0, opts: #"{"attempts":5}"#), outcome: unrecoverable) == .fail(reason: "bad input", stacktrace: ["earlier"], keep: .keepAll))
+        #expect(finish(for: Self.job(attemptsMade: 0, opts: #"{"attempts":3,"stackTraceLimit":1}"#), outcome: failure) == .retryNow(reason: "boom", stacktrace: ["trace"]))
+    }
+
+    @Test func backoffIsFixedOrExponentialWithNodesJitter() {
+        let failure = JobOutcome.failed(reason: "boom", stacktrace: nil, unrecoverable: false)
+        #expect(finish(for: Self.job(attemptsMade: 0, opts: #"{"attempts":3,"backoff":250}"#), outcome: failure)
+            == .retryLater(delayMs: 250, reason: "boom", stacktrace: ["earlier"]))
+        let exponential = #"{"attempts":9,"backoff":{"type":"exponential","delay":100}}"#
+        let delays = (Int64(0)..<4).map { made -> Int64? in
+            if case .retryLater(let delay, _, _) = finish(for: Self.job(attemptsMade: made, opts: exponential), outcome: failure) { return delay }
+            return nil
+        }
+        #expect(delays == [100, 200, 400, 800])  // the Python client's observed 200 then 400 for the 2nd and 3rd try
+        #expect(backoffDelay(try! JSONValue.parse(#"{"type":"fixed","delay":1000,"jitter":0.5}"#), attemptsMade: 1, random: { 0 }) == 500)
+        #expect(backoffDelay(try! JSONValue.parse(#"{"type":"fixed","delay":1000,"jitter":0.5}"#), attemptsMade: 1, random: { 0.999 }) == 999)
+        #expect(backoffDelay(try! JSONValue.parse(#"{"type":"custom","delay":1}"#), attemptsMade: 1, random: { 0 }) == nil)
+        #expect(backoffDelay(nil, attemptsMade: 1, random: { 0 }) == nil)
+    }
+}
+
+@Suite struct ExecHandlerTests {
+    static func job(_ data: String = #"{"n":2}"#) -> ClaimedJob {
+        ClaimedJob(queue: "q", id: "7", name: "double", data: data, opts: .object([]), attemptsMade: 1, timestamp: 5, token: "t")
+    }
+
+    @Test func theJobArrivesOnStdinAndInTheEnvironment() async {
+        let handler = ExecHandler(
+            command: ["/bin/sh", "-c", #"read line; printf '{"got":%s,"env":"%s/%s/%s/%s"}' "$line" "$JOBCTL_QUEUE" "$JOBCTL_JOB_ID" "$JOBCTL_JOB_NAME" "$JOBCTL_ATTEMPT""#],
+            timeoutMs: 10_000, log: { _ in })
+        let outcome = await handler.run(Self.job())
+        guard case .completed(let value) = outcome, let parsed = try? JSONValue.parse(value) else {
+            Issue.record("not completed: \(outcome)")
+            return
+        }
+        #expect(parsed["env"] == .string("q/7/double/2"))
+        #expect(parsed["got"]?["data"]?["n"] == .number("2") && parsed["got"]?["attemptsMade"] == .number("1"))
+    }
+
+    @Test func outputThatIsNotJSONIsAString() async {
+        let outcome = await ExecHandler(command: ["/bin/echo", "plain text"], timeoutMs: nil, log: { _ in }).run(Self.job())
+        #expect(outcome == .completed(returnValue: #""plain text""#))
+    }
+
+    @Test func failuresCarryTheTailOfStderrAndStatus65IsFinal() async {
+        let failing = await ExecHandler(command: ["/bin/sh", "-c", "echo first >&2; echo 'disk full' >&2; exit 3"], timeoutMs: nil, log: { _ in }).run(Self.job())
+        #expect(failing == .failed(reason: "first\ndisk full", stacktrace: nil, unrecoverable: false))
+        let final = await ExecHandler(command: ["/bin/sh", "-c", "exit 65"], timeoutMs: nil, log: { _ in }).run(Self.job())
+        #expect(final == .failed(reason: "the handler exited with status 65", stacktrace: nil, unrecoverable: true))
+        let missing = await ExecHandler(command: ["/no/such/handler"], timeoutMs: nil, log: { _ in }).run(Self.job())
+        guard case .failed(let reason, _, _) = missing else {
+            Issue.record("\(missing)")
+            return
+        }
+        #expect(reason.contains("could not start /no/such/handler"))
+    }
+
+    @Test func aTimeoutKillsTheWholeProcessGroup() async {
+        let marker = "/tmp/jobctl-exec-test-\(UInt32.random(in: 0...UInt32.max))"
+        // The handler starts a grandchild that would write the marker after 2 s; both must die at the timeout.
+        let handler = ExecHandler(command: ["/bin/sh", "-c", "(sleep 2; touch \(marker)) & sleep 30"], timeoutMs: 300, log: { _ in })
+        let outcome = await handler.run(Self.job())
+        guard case .failed(let reason, _, let unrecoverable) = outcome else {
+            Issue.record("\(outcome)")
+            return
+        }
+        #expect(reason.contains("timed out after 300ms") && !unrecoverable)
+        try? await Task.sleep(nanoseconds: 2_500_000_000)
+        #expect(access(marker, F_OK) != 0, "the grandchild survived the timeout")
+    }
+}
