@@ -37,7 +37,28 @@ actor PostgresClient {
         do {
             return try connection.query(sql, parameters)
         } catch {
-            if error.code == .connectionLost || error.code == .timeout { self.connection = nil }  // not reused
+            if error.code == .connectionLost || error.code == .timeout {
+                self.connection = nil  // not reused
+                listening = []
+            }
+            throw error
+        }
+    }
+
+    private var listening: Set<String> = []
+
+    /// Waits for a NOTIFY on `channel` with `payload`, up to `timeoutMs`; true when one came. The LISTEN is
+    /// issued on first use (on this client's own connection, which then serves nothing else).
+    func awaitNotification(channel: String, payload: String, timeoutMs: Int) throws(PostgresError) -> Bool {
+        if !listening.contains(channel) {
+            _ = try query("LISTEN \"\(channel)\"")
+            listening.insert(channel)
+        }
+        do {
+            return try open().waitForNotification(payload: payload, timeoutMs: timeoutMs)
+        } catch {
+            connection = nil
+            listening = []
             throw error
         }
     }

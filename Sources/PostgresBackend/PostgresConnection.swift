@@ -93,6 +93,23 @@ final class PostgresConnection {
         return try outcome.get()
     }
 
+    /// Waits up to `timeoutMs` for a notification (on a channel this connection LISTENs to) whose payload is
+    /// `payload`; true when one came. Notifications for other payloads are consumed and ignored.
+    func waitForNotification(payload: String, timeoutMs: Int) throws(PostgresError) -> Bool {
+        guard !broken else { throw PostgresError(code: .connectionLost, server: server, message: "connection closed") }
+        let deadline = Self.deadline(afterMs: timeoutMs)
+        while true {
+            guard PQconsumeInput(connection) == 1 else { throw ioError() }
+            var matched = false
+            while let notification = PQnotifies(connection) {
+                if let extra = notification.pointee.extra, String(cString: extra) == payload { matched = true }
+                PQfreemem(notification)
+            }
+            if matched { return true }
+            guard Self.wait(socket: PQsocket(connection), forWriting: false, until: deadline) else { return false }
+        }
+    }
+
     private func read(_ result: OpaquePointer) -> Result<PostgresRows, PostgresError> {
         switch PQresultStatus(result) {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK:

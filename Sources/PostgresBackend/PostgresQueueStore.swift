@@ -1,12 +1,15 @@
 public import JobCore
 
-/// BullMQ queues in a PostgreSQL schema, read with plain SELECTs over the schema's tables and their per-state
-/// indexes. Never writes.
+/// BullMQ queues in a PostgreSQL schema: read with plain SELECTs over the schema's tables and their per-state
+/// indexes (the inspection never writes); changed and worked through the schema's functions (see
+/// PostgresQueueController and PostgresWorkerBackend).
 public struct PostgresQueueStore: QueueInspector {
     /// The connections: the first does everything; the others join it only to count big queues in parallel,
     /// connecting the first time they are needed.
     let clients: [PostgresClient]
     var client: PostgresClient { clients[0] }
+    /// A worker's LISTEN connection, connected on first use.
+    let listener: PostgresClient
     static let connectionCount = 3
     /// See `defaultSplitThreshold`; tests lower it.
     var splitThreshold = Self.defaultSplitThreshold
@@ -20,6 +23,7 @@ public struct PostgresQueueStore: QueueInspector {
         self.clients = (0..<Self.connectionCount).map { _ in
             PostgresClient(endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
         }
+        self.listener = PostgresClient(endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
         self.schema = schema
     }
 

@@ -154,4 +154,21 @@ extension PostgresQueueStore: WorkerBackend {
             [queue, String(maxStalledCount), String(currentTimeMs()), String(intervalMs)])
         return rows.rows.compactMap { $0.first ?? nil }
     }
+
+    public func waitForWork(queue: String, timeoutMs: Int64) async throws -> Bool {
+        // The payload is the bare queue name, shared by every schema of the database: a wake-up for a namesake
+        // queue elsewhere only costs one claim that finds nothing.
+        try await listener.awaitNotification(channel: "bullmq_jobs", payload: queue, timeoutMs: Int(max(timeoutMs, 10)))
+    }
+
+    public func handBack(queue: String, _ jobs: [(id: String, token: String)]) async throws {
+        guard !jobs.isEmpty else { return }
+        _ = try await client.query(
+            """
+            SELECT \(table("move_active_to_wait"))($1, ids.id, toks.token, $4::bigint)
+              FROM unnest($2::text[]) WITH ORDINALITY AS ids(id, n)
+              JOIN unnest($3::text[]) WITH ORDINALITY AS toks(token, n) USING (n)
+             ORDER BY n
+            """, [queue, PostgresArray.literal(jobs.map(\.id)), PostgresArray.literal(jobs.map(\.token)), String(currentTimeMs())])
+    }
 }

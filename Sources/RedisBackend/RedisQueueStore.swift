@@ -1,8 +1,12 @@
 public import JobCore
 
-/// BullMQ queues in Redis, read with plain commands in pipelines. Never writes.
+/// BullMQ queues in Redis: read with plain commands in pipelines (the inspection never writes); changed and worked
+/// through jobctl's scripts (see RedisQueueController and RedisWorkerBackend).
 public struct RedisQueueStore: QueueInspector {
     let client: RedisClient
+    let waitClient: RedisClient
+    /// The longest single wait for work (BZPOPMIN) a worker makes.
+    static let longestBlockMs: Int64 = 60_000
     public let prefix: String
     public var location: String { "\(client.endpoint.redactedURL) (prefix '\(prefix)')" }
 
@@ -10,6 +14,9 @@ public struct RedisQueueStore: QueueInspector {
     public init(endpoint: RedisEndpoint, prefix: String, connectTimeoutMs: Int = 5000, commandTimeoutMs: Int = 30000) {
         self.client = RedisClient(
             endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
+        // A worker's blocking wait for work gets a connection of its own, with room for the longest block.
+        self.waitClient = RedisClient(
+            endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs + Int(Self.longestBlockMs))
         self.prefix = prefix
     }
 

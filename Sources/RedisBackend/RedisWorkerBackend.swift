@@ -104,4 +104,19 @@ extension RedisQueueStore: WorkerBackend {
             arguments: [String(maxStalledCount), k.base, String(currentTimeMs()), String(intervalMs)])
         return reply.array?.compactMap(\.text) ?? []
     }
+
+    public func waitForWork(queue: String, timeoutMs: Int64) async throws -> Bool {
+        let seconds = Double(min(max(timeoutMs, 10), Self.longestBlockMs)) / 1000
+        let reply = try await waitClient.command(RedisCommand("BZPOPMIN", keys(queue).key("marker"), String(seconds)))
+        return !reply.isNull && reply.array?.isEmpty == false
+    }
+
+    public func handBack(queue: String, _ jobs: [(id: String, token: String)]) async throws {
+        guard !jobs.isEmpty else { return }
+        let k = keys(queue)
+        _ = try await eval(
+            RedisScripts.handBack,
+            keys: [k.wait, k.active, k.prioritized, k.key("events"), k.key("stalled"), k.meta, k.key("marker")],
+            arguments: [k.base] + jobs.flatMap { [$0.id, $0.token] })
+    }
 }

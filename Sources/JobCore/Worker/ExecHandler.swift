@@ -32,10 +32,17 @@ public struct ExecHandler: Sendable {
         let command = command
         let timeoutMs = timeoutMs
         // The process is waited for on a thread of its own: never on Swift's cooperative pool.
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<ProcessResult, Never>) in
-            DispatchQueue(label: "jobctl.exec").async {
-                continuation.resume(returning: runProcess(command, input: input, extraEnvironment: environment, timeoutMs: timeoutMs))
+        let process = SpawnedProcess()
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<ProcessResult, Never>) in
+                DispatchQueue(label: "jobctl.exec").async {
+                    continuation.resume(
+                        returning: runProcess(command, input: input, extraEnvironment: environment, timeoutMs: timeoutMs, started: process))
+                }
             }
+        } onCancel: {
+            // The worker gave the job up (a stop past its grace): the handler goes with it.
+            process.kill()
         }
         let stderrText = String(decoding: result.stderr, as: UTF8.self)
         for line in stderrText.split(whereSeparator: \.isNewline).suffix(20) { log("job \(job.id): \(line)") }
@@ -84,7 +91,9 @@ struct ProcessResult {
 
 /// Spawns `command` (looked up in PATH) in a process group of its own, feeds it `input`, collects its output and
 /// waits for it; blocking, for a dedicated thread.
-func runProcess(_ command: [String], input: [UInt8], extraEnvironment: [String], timeoutMs: Int64?) -> ProcessResult {
+func runProcess(
+    _ command: [String], input: [UInt8], extraEnvironment: [String], timeoutMs: Int64?, started: SpawnedProcess = SpawnedProcess()
+) -> ProcessResult {
     var stdinPipe: [Int32] = [-1, -1]
     var stdoutPipe: [Int32] = [-1, -1]
     var stderrPipe: [Int32] = [-1, -1]
@@ -147,6 +156,7 @@ func runProcess(_ command: [String], input: [UInt8], extraEnvironment: [String],
         for end in [stdinPipe[1], stdoutPipe[0], stderrPipe[0]] { close(end) }
         return ProcessResult(end: .spawnFailed(spawned), stdout: [], stderr: [])
     }
+    started.record(pid)
 
     let deadline = timeoutMs.map { currentTimeMs() + $0 }
     var stdout: [UInt8] = []
@@ -213,6 +223,27 @@ func runProcess(_ command: [String], input: [UInt8], extraEnvironment: [String],
 }
 
 private let spawnLock = Mutex(())
+
+/// The process group of a running handler, so that giving up a job can kill it from another thread.
+final class SpawnedProcess: Sendable {
+    private let state = Mutex<(pid: pid_t, killed: Bool)>((0, false))
+
+    func record(_ pid: pid_t) {
+        let killNow = state.withLock { state -> Bool in
+            state.pid = pid
+            return state.killed
+        }
+        if killNow { Glibc.kill(-pid, SIGKILL) }
+    }
+
+    func kill() {
+        let pid = state.withLock { state -> pid_t in
+            state.killed = true
+            return state.pid
+        }
+        if pid > 0 { Glibc.kill(-pid, SIGKILL) }
+    }
+}
 
 private func withCStringArray<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
     let copies = strings.map { strdup($0) } + [nil]

@@ -49,6 +49,13 @@ public protocol WorkerBackend: Sendable {
 
     /// Moves active jobs whose lock expired back to waiting (BullMQ's stalled check); returns their ids.
     func rescueStalled(queue: String, maxStalledCount: Int, intervalMs: Int64) async throws -> [String]
+
+    /// Waits (on a connection of its own) until the queue signals work — BullMQ's marker on Redis, a NOTIFY on
+    /// `bullmq_jobs` with the queue's name on PostgreSQL — or `timeoutMs` passes; true when signalled.
+    func waitForWork(queue: String, timeoutMs: Int64) async throws -> Bool
+
+    /// Puts jobs this worker holds but will not finish back at the front of waiting, releasing their locks.
+    func handBack(queue: String, _ jobs: [(id: String, token: String)]) async throws
 }
 
 /// How a worker runs.
@@ -84,6 +91,8 @@ public struct WorkerSummary: Sendable, Equatable {
     public var durationMs: Int64 = 0
     /// The queue was paused when the run found nothing to do.
     public var sawPause = false
+    /// Running when the grace period of a stop ran out, and handed back to waiting.
+    public var handedBack = 0
 
     public init() {}
 }
@@ -130,20 +139,81 @@ public actor Worker {
     }
 
     /// Processes every job that is ready now, and those that become ready meanwhile; returns when none is.
+    /// Server errors end the run (and are thrown).
     public func runUntilIdle() async throws -> WorkerSummary {
+        try await process(untilStopped: false)
+    }
+
+    /// Processes jobs until `stop()`: then takes no new job, lets the running ones finish within `graceMs`, and
+    /// hands the rest back to waiting. Waits for work without polling; a lost connection is retried with back-off.
+    public func runUntilStopped(graceMs: Int64, progressEveryMs: Int64? = nil) async throws -> WorkerSummary {
+        self.graceMs = graceMs
+        self.progressEveryMs = progressEveryMs
+        return try await process(untilStopped: true)
+    }
+
+    /// Asks a `runUntilStopped` to stop; callable from anywhere (a signal handler's queue, say).
+    public nonisolated func stop() {
+        Task { await self.requestStop() }
+    }
+
+    private var graceMs: Int64 = 30_000
+    private var progressEveryMs: Int64?
+    private var mailbox: Mailbox?
+    private var stopRequested = false
+
+    private func requestStop() async {
+        stopRequested = true
+        await mailbox?.post(.stop)
+    }
+
+    /// How long an idle worker waits for a signal before it looks anyway; doubles while nothing comes.
+    static let firstIdleWaitMs: Int64 = 1000
+    static let longestIdleWaitMs: Int64 = 60_000
+
+    private func process(untilStopped: Bool) async throws -> WorkerSummary {
         let started = currentTimeMs()
         let mailbox = Mailbox()
-        // A run from cron first hands back what dead workers left behind (throttled across workers by the backend).
-        let rescued = try await backend.rescueStalled(queue: queue, maxStalledCount: settings.maxStalledCount, intervalMs: settings.stalledIntervalMs)
-        if !rescued.isEmpty { log("moved \(rescued.count) stalled job(s) back to waiting: \(rescued.prefix(10).joined(separator: ", "))") }
+        self.mailbox = mailbox
+        if stopRequested { await mailbox.post(.stop) }
+        if untilStopped {
+            // Workers started together (a deploy) do not all hit the server in the same millisecond.
+            try? await Task.sleep(nanoseconds: UInt64.random(in: 0...200_000_000))
+        }
+        // First hand back what dead workers left behind (throttled across workers by the backend).
+        await checkStalled()
 
         let renewEvery = settings.lockRenewMs ?? settings.lockDurationMs / 2
         var claimedCount = 0
-        // No more claims: nothing was ready, the queue is paused, or a limit of the run was reached.
+        // No more claims: nothing was ready (run-once), the queue is paused (run-once), a limit of the run was
+        // reached, or a stop was asked for.
         var exhausted = false
-        // The last claim found nothing to take: wait for a job to finish (or the rate limit to pass) first.
+        // The last claim found nothing to take: wait for an event (a job done, a signal, a timer) first.
         var blocked = false
+        var waiting = false
+        var idleWaitMs = Self.firstIdleWaitMs
+        var unreachableSince: Int64?
+        var retryDelayMs: Int64 = 500
+        var pending: [(job: ClaimedJob, finish: Finish)] = []
         var failure: (any Error)?
+        var lastProgress = (time: started, completed: 0)
+
+        func startWaiter(timeoutMs: Int64) {
+            guard !waiting else { return }
+            waiting = true
+            let backend = backend
+            let queue = queue
+            // Not a child task: a blocking wait must not hold up the end of the run.
+            Task {
+                do {
+                    _ = try await backend.waitForWork(queue: queue, timeoutMs: timeoutMs)
+                } catch {
+                    try? await Task.sleep(nanoseconds: UInt64(min(timeoutMs, 5000)) * 1_000_000)
+                }
+                await mailbox.post(.woke)
+            }
+        }
+
         await withDiscardingTaskGroup { group in
             group.addTask { [weak self] in
                 while !Task.isCancelled {
@@ -152,8 +222,22 @@ public actor Worker {
                     await self?.renewLocks()
                 }
             }
-            do {
-                while true {
+            if untilStopped {
+                let interval = settings.stalledIntervalMs
+                group.addTask { [weak self] in
+                    while !Task.isCancelled {
+                        try? await Task.sleep(nanoseconds: UInt64(max(interval, 100)) * 1_000_000)
+                        if Task.isCancelled { break }
+                        await self?.checkStalled()
+                    }
+                }
+            }
+            loop: while true {
+                do {
+                    if !pending.isEmpty {
+                        try await flush(pending)
+                        pending = []
+                    }
                     if settings.maxJobs.map({ claimedCount >= $0 }) ?? false { exhausted = true }
                     if settings.maxRuntimeMs.map({ currentTimeMs() - started >= $0 }) ?? false { exhausted = true }
                     let free = settings.concurrency - running.count
@@ -163,6 +247,11 @@ public actor Worker {
                         let tokens = (0..<want).map { _ in nextToken() }
                         let result = try await backend.claim(
                             queue: queue, tokens: tokens, lockDurationMs: settings.lockDurationMs, limiter: settings.limiter)
+                        if let since = unreachableSince {
+                            log("connection to the server is back after \(DurationText.describe(milliseconds: currentTimeMs() - since))")
+                            unreachableSince = nil
+                            retryDelayMs = 500
+                        }
                         let now = currentTimeMs()
                         for job in result.jobs {
                             running[job.id] = RunningJob(job: job, lockedUntil: now + settings.lockDurationMs)
@@ -178,44 +267,117 @@ public actor Worker {
                                 await mailbox.post(.done(job, outcome))
                             }
                         }
+                        if !result.jobs.isEmpty { idleWaitMs = Self.firstIdleWaitMs }
                         switch result.wait {
                         case nil:
-                            continue
+                            continue loop
                         case .rateLimited(let ms):
                             blocked = true
                             group.addTask {
                                 try? await Task.sleep(nanoseconds: UInt64(min(max(ms, 1), 30_000)) * 1_000_000)
-                                await mailbox.post(.wake)
+                                await mailbox.post(.woke)
                             }
-                        case .paused:
+                        case .paused where !untilStopped:
                             summary.sawPause = true
                             exhausted = true
+                        case .maxed where untilStopped:
+                            // Finishing jobs sends no signal: look again after a growing pause.
+                            blocked = true
+                            let pause = idleWaitMs
+                            idleWaitMs = min(idleWaitMs * 2, 5000)
+                            group.addTask {
+                                try? await Task.sleep(nanoseconds: UInt64(pause) * 1_000_000)
+                                await mailbox.post(.woke)
+                            }
+                        case .empty(let nextDelayedAt) where untilStopped:
+                            blocked = true
+                            var timeout = idleWaitMs
+                            if let nextDelayedAt { timeout = min(timeout, max(nextDelayedAt - currentTimeMs(), 1)) }
+                            idleWaitMs = min(idleWaitMs * 2, Self.longestIdleWaitMs)
+                            startWaiter(timeoutMs: timeout)
+                        case .paused:
+                            blocked = true
+                            startWaiter(timeoutMs: Self.longestIdleWaitMs)
                         case .empty, .maxed:
                             // Jobs still running may put retries back (no backoff): look again when one is done.
                             if running.isEmpty { exhausted = true } else { blocked = true }
                         }
                     }
-                    if running.isEmpty && (exhausted || !blocked) {
-                        if exhausted { break }
-                        continue
+                } catch {
+                    guard untilStopped, (error as? any OperatorFacingError)?.kind == .unavailable else {
+                        failure = error
+                        break loop
                     }
-                    var finishes: [(job: ClaimedJob, finish: Finish)] = []
-                    for event in await mailbox.takeAll() {
-                        blocked = false
-                        if case .done(let job, let outcome) = event, let finish = settle(job, outcome) {
-                            finishes.append((job, finish))
-                        }
+                    if unreachableSince == nil {
+                        unreachableSince = currentTimeMs()
+                        log("lost the server (\(error)); retrying with back-off")
                     }
-                    if !finishes.isEmpty { try await flush(finishes) }
+                    blocked = true
+                    let pause = retryDelayMs
+                    retryDelayMs = min(retryDelayMs * 2, 30_000)
+                    group.addTask {
+                        try? await Task.sleep(nanoseconds: UInt64(pause) * 1_000_000)
+                        await mailbox.post(.woke)
+                    }
                 }
-            } catch {
-                failure = error
+                if running.isEmpty && pending.isEmpty && exhausted { break }
+                if running.isEmpty && !blocked && !exhausted { continue }
+                for event in await mailbox.takeAll() {
+                    switch event {
+                    case .done(let job, let outcome):
+                        blocked = false
+                        if let finish = settle(job, outcome) { pending.append((job, finish)) }
+                    case .woke:
+                        blocked = false
+                        waiting = false
+                    case .stop:
+                        if !exhausted {
+                            exhausted = true
+                            if !running.isEmpty {
+                                log("stopping: waiting up to \(DurationText.describe(milliseconds: graceMs)) for \(running.count) running job(s)")
+                                let grace = graceMs
+                                group.addTask {
+                                    try? await Task.sleep(nanoseconds: UInt64(max(grace, 0)) * 1_000_000)
+                                    await mailbox.post(.graceOver)
+                                }
+                            }
+                        }
+                    case .graceOver:
+                        let left = running.values.map { (id: $0.job.id, token: $0.job.token) }
+                        guard !left.isEmpty else { break }
+                        do {
+                            try await backend.handBack(queue: queue, left)
+                            log("handed \(left.count) unfinished job(s) back to waiting: \(left.prefix(10).map(\.id).joined(separator: ", "))")
+                        } catch {
+                            log("could not hand back \(left.count) job(s) (\(error)); the stalled check will")
+                        }
+                        summary.handedBack += left.count
+                        running.removeAll()
+                        pending.removeAll()
+                        break loop
+                    }
+                }
+                if let every = progressEveryMs, currentTimeMs() - lastProgress.time >= every {
+                    let rate = Double(summary.completed - lastProgress.completed) * 1000 / Double(max(currentTimeMs() - lastProgress.time, 1))
+                    log("\(queue): \(summary.completed) completed, \(summary.failed) failed, \(summary.retried) to retry, \(running.count) running (\(Int(rate)) jobs/s)")
+                    lastProgress = (currentTimeMs(), summary.completed)
+                }
             }
             group.cancelAll()
         }
+        self.mailbox = nil
         summary.durationMs = currentTimeMs() - started
         if let failure { throw failure }
         return summary
+    }
+
+    private func checkStalled() async {
+        do {
+            let rescued = try await backend.rescueStalled(queue: queue, maxStalledCount: settings.maxStalledCount, intervalMs: settings.stalledIntervalMs)
+            if !rescued.isEmpty { log("moved \(rescued.count) stalled job(s) back to waiting: \(rescued.prefix(10).joined(separator: ", "))") }
+        } catch {
+            log("stalled check failed: \(error)")
+        }
     }
 
     /// Turns a handler's outcome into a finish, or nil for a job this worker no longer holds.
@@ -273,7 +435,10 @@ public actor Worker {
 private actor Mailbox {
     enum Event: Sendable {
         case done(ClaimedJob, JobOutcome)
-        case wake
+        /// A wait ended: a signal, a timeout, a rate limit or a back-off passed.
+        case woke
+        case stop
+        case graceOver
     }
 
     private var buffered: [Event] = []

@@ -4,7 +4,7 @@ import JobCore
 
 /// Options of the commands that run jobs.
 struct WorkerOptions: ParsableArguments {
-    @Option(parsing: .remaining, help: ArgumentHelp("Run this command per job (no shell; the rest of the line).", valueName: "command"))
+    @Option(parsing: .remaining, help: ArgumentHelp("Run this command per job, no shell; it takes the rest of the line, so put it last.", valueName: "command"))
     var exec: [String] = []
 
     @Flag(help: "Complete every job at once without running anything (for benchmarks and smoke tests).")

@@ -1,0 +1,115 @@
+import ArgumentParser
+import Dispatch
+import Glibc
+import JobCore
+import Synchronization
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run jobs of a queue as a long-running BullMQ worker, until SIGTERM or SIGINT.",
+        discussion: """
+            Jobs run as with run-once (see 'jobctl help run-once' for the handler's input, output and exit \
+            status). An idle worker waits for BullMQ's own wake-up (the queue's marker on Redis, a NOTIFY on \
+            PostgreSQL) instead of polling, wakes for the next delayed job on time, and checks for stalled jobs \
+            every --stalled-interval. A paused queue, the queue's global concurrency and rate limit, and \
+            --limiter are honoured; a lost connection is retried with back-off.
+
+            On SIGTERM or SIGINT it takes no new job, lets the running ones finish within --grace, hands the \
+            rest back to waiting (their handlers are killed) and exits 0. A second signal exits at once; jobs \
+            still running then go back to waiting through the stalled check of any worker.
+            Setting JOBCTL_DISABLE_WORKERS=true (or DISABLE_BACKGROUND_WORKERS=true) makes it exit 0 at once.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var worker: WorkerOptions
+
+    @Argument(help: "The queue.")
+    var queue: String
+
+    @Option(help: ArgumentHelp("After a stop signal, how long running jobs may take to finish.", valueName: "duration"))
+    var grace = "30s"
+
+    @Option(help: ArgumentHelp("How often to look for jobs whose worker died (BullMQ's stalledInterval).", valueName: "duration"))
+    var stalledInterval = "30s"
+
+    @Option(help: "How often a job may stall before it fails (BullMQ's maxStalledCount).")
+    var maxStalledCount = 1
+
+    @Option(help: ArgumentHelp("How often to print a progress line on stderr (0 for never).", valueName: "duration"))
+    var progress = "60s"
+
+    @Argument(parsing: .postTerminator, help: "The command to run per job, after --.")
+    var command: [String] = []
+
+    func validate() throws {
+        _ = try worker.handlerCommand(afterTerminator: command)
+        for (flag, value) in [("--grace", grace), ("--stalled-interval", stalledInterval), ("--progress", progress)] {
+            guard DurationText.milliseconds(value) != nil else {
+                throw ValidationError("\(flag) '\(value)' is not a duration (examples: 30s, 2m)")
+            }
+        }
+        if (DurationText.milliseconds(stalledInterval) ?? 0) < 100 { throw ValidationError("--stalled-interval must be at least 100ms") }
+        if maxStalledCount < 0 { throw ValidationError("--max-stalled-count must not be negative") }
+    }
+
+    func run() async throws {
+        if let variable = WorkerOptions.disablingVariable {
+            Terminal.writeError("jobctl run: workers are disabled by \(variable); nothing run\n")
+            return
+        }
+        try await Terminal.reportingErrors {
+            signal(SIGPIPE, SIG_IGN)
+            let backend = try await global.connectWorker()
+            var settings = worker.settings()
+            settings.stalledIntervalMs = DurationText.milliseconds(stalledInterval) ?? 30_000
+            settings.maxStalledCount = maxStalledCount
+            let engine = Worker(
+                backend: backend, queue: queue, settings: settings,
+                handler: worker.handler(command: try worker.handlerCommand(afterTerminator: command))
+            ) { message in
+                Terminal.writeError(message + "\n")
+            }
+            let stopper = StopSignals { engine.stop() }
+            let progressMs = DurationText.milliseconds(progress) ?? 0
+            Terminal.writeError("jobctl run: working queue '\(queue)' at concurrency \(settings.concurrency)\n")
+            let summary = try await engine.runUntilStopped(
+                graceMs: DurationText.milliseconds(grace) ?? 30_000, progressEveryMs: progressMs > 0 ? progressMs : nil)
+            withExtendedLifetime(stopper) {}
+            let text = "stopped: \(summary.completed) completed, \(summary.failed) failed, \(summary.retried) to retry"
+                + (summary.handedBack > 0 ? ", \(summary.handedBack) handed back" : "")
+                + (summary.lost > 0 ? ", \(summary.lost) lost (lock expired)" : "")
+                + " in \(DurationText.describe(milliseconds: summary.durationMs))"
+            Terminal.writeError(text + "\n")
+        }
+    }
+}
+
+/// SIGTERM and SIGINT: the first asks the worker to stop, a second exits at once.
+final class StopSignals {
+    private let sources: [any DispatchSourceSignal]
+
+    init(onFirst stop: @escaping @Sendable () -> Void) {
+        let seen = SignalCount()
+        sources = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                if seen.increment() > 1 {
+                    Terminal.writeError("second stop signal: exiting now; running jobs go back to waiting through the stalled check\n")
+                    exit(130)
+                }
+                Terminal.writeError("stop signal: finishing running jobs (send it again to exit at once)\n")
+                stop()
+            }
+            source.resume()
+            return source
+        }
+    }
+}
+
+private final class SignalCount: Sendable {
+    private let count = Atomic<Int>(0)
+
+    func increment() -> Int { count.add(1, ordering: .relaxed).newValue }
+}
