@@ -173,13 +173,13 @@ _jobctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    status|stats|jobs|show|retry|drain|clean|promote|pause|resume|remove|add|run-once|help)
+    status|stats|jobs|show|retry|drain|clean|promote|pause|resume|remove|add|run-once|run|help)
         # Offer subcommand argument completions
         "_jobctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'status stats jobs show retry drain clean promote pause resume remove add run-once help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'status stats jobs show retry drain clean promote pause resume remove add run-once run help' -- "${cur}"))
         ;;
     esac
 }
@@ -663,6 +663,67 @@ _jobctl_run-once() {
         return
         ;;
     '--max-runtime')
+        return
+        ;;
+    esac
+}
+
+_jobctl_run() {
+    repeating_flags=()
+    non_repeating_flags=(--json --noop --version -h --help)
+    repeating_options=(--exec)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --concurrency --job-timeout --lock-duration --lock-renew --limiter --grace --stalled-interval --max-stalled-count --progress)
+    __jobctl_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--url')
+        return
+        ;;
+    '--prefix')
+        return
+        ;;
+    '--schema')
+        return
+        ;;
+    '-o'|'--output')
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
+        return
+        ;;
+    '--connect-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--exec')
+        return
+        ;;
+    '--concurrency')
+        return
+        ;;
+    '--job-timeout')
+        return
+        ;;
+    '--lock-duration')
+        return
+        ;;
+    '--lock-renew')
+        return
+        ;;
+    '--limiter')
+        return
+        ;;
+    '--grace')
+        return
+        ;;
+    '--stalled-interval')
+        return
+        ;;
+    '--max-stalled-count')
+        return
+        ;;
+    '--progress')
         return
         ;;
     esac

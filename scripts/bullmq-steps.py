@@ -34,6 +34,8 @@ Steps ("Q" is a queue name; a Queue per name is opened on first use and closed a
                DATABASE_URL, plus JOBCTL_URL and JOBCTL_PREFIX (redis) or JOBCTL_SCHEMA (postgres), plus "env"
                (a null value there removes the variable). Running past "timeout" seconds is an error.
   jobctl_many  {"runs":[[...],...],"env":{...}} -> {"results":[...]}   several jobctl runs at the same time
+  wait_counts  {"queue","state","count","timeout":30} -> {"counts","timed_out"}   polls getJobCounts until
+               at least "count" jobs are in "state"
   counts       {"queue"}        -> Queue.getJobCounts for waiting, paused, prioritized, delayed, active, completed,
                                    failed, waiting-children
   job          {"queue","id"}   -> null, or the Job.fromId fields plus "state" (Job.getState). processedOn and
@@ -448,6 +450,16 @@ class Harness:
                                          for args in runs))
         return {"results": list(results)}
 
+    async def wait_counts(self, step):
+        """Waits until the client counts at least "count" jobs in "state"; reports a timeout, does not fail."""
+        state, wanted = need(step, "state"), int(need(step, "count"))
+        deadline = time.monotonic() + float(step.get("timeout", 30))
+        while True:
+            counts = await self.queue(step).getJobCounts(*COUNT_STATES)
+            if counts.get(state, 0) >= wanted or time.monotonic() >= deadline:
+                return {"counts": counts, "timed_out": counts.get(state, 0) < wanted}
+            await asyncio.sleep(0.2)
+
     async def counts(self, step):
         return await self.queue(step).getJobCounts(*COUNT_STATES)
 
@@ -547,7 +559,7 @@ STEPS = {
     "add": Harness.add, "add_bulk": Harness.add_bulk,
     "worker_start": Harness.worker_start, "worker_stop": Harness.worker_stop, "seen": Harness.seen,
     "wait_until": Harness.wait_until, "sleep": Harness.sleep, "jobctl": Harness.jobctl,
-    "jobctl_many": Harness.jobctl_many,
+    "jobctl_many": Harness.jobctl_many, "wait_counts": Harness.wait_counts,
     "counts": Harness.counts, "job": Harness.job, "raw_job": Harness.raw_job, "dump": Harness.dump,
     "retry_jobs": Harness.retry_jobs, "pause": Harness.pause, "resume": Harness.resume,
     "is_paused": Harness.is_paused, "fail_jobs": Harness.fail_jobs,

@@ -82,6 +82,13 @@ import Testing
         #expect(reason.contains("could not start /no/such/handler"))
     }
 
+    @Test func theHandlerGetsNoOtherDescriptorOfJobctl() async {
+        let stray = open("/dev/null", O_RDONLY)  // inheritable, like a server socket or a descriptor from our parent
+        defer { close(stray) }
+        let outcome = await ExecHandler(command: ["/bin/sh", "-c", "ls /proc/$$/fd | tr '\\n' ' '"], timeoutMs: 10_000, log: { _ in }).run(Self.job())
+        #expect(outcome == .completed(returnValue: #""0 1 2 ""#))
+    }
+
     @Test func aTimeoutKillsTheWholeProcessGroup() async {
         let marker = "/tmp/jobctl-exec-test-\(UInt32.random(in: 0...UInt32.max))"
         // The handler starts a grandchild that would write the marker after 2 s; both must die at the timeout.

@@ -153,3 +153,103 @@ struct WorkerCommandTests {
         #expect(job["state"] as? String == "failed" && (job["failedReason"] as? String ?? "").contains("could not start /no/such/handler"), "\(job)")
     }
 }
+
+/// `jobctl run` as a process: stop signals, a killed worker, and a fleet shared with Python workers.
+@Suite(.serialized, .enabled(if: !Backend.live.isEmpty, "set JOBCTL_TEST_REDIS_URL / JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
+struct RunCommandTests {
+    typealias Object = [String: Any]
+    static func object(_ value: Any?) -> Object { value as? Object ?? [:] }
+
+    /// Starts `jobctl run` in the background against the namespace; returns the process and its stderr pipe.
+    static func start(_ steps: BullMQSteps, _ arguments: [String]) throws -> (Process, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestEnvironment.jobctlBinary)
+        process.arguments = ["run"] + arguments
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("JOBCTL_") && !$0.key.hasPrefix("PG") }
+        environment.merge(steps.jobctlEnvironment) { $1 }
+        process.environment = environment
+        let err = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return (process, err)
+    }
+
+    static func counts(_ steps: BullMQSteps, _ queue: String) throws -> Object {
+        try steps.last([["op": "counts", "queue": queue]]) as? Object ?? [:]
+    }
+
+    static func waitFor(_ what: String, timeout: Double = 20, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try condition() { return }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        Issue.record("timed out waiting for \(what)")
+    }
+
+    @Test(arguments: Backend.live)
+    func sigtermLetsRunningJobsFinishAndLeavesNothingActive(_ backend: Backend) throws {
+        let steps = try BullMQSteps(on: backend)
+        _ = try steps.run([["op": "add_bulk", "queue": "t", "jobs": (0..<6).map { ["name": "slow", "data": ["i": $0], "opts": [:]] }]])
+        let (process, err) = try Self.start(steps, ["t", "--concurrency", "2", "--exec", "/bin/sh", "-c", "sleep 1; echo done"])
+        try Self.waitFor("two active jobs") { (try Self.counts(steps, "t")["active"] as? Int) == 2 }
+        process.terminate()
+        process.waitUntilExit()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 0, "\(stderr)")
+        #expect(stderr.contains("stopped: 2 completed"), "\(stderr)")
+        let counts = try Self.counts(steps, "t")
+        #expect(counts["active"] as? Int == 0 && counts["completed"] as? Int == 2 && counts["waiting"] as? Int == 4, "\(counts)")
+    }
+
+    @Test(arguments: Backend.live)
+    func jobsOfAKilledWorkerAreRescuedAndCompletedByTheNext(_ backend: Backend) throws {
+        let steps = try BullMQSteps(on: backend)
+        _ = try steps.run([["op": "add_bulk", "queue": "k", "jobs": (0..<8).map { ["name": "j", "data": ["i": $0], "opts": [:]] }]])
+        // Short locks, so that the killed worker's jobs are free soon.
+        let (killed, _) = try Self.start(steps, ["k", "--concurrency", "4", "--lock-duration", "1s", "--stalled-interval", "500ms", "--exec", "/bin/sh", "-c", "sleep 30"])
+        try Self.waitFor("four active jobs") { (try Self.counts(steps, "k")["active"] as? Int) == 4 }
+        kill(killed.processIdentifier, SIGKILL)
+        killed.waitUntilExit()
+        let (next, err) = try Self.start(steps, ["k", "--concurrency", "4", "--stalled-interval", "500ms", "--exec", "/bin/echo", "ok"])
+        try Self.waitFor("every job completed", timeout: 30) { (try Self.counts(steps, "k")["completed"] as? Int) == 8 }
+        next.terminate()
+        next.waitUntilExit()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(stderr.contains("stalled job(s) back to waiting"), "\(stderr)")
+        let counts = try Self.counts(steps, "k")
+        #expect(counts["completed"] as? Int == 8 && counts["active"] as? Int == 0 && counts["failed"] as? Int == 0, "\(counts)")
+    }
+
+    @Test(arguments: Backend.live)
+    func aMixedFleetCompletesEveryJobExactlyOnce(_ backend: Backend) throws {
+        let steps = try BullMQSteps(on: backend)
+        let marks = FileManager.default.temporaryDirectory.appendingPathComponent("jobctl-fleet-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: marks) }
+        _ = try steps.run([["op": "counts", "queue": "fleet"]])  // the client creates the PostgreSQL schema
+        let (jobctl, err) = try Self.start(
+            steps, ["fleet", "--concurrency", "8", "--exec", "/bin/sh", "-c", #"set -C; : > "$0/$JOBCTL_JOB_ID""#, marks])
+        let total = 2000
+        let results = try steps.run([
+            ["op": "worker_start", "queue": "fleet", "fail": false, "concurrency": 8],
+            ["op": "add_bulk", "queue": "fleet", "jobs": (0..<total).map { ["name": "j", "data": ["i": $0], "opts": [:]] }],
+            ["op": "wait_counts", "queue": "fleet", "state": "completed", "count": total, "timeout": 90],
+            ["op": "worker_stop", "queue": "fleet"],
+        ])
+        #expect(Self.object(results[2])["timed_out"] as? Bool == false, "\(results[2])")
+        let byPython = (Self.object(results[3])["completed"] as? [Any])?.count ?? 0
+        jobctl.terminate()
+        jobctl.waitUntilExit()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(jobctl.terminationStatus == 0, "\(stderr)")
+        let counts = try Self.counts(steps, "fleet")
+        #expect(counts["completed"] as? Int == total && counts["failed"] as? Int == 0 && counts["active"] as? Int == 0, "\(counts)")
+        // jobctl ran each of its jobs once (a second run of one would have failed on its mark).
+        let byJobctl = try FileManager.default.contentsOfDirectory(atPath: marks).count
+        #expect(stderr.contains("stopped: \(byJobctl) completed, 0 failed"), "\(stderr)")
+        #expect(byJobctl > 0 && byPython > 0 && byJobctl + byPython == total, "jobctl \(byJobctl) + python \(byPython)")
+    }
+}

@@ -143,6 +143,9 @@ func runProcess(
         posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
         posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
+        // Nothing else of jobctl's reaches the handler: not its server connections, nor descriptors jobctl itself
+        // inherited (a parent that watches one for jobctl's exit would otherwise wait for the handler too).
+        closeFrom?(&actions, 3)
         return withCStringArray(command) { argv in
             withCStringArray(environment) { envp in posix_spawnp(&pid, argv[0]!, &actions, &attributes, argv, envp) }
         }
@@ -223,6 +226,12 @@ func runProcess(
 }
 
 private let spawnLock = Mutex(())
+
+/// glibc's posix_spawn_file_actions_addclosefrom_np (2.34+), which Swift's Glibc module does not declare.
+private let closeFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+}()
 
 /// The process group of a running handler, so that giving up a job can kill it from another thread.
 final class SpawnedProcess: Sendable {
