@@ -85,6 +85,9 @@ extension PostgresQueueStore: WorkerBackend {
         }
     }
 
+    /// Finishes go on a connection of their own, so that they run beside the next claim.
+    private var finisher: PostgresClient { clients[1] }
+
     private func runFinishes(queue: String, _ jobs: [(job: ClaimedJob, finish: Finish)]) async throws {
         let entries = JSONValue.array(jobs.map { job, finish in
             var pairs: [(String, JSONValue)] = [("id", .string(job.id)), ("token", .string(job.token))]
@@ -109,7 +112,7 @@ extension PostgresQueueStore: WorkerBackend {
             }
             return .object(pairs)
         })
-        _ = try await client.query(
+        _ = try await finisher.query(
             """
             SELECT e.n, CASE e.v->>'kind'
                 WHEN 'complete' THEN \(table("move_to_completed"))($1, e.v->>'id', e.v->>'token', e.v->'value', $2::bigint,

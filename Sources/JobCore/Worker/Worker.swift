@@ -195,6 +195,7 @@ public actor Worker {
         var unreachableSince: Int64?
         var retryDelayMs: Int64 = 500
         var pending: [(job: ClaimedJob, finish: Finish)] = []
+        var finishing = 0
         var failure: (any Error)?
         var lastProgress = (time: started, completed: 0)
 
@@ -235,8 +236,19 @@ public actor Worker {
             loop: while true {
                 do {
                     if !pending.isEmpty {
-                        try await flush(pending)
+                        // Finishing runs beside the next claim (on a connection of its own where the backend has
+                        // one), so that the server works on both at once.
+                        let batch = pending
                         pending = []
+                        finishing += 1
+                        group.addTask { [weak self] in
+                            do {
+                                try await self?.flush(batch)
+                                await mailbox.post(.flushed(batch, nil))
+                            } catch {
+                                await mailbox.post(.flushed(batch, error))
+                            }
+                        }
                     }
                     if settings.maxJobs.map({ claimedCount >= $0 }) ?? false { exhausted = true }
                     if settings.maxRuntimeMs.map({ currentTimeMs() - started >= $0 }) ?? false { exhausted = true }
@@ -299,8 +311,9 @@ public actor Worker {
                             blocked = true
                             startWaiter(timeoutMs: Self.longestIdleWaitMs)
                         case .empty, .maxed:
-                            // Jobs still running may put retries back (no backoff): look again when one is done.
-                            if running.isEmpty { exhausted = true } else { blocked = true }
+                            // Jobs still running or being finished may put retries back (no backoff): look again
+                            // when one is done.
+                            if running.isEmpty && finishing == 0 { exhausted = true } else { blocked = true }
                         }
                     }
                 } catch {
@@ -320,8 +333,8 @@ public actor Worker {
                         await mailbox.post(.woke)
                     }
                 }
-                if running.isEmpty && pending.isEmpty && exhausted { break }
-                if running.isEmpty && !blocked && !exhausted { continue }
+                if running.isEmpty && pending.isEmpty && finishing == 0 && exhausted { break }
+                if running.isEmpty && finishing == 0 && !blocked && !exhausted { continue }
                 for event in await mailbox.takeAll() {
                     switch event {
                     case .done(let job, let outcome):
@@ -341,6 +354,26 @@ public actor Worker {
                                     await mailbox.post(.graceOver)
                                 }
                             }
+                        }
+                    case .flushed(let batch, let error):
+                        finishing -= 1
+                        guard let error else {
+                            blocked = false
+                            break
+                        }
+                        guard untilStopped, (error as? any OperatorFacingError)?.kind == .unavailable else {
+                            failure = error
+                            break loop
+                        }
+                        // The server is away: keep the finishes and try again (a lock that expires meanwhile makes
+                        // the server refuse the job, which is then counted as lost).
+                        pending += batch
+                        blocked = true
+                        let pause = retryDelayMs
+                        retryDelayMs = min(retryDelayMs * 2, 30_000)
+                        group.addTask {
+                            try? await Task.sleep(nanoseconds: UInt64(pause) * 1_000_000)
+                            await mailbox.post(.woke)
                         }
                     case .graceOver:
                         let left = running.values.map { (id: $0.job.id, token: $0.job.token) }
@@ -439,6 +472,8 @@ private actor Mailbox {
         case woke
         case stop
         case graceOver
+        /// A batch of finishes went to the server (or failed to).
+        case flushed([(job: ClaimedJob, finish: Finish)], (any Error)?)
     }
 
     private var buffered: [Event] = []

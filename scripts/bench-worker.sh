@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Benchmark: no-op jobs at concurrency 100 through `jobctl run-once --noop` (release build) and, in the same run,
+# through the Python bullmq client's Worker, on Redis and on PostgreSQL. Extra arguments go to
+# scripts/bench_worker.py (--jobs, --runs, --concurrency).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+eval "$(scripts/services.sh start)"
+scripts/venv.sh
+swift build -c release --product jobctl --static-swift-stdlib --scratch-path .build-static >&2
+jobctl="$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)/jobctl"
+.venv/bin/python scripts/bench_worker.py --backend redis --url "${JOBCTL_TEST_REDIS_URL%/*}/1" --jobctl "$jobctl" "$@"
+.venv/bin/python scripts/bench_worker.py --backend postgres --url "$JOBCTL_TEST_POSTGRES_URL" --jobctl "$jobctl" "$@"
