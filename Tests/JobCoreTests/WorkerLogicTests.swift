@@ -89,6 +89,13 @@ import Testing
         #expect(outcome == .completed(returnValue: #""0 1 2 ""#))
     }
 
+    @Test func aHandlerThatIgnoresItsInputDoesNotTakeTheProcessWithIt() async {
+        // More than a pipe holds: writing it to a handler that has exited raises EPIPE (and SIGPIPE).
+        let big = "\"" + String(repeating: "x", count: 300_000) + "\""
+        let outcome = await ExecHandler(command: ["/bin/true"], timeoutMs: 10_000, log: { _ in }).run(Self.job(big))
+        #expect(outcome == .completed(returnValue: "null"))
+    }
+
     @Test func aTimeoutKillsTheWholeProcessGroup() async {
         let marker = "/tmp/jobctl-exec-test-\(UInt32.random(in: 0...UInt32.max))"
         // The handler starts a grandchild that would write the marker after 2 s; both must die at the timeout.

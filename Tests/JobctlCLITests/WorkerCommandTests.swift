@@ -90,6 +90,58 @@ struct WorkerCommandTests {
     }
 
     @Test(arguments: Backend.live)
+    func serveHandlersAreReusedAndADyingOneFailsOnlyItsJob(_ backend: Backend) throws {
+        let steps = try BullMQSteps(on: backend)
+        let serve = [
+            "--serve", TestEnvironment.python, "-c",
+            """
+            import json, os, sys
+            for line in sys.stdin:
+                job = json.loads(line)
+                data = job["data"]
+                if data.get("crash"):
+                    os._exit(3)
+                if data.get("fail"):
+                    print(json.dumps({"id": job["id"], "ok": False, "error": "nope " + str(job["attemptsMade"])}), flush=True)
+                    continue
+                print("working on", job["id"], file=sys.stderr, flush=True)
+                print(json.dumps({"id": job["id"], "ok": True, "value": {"double": data["n"] * 2, "pid": os.getpid()}}), flush=True)
+            """,
+        ]
+        var plan: [[String: Any]] = (1...6).map { ["op": "add", "queue": "s", "name": "dbl", "data": ["n": $0], "opts": [:]] }
+        plan += [
+            ["op": "add", "queue": "s", "name": "flaky", "data": ["fail": true], "opts": ["attempts": 2, "backoff": 60_000, "jobId": "flaky-1"]],
+            ["op": "add", "queue": "s", "name": "crash", "data": ["crash": true], "opts": ["jobId": "crash-1"]],
+            ["op": "jobctl", "args": ["run-once", "s", "--concurrency", "2", "--json"] + serve],
+        ]
+        plan += (1...6).map { ["op": "job", "queue": "s", "id": String($0)] }
+        plan += [["op": "job", "queue": "s", "id": "flaky-1"], ["op": "job", "queue": "s", "id": "crash-1"]]
+        plan += [
+            ["op": "add", "queue": "s2", "name": "dbl", "data": ["n": 5], "opts": [:]],
+            ["op": "jobctl", "args": ["run-once", "s2", "--serve", TestEnvironment.python, TestEnvironment.repositoryRoot.appendingPathComponent("examples/serve-handler.py").path]],
+            ["op": "job", "queue": "s2", "id": "1"],
+        ]
+        let results = try steps.run(plan)
+        let run = Self.object(results[8])
+        #expect(run["status"] as? Int == 2, "a job failed: \(run)")
+        #expect((run["stderr"] as? String ?? "").contains("job 1: working on 1"), "handler stderr is logged with the job id")
+        var pids: [Int] = []
+        for index in 9..<15 {
+            let job = Self.object(results[index])
+            let value = Self.object(job["returnvalue"])
+            #expect(job["state"] as? String == "completed" && (value["double"] as? Int) == 2 * (index - 8), "\(job)")
+            if let pid = value["pid"] as? Int { pids.append(pid) }
+        }
+        #expect(Set(pids).count < pids.count, "handler processes are reused: \(pids)")
+        let flaky = Self.object(results[15])
+        #expect(flaky["state"] as? String == "delayed" && flaky["failedReason"] as? String == "nope 0", "\(flaky)")
+        let crash = Self.object(results[16])
+        #expect(crash["state"] as? String == "failed" && (crash["failedReason"] as? String ?? "").contains("exited while running this job"), "\(crash)")
+        #expect(Self.object(results[18])["status"] as? Int == 0, "\(results[18])")
+        #expect(jsonEqual(Self.object(results[19])["returnvalue"], ["double": 10]), "the example handler: \(results[19])")
+    }
+
+    @Test(arguments: Backend.live)
     func overlappingRunsAndABullMQWorkerRunEveryJobExactlyOnce(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
         let marks = FileManager.default.temporaryDirectory.appendingPathComponent("jobctl-once-\(UUID().uuidString)").path

@@ -21,6 +21,7 @@ public struct ExecHandler: Sendable {
         self.command = command
         self.timeoutMs = timeoutMs
         self.log = log
+        ignoreBrokenPipes()
     }
 
     public func run(_ job: ClaimedJob) async -> JobOutcome {
@@ -94,72 +95,16 @@ struct ProcessResult {
 func runProcess(
     _ command: [String], input: [UInt8], extraEnvironment: [String], timeoutMs: Int64?, started: SpawnedProcess = SpawnedProcess()
 ) -> ProcessResult {
-    var stdinPipe: [Int32] = [-1, -1]
-    var stdoutPipe: [Int32] = [-1, -1]
-    var stderrPipe: [Int32] = [-1, -1]
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    // Its own process group (so that a timeout kills everything it started), default signal handling and an
-    // empty signal mask whatever jobctl itself ignores or blocks.
-    var defaults = sigset_t()
-    sigemptyset(&defaults)
-    for signal in [SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGHUP] { sigaddset(&defaults, signal) }
-    var emptyMask = sigset_t()
-    sigemptyset(&emptyMask)
-    posix_spawnattr_setsigdefault(&attributes, &defaults)
-    posix_spawnattr_setsigmask(&attributes, &emptyMask)
-    posix_spawnattr_setpgroup(&attributes, 0)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
-    var environment: [String] = []
-    var index = 0
-    while let entry = environ[index] {
-        let text = String(cString: entry)
-        if !text.hasPrefix("JOBCTL_JOB_") && !text.hasPrefix("JOBCTL_QUEUE=") && !text.hasPrefix("JOBCTL_ATTEMPT=") {
-            environment.append(text)
-        }
-        index += 1
+    let child: ChildProcess
+    switch spawnChild(command, extraEnvironment: extraEnvironment) {
+    case .success(let spawned): child = spawned
+    case .failure(let error): return ProcessResult(end: .spawnFailed(error.code), stdout: [], stderr: [])
     }
-    environment += extraEnvironment
-
-    var pid: pid_t = 0
-    // Pipes are made close-on-exec and the process spawned under one lock: a process spawned by another thread in
-    // between would otherwise inherit these pipes and hold them open.
-    let spawned: Int32 = spawnLock.withLock { _ in
-        for index in 0..<3 {
-            var ends: [Int32] = [-1, -1]
-            guard pipe(&ends) == 0 else { return errno }
-            for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
-            switch index {
-            case 0: stdinPipe = ends
-            case 1: stdoutPipe = ends
-            default: stderrPipe = ends
-            }
-        }
-        posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
-        // Nothing else of jobctl's reaches the handler: not its server connections, nor descriptors jobctl itself
-        // inherited (a parent that watches one for jobctl's exit would otherwise wait for the handler too).
-        closeFrom?(&actions, 3)
-        return withCStringArray(command) { argv in
-            withCStringArray(environment) { envp in posix_spawnp(&pid, argv[0]!, &actions, &attributes, argv, envp) }
-        }
-    }
-    for end in [stdinPipe[0], stdoutPipe[1], stderrPipe[1]] where end >= 0 { close(end) }
-    guard stdinPipe[1] >= 0, stdoutPipe[0] >= 0, stderrPipe[0] >= 0 else {
-        for end in [stdinPipe[1], stdoutPipe[0], stderrPipe[0]] where end >= 0 { close(end) }
-        return ProcessResult(end: .spawnFailed(spawned), stdout: [], stderr: [])
-    }
-    guard spawned == 0 else {
-        for end in [stdinPipe[1], stdoutPipe[0], stderrPipe[0]] { close(end) }
-        return ProcessResult(end: .spawnFailed(spawned), stdout: [], stderr: [])
-    }
-    started.record(pid)
+    started.record(child.pid)
+    let pid = child.pid
+    var stdinPipe: [Int32] = [-1, child.stdin]
+    var stdoutPipe: [Int32] = [child.stdout, -1]
+    var stderrPipe: [Int32] = [child.stderr, -1]
 
     let deadline = timeoutMs.map { currentTimeMs() + $0 }
     var stdout: [UInt8] = []
@@ -225,7 +170,98 @@ func runProcess(
     return ProcessResult(end: end, stdout: stdout, stderr: stderr)
 }
 
+/// A handler process and jobctl's ends of its pipes.
+struct ChildProcess {
+    var pid: pid_t
+    var stdin: Int32
+    var stdout: Int32
+    var stderr: Int32
+}
+
+struct SpawnError: Error {
+    var code: Int32
+}
+
+/// Starts `command` (looked up in PATH) without a shell, in a process group of its own, with default signal
+/// handling, jobctl's environment plus `extraEnvironment`, pipes for stdin, stdout and stderr, and no other
+/// descriptor of jobctl.
+func spawnChild(_ command: [String], extraEnvironment: [String]) -> Result<ChildProcess, SpawnError> {
+    var stdinPipe: [Int32] = [-1, -1]
+    var stdoutPipe: [Int32] = [-1, -1]
+    var stderrPipe: [Int32] = [-1, -1]
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    // Its own process group (so that a timeout kills everything it started), default signal handling and an
+    // empty signal mask whatever jobctl itself ignores or blocks.
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    for signal in [SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGHUP] { sigaddset(&defaults, signal) }
+    var emptyMask = sigset_t()
+    sigemptyset(&emptyMask)
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setsigmask(&attributes, &emptyMask)
+    posix_spawnattr_setpgroup(&attributes, 0)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+    var environment: [String] = []
+    var index = 0
+    while let entry = environ[index] {
+        let text = String(cString: entry)
+        if !text.hasPrefix("JOBCTL_JOB_") && !text.hasPrefix("JOBCTL_QUEUE=") && !text.hasPrefix("JOBCTL_ATTEMPT=") {
+            environment.append(text)
+        }
+        index += 1
+    }
+    environment += extraEnvironment
+
+    var pid: pid_t = 0
+    // Pipes are made close-on-exec and the process spawned under one lock: a process spawned by another thread in
+    // between would otherwise inherit these pipes and hold them open.
+    let spawned: Int32 = spawnLock.withLock { _ in
+        for index in 0..<3 {
+            var ends: [Int32] = [-1, -1]
+            guard pipe(&ends) == 0 else { return errno }
+            for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+            switch index {
+            case 0: stdinPipe = ends
+            case 1: stdoutPipe = ends
+            default: stderrPipe = ends
+            }
+        }
+        posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
+        // Nothing else of jobctl's reaches the handler: not its server connections, nor descriptors jobctl itself
+        // inherited (a parent that watches one for jobctl's exit would otherwise wait for the handler too).
+        closeFrom?(&actions, 3)
+        return withCStringArray(command) { argv in
+            withCStringArray(environment) { envp in posix_spawnp(&pid, argv[0]!, &actions, &attributes, argv, envp) }
+        }
+    }
+    for end in [stdinPipe[0], stdoutPipe[1], stderrPipe[1]] where end >= 0 { close(end) }
+    guard stdinPipe[1] >= 0, stdoutPipe[0] >= 0, stderrPipe[0] >= 0 else {
+        for end in [stdinPipe[1], stdoutPipe[0], stderrPipe[0]] where end >= 0 { close(end) }
+        return .failure(SpawnError(code: spawned))
+    }
+    guard spawned == 0 else {
+        for end in [stdinPipe[1], stdoutPipe[0], stderrPipe[0]] { close(end) }
+        return .failure(SpawnError(code: spawned))
+    }
+    return .success(ChildProcess(pid: pid, stdin: stdinPipe[1], stdout: stdoutPipe[0], stderr: stderrPipe[0]))
+}
+
+
 private let spawnLock = Mutex(())
+
+/// A handler that exits without reading its input makes the next write to it fail with EPIPE; without this, the
+/// SIGPIPE that comes with it would end the whole process. Handlers get the default disposition back at spawn.
+func ignoreBrokenPipes() {
+    signal(SIGPIPE, SIG_IGN)
+}
 
 /// glibc's posix_spawn_file_actions_addclosefrom_np (2.34+), which Swift's Glibc module does not declare.
 private let closeFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {

@@ -8,8 +8,7 @@ struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run jobs of a queue as a long-running BullMQ worker, until SIGTERM or SIGINT.",
         discussion: """
-            Jobs run as with run-once (see 'jobctl help run-once' for the handler's input, output and exit \
-            status). An idle worker waits for BullMQ's own wake-up (the queue's marker on Redis, a NOTIFY on \
+            Jobs are taken, locked and finished as with run-once. An idle worker waits for BullMQ's own wake-up (the queue's marker on Redis, a NOTIFY on \
             PostgreSQL) instead of polling, wakes for the next delayed job on time, and checks for stalled jobs \
             every --stalled-interval. A paused queue, the queue's global concurrency and rate limit, and \
             --limiter are honoured; a lost connection is retried with back-off.
@@ -18,7 +17,8 @@ struct Run: AsyncParsableCommand {
             rest back to waiting (their handlers are killed) and exits 0. A second signal exits at once; jobs \
             still running then go back to waiting through the stalled check of any worker.
             Setting JOBCTL_DISABLE_WORKERS=true (or DISABLE_BACKGROUND_WORKERS=true) makes it exit 0 at once.
-            """
+
+            """ + WorkerOptions.protocolHelp
     )
 
     @OptionGroup var global: GlobalOptions
@@ -59,22 +59,26 @@ struct Run: AsyncParsableCommand {
             return
         }
         try await Terminal.reportingErrors {
-            signal(SIGPIPE, SIG_IGN)
             let backend = try await global.connectWorker()
             var settings = worker.settings()
             settings.stalledIntervalMs = DurationText.milliseconds(stalledInterval) ?? 30_000
             settings.maxStalledCount = maxStalledCount
-            let engine = Worker(
-                backend: backend, queue: queue, settings: settings,
-                handler: worker.handler(command: try worker.handlerCommand(afterTerminator: command))
-            ) { message in
+            let handler = worker.handler(command: try worker.handlerCommand(afterTerminator: command), queue: queue)
+            let engine = Worker(backend: backend, queue: queue, settings: settings, handler: handler.run) { message in
                 Terminal.writeError(message + "\n")
             }
             let stopper = StopSignals { engine.stop() }
             let progressMs = DurationText.milliseconds(progress) ?? 0
             Terminal.writeError("jobctl run: working queue '\(queue)' at concurrency \(settings.concurrency)\n")
-            let summary = try await engine.runUntilStopped(
-                graceMs: DurationText.milliseconds(grace) ?? 30_000, progressEveryMs: progressMs > 0 ? progressMs : nil)
+            let summary: WorkerSummary
+            do {
+                summary = try await engine.runUntilStopped(
+                    graceMs: DurationText.milliseconds(grace) ?? 30_000, progressEveryMs: progressMs > 0 ? progressMs : nil)
+            } catch {
+                await handler.shutdown()
+                throw error
+            }
+            await handler.shutdown()
             withExtendedLifetime(stopper) {}
             let text = "stopped: \(summary.completed) completed, \(summary.failed) failed, \(summary.retried) to retry"
                 + (summary.handedBack > 0 ? ", \(summary.handedBack) handed back" : "")

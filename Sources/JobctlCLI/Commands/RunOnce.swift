@@ -7,6 +7,11 @@ struct WorkerOptions: ParsableArguments {
     @Option(parsing: .remaining, help: ArgumentHelp("Run this command per job, no shell; it takes the rest of the line, so put it last.", valueName: "command"))
     var exec: [String] = []
 
+    @Option(parsing: .remaining, help: ArgumentHelp(
+        "Feed jobs to long-lived handler processes of this command, one JSON line each (see the protocol below); it takes the rest of the line, so put it last.",
+        valueName: "command"))
+    var serve: [String] = []
+
     @Flag(help: "Complete every job at once without running anything (for benchmarks and smoke tests).")
     var noop = false
 
@@ -57,6 +62,10 @@ struct WorkerOptions: ParsableArguments {
 
     /// `--exec COMMAND…`, or the command after `--`.
     func handlerCommand(afterTerminator command: [String]) throws -> [String] {
+        if !serve.isEmpty {
+            if !exec.isEmpty || !command.isEmpty || noop { throw ValidationError("--serve takes the one command; drop --exec, -- and --noop") }
+            return serve
+        }
         let chosen = exec.isEmpty ? command : exec
         if !exec.isEmpty && !command.isEmpty { throw ValidationError("give the command once: --exec COMMAND… or -- COMMAND…") }
         if noop && !chosen.isEmpty { throw ValidationError("--noop runs no command; drop the command") }
@@ -64,13 +73,39 @@ struct WorkerOptions: ParsableArguments {
         return chosen
     }
 
-    func handler(command handlerCommand: [String]) -> Worker.Handler {
-        if noop { return { _ in .completed(returnValue: "null") } }
-        let exec = ExecHandler(command: handlerCommand, timeoutMs: jobTimeout.flatMap(DurationText.milliseconds)) { line in
-            Terminal.writeError(line + "\n")
+    /// The handler, and what ends it when the run is over (the `--serve` processes).
+    func handler(command handlerCommand: [String], queue: String) -> (run: Worker.Handler, shutdown: @Sendable () async -> Void) {
+        if noop { return ({ _ in .completed(returnValue: "null") }, {}) }
+        let log: @Sendable (String) -> Void = { line in Terminal.writeError(line + "\n") }
+        let timeout = jobTimeout.flatMap(DurationText.milliseconds)
+        if !serve.isEmpty {
+            let pool = ServeHandler(command: handlerCommand, queue: queue, timeoutMs: timeout, log: log)
+            return ({ job in await pool.run(job) }, { await pool.shutdown() })
         }
-        return { job in await exec.run(job) }
+        let exec = ExecHandler(command: handlerCommand, timeoutMs: timeout, log: log)
+        return ({ job in await exec.run(job) }, {})
     }
+
+    static let protocolHelp = """
+        HANDLERS
+          --exec COMMAND [ARGS…] (or -- COMMAND [ARGS…]) runs one process per job, without a shell, in a \
+        process group of its own. The job is on its stdin as one JSON object: id, name, data, opts, \
+        attemptsMade, timestamp, queue; JOBCTL_QUEUE, JOBCTL_JOB_ID, JOBCTL_JOB_NAME and JOBCTL_ATTEMPT are in \
+        its environment. Exit 0 completes the job, with stdout as the return value (JSON if it parses, else a \
+        string; at most 1 MiB); another status fails it with the tail of stderr as the reason, and the job is \
+        retried by its attempts and backoff options; status 65 fails it without further attempts. Past \
+        --job-timeout the process group is killed and the job fails saying so.
+
+          --serve COMMAND [ARGS…] starts long-lived handler processes (up to --concurrency), each fed one job at a \
+        time as one line of JSON on stdin (the same object as above), answering one line on stdout: \
+        {"id": ID, "ok": true, "value": VALUE} completes the job with VALUE; {"id": ID, "ok": false, "error": \
+        TEXT, "unrecoverable": BOOL} fails it (unrecoverable: no further attempts). A process that exits, \
+        answers anything else or outlives --job-timeout fails only the job it was running and is replaced, \
+        after a back-off while processes keep dying. stdin closing is the sign to exit. See \
+        examples/serve-handler.py.
+
+          Handler stderr is logged with the job id, on jobctl's stderr.
+        """
 
     /// `JOBCTL_DISABLE_WORKERS=true` or `DISABLE_BACKGROUND_WORKERS=true`: the variable that disables workers, if set.
     static var disablingVariable: String? {
@@ -86,12 +121,8 @@ struct RunOnce: AsyncParsableCommand {
         commandName: "run-once",
         abstract: "Process every job of a queue that is ready now, then exit (for cron).",
         discussion: """
-            Each job runs the command given with --exec (or after --), as a BullMQ worker would run it: the job \
-            is taken with a lock that is renewed while it runs; exit status 0 completes it with stdout as the \
-            return value (JSON if it parses, else a string); another status fails it with the tail of stderr as \
-            the reason, and it is retried by its attempts and backoff options; status 65 fails it for good. \
-            The job is on the command's stdin as JSON (id, name, data, opts, attemptsMade, timestamp, queue); \
-            JOBCTL_QUEUE, JOBCTL_JOB_ID, JOBCTL_JOB_NAME and JOBCTL_ATTEMPT are in its environment.
+            Each job is taken with a lock that is renewed while its handler runs, and finished as a BullMQ \
+            worker finishes it (attempts, backoff, removeOnComplete/removeOnFail, events).
 
             Jobs that become ready while others run (retries without backoff) are processed too; delayed jobs and \
             retries with a backoff are left for a later run. Runs started from cron may overlap: every job is \
@@ -100,7 +131,8 @@ struct RunOnce: AsyncParsableCommand {
             EXIT STATUS: 0 every job completed (or there was none), 2 some job failed or will be retried, 75 the \
             queue is paused, 69 the server is unreachable.
             Setting JOBCTL_DISABLE_WORKERS=true (or DISABLE_BACKGROUND_WORKERS=true) makes it exit 0 at once.
-            """
+
+            """ + WorkerOptions.protocolHelp
     )
 
     @OptionGroup var global: GlobalOptions
@@ -132,15 +164,22 @@ struct RunOnce: AsyncParsableCommand {
             return
         }
         try await Terminal.reportingErrors {
-            signal(SIGPIPE, SIG_IGN)  // a handler that exits without reading its input must not take jobctl with it
             let backend = try await global.connectWorker()
             var settings = worker.settings()
             settings.maxJobs = maxJobs
             settings.maxRuntimeMs = maxRuntime.flatMap(DurationText.milliseconds)
-            let engine = Worker(backend: backend, queue: queue, settings: settings, handler: worker.handler(command: try worker.handlerCommand(afterTerminator: command))) { message in
+            let handler = worker.handler(command: try worker.handlerCommand(afterTerminator: command), queue: queue)
+            let engine = Worker(backend: backend, queue: queue, settings: settings, handler: handler.run) { message in
                 Terminal.writeError(message + "\n")
             }
-            let summary = try await engine.runUntilIdle()
+            let summary: WorkerSummary
+            do {
+                summary = try await engine.runUntilIdle()
+            } catch {
+                await handler.shutdown()
+                throw error
+            }
+            await handler.shutdown()
             printSummary(summary)
             if summary.failed + summary.retried + summary.lost > 0 { throw ExitCode(2) }
             if summary.sawPause && summary.processed == 0 {
