@@ -616,7 +616,7 @@ _jobctl_add() {
 _jobctl_run-once() {
     repeating_flags=()
     non_repeating_flags=(--json --noop --version -h --help)
-    repeating_options=(--exec)
+    repeating_options=(--exec --serve)
     non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --concurrency --job-timeout --lock-duration --lock-renew --limiter --max-jobs --max-runtime)
     __jobctl_offer_flags_options -1
 
@@ -642,6 +642,9 @@ _jobctl_run-once() {
         return
         ;;
     '--exec')
+        return
+        ;;
+    '--serve')
         return
         ;;
     '--concurrency')
@@ -671,7 +674,7 @@ _jobctl_run-once() {
 _jobctl_run() {
     repeating_flags=()
     non_repeating_flags=(--json --noop --version -h --help)
-    repeating_options=(--exec)
+    repeating_options=(--exec --serve)
     non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --concurrency --job-timeout --lock-duration --lock-renew --limiter --grace --stalled-interval --max-stalled-count --progress)
     __jobctl_offer_flags_options -1
 
@@ -697,6 +700,9 @@ _jobctl_run() {
         return
         ;;
     '--exec')
+        return
+        ;;
+    '--serve')
         return
         ;;
     '--concurrency')
