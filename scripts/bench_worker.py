@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""No-op jobs through `jobctl run-once --noop` and through a Python bullmq Worker, in the same run, on one backend;
-prints jobs/s (median of --runs) and CPU per job of the worker process and of the server.
+"""No-op jobs through `jobctl run-once` and through a Python bullmq Worker, in the same run, on one backend; prints
+jobs/s (median of --runs) and CPU per job of the worker process and of the server. jobctl's handler: --handler
+noop (built in), serve (a trivial Python --serve handler: parse the line, answer ok) or exec (`--exec true`, one
+process per job).
 
     .venv/bin/python scripts/bench_worker.py --backend redis --url redis://127.0.0.1:56379/1 --jobctl PATH
     .venv/bin/python scripts/bench_worker.py --backend postgres --url postgresql://... --schema bench_worker --jobctl PATH
@@ -20,6 +22,12 @@ import sys
 import time
 
 QUEUE = "bench-worker"
+SERVE_HANDLER = """
+import json, sys
+for line in sys.stdin:
+    sys.stdout.write(json.dumps({"id": json.loads(line)["id"], "ok": True, "value": None}) + "\\n")
+    sys.stdout.flush()
+"""
 
 
 def queue_options(args):
@@ -76,7 +84,9 @@ def run_jobctl(args):
     target = ["--url", args.url] + (["--prefix", args.prefix] if args.backend == "redis" else ["--schema", args.schema])
     cpu0 = server_cpu(args)
     start = time.perf_counter()
-    proc = subprocess.Popen([args.jobctl, "run-once", QUEUE, "--noop", "--concurrency", str(args.concurrency)] + target,
+    handler = {"noop": ["--noop"], "exec": ["--exec", "true"],
+               "serve": ["--serve", sys.executable, "-c", SERVE_HANDLER]}[args.handler]
+    proc = subprocess.Popen([args.jobctl, "run-once", QUEUE, "--concurrency", str(args.concurrency)] + target + handler,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
@@ -122,6 +132,7 @@ def main():
     ap.add_argument("--jobs", type=int, default=20_000)
     ap.add_argument("--concurrency", type=int, default=100)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--handler", choices=["noop", "serve", "exec"], default="noop")
     args = ap.parse_args()
 
     results = {"jobctl": [], "python": []}
@@ -131,7 +142,8 @@ def main():
         assert asyncio.run(completed(args))["completed"] >= args.jobs
         asyncio.run(fill(args))
         results["python"].append(asyncio.run(run_python(args)))
-    print(f"{args.backend}: {args.jobs:,} no-op jobs, concurrency {args.concurrency}, median of {args.runs}")
+    print(f"{args.backend}: {args.jobs:,} no-op jobs, concurrency {args.concurrency}, jobctl handler {args.handler},"
+          f" median of {args.runs}")
     for name, runs in results.items():
         rates = [args.jobs / r[0] for r in runs]
         worker_us = statistics.median(r[1] / args.jobs * 1e6 for r in runs)
