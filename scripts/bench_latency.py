@@ -66,6 +66,8 @@ async def python_worker(args, name, count, gap):
 
 
 def summary(latencies):
+    if not latencies:
+        return "no job completed in time"
     latencies = sorted(latencies)
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     return f"p50 {statistics.median(latencies):6.1f} ms, p99 {p99:6.1f} ms (n={len(latencies)})"
@@ -95,7 +97,7 @@ def main():
         idle = None
         if args.idle_seconds and args.backend == "redis":
             import redis
-            time.sleep(5)  # past the first doubling waits after the last job
+            time.sleep(65)  # past the doubling waits after the last job: the steady idle state
             monitor = subprocess.Popen(["redis-cli", "-u", args.url, "monitor"], stdout=subprocess.PIPE, text=True)
             time.sleep(args.idle_seconds)
             monitor.send_signal(signal.SIGINT)

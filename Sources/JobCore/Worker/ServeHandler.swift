@@ -16,74 +16,96 @@ public actor ServeHandler {
     private let queue: String
     private let timeoutMs: Int64?
     private let log: @Sendable (String) -> Void
-    private var idle: [ServeProcess] = []
-    private var all: [ObjectIdentifier: ServeProcess] = [:]
+    /// At most this many processes: jobs beyond wait in line at the least busy one (each process works through
+    /// its jobs in order), so that a high concurrency does not mean a crowd of processes.
+    private let maxProcesses: Int
+    private var processes: [ServeProcess] = []
+    private var load: [ObjectIdentifier: Int] = [:]
     private var restartDelayMs: Int64 = 0
 
-    public init(command: [String], queue: String, timeoutMs: Int64?, log: @escaping @Sendable (String) -> Void) {
+    public init(
+        command: [String], queue: String, timeoutMs: Int64?, maxProcesses: Int = ServeHandler.defaultMaxProcesses,
+        log: @escaping @Sendable (String) -> Void
+    ) {
         self.command = command
         self.queue = queue
         self.timeoutMs = timeoutMs
+        self.maxProcesses = max(1, maxProcesses)
         self.log = log
         ignoreBrokenPipes()
     }
 
+    /// Two per processor.
+    public static var defaultMaxProcesses: Int { max(2, 2 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
     public func run(_ job: ClaimedJob) async -> JobOutcome {
-        let process: ServeProcess
-        if let ready = idle.popLast() {
-            process = ready
-        } else {
-            if restartDelayMs > 0 { try? await Task.sleep(nanoseconds: UInt64(restartDelayMs) * 1_000_000) }
-            switch spawnChild(command, extraEnvironment: ["JOBCTL_QUEUE=\(queue)"]) {
-            case .failure(let error):
-                restartDelayMs = min(max(restartDelayMs * 2, 100), 10_000)
-                return .failed(reason: "could not start \(command.first ?? ""): \(String(cString: strerror(error.code)))", stacktrace: nil, unrecoverable: false)
-            case .success(let child):
-                process = ServeProcess(child: child)
-                all[ObjectIdentifier(process)] = process
+        while true {
+            let process: ServeProcess
+            if let idle = processes.first(where: { load[ObjectIdentifier($0)] == 0 }) {
+                process = idle
+            } else if processes.count < maxProcesses {
+                if restartDelayMs > 0 { try? await Task.sleep(nanoseconds: UInt64(restartDelayMs) * 1_000_000) }
+                switch spawnChild(command, extraEnvironment: ["JOBCTL_QUEUE=\(queue)"]) {
+                case .failure(let error):
+                    restartDelayMs = min(max(restartDelayMs * 2, 100), 10_000)
+                    return .failed(reason: "could not start \(command.first ?? ""): \(String(cString: strerror(error.code)))", stacktrace: nil, unrecoverable: false)
+                case .success(let child):
+                    process = ServeProcess(child: child)
+                    processes.append(process)
+                }
+            } else {
+                process = processes.min { load[ObjectIdentifier($0), default: 0] < load[ObjectIdentifier($1), default: 0] }!
             }
-        }
-        let timeoutMs = timeoutMs
-        let log = log
-        let answer = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<ServeProcess.Answer, Never>) in
-                process.queue.async { continuation.resume(returning: process.handle(job, timeoutMs: timeoutMs, log: log)) }
+            let key = ObjectIdentifier(process)
+            load[key, default: 0] += 1
+            let timeoutMs = timeoutMs
+            let log = log
+            let answer = await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<ServeProcess.Answer, Never>) in
+                    process.queue.async { continuation.resume(returning: process.handle(job, timeoutMs: timeoutMs, log: log)) }
+                }
+            } onCancel: {
+                process.kill()
             }
-        } onCancel: {
-            process.kill()
-        }
-        switch answer {
-        case .result(let outcome):
-            restartDelayMs = 0
-            idle.append(process)
-            return outcome
-        case .gone(let reason):
-            all[ObjectIdentifier(process)] = nil
-            restartDelayMs = min(max(restartDelayMs * 2, 100), 10_000)
-            log("job \(job.id): \(reason); a new handler process takes the next job")
-            return .failed(reason: reason, stacktrace: nil, unrecoverable: false)
+            load[key, default: 1] -= 1
+            switch answer {
+            case .result(let outcome):
+                restartDelayMs = 0
+                return outcome
+            case .notSent:
+                continue  // its process had ended before this job's turn: another one takes it
+            case .gone(let reason):
+                if let index = processes.firstIndex(where: { $0 === process }) {
+                    processes.remove(at: index)
+                    load[key] = nil
+                    restartDelayMs = min(max(restartDelayMs * 2, 100), 10_000)
+                    log("job \(job.id): \(reason); a new handler process takes the next job")
+                }
+                return .failed(reason: reason, stacktrace: nil, unrecoverable: false)
+            }
         }
     }
 
     /// Ends every handler process: stdin is closed (the sign to exit), and what still runs a second later is killed.
     public func shutdown() async {
-        let processes = Array(all.values)
-        all.removeAll()
-        idle.removeAll()
-        for process in processes { process.closeInput() }
-        if processes.isEmpty { return }
+        let all = processes
+        processes.removeAll()
+        load.removeAll()
+        for process in all { process.closeInput() }
+        if all.isEmpty { return }
         try? await Task.sleep(nanoseconds: 1_000_000_000)
-        for process in processes { process.kill() }
+        for process in all { process.kill() }
     }
 }
 
-/// One handler process. Used by one job at a time (the handler takes it out of the idle list first), on its own
-/// dispatch queue.
+/// One handler process, working through its jobs one at a time on its own serial dispatch queue.
 final class ServeProcess: @unchecked Sendable {
     enum Answer {
         case result(JobOutcome)
         /// The process is no more use: it exited, answered something else or timed out (and was killed).
         case gone(String)
+        /// The process had ended before this job's turn; the job was not sent.
+        case notSent
     }
 
     let queue = DispatchQueue(label: "jobctl.serve")
@@ -99,10 +121,15 @@ final class ServeProcess: @unchecked Sendable {
 
     func kill() { Glibc.kill(-child.pid, SIGKILL) }
 
-    func closeInput() { queue.sync { _ = close(child.stdin) } }
+    func closeInput() {
+        queue.sync {
+            if !ended { _ = close(child.stdin) }
+            ended = true
+        }
+    }
 
     func handle(_ job: ClaimedJob, timeoutMs: Int64?, log: @Sendable (String) -> Void) -> Answer {
-        guard !ended else { return .gone("the handler process has ended") }
+        guard !ended else { return .notSent }
         let deadline = timeoutMs.map { currentTimeMs() + $0 }
         var line = Array((job.handlerJSON.compactText + "\n").utf8)
         while !line.isEmpty {

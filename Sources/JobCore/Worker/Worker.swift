@@ -168,7 +168,7 @@ public actor Worker {
     }
 
     /// How long an idle worker waits for a signal before it looks anyway; doubles while nothing comes.
-    static let firstIdleWaitMs: Int64 = 1000
+    static let firstIdleWaitMs: Int64 = 5000
     static let longestIdleWaitMs: Int64 = 60_000
 
     private func process(untilStopped: Bool) async throws -> WorkerSummary {

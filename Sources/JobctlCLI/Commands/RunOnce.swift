@@ -96,8 +96,8 @@ struct WorkerOptions: ParsableArguments {
         retried by its attempts and backoff options; status 65 fails it without further attempts. Past \
         --job-timeout the process group is killed and the job fails saying so.
 
-          --serve COMMAND [ARGS…] starts long-lived handler processes (up to --concurrency), each fed one job at a \
-        time as one line of JSON on stdin (the same object as above), answering one line on stdout: \
+          --serve COMMAND [ARGS…] starts long-lived handler processes (up to twice the processors, and no more \
+        than --concurrency), each fed one job at a time (further jobs wait in line) as one line of JSON on stdin (the same object as above), answering one line on stdout: \
         {"id": ID, "ok": true, "value": VALUE} completes the job with VALUE; {"id": ID, "ok": false, "error": \
         TEXT, "unrecoverable": BOOL} fails it (unrecoverable: no further attempts). A process that exits, \
         answers anything else or outlives --job-timeout fails only the job it was running and is replaced, \
