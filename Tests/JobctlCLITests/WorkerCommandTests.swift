@@ -305,3 +305,54 @@ struct RunCommandTests {
         #expect(byJobctl > 0 && byPython > 0 && byJobctl + byPython == total, "jobctl \(byJobctl) + python \(byPython)")
     }
 }
+
+/// What the queue says about itself holds for jobctl's worker: pause and the global concurrency.
+@Suite(.serialized, .enabled(if: !Backend.live.isEmpty, "set JOBCTL_TEST_REDIS_URL / JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
+struct QueueLimitsTests {
+    typealias Object = [String: Any]
+
+    @Test(arguments: Backend.live)
+    func aPausedQueueGetsNoJobTakenUntilResumed(_ backend: Backend) throws {
+        let steps = try BullMQSteps(on: backend)
+        _ = try steps.run([
+            ["op": "pause", "queue": "pz"],
+            ["op": "add_bulk", "queue": "pz", "jobs": (0..<5).map { ["name": "j", "data": ["i": $0], "opts": [:]] }],
+        ])
+        let (process, err) = try RunCommandTests.start(steps, ["pz", "--noop"])
+        Thread.sleep(forTimeInterval: 2.5)
+        let paused = try RunCommandTests.counts(steps, "pz")
+        // The Python client on PostgreSQL counts the ready jobs of a paused queue under "paused".
+        let ready = (paused["waiting"] as? Int ?? 0) + (paused["paused"] as? Int ?? 0)
+        #expect(ready == 5 && paused["completed"] as? Int == 0, "\(paused)")
+        _ = try steps.run([["op": "resume", "queue": "pz"]])
+        try RunCommandTests.waitFor("every job completed after resume", timeout: 15) {
+            (try RunCommandTests.counts(steps, "pz")["completed"] as? Int) == 5
+        }
+        process.terminate()
+        process.waitUntilExit()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 0, "\(stderr)")
+    }
+
+    @Test(arguments: Backend.live)
+    func theQueuesGlobalConcurrencyHoldsAcrossTheWorkersSlots(_ backend: Backend) throws {
+        let steps = try BullMQSteps(on: backend)
+        _ = try steps.run([["op": "add_bulk", "queue": "gc", "jobs": (0..<4).map { ["name": "j", "data": ["i": $0], "opts": [:]] }]])
+        // What BullMQ's Queue.setGlobalConcurrency(1) stores (its Python client on PostgreSQL cannot set it).
+        switch backend {
+        case .redis: try redisRaw([["HSET", "\(steps.namespace):gc:meta", "concurrency", "1"]])
+        case .postgres: try postgresRaw(["INSERT INTO \"\(steps.namespace)\".meta (queue, field, value) VALUES ('gc', 'concurrency', '1')"])
+        }
+        let lock = FileManager.default.temporaryDirectory.appendingPathComponent("jobctl-gc-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: lock) }
+        // Two jobs running at once would find the lock directory taken and fail.
+        let (process, err) = try RunCommandTests.start(
+            steps, ["gc", "--concurrency", "4", "--exec", "/bin/sh", "-c", #"mkdir "$0" || exit 3; sleep 0.3; rmdir "$0""#, lock])
+        try RunCommandTests.waitFor("every job completed", timeout: 30) { (try RunCommandTests.counts(steps, "gc")["completed"] as? Int) == 4 }
+        process.terminate()
+        process.waitUntilExit()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let counts = try RunCommandTests.counts(steps, "gc")
+        #expect(counts["failed"] as? Int == 0 && counts["completed"] as? Int == 4, "\(counts) \(stderr)")
+    }
+}

@@ -192,6 +192,8 @@ public actor Worker {
         var blocked = false
         var waiting = false
         var idleWaitMs = Self.firstIdleWaitMs
+        // At the global concurrency nothing signals a free slot: look again after 100 ms, doubling up to 5 s.
+        var maxedWaitMs: Int64 = 100
         var unreachableSince: Int64?
         var retryDelayMs: Int64 = 500
         var pending: [(job: ClaimedJob, finish: Finish)] = []
@@ -279,7 +281,10 @@ public actor Worker {
                                 await mailbox.post(.done(job, outcome))
                             }
                         }
-                        if !result.jobs.isEmpty { idleWaitMs = Self.firstIdleWaitMs }
+                        if !result.jobs.isEmpty {
+                            idleWaitMs = Self.firstIdleWaitMs
+                            maxedWaitMs = 100
+                        }
                         switch result.wait {
                         case nil:
                             continue loop
@@ -295,8 +300,8 @@ public actor Worker {
                         case .maxed where untilStopped:
                             // Finishing jobs sends no signal: look again after a growing pause.
                             blocked = true
-                            let pause = idleWaitMs
-                            idleWaitMs = min(idleWaitMs * 2, 5000)
+                            let pause = maxedWaitMs
+                            maxedWaitMs = min(maxedWaitMs * 2, 5000)
                             group.addTask {
                                 try? await Task.sleep(nanoseconds: UInt64(pause) * 1_000_000)
                                 await mailbox.post(.woke)
