@@ -100,7 +100,8 @@ public struct WorkerSummary: Sendable, Equatable {
 /// Runs a handler over the jobs of a queue: one engine for `run-once` and `run`, usable from Swift programs.
 ///
 /// `runUntilIdle` processes every job that is ready (and every job that becomes ready while the others run),
-/// then returns. Locks of running jobs are renewed from one timer; jobs are claimed and finished in batches.
+/// then returns; `runUntilStopped` works until `stop()`. Locks of running jobs are renewed from one timer; jobs
+/// are claimed and finished in batches, finishes beside the next claim.
 public actor Worker {
     public typealias Handler = @Sendable (ClaimedJob) async -> JobOutcome
 
