@@ -617,7 +617,7 @@ _jobctl_run-once() {
     repeating_flags=()
     non_repeating_flags=(--json --noop --version -h --help)
     repeating_options=(--exec --serve)
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --concurrency --job-timeout --lock-duration --lock-renew --limiter --max-jobs --max-runtime)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --concurrency --job-timeout --lock-duration --lock-renew --limiter --metrics --max-jobs --max-runtime)
     __jobctl_offer_flags_options -1
 
     # Offer option value completions
@@ -660,6 +660,9 @@ _jobctl_run-once() {
         return
         ;;
     '--limiter')
+        return
+        ;;
+    '--metrics')
         return
         ;;
     '--max-jobs')
@@ -675,7 +678,7 @@ _jobctl_run() {
     repeating_flags=()
     non_repeating_flags=(--json --noop --version -h --help)
     repeating_options=(--exec --serve)
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --concurrency --job-timeout --lock-duration --lock-renew --limiter --grace --stalled-interval --max-stalled-count --progress)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --concurrency --job-timeout --lock-duration --lock-renew --limiter --metrics --grace --stalled-interval --max-stalled-count --progress)
     __jobctl_offer_flags_options -1
 
     # Offer option value completions
@@ -718,6 +721,9 @@ _jobctl_run() {
         return
         ;;
     '--limiter')
+        return
+        ;;
+    '--metrics')
         return
         ;;
     '--grace')

@@ -18,7 +18,7 @@ Backends (the same steps run on both; only the connection options and the raw re
 Steps ("Q" is a queue name; a Queue per name is opened on first use and closed at the end):
   add          {"queue","name","data","opts"}         -> {"id"}                Queue.add
   add_bulk     {"queue","jobs":[{"name","data","opts"}]} -> {"ids"}           Queue.addBulk
-  worker_start {"queue","fail":bool,"concurrency":1,"error":text?} -> {}     one Worker per queue (drainDelay 1 s),
+  worker_start {"queue","fail":bool,"concurrency":1,"error":text?,"metrics":N?} -> {}     one Worker per queue (drainDelay 1 s),
                returned once its run loop is up. It records every job it sees (id, name, data, opts, attemptsMade);
                with "fail" true, a job whose data is an object with a truthy "fail" raises
                Exception(data["error"] or error or "boom"); any other job returns {"ok": true}. A job whose data has
@@ -381,6 +381,8 @@ class Harness:
         if old is not None and not old.closed:
             raise StepError(f"a worker is already running on queue {q.name!r}")
         opts = {**self.store.opts, "concurrency": int(step.get("concurrency", 1)), "drainDelay": DRAIN_DELAY_SECONDS}
+        if step.get("metrics"):
+            opts["metrics"] = {"maxDataPoints": int(step["metrics"])}
         worker = RecordingWorker(q.name, opts, fail_flagged(step.get("error"), bool(step.get("fail"))))
         self.workers[q.name] = worker
         await worker.started()

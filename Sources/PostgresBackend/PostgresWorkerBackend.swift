@@ -55,16 +55,15 @@ extension PostgresQueueStore: WorkerBackend {
         return .empty(nextDelayedAt: column(3).flatMap { Int64($0) })
     }
 
-    public func finish(queue: String, _ jobs: [(job: ClaimedJob, finish: Finish)]) async throws -> [LostJob] {
+    public func finish(queue: String, _ jobs: [(job: ClaimedJob, finish: Finish)], metricsDataPoints: Int?) async throws -> [LostJob] {
         guard !jobs.isEmpty else { return [] }
         // In id order, so that two workers finishing overlapping sets lock rows in the same order.
         let ordered = jobs.sorted { $0.job.id < $1.job.id }
+        var lost: [LostJob] = []
         do {
             try await runFinishes(queue: queue, ordered)
-            return []
         } catch let error as PostgresError where error.sqlState == "BM001" {
             // One refused finish undoes the statement: finish one by one to tell the refused ones apart.
-            var lost: [LostJob] = []
             for entry in ordered {
                 do {
                     try await runFinishes(queue: queue, [entry])
@@ -72,8 +71,24 @@ extension PostgresQueueStore: WorkerBackend {
                     lost.append(LostJob(id: entry.job.id, reason: Self.refusal(error)))
                 }
             }
-            return lost
         }
+        if let metricsDataPoints {
+            // As the Python worker: collect_metrics once per completion or final failure.
+            let lostIds = Set(lost.map(\.id))
+            let kinds = ordered.filter { !lostIds.contains($0.job.id) }.compactMap { entry -> String? in
+                switch entry.finish {
+                case .complete: return "completed"
+                case .fail: return "failed"
+                case .retryNow, .retryLater: return nil
+                }
+            }
+            if !kinds.isEmpty {
+                _ = try await finisher.query(
+                    "SELECT \(table("collect_metrics"))($1, k.kind, $2::integer, $3::bigint) FROM unnest($4::text[]) WITH ORDINALITY AS k(kind, n) ORDER BY k.n",
+                    [queue, String(metricsDataPoints), String(currentTimeMs()), PostgresArray.literal(kinds)])
+            }
+        }
+        return lost
     }
 
     private static func refusal(_ error: PostgresError) -> String {

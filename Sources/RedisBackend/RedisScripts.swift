@@ -480,15 +480,34 @@ enum RedisScripts {
 
     /// Finishes jobs as BullMQ's moveToFinished, retryJob and moveToDelayed do, one reply per job: 0 done, -1 no
     /// such job, -2 its lock is gone, -6 another worker holds it, -3 not active.
-    /// KEYS: wait, active, prioritized, events, stalled, meta, pc, marker, delayed, completed, failed.
-    /// ARGV: queue base, now, then per job: id, token, kind ("complete", "fail", "retry", "delay"), return value or
+    /// KEYS: wait, active, prioritized, events, stalled, meta, pc, marker, delayed, completed, failed,
+    /// metrics:completed, metrics:completed:data, metrics:failed, metrics:failed:data.
+    /// ARGV: queue base, now, metrics data points or "" (none), then per job: id, token, kind ("complete", "fail",
+    /// "retry", "delay"), return value or
     /// failure reason, stack traces (JSON) or "", attempts, keep count (-1 all, 0 none) , keep age (s) or "",
     /// lifo ("1"/"0") or delay (ms).
     static let finish = prelude + """
-        local base, now = ARGV[1], tonumber(ARGV[2])
+        local base, now, maxPoints = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
         local cap = eventsCap(KEYS[6])
         local replies = {}
         local finished = false
+
+        -- BullMQ's per-minute metrics: a running count, and one data point per minute passed (zeros for idle ones).
+        local function countInMetrics(countKey, pointsKey)
+          local count = rcall("HINCRBY", countKey, "count", 1) - 1
+          local previous = rcall("HGET", countKey, "prevTS")
+          if not previous then
+            rcall("HSET", countKey, "prevTS", now, "prevCount", 0)
+            return
+          end
+          local minutes = math.min(math.floor(now / 60000) - math.floor(previous / 60000), maxPoints)
+          if minutes > 0 then
+            rcall("LPUSH", pointsKey, count - (tonumber(rcall("HGET", countKey, "prevCount")) or 0))
+            for _ = 2, minutes do rcall("LPUSH", pointsKey, 0) end
+            rcall("LTRIM", pointsKey, 0, maxPoints - 1)
+            rcall("HSET", countKey, "prevCount", count, "prevTS", now)
+          end
+        end
 
         local function prune(target, keepCount, keepAge)
           local gone = {}
@@ -504,7 +523,7 @@ enum RedisScripts {
           end
         end
 
-        for i = 3, #ARGV, 9 do
+        for i = 4, #ARGV, 9 do
           local id, token, kind, text, stack = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
           local jobKey = base .. id
           local lock = rcall("GET", jobKey .. ":lock")
@@ -579,6 +598,9 @@ enum RedisScripts {
                   "prev", "active")
                 if kind == "fail" and attemptsMade >= (tonumber(ARGV[i + 5]) or 0) then
                   rcall("XADD", KEYS[4], "*", "event", "retries-exhausted", "jobId", id, "attemptsMade", attemptsMade)
+                end
+                if maxPoints then
+                  if kind == "complete" then countInMetrics(KEYS[12], KEYS[13]) else countInMetrics(KEYS[14], KEYS[15]) end
                 end
                 finished = true
               end

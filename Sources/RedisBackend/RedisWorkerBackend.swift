@@ -44,10 +44,10 @@ extension RedisQueueStore: WorkerBackend {
         }
     }
 
-    public func finish(queue: String, _ jobs: [(job: ClaimedJob, finish: Finish)]) async throws -> [LostJob] {
+    public func finish(queue: String, _ jobs: [(job: ClaimedJob, finish: Finish)], metricsDataPoints: Int?) async throws -> [LostJob] {
         guard !jobs.isEmpty else { return [] }
         let k = keys(queue)
-        var arguments = [k.base, String(currentTimeMs())]
+        var arguments = [k.base, String(currentTimeMs()), metricsDataPoints.map(String.init) ?? ""]
         func traces(_ list: [String]) -> String { JSONValue.array(list.map { .string($0) }).compactText }
         func keep(_ retention: Retention) -> [String] {
             [retention.removeAll ? "0" : String(retention.keepCount ?? -1), retention.keepAgeSeconds.map(String.init) ?? ""]
@@ -69,7 +69,8 @@ extension RedisQueueStore: WorkerBackend {
             RedisScripts.finish,
             keys: [
                 k.wait, k.active, k.prioritized, k.key("events"), k.key("stalled"), k.meta, k.key("pc"), k.key("marker"), k.delayed,
-                k.completed, k.failed,
+                k.completed, k.failed, k.key("metrics:completed"), k.key("metrics:completed:data"), k.key("metrics:failed"),
+                k.key("metrics:failed:data"),
             ],
             arguments: arguments)
         guard let codes = reply.array?.map(\.integer), codes.count == jobs.count else {

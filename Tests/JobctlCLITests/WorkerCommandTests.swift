@@ -356,3 +356,56 @@ struct QueueLimitsTests {
         #expect(counts["failed"] as? Int == 0 && counts["completed"] as? Int == 4, "\(counts) \(stderr)")
     }
 }
+
+/// BullMQ's per-minute metrics, recorded by jobctl's worker exactly where and as the Python worker records them.
+@Suite(.serialized, .enabled(if: !Backend.live.isEmpty, "set JOBCTL_TEST_REDIS_URL / JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
+struct WorkerMetricsTests {
+    typealias Object = [String: Any]
+
+    /// The metrics of a queue from a raw dump: Redis hashes `metrics:<kind>`, Postgres `metrics` rows; the time of
+    /// the last data point left out.
+    static func metrics(_ dump: Any, queue: String, steps: BullMQSteps) -> [String: Object] {
+        var result: [String: Object] = [:]
+        let root = dump as? Object ?? [:]
+        for kind in ["completed", "failed"] {
+            switch steps.backend {
+            case .redis:
+                var fields = ((root["\(steps.namespace):\(queue):metrics:\(kind)"] as? Object)?["value"] as? Object) ?? [:]
+                fields["prevTS"] = fields["prevTS"] == nil ? nil : "set"
+                result[kind] = fields
+            case .postgres:
+                let rows = (root["metrics"] as? [Any] ?? []).compactMap { $0 as? Object }
+                var row = rows.first { $0["kind"] as? String == kind } ?? [:]
+                row["prev_ts"] = row["prev_ts"] == nil || row["prev_ts"] is NSNull ? nil : "set"
+                row["queue"] = nil
+                result[kind] = row
+            }
+        }
+        return result
+    }
+
+    @Test(arguments: Backend.live)
+    func metricsAreRecordedAsThePythonWorkerRecordsThem(_ backend: Backend) throws {
+        let steps = try BullMQSteps(on: backend)
+        let jobs: [Object] = [
+            ["name": "ok", "data": ["n": 1], "opts": [:]], ["name": "ok", "data": ["n": 2], "opts": [:]],
+            ["name": "ok", "data": ["n": 3], "opts": [:]], ["name": "bad", "data": ["fail": true], "opts": [:]],
+        ]
+        let results = try steps.run([
+            ["op": "add_bulk", "queue": "py", "jobs": jobs],
+            ["op": "worker_start", "queue": "py", "fail": true, "metrics": 10],
+            ["op": "wait_counts", "queue": "py", "state": "completed", "count": 3, "timeout": 20],
+            ["op": "wait_counts", "queue": "py", "state": "failed", "count": 1, "timeout": 20],
+            ["op": "worker_stop", "queue": "py"],
+            ["op": "add_bulk", "queue": "cli", "jobs": jobs],
+            ["op": "jobctl", "args": ["run-once", "cli", "--metrics", "10", "--exec", "/bin/sh", "-c", #"grep -q '"fail": *true' && exit 1; echo 1"#]],
+            ["op": "dump", "queue": "py"], ["op": "dump", "queue": "cli"],
+        ])
+        #expect(Self.object(results[6])["status"] as? Int == 2, "\(results[6])")
+        let python = Self.metrics(results[7], queue: "py", steps: steps)
+        let ours = Self.metrics(results[8], queue: "cli", steps: steps)
+        #expect(!python.isEmpty && jsonEqual(python, ours), "python \(python) jobctl \(ours)")
+    }
+
+    static func object(_ value: Any?) -> Object { value as? Object ?? [:] }
+}

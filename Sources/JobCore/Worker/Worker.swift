@@ -42,7 +42,9 @@ public protocol WorkerBackend: Sendable {
     func claim(queue: String, tokens: [String], lockDurationMs: Int64, limiter: RateLimit?) async throws -> ClaimResult
 
     /// Finishes jobs (complete, retry or fail); returns the jobs the server refused because their lock is gone.
-    func finish(queue: String, _ jobs: [(job: ClaimedJob, finish: Finish)]) async throws -> [LostJob]
+    /// With `metricsDataPoints`, completions and final failures are counted in BullMQ's per-minute metrics, which
+    /// keep that many points.
+    func finish(queue: String, _ jobs: [(job: ClaimedJob, finish: Finish)], metricsDataPoints: Int?) async throws -> [LostJob]
 
     /// Renews the locks of running jobs; returns the ids whose lock could not be renewed.
     func extendLocks(queue: String, _ jobs: [(id: String, token: String)], durationMs: Int64) async throws -> [String]
@@ -74,6 +76,9 @@ public struct WorkerSettings: Sendable {
     public var maxRuntimeMs: Int64?
     /// Jobs claimed per round trip at most.
     public var claimBatch = 50
+    /// Record BullMQ's per-minute metrics of completed and failed jobs, keeping this many points (the worker
+    /// option `metrics.maxDataPoints`); nil records none, as BullMQ's default.
+    public var metricsDataPoints: Int?
 
     public init() {}
 }
@@ -433,7 +438,7 @@ public actor Worker {
     }
 
     private func flush(_ finishes: [(job: ClaimedJob, finish: Finish)]) async throws {
-        let lost = try await backend.finish(queue: queue, finishes)
+        let lost = try await backend.finish(queue: queue, finishes, metricsDataPoints: settings.metricsDataPoints)
         let lostIds = Set(lost.map(\.id))
         for (job, finish) in finishes where !lostIds.contains(job.id) {
             switch finish {

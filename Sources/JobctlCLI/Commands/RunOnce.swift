@@ -30,6 +30,9 @@ struct WorkerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("This worker starts at most MAX jobs per DURATION, e.g. 100/1s.", valueName: "max/duration"))
     var limiter: String?
 
+    @Option(help: ArgumentHelp("Record BullMQ's per-minute metrics of completed and failed jobs, keeping this many points (BullMQ's metrics.maxDataPoints).", valueName: "points"))
+    var metrics: Int?
+
     func validate() throws {
         if concurrency < 1 || concurrency > 10_000 { throw ValidationError("--concurrency must be between 1 and 10000") }
         for (flag, value) in [("--job-timeout", jobTimeout), ("--lock-duration", lockDuration), ("--lock-renew", lockRenew)] {
@@ -37,6 +40,7 @@ struct WorkerOptions: ParsableArguments {
                 throw ValidationError("\(flag) '\(value)' is not a duration (examples: 500ms, 30s, 5m)")
             }
         }
+        if let metrics, metrics < 1 { throw ValidationError("--metrics must be at least 1 (data points to keep)") }
         if let limiter, parsedLimiter(limiter) == nil {
             throw ValidationError("--limiter '\(limiter)' is not MAX/DURATION (example: 100/1s)")
         }
@@ -57,6 +61,7 @@ struct WorkerOptions: ParsableArguments {
         settings.lockRenewMs = lockRenew.flatMap(DurationText.milliseconds)
         settings.limiter = limiter.flatMap(parsedLimiter)
         settings.claimBatch = min(concurrency, 100)
+        settings.metricsDataPoints = metrics
         return settings
     }
 
