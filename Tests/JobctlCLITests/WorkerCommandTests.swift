@@ -335,6 +335,41 @@ struct QueueLimitsTests {
     }
 
     @Test(arguments: Backend.live)
+    func aBlockedWorkerMakesOnlyAFewServerCalls(_ backend: Backend) throws {
+        let steps = try BullMQSteps(on: backend)
+        _ = try steps.run([
+            ["op": "add_bulk", "queue": "held", "jobs": [["name": "j", "data": [:], "opts": [:]], ["name": "j", "data": [:], "opts": [:]]]],
+            ["op": "pause", "queue": "paused"], ["op": "add", "queue": "paused", "name": "j", "data": [:], "opts": [:]],
+        ])
+        // Queue "held" is at its global concurrency of 1: another worker holds job 1 (its lock lasts 10 minutes).
+        switch backend {
+        case .redis:
+            let base = "\(steps.namespace):held:"
+            try redisRaw([
+                ["HSET", base + "meta", "concurrency", "1"], ["LMOVE", base + "wait", base + "active", "RIGHT", "LEFT"],
+                ["SET", base + "1:lock", "another-worker", "PX", "600000"],
+            ])
+        case .postgres:
+            let schema = "\"\(steps.namespace)\""
+            try postgresRaw([
+                "INSERT INTO \(schema).meta (queue, field, value) VALUES ('held', 'concurrency', '1')",
+                "UPDATE \(schema).job SET state = 'active', lock_token = 'another-worker', locked_until_ms = (extract(epoch FROM now()) * 1000)::bigint + 600000 WHERE queue = 'held' AND id = '1'",
+            ])
+        }
+        for (queue, most) in [("held", 14), ("paused", 4)] {
+            let (process, err) = try RunCommandTests.start(steps, [queue, "--noop"])
+            Thread.sleep(forTimeInterval: 5)
+            process.terminate()
+            process.waitUntilExit()
+            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let calls = stderr.split(separator: ",").last.flatMap { Int($0.split(separator: " ").first ?? "") }
+            // held: claims after 0.1, 0.2, 0.4 … 3.2 s and one stalled check; paused: one claim, one long wait.
+            #expect(calls.map { $0 <= most } == true, "\(queue): \(stderr)")
+            #expect(stderr.contains("stopped: 0 completed"), "\(queue): \(stderr)")
+        }
+    }
+
+    @Test(arguments: Backend.live)
     func theQueuesGlobalConcurrencyHoldsAcrossTheWorkersSlots(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
         _ = try steps.run([["op": "add_bulk", "queue": "gc", "jobs": (0..<4).map { ["name": "j", "data": ["i": $0], "opts": [:]] }]])

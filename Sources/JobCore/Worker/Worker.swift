@@ -98,6 +98,9 @@ public struct WorkerSummary: Sendable, Equatable {
     public var sawPause = false
     /// Running when the grace period of a stop ran out, and handed back to waiting.
     public var handedBack = 0
+    /// Round trips to the server: claims, finishes, lock renewals, stalled checks, waits for work, hand-backs (a
+    /// short claim on PostgreSQL is two statements).
+    public var serverCalls = 0
 
     public init() {}
 }
@@ -210,6 +213,7 @@ public actor Worker {
         func startWaiter(timeoutMs: Int64) {
             guard !waiting else { return }
             waiting = true
+            summary.serverCalls += 1
             let backend = backend
             let queue = queue
             // Not a child task: a blocking wait must not hold up the end of the run.
@@ -265,6 +269,7 @@ public actor Worker {
                         var want = min(free, settings.claimBatch)
                         if let maxJobs = settings.maxJobs { want = min(want, maxJobs - claimedCount) }
                         let tokens = (0..<want).map { _ in nextToken() }
+                        summary.serverCalls += 1
                         let result = try await backend.claim(
                             queue: queue, tokens: tokens, lockDurationMs: settings.lockDurationMs, limiter: settings.limiter)
                         if let since = unreachableSince {
@@ -390,6 +395,7 @@ public actor Worker {
                         let left = running.values.map { (id: $0.job.id, token: $0.job.token) }
                         guard !left.isEmpty else { break }
                         do {
+                            summary.serverCalls += 1
                             try await backend.handBack(queue: queue, left)
                             log("handed \(left.count) unfinished job(s) back to waiting: \(left.prefix(10).map(\.id).joined(separator: ", "))")
                         } catch {
@@ -417,6 +423,7 @@ public actor Worker {
 
     private func checkStalled() async {
         do {
+            summary.serverCalls += 1
             let rescued = try await backend.rescueStalled(queue: queue, maxStalledCount: settings.maxStalledCount, intervalMs: settings.stalledIntervalMs)
             if !rescued.isEmpty { log("moved \(rescued.count) stalled job(s) back to waiting: \(rescued.prefix(10).joined(separator: ", "))") }
         } catch {
@@ -438,6 +445,7 @@ public actor Worker {
     }
 
     private func flush(_ finishes: [(job: ClaimedJob, finish: Finish)]) async throws {
+        summary.serverCalls += 1
         let lost = try await backend.finish(queue: queue, finishes, metricsDataPoints: settings.metricsDataPoints)
         let lostIds = Set(lost.map(\.id))
         for (job, finish) in finishes where !lostIds.contains(job.id) {
@@ -458,6 +466,7 @@ public actor Worker {
         guard !locks.isEmpty else { return }
         let now = currentTimeMs()
         do {
+            summary.serverCalls += 1
             let failed = Set(try await backend.extendLocks(queue: queue, locks, durationMs: settings.lockDurationMs))
             for (id, _) in locks {
                 guard var entry = running[id] else { continue }

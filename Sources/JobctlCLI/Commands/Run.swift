@@ -83,7 +83,7 @@ struct Run: AsyncParsableCommand {
             let text = "stopped: \(summary.completed) completed, \(summary.failed) failed, \(summary.retried) to retry"
                 + (summary.handedBack > 0 ? ", \(summary.handedBack) handed back" : "")
                 + (summary.lost > 0 ? ", \(summary.lost) lost (lock expired)" : "")
-                + " in \(DurationText.describe(milliseconds: summary.durationMs))"
+                + " in \(DurationText.describe(milliseconds: summary.durationMs)), \(summary.serverCalls) server calls"
             Terminal.writeError(text + "\n")
         }
     }

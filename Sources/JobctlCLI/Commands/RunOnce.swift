@@ -201,6 +201,7 @@ struct RunOnce: AsyncParsableCommand {
                 ("queue", .string(queue)), ("processed", .int(summary.processed)), ("completed", .int(summary.completed)),
                 ("failed", .int(summary.failed)), ("retried", .int(summary.retried)), ("lost", .int(summary.lost)),
                 ("durationMs", .int(summary.durationMs)), ("paused", .bool(summary.sawPause)),
+                ("serverCalls", .int(summary.serverCalls)),
             ])
             Terminal.write((global.format == .json ? value.prettyText : value.compactText) + "\n")
         case .text:
