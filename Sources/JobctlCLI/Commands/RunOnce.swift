@@ -92,6 +92,7 @@ struct WorkerOptions: ParsableArguments {
     }
 
     static let protocolHelp = """
+
         HANDLERS
           --exec COMMAND [ARGS…] (or -- COMMAND [ARGS…]) runs one process per job, without a shell, in a \
         process group of its own. The job is on its stdin as one JSON object: id, name, data, opts, \
