@@ -126,6 +126,22 @@ struct ChangeSummary {
         self.matched = matched
     }
 
+    /// Applies `change` to the ids a batch at a time, recording each batch; stops between batches on Ctrl-C (then
+    /// `interrupted` is set and false is returned).
+    mutating func apply(
+        _ ids: [String], batchSize: Int, progress: Progress? = nil, _ change: ([String]) async throws -> BatchOutcome
+    ) async throws -> Bool {
+        for batch in ids.batches(of: batchSize) {
+            if Interruption.isRequested {
+                interrupted = true
+                return false
+            }
+            record(try await change(Array(batch)))
+            progress?.update(changed)
+        }
+        return true
+    }
+
     mutating func record(_ outcome: BatchOutcome) {
         changed += outcome.changed.count
         for job in outcome.skipped { skipped[job.reason, default: []].append(job.id) }

@@ -31,7 +31,8 @@ extension RedisQueueStore: QueueController {
         }
     }
 
-    private func run(_ script: String, keys: [String], arguments: [String]) async throws -> RedisValue {
+    /// Runs one of jobctl's scripts (`RedisScripts`); the control commands and the worker both go through here.
+    func run(_ script: String, keys: [String], arguments: [String]) async throws -> RedisValue {
         try await client.command(RedisCommand(arguments: ["EVAL", script, String(keys.count)] + keys + arguments))
     }
 

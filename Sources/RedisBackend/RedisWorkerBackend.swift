@@ -4,13 +4,9 @@ public import JobCore
 /// write what BullMQ's moveToActive, moveToFinished, retryJob, moveToDelayed, extendLocks and
 /// moveStalledJobsToWait write, for a batch of jobs per run.
 extension RedisQueueStore: WorkerBackend {
-    private func eval(_ script: String, keys: [String], arguments: [String]) async throws -> RedisValue {
-        try await client.command(RedisCommand(arguments: ["EVAL", script, String(keys.count)] + keys + arguments))
-    }
-
     public func claim(queue: String, tokens: [String], lockDurationMs: Int64, limiter: RateLimit?) async throws -> ClaimResult {
         let k = keys(queue)
-        let reply = try await eval(
+        let reply = try await run(
             RedisScripts.claim,
             keys: [k.wait, k.active, k.prioritized, k.key("events"), k.key("limiter"), k.delayed, k.meta, k.key("pc"), k.key("marker")],
             arguments: [
@@ -65,7 +61,7 @@ extension RedisQueueStore: WorkerBackend {
                 arguments += [job.id, job.token, "delay", reason, traces(stack), attempts, "-1", "", String(delay)]
             }
         }
-        let reply = try await eval(
+        let reply = try await run(
             RedisScripts.finish,
             keys: [
                 k.wait, k.active, k.prioritized, k.key("events"), k.key("stalled"), k.meta, k.key("pc"), k.key("marker"), k.delayed,
@@ -91,7 +87,7 @@ extension RedisQueueStore: WorkerBackend {
     public func extendLocks(queue: String, _ jobs: [(id: String, token: String)], durationMs: Int64) async throws -> [String] {
         guard !jobs.isEmpty else { return [] }
         let k = keys(queue)
-        let reply = try await eval(
+        let reply = try await run(
             RedisScripts.extendLocks, keys: [k.key("stalled")],
             arguments: [k.base, String(durationMs)] + jobs.flatMap { [$0.id, $0.token] })
         return reply.array?.compactMap(\.text) ?? []
@@ -99,7 +95,7 @@ extension RedisQueueStore: WorkerBackend {
 
     public func rescueStalled(queue: String, maxStalledCount: Int, intervalMs: Int64) async throws -> [String] {
         let k = keys(queue)
-        let reply = try await eval(
+        let reply = try await run(
             RedisScripts.rescueStalled,
             keys: [k.key("stalled"), k.wait, k.active, k.key("stalled-check"), k.meta, k.key("marker"), k.key("events")],
             arguments: [String(maxStalledCount), k.base, String(currentTimeMs()), String(intervalMs)])
@@ -115,7 +111,7 @@ extension RedisQueueStore: WorkerBackend {
     public func handBack(queue: String, _ jobs: [(id: String, token: String)]) async throws {
         guard !jobs.isEmpty else { return }
         let k = keys(queue)
-        _ = try await eval(
+        _ = try await run(
             RedisScripts.handBack,
             keys: [k.wait, k.active, k.prioritized, k.key("events"), k.key("stalled"), k.meta, k.key("marker")],
             arguments: [k.base] + jobs.flatMap { [$0.id, $0.token] })

@@ -228,6 +228,18 @@ public actor Worker {
         }
 
         await withDiscardingTaskGroup { group in
+            /// Posts `event` after a pause (a rate limit, a back-off, the grace of a stop).
+            func post(_ event: Mailbox.Event, afterMs ms: Int64) {
+                group.addTask {
+                    try? await Task.sleep(nanoseconds: UInt64(max(ms, 0)) * 1_000_000)
+                    await mailbox.post(event)
+                }
+            }
+            /// The server is away: look again after a pause that doubles up to 30 s.
+            func backOff() {
+                post(.woke, afterMs: retryDelayMs)
+                retryDelayMs = min(retryDelayMs * 2, 30_000)
+            }
             group.addTask { [weak self] in
                 while !Task.isCancelled {
                     try? await Task.sleep(nanoseconds: UInt64(max(renewEvery, 10)) * 1_000_000)
@@ -301,22 +313,15 @@ public actor Worker {
                             continue loop
                         case .rateLimited(let ms):
                             blocked = true
-                            group.addTask {
-                                try? await Task.sleep(nanoseconds: UInt64(min(max(ms, 1), 30_000)) * 1_000_000)
-                                await mailbox.post(.woke)
-                            }
+                            post(.woke, afterMs: min(max(ms, 1), 30_000))
                         case .paused where !untilStopped:
                             summary.sawPause = true
                             exhausted = true
                         case .maxed where untilStopped:
                             // Finishing jobs sends no signal: look again after a growing pause.
                             blocked = true
-                            let pause = maxedWaitMs
+                            post(.woke, afterMs: maxedWaitMs)
                             maxedWaitMs = min(maxedWaitMs * 2, 5000)
-                            group.addTask {
-                                try? await Task.sleep(nanoseconds: UInt64(pause) * 1_000_000)
-                                await mailbox.post(.woke)
-                            }
                         case .empty(let nextDelayedAt) where untilStopped:
                             blocked = true
                             var timeout = idleWaitMs
@@ -342,12 +347,7 @@ public actor Worker {
                         log("lost the server (\(error)); retrying with back-off")
                     }
                     blocked = true
-                    let pause = retryDelayMs
-                    retryDelayMs = min(retryDelayMs * 2, 30_000)
-                    group.addTask {
-                        try? await Task.sleep(nanoseconds: UInt64(pause) * 1_000_000)
-                        await mailbox.post(.woke)
-                    }
+                    backOff()
                 }
                 if running.isEmpty && pending.isEmpty && finishing == 0 && exhausted { break }
                 if running.isEmpty && finishing == 0 && !blocked && !exhausted { continue }
@@ -364,11 +364,7 @@ public actor Worker {
                             exhausted = true
                             if !running.isEmpty {
                                 log("stopping: waiting up to \(DurationText.describe(milliseconds: graceMs)) for \(running.count) running job(s)")
-                                let grace = graceMs
-                                group.addTask {
-                                    try? await Task.sleep(nanoseconds: UInt64(max(grace, 0)) * 1_000_000)
-                                    await mailbox.post(.graceOver)
-                                }
+                                post(.graceOver, afterMs: graceMs)
                             }
                         }
                     case .flushed(let batch, let error):
@@ -385,12 +381,7 @@ public actor Worker {
                         // the server refuse the job, which is then counted as lost).
                         pending += batch
                         blocked = true
-                        let pause = retryDelayMs
-                        retryDelayMs = min(retryDelayMs * 2, 30_000)
-                        group.addTask {
-                            try? await Task.sleep(nanoseconds: UInt64(pause) * 1_000_000)
-                            await mailbox.post(.woke)
-                        }
+                        backOff()
                     case .graceOver:
                         let left = running.values.map { (id: $0.job.id, token: $0.job.token) }
                         guard !left.isEmpty else { break }

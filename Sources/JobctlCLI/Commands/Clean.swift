@@ -34,10 +34,9 @@ struct Clean: AsyncParsableCommand {
 
     func validate() throws {
         if !completed && !failed { throw ValidationError("say what to delete: --completed, --failed or both") }
-        guard let age = DurationText.milliseconds(olderThan), age >= 0 else {
+        guard DurationText.milliseconds(olderThan) != nil else {
             throw ValidationError("--older-than '\(olderThan)' is not a duration (examples: 30m, 24h, 7d)")
         }
-        _ = age
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
     }
 

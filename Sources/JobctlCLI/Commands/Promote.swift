@@ -54,13 +54,8 @@ struct Promote: AsyncParsableCommand {
                 try confirm("P" + description.dropFirst(), options: change)
                 Interruption.beginChanges()
                 let progress = Progress(total: selection.count, verb: "promoting")
-                for batch in selection.ids.batches(of: controller.batchSize) {
-                    if Interruption.isRequested {
-                        summary.interrupted = true
-                        break
-                    }
-                    summary.record(try await controller.promote(Array(batch), in: queue))
-                    progress.update(summary.changed)
+                _ = try await summary.apply(selection.ids, batchSize: controller.batchSize, progress: progress) { batch in
+                    try await controller.promote(batch, in: queue)
                 }
                 progress.finish()
             }

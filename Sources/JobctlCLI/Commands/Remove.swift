@@ -41,12 +41,8 @@ struct Remove: AsyncParsableCommand {
             if selection.count > 0 {
                 try confirm("R" + description.dropFirst(), options: change)
                 Interruption.beginChanges()
-                for batch in selection.ids.batches(of: controller.batchSize) {
-                    if Interruption.isRequested {
-                        summary.interrupted = true
-                        break
-                    }
-                    summary.record(try await controller.remove(Array(batch), in: queue, force: force))
+                _ = try await summary.apply(selection.ids, batchSize: controller.batchSize) { batch in
+                    try await controller.remove(batch, in: queue, force: force)
                 }
             }
             try summary.finish(format: global.format, resumeHint: "run the same command again to remove the rest")

@@ -130,15 +130,11 @@ struct Retry: AsyncParsableCommand {
                 try confirm(description.prefix(1).uppercased() + description.dropFirst(), options: change)
                 Interruption.beginChanges()
                 let progress = Progress(total: total.count, verb: "retrying")
-                batches: for plan in plans {
-                    for batch in plan.selection.ids.batches(of: controller.batchSize) {
-                        if Interruption.isRequested {
-                            summary.interrupted = true
-                            break batches
-                        }
-                        summary.record(try await controller.retry(Array(batch), in: plan.queue, from: state, resetAttempts: resetAttempts))
-                        progress.update(summary.changed)
+                for plan in plans {
+                    let finished = try await summary.apply(plan.selection.ids, batchSize: controller.batchSize, progress: progress) { batch in
+                        try await controller.retry(batch, in: plan.queue, from: state, resetAttempts: resetAttempts)
                     }
+                    if !finished { break }
                 }
                 progress.finish()
             }
