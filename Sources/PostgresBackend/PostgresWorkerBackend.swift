@@ -21,16 +21,10 @@ extension PostgresQueueStore: WorkerBackend {
         let jobs = rows.rows.compactMap { row -> ClaimedJob? in
             guard row.count == 9, let id = row[0], let token = row[6] else { return nil }
             let opts = row[3].flatMap { try? JSONValue.parse($0) } ?? .object([])
-            let traces: [String]
-            if let text = row[8], case .array(let items)? = try? JSONValue.parse(text) {
-                traces = items.compactMap { if case .string(let trace) = $0 { return trace } else { return nil } }
-            } else {
-                traces = []
-            }
             return ClaimedJob(
                 queue: queue, id: id, name: row[1] ?? "", data: row[2] ?? "null", opts: opts,
                 attemptsMade: row[4].flatMap { Int64($0) } ?? 0, timestamp: row[5].flatMap { Int64($0) } ?? 0, token: token,
-                deferredFailure: row[7], stacktrace: traces)
+                deferredFailure: row[7], stacktrace: ClaimedJob.storedStacktrace(row[8]))
         }
         guard jobs.count < tokens.count else { return ClaimResult(jobs: jobs, wait: nil) }
         return ClaimResult(jobs: jobs, wait: try await whyNothingMore(queue: queue, limiterMax: limiterMax, now: now))

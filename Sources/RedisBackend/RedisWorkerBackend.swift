@@ -19,14 +19,10 @@ extension RedisQueueStore: WorkerBackend {
         let jobs = rows.compactMap { row -> ClaimedJob? in
             guard let fields = row.array?.map({ $0.text ?? "" }), fields.count == 10 else { return nil }
             let opts = (try? JSONValue.parse(fields[4])) ?? .object([])
-            var traces: [String] = []
-            if case .array(let items)? = try? JSONValue.parse(fields[9]) {
-                traces = items.compactMap { if case .string(let trace) = $0 { return trace } else { return nil } }
-            }
             return ClaimedJob(
                 queue: queue, id: fields[0], name: fields[2], data: fields[3].isEmpty ? "null" : fields[3], opts: opts,
                 attemptsMade: Int64(fields[5]) ?? Int64(fields[6]) ?? 0, timestamp: Int64(fields[7]) ?? 0, token: fields[1],
-                deferredFailure: fields[8].isEmpty ? nil : fields[8], stacktrace: traces)
+                deferredFailure: fields[8].isEmpty ? nil : fields[8], stacktrace: ClaimedJob.storedStacktrace(fields[9]))
         }
         let wait = parts[1].array ?? []
         guard let kind = wait.first?.text else { return ClaimResult(jobs: jobs, wait: jobs.count < tokens.count ? .empty(nextDelayedAt: nil) : nil) }

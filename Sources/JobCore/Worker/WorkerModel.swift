@@ -41,6 +41,12 @@ public struct ClaimedJob: Sendable {
         ])
     }
 
+    /// The stack traces stored with a job (a JSON array of strings); anything else counts as none.
+    public static func storedStacktrace(_ text: String?) -> [String] {
+        guard let text, case .array(let items)? = try? JSONValue.parse(text) else { return [] }
+        return items.compactMap { if case .string(let trace) = $0 { return trace } else { return nil } }
+    }
+
     /// BullMQ's `attempts` option: how many times the job may run in all (0 or missing: once).
     public var attempts: Int64 { opts["attempts"].flatMap(\.integerValue) ?? 0 }
     public var isLifo: Bool { opts["lifo"] == .bool(true) }
