@@ -141,6 +141,49 @@ struct WorkerCommandTests {
         #expect(jsonEqual(Self.object(results[19])["returnvalue"], ["double": 10]), "the example handler: \(results[19])")
     }
 
+    /// A handler process gets several jobs before it answers the first: this one runs each line on a thread of its
+    /// own after a random pause, so answers come back out of order and must be matched by id. One job sleeps past
+    /// the timeout: its process is killed, that job fails, and the jobs sent to the same process after it are run
+    /// by another one.
+    @Test(arguments: Backend.live)
+    func serveAnswersOutOfOrderAreMatchedByIdAndATimeoutFailsOnlyItsJob(_ backend: Backend) throws {
+        let steps = try BullMQSteps(on: backend)
+        let serve = [
+            "--serve", TestEnvironment.python, "-c",
+            """
+            import json, random, sys, threading, time
+            lock = threading.Lock()
+            def answer(job):
+                time.sleep(30 if job["data"].get("hang") else random.random() / 50)
+                with lock:
+                    print(json.dumps({"id": job["id"], "ok": True, "value": job["data"]["n"] * 2}), flush=True)
+            for line in sys.stdin:
+                threading.Thread(target=answer, args=(json.loads(line),), daemon=True).start()
+            """,
+        ]
+        let total = 80
+        var jobs: [[String: Any]] = (1...total).map { ["name": "dbl", "data": ["n": $0]] }
+        jobs[10] = ["name": "hang", "data": ["n": 11, "hang": true], "opts": ["jobId": "hang-1"]]
+        var plan: [[String: Any]] = [
+            ["op": "add_bulk", "queue": "p", "jobs": jobs],
+            ["op": "jobctl", "args": ["run-once", "p", "--concurrency", "40", "--job-timeout", "3s", "--json"] + serve],
+            ["op": "counts", "queue": "p"],
+            ["op": "job", "queue": "p", "id": "hang-1"],
+        ]
+        for id in 1..<total { plan.append(["op": "job", "queue": "p", "id": String(id)]) }
+        let results = try steps.run(plan)
+        let run = Self.object(results[1])
+        #expect(run["status"] as? Int == 2, "the hanging job failed: \(run)")
+        #expect(Self.count(results[2], "completed") == total - 1 && Self.count(results[2], "failed") == 1, "\(results[2])")
+        let hang = Self.object(results[3])
+        #expect(hang["state"] as? String == "failed" && (hang["failedReason"] as? String ?? "").hasPrefix("timed out after 3s"), "\(hang)")
+        for result in results[4...] {
+            let job = Self.object(result)
+            let n = (Self.object(job["data"])["n"] as? Int) ?? -1
+            #expect(job["state"] as? String == "completed" && job["returnvalue"] as? Int == 2 * n, "\(job)")
+        }
+    }
+
     @Test(arguments: Backend.live)
     func overlappingRunsAndABullMQWorkerRunEveryJobExactlyOnce(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)

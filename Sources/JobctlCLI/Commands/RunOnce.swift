@@ -103,12 +103,14 @@ struct WorkerOptions: ParsableArguments {
         --job-timeout the process group is killed and the job fails saying so.
 
           --serve COMMAND [ARGS…] starts long-lived handler processes (up to twice the processors, and no more \
-        than --concurrency), each fed one job at a time (further jobs wait in line) as one line of JSON on stdin (the same object as above), answering one line on stdout: \
-        {"id": ID, "ok": true, "value": VALUE} completes the job with VALUE; {"id": ID, "ok": false, "error": \
-        TEXT, "unrecoverable": BOOL} fails it (unrecoverable: no further attempts). A process that exits, \
-        answers anything else or outlives --job-timeout fails only the job it was running and is replaced, \
-        after a back-off while processes keep dying. stdin closing is the sign to exit. See \
-        examples/serve-handler.py.
+        than --concurrency), each fed jobs as lines of JSON on stdin (the same object as above) and answering \
+        one line per job on stdout: {"id": ID, "ok": true, "value": VALUE} completes the job with VALUE; \
+        {"id": ID, "ok": false, "error": TEXT, "unrecoverable": BOOL} fails it (unrecoverable: no further \
+        attempts). A process may be sent several jobs before it answers the first: answers are matched by id, \
+        in any order. A process that exits, answers anything else or keeps its oldest unanswered job past \
+        --job-timeout (counted from when that job became the oldest) fails only that job, and the jobs sent \
+        after it run on another process; a new process replaces it, after a back-off while processes keep \
+        dying. stdin closing is the sign to exit. See examples/serve-handler.py.
 
           Handler stderr is logged with the job id, on jobctl's stderr.
         """
