@@ -18,6 +18,8 @@ Backends (the same steps run on both; only the connection options and the raw re
 Steps ("Q" is a queue name; a Queue per name is opened on first use and closed at the end):
   add          {"queue","name","data","opts"}         -> {"id"}                Queue.add
   add_bulk     {"queue","jobs":[{"name","data","opts"}]} -> {"ids"}           Queue.addBulk
+  add_flow     {"flow":{"name","queueName","data","opts","children":[…]}} -> {"id","children":[{"id","children"}]}
+               FlowProducer.add
   worker_start {"queue","fail":bool,"concurrency":1,"error":text?,"metrics":N?} -> {}     one Worker per queue (drainDelay 1 s),
                returned once its run loop is up. It records every job it sees (id, name, data, opts, attemptsMade);
                with "fail" true, a job whose data is an object with a truthy "fail" raises
@@ -375,6 +377,18 @@ class Harness:
         added = await self.queue(step).addBulk(jobs)
         return {"ids": [job.id for job in added]}
 
+    async def add_flow(self, step):
+        from bullmq import FlowProducer
+        producer = FlowProducer(self.store.opts)
+        try:
+            tree = await producer.add(need(step, "flow"))
+        finally:
+            await producer.close()
+
+        def ids(node):
+            return {"id": node["job"].id, "children": [ids(child) for child in node.get("children") or []]}
+        return ids(tree)
+
     async def worker_start(self, step):
         q = self.queue(step)
         old = self.workers.get(q.name)
@@ -558,7 +572,7 @@ class Harness:
 
 
 STEPS = {
-    "add": Harness.add, "add_bulk": Harness.add_bulk,
+    "add": Harness.add, "add_bulk": Harness.add_bulk, "add_flow": Harness.add_flow,
     "worker_start": Harness.worker_start, "worker_stop": Harness.worker_stop, "seen": Harness.seen,
     "wait_until": Harness.wait_until, "sleep": Harness.sleep, "jobctl": Harness.jobctl,
     "jobctl_many": Harness.jobctl_many, "wait_counts": Harness.wait_counts,

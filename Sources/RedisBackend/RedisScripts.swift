@@ -509,6 +509,72 @@ enum RedisScripts {
           end
         end
 
+        -- A parent goes on as BullMQ's moveParentToWait moves it: delayed if it has a delay, prioritized if it has
+        -- a priority, else to the end of wait.
+        local function moveParentToWait(parentBase, parentId)
+          local fields = rcall("HMGET", parentBase .. parentId, "priority", "delay")
+          local priority, delay = tonumber(fields[1]) or 0, tonumber(fields[2]) or 0
+          if delay > 0 then
+            rcall("ZADD", parentBase .. "delayed", (now + delay) * 0x1000, parentId)
+            rcall("XADD", parentBase .. "events", "*", "event", "delayed", "jobId", parentId, "delay", now + delay)
+            markNextDelayed(parentBase .. "marker", parentBase .. "delayed")
+            return
+          end
+          local held = isHeld(parentBase .. "meta", parentBase .. "active")
+          if priority > 0 then
+            addPrioritized(parentBase .. "prioritized", parentBase .. "pc", parentId, priority)
+          else
+            rcall("RPUSH", parentBase .. "wait", parentId)
+          end
+          markReady(parentBase .. "marker", held)
+          rcall("XADD", parentBase .. "events", "*", "event", "waiting", "jobId", parentId, "prev", "waiting-children")
+        end
+
+        -- A parent none of whose children is pending any more leaves waiting-children.
+        local function releaseParent(parentKey)
+          local parentBase, parentId = splitJobKey(parentKey)
+          if parentBase and rcall("ZREM", parentBase .. "waiting-children", parentId) == 1 then
+            moveParentToWait(parentBase, parentId)
+          end
+        end
+
+        -- A flow child failed for good: what its parent does follows the child's options (BullMQ's
+        -- moveChildFromDependenciesIfNeeded). failParentOnFailure: the parent runs now and fails at once (its
+        -- deferred failure names the child); continueParentOnFailure: it runs now; ignoreDependencyOnFailure and
+        -- removeDependencyOnFailure: it runs once no other child is pending. Without any of them it keeps waiting.
+        local function childFailed(parentText, childKey, reason)
+          local ok, parent = pcall(cjson.decode, parentText or "")
+          if not ok or type(parent) ~= "table" or not parent["queueKey"] or not parent["id"] then return end
+          local parentBase, parentId = parent["queueKey"] .. ":", tostring(parent["id"])
+          local parentKey = parentBase .. parentId
+          if rcall("EXISTS", parentKey) == 0 then return end
+          local dependencies = parentKey .. ":dependencies"
+          if parent["fpof"] then
+            if rcall("SREM", dependencies, childKey) == 0 then return end
+            rcall("ZADD", parentKey .. ":unsuccessful", now, childKey)
+            local deferred = "child " .. childKey .. " failed"
+            local waited = rcall("ZREM", parentBase .. "waiting-children", parentId) == 1
+            if not waited and rcall("ZREM", parentBase .. "delayed", parentId) == 1 then
+              waited = true
+              rcall("HSET", parentKey, "delay", 0)
+            end
+            if waited then
+              rcall("HSET", parentKey, "defa", deferred)
+              moveParentToWait(parentBase, parentId)
+            elseif not rcall("ZSCORE", parentBase .. "failed", parentId) then
+              rcall("HSET", parentKey, "defa", deferred)
+            end
+          elseif parent["cpof"] then
+            if rcall("SREM", dependencies, childKey) == 0 then return end
+            rcall("HSET", parentKey .. ":failed", childKey, reason)
+            releaseParent(parentKey)
+          elseif parent["idof"] or parent["rdof"] then
+            if rcall("SREM", dependencies, childKey) == 0 then return end
+            if rcall("SCARD", dependencies) == 0 then releaseParent(parentKey) end
+            if parent["idof"] then rcall("HSET", parentKey .. ":failed", childKey, reason) end
+          end
+        end
+
         local function prune(target, keepCount, keepAge)
           local gone = {}
           if keepAge then
@@ -569,24 +635,21 @@ enum RedisScripts {
                 local target = kind == "complete" and KEYS[10] or KEYS[11]
                 local field = kind == "complete" and "returnvalue" or "failedReason"
                 local keepCount = tonumber(ARGV[i + 6])
-                local fields = rcall("HMGET", jobKey, "parentKey", "deid")
+                local fields = rcall("HMGET", jobKey, "parentKey", "deid", "parent")
                 releaseDedup(base, id, fields[2])
-                if kind == "complete" and fields[1] and rcall("EXISTS", fields[1]) == 1 then
+                local parentKey = fields[1]
+                if kind == "complete" and parentKey and rcall("EXISTS", parentKey) == 1 then
                   -- A flow child done: its parent counts it processed, and runs once none is pending.
-                  local parentKey = fields[1]
                   if rcall("SREM", parentKey .. ":dependencies", jobKey) == 1 then
                     rcall("HSET", parentKey .. ":processed", jobKey, text)
-                    if rcall("SCARD", parentKey .. ":dependencies") == 0 then
-                      local parentBase, parentId = splitJobKey(parentKey)
-                      if parentBase and rcall("ZREM", parentBase .. "waiting-children", parentId) == 1 then
-                        rcall("RPUSH", parentBase .. "wait", parentId)
-                        markReady(parentBase .. "marker", isHeld(parentBase .. "meta", parentBase .. "active"))
-                        rcall("XADD", parentBase .. "events", "*", "event", "waiting", "jobId", parentId, "prev", "waiting-children")
-                      end
-                    end
+                    if rcall("SCARD", parentKey .. ":dependencies") == 0 then releaseParent(parentKey) end
                   end
+                elseif kind == "fail" and parentKey then
+                  childFailed(fields[3], jobKey, text)
                 end
                 if keepCount == 0 then
+                  -- A failed child removed at once no longer holds its parent back (BullMQ's removeParentDependencyKey).
+                  if kind == "fail" then detachFromParent(base, jobKey, parentKey, false) end
                   deleteJobKeys(jobKey)
                 else
                   rcall("ZADD", target, now, id)

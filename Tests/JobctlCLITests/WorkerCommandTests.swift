@@ -164,24 +164,82 @@ struct WorkerCommandTests {
         let total = 80
         var jobs: [[String: Any]] = (1...total).map { ["name": "dbl", "data": ["n": $0]] }
         jobs[10] = ["name": "hang", "data": ["n": 11, "hang": true], "opts": ["jobId": "hang-1"]]
-        var plan: [[String: Any]] = [
+        let results = try steps.run([
             ["op": "add_bulk", "queue": "p", "jobs": jobs],
             ["op": "jobctl", "args": ["run-once", "p", "--concurrency", "40", "--job-timeout", "3s", "--json"] + serve],
             ["op": "counts", "queue": "p"],
             ["op": "job", "queue": "p", "id": "hang-1"],
-        ]
-        for id in 1..<total { plan.append(["op": "job", "queue": "p", "id": String(id)]) }
-        let results = try steps.run(plan)
+        ])
+        let ids = (Self.object(results[0])["ids"] as? [String] ?? []).filter { $0 != "hang-1" }
+        #expect(ids.count == total - 1)
+        let lookups = try steps.run(ids.map { ["op": "job", "queue": "p", "id": $0] })
         let run = Self.object(results[1])
         #expect(run["status"] as? Int == 2, "the hanging job failed: \(run)")
         #expect(Self.count(results[2], "completed") == total - 1 && Self.count(results[2], "failed") == 1, "\(results[2])")
         let hang = Self.object(results[3])
         #expect(hang["state"] as? String == "failed" && (hang["failedReason"] as? String ?? "").hasPrefix("timed out after 3s"), "\(hang)")
-        for result in results[4...] {
+        for result in lookups {
             let job = Self.object(result)
             let n = (Self.object(job["data"])["n"] as? Int) ?? -1
             #expect(job["state"] as? String == "completed" && job["returnvalue"] as? Int == 2 * n, "\(job)")
         }
+    }
+
+    /// Flow children that fail for good move their parents as BullMQ's own worker does, for each of the child
+    /// options: failParentOnFailure (the parent runs and fails at once, naming the child), continueParentOnFailure,
+    /// ignoreDependencyOnFailure, removeDependencyOnFailure (the parent runs), and none (the parent keeps waiting).
+    /// The same flows run by the Python worker in another namespace are the reference.
+    @Test(arguments: Backend.live)
+    func failedFlowChildrenMoveTheirParentsAsBullMQDoes(_ backend: Backend) throws {
+        let options = ["fpof": "failParentOnFailure", "cpof": "continueParentOnFailure", "idof": "ignoreDependencyOnFailure",
+                       "rdof": "removeDependencyOnFailure", "none": ""]
+        let kinds = options.keys.sorted()
+        var flows: [[String: Any]] = []
+        for kind in kinds {
+            var childOptions: [String: Any] = ["jobId": "c-\(kind)"]
+            if let option = options[kind], !option.isEmpty { childOptions[option] = true }
+            var children: [[String: Any]] = [["name": "child", "queueName": "kids", "data": ["fail": true, "n": 1], "opts": childOptions]]
+            if kind == "idof" { children.append(["name": "child", "queueName": "kids", "data": ["n": 2], "opts": ["jobId": "c-idof-2"]]) }
+            let flow: [String: Any] = ["name": "parent", "queueName": "parents", "data": ["n": 3], "opts": ["jobId": "p-\(kind)"], "children": children]
+            flows.append(["op": "add_flow", "flow": flow])
+        }
+        let parents: [[String: Any]] = kinds.map { ["op": "job", "queue": "parents", "id": "p-\($0)"] }
+
+        let jobctl = try BullMQSteps(on: backend)
+        let byJobctl = try jobctl.run(
+            flows + [["op": "jobctl", "args": ["run-once", "kids"] + Self.handler]] + parents
+                + [["op": "jobctl", "args": ["run-once", "parents"] + Self.handler]] + parents)
+        let python = try BullMQSteps(on: backend)
+        let byPython = try python.run(
+            flows + [
+                ["op": "worker_start", "queue": "kids", "fail": true],
+                ["op": "wait_counts", "queue": "kids", "state": "failed", "count": kinds.count],
+                ["op": "wait_counts", "queue": "kids", "state": "completed", "count": 1],
+                ["op": "worker_stop", "queue": "kids"],
+            ] + parents + [
+                ["op": "worker_start", "queue": "parents"],
+                ["op": "wait_counts", "queue": "parents", "state": "completed", "count": 3],
+                ["op": "wait_counts", "queue": "parents", "state": "failed", "count": 1],
+                ["op": "worker_stop", "queue": "parents"],
+            ] + parents)
+
+        func states(_ results: [Any], from start: Int) -> [String: String] {
+            var states: [String: String] = [:]
+            for (offset, kind) in kinds.enumerated() {
+                let job = Self.object(results[start + offset])
+                let reason = (job["failedReason"] as? String).map { $0.hasPrefix("child ") && $0.hasSuffix("kids:c-\(kind) failed") ? " (child failed)" : " (\($0))" }
+                states[kind] = (job["state"] as? String ?? "missing") + (reason ?? "")
+            }
+            return states
+        }
+        let afterChildren = ["fpof": "waiting", "cpof": "waiting", "idof": "waiting", "rdof": "waiting", "none": "waiting-children"]
+        let afterParents = ["fpof": "failed (child failed)", "cpof": "completed", "idof": "completed", "rdof": "completed",
+                            "none": "waiting-children"]
+        let run = kinds.count
+        #expect(states(byPython, from: run + 4) == afterChildren, "the reference")
+        #expect(states(byPython, from: 2 * run + 8) == afterParents, "the reference")
+        #expect(states(byJobctl, from: run + 1) == afterChildren)
+        #expect(states(byJobctl, from: 2 * run + 2) == afterParents)
     }
 
     @Test(arguments: Backend.live)

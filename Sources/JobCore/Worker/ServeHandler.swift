@@ -25,6 +25,8 @@ public actor ServeHandler {
     /// mean a crowd of processes.
     private let maxProcesses: Int
     private var processes: [ServeProcess] = []
+    /// Processes being started (after a back-off, during which other jobs come in).
+    private var starting = 0
     private var restartDelayMs: Int64 = 0
 
     public init(
@@ -48,8 +50,10 @@ public actor ServeHandler {
             let process: ServeProcess
             if let idle = processes.first(where: { $0.load == 0 }) {
                 process = idle
-            } else if processes.count < maxProcesses {
+            } else if processes.count + starting < maxProcesses {
+                starting += 1
                 if restartDelayMs > 0 { try? await Task.sleep(nanoseconds: UInt64(restartDelayMs) * 1_000_000) }
+                starting -= 1
                 switch spawnChild(command, extraEnvironment: ["JOBCTL_QUEUE=\(queue)"]) {
                 case .failure(let error):
                     restartDelayMs = min(max(restartDelayMs * 2, 100), 10_000)
@@ -58,8 +62,11 @@ public actor ServeHandler {
                     process = ServeProcess(child: child, timeoutMs: timeoutMs, log: log)
                     processes.append(process)
                 }
+            } else if let leastBusy = processes.min(by: { $0.load < $1.load }) {
+                process = leastBusy
             } else {
-                process = processes.min { $0.load < $1.load }!
+                try? await Task.sleep(nanoseconds: 10_000_000)  // every process is still starting
+                continue
             }
             let answer = await withTaskCancellationHandler {
                 await withCheckedContinuation { process.send(job, answer: $0) }
