@@ -20,6 +20,7 @@ Steps ("Q" is a queue name; a Queue per name is opened on first use and closed a
   add_bulk     {"queue","jobs":[{"name","data","opts"}]} -> {"ids"}           Queue.addBulk
   add_flow     {"flow":{"name","queueName","data","opts","children":[…]}} -> {"id","children":[{"id","children"}]}
                FlowProducer.add
+  upsert_scheduler {"queue","id","repeat":{"every"|"pattern",…},"name","data"} -> {"id"} Queue.upsertJobScheduler
   worker_start {"queue","fail":bool,"concurrency":1,"error":text?,"metrics":N?} -> {}     one Worker per queue (drainDelay 1 s),
                returned once its run loop is up. It records every job it sees (id, name, data, opts, attemptsMade);
                with "fail" true, a job whose data is an object with a truthy "fail" raises
@@ -389,6 +390,11 @@ class Harness:
             return {"id": node["job"].id, "children": [ids(child) for child in node.get("children") or []]}
         return ids(tree)
 
+    async def upsert_scheduler(self, step):
+        job = await self.queue(step).upsertJobScheduler(need(step, "id"), need(step, "repeat"), step.get("name", "tick"),
+                                                        step.get("data", {}))
+        return {"id": job.id if job else None}
+
     async def worker_start(self, step):
         q = self.queue(step)
         old = self.workers.get(q.name)
@@ -573,6 +579,7 @@ class Harness:
 
 STEPS = {
     "add": Harness.add, "add_bulk": Harness.add_bulk, "add_flow": Harness.add_flow,
+    "upsert_scheduler": Harness.upsert_scheduler,
     "worker_start": Harness.worker_start, "worker_stop": Harness.worker_stop, "seen": Harness.seen,
     "wait_until": Harness.wait_until, "sleep": Harness.sleep, "jobctl": Harness.jobctl,
     "jobctl_many": Harness.jobctl_many, "wait_counts": Harness.wait_counts,

@@ -13,18 +13,18 @@ extension PostgresQueueStore: WorkerBackend {
         let rows = try await client.query(
             """
             SELECT j.id, j.name, j.data::text, j.opts::text, j.attempts_made, j.added_at_ms, j.lock_token,
-                   j.deferred_failure, j.stacktrace::text
+                   j.deferred_failure, j.stacktrace::text, j.scheduler_id
               FROM unnest($2::text[]) WITH ORDINALITY AS t(token, n)
              CROSS JOIN LATERAL \(table("move_to_active"))($1, t.token, $3::bigint, $4::bigint, NULL, $5::integer, $6::bigint) AS j
              ORDER BY t.n
             """, [queue, PostgresArray.literal(tokens), String(lockDurationMs), String(now), limiterMax, limiterDuration])
         let jobs = rows.rows.compactMap { row -> ClaimedJob? in
-            guard row.count == 9, let id = row[0], let token = row[6] else { return nil }
+            guard row.count == 10, let id = row[0], let token = row[6] else { return nil }
             let opts = row[3].flatMap { try? JSONValue.parse($0) } ?? .object([])
             return ClaimedJob(
                 queue: queue, id: id, name: row[1] ?? "", data: row[2] ?? "null", opts: opts,
                 attemptsMade: row[4].flatMap { Int64($0) } ?? 0, timestamp: row[5].flatMap { Int64($0) } ?? 0, token: token,
-                deferredFailure: row[7], stacktrace: ClaimedJob.storedStacktrace(row[8]))
+                deferredFailure: row[7], stacktrace: ClaimedJob.storedStacktrace(row[8]), schedulerId: row[9])
         }
         guard jobs.count < tokens.count else { return ClaimResult(jobs: jobs, wait: nil) }
         return ClaimResult(jobs: jobs, wait: try await whyNothingMore(queue: queue, limiterMax: limiterMax, now: now))

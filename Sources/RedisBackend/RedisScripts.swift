@@ -396,7 +396,7 @@ enum RedisScripts {
     /// Claims up to one job per token, as BullMQ's moveToActive does for each: due delayed jobs are promoted first;
     /// before every claim the rate limit, the pause and the global concurrency are checked; each job gets its
     /// lock, `processedOn`, an `ats` increment and an `active` event. Replies {jobs, wait}: jobs as {id, token,
-    /// name, data, opts, atm, attemptsMade, timestamp, defa, stacktrace}; wait (when fewer jobs than tokens) is
+    /// name, data, opts, atm, attemptsMade, timestamp, defa, stacktrace, rjk}; wait (when fewer jobs than tokens) is
     /// {"limited", ms}, {"paused"}, {"maxed"} or {"empty", next delayed due time or 0}.
     /// KEYS: wait, active, prioritized, events, limiter, delayed, meta, pc, marker.
     /// ARGV: queue base, now, lock ms, limiter max or "", limiter duration or "", tokens…
@@ -468,9 +468,10 @@ enum RedisScripts {
           rcall("XADD", KEYS[4], "*", "event", "active", "jobId", id, "prev", "waiting")
           rcall("HSET", jobKey, "processedOn", now)
           rcall("HINCRBY", jobKey, "ats", 1)
-          local fields = rcall("HMGET", jobKey, "name", "data", "opts", "atm", "attemptsMade", "timestamp", "defa", "stacktrace")
+          local fields = rcall("HMGET", jobKey, "name", "data", "opts", "atm", "attemptsMade", "timestamp", "defa", "stacktrace",
+            "rjk")
           local job = {id, ARGV[i]}
-          for f = 1, 8 do job[f + 2] = fields[f] or "" end
+          for f = 1, 9 do job[f + 2] = fields[f] or "" end
           jobs[#jobs + 1] = job
         end
         -- As BullMQ after every claim: the next idle worker looks too.

@@ -17,12 +17,13 @@ extension RedisQueueStore: WorkerBackend {
             throw RedisError(code: .unexpectedReply, server: server, message: "claim answered \(reply)")
         }
         let jobs = rows.compactMap { row -> ClaimedJob? in
-            guard let fields = row.array?.map({ $0.text ?? "" }), fields.count == 10 else { return nil }
+            guard let fields = row.array?.map({ $0.text ?? "" }), fields.count == 11 else { return nil }
             let opts = (try? JSONValue.parse(fields[4])) ?? .object([])
             return ClaimedJob(
                 queue: queue, id: fields[0], name: fields[2], data: fields[3].isEmpty ? "null" : fields[3], opts: opts,
                 attemptsMade: Int64(fields[5]) ?? Int64(fields[6]) ?? 0, timestamp: Int64(fields[7]) ?? 0, token: fields[1],
-                deferredFailure: fields[8].isEmpty ? nil : fields[8], stacktrace: ClaimedJob.storedStacktrace(fields[9]))
+                deferredFailure: fields[8].isEmpty ? nil : fields[8], stacktrace: ClaimedJob.storedStacktrace(fields[9]),
+                schedulerId: fields[10].isEmpty ? nil : fields[10])
         }
         let wait = parts[1].array ?? []
         guard let kind = wait.first?.text else { return ClaimResult(jobs: jobs, wait: jobs.count < tokens.count ? .empty(nextDelayedAt: nil) : nil) }

@@ -242,6 +242,23 @@ struct WorkerCommandTests {
         #expect(states(byJobctl, from: 2 * run + 2) == afterParents)
     }
 
+    /// jobctl runs a job scheduler's job but does not make the scheduler's next iteration (a BullMQ worker does):
+    /// it says so once per scheduler, on stderr.
+    @Test(arguments: Backend.live)
+    func aJobSchedulersJobIsRunWithAWarning(_ backend: Backend) throws {
+        let steps = try BullMQSteps(on: backend)
+        let results = try steps.run([
+            ["op": "upsert_scheduler", "queue": "sched", "id": "tick-s", "repeat": ["pattern": "* * * * * *"], "data": ["n": 4]],
+            ["op": "sleep", "seconds": 1.2],
+            ["op": "jobctl", "args": ["run-once", "sched"] + Self.handler],
+            ["op": "counts", "queue": "sched"],
+        ])
+        let run = Self.object(results[2])
+        #expect(run["status"] as? Int == 0, "\(run)")
+        #expect((run["stderr"] as? String ?? "").contains("comes from job scheduler tick-s: jobctl runs it, but does not create"), "\(run)")
+        #expect(Self.count(results[3], "completed") == 1, "\(results[3])")
+    }
+
     @Test(arguments: Backend.live)
     func overlappingRunsAndABullMQWorkerRunEveryJobExactlyOnce(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)

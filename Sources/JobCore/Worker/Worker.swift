@@ -194,6 +194,7 @@ public actor Worker {
 
         let renewEvery = settings.lockRenewMs ?? settings.lockDurationMs / 2
         var claimedCount = 0
+        var warnedSchedulers = Set<String>()
         // No more claims: nothing was ready (run-once), the queue is paused (run-once), a limit of the run was
         // reached, or a stop was asked for.
         var exhausted = false
@@ -291,6 +292,9 @@ public actor Worker {
                         }
                         let now = currentTimeMs()
                         for job in result.jobs {
+                            if let scheduler = job.schedulerId, warnedSchedulers.insert(scheduler).inserted {
+                                log("job \(job.id) comes from job scheduler \(scheduler): jobctl runs it, but does not create the scheduler's next iteration as a BullMQ worker does; keep a BullMQ worker on \(queue) for its schedulers to go on firing")
+                            }
                             running[job.id] = RunningJob(job: job, lockedUntil: now + settings.lockDurationMs)
                             claimedCount += 1
                             group.addTask { [handler] in

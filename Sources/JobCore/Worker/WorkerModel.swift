@@ -15,12 +15,15 @@ public struct ClaimedJob: Sendable {
     public var deferredFailure: String?
     /// Stack traces of earlier failed attempts; a failure appends its own.
     public var stacktrace: [String]
+    /// The job scheduler that made this job (BullMQ's repeatJobKey), if one did.
+    public var schedulerId: String?
 
     public init(
         queue: String, id: String, name: String, data: String, opts: JSONValue, attemptsMade: Int64, timestamp: Int64,
-        token: String, deferredFailure: String? = nil, stacktrace: [String] = []
+        token: String, deferredFailure: String? = nil, stacktrace: [String] = [], schedulerId: String? = nil
     ) {
         self.stacktrace = stacktrace
+        self.schedulerId = schedulerId
         self.queue = queue
         self.id = id
         self.name = name
