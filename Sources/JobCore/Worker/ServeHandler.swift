@@ -14,8 +14,8 @@ import Synchronization
 /// waits for jobctl between jobs. A process that exits, answers something else, or outlives the timeout fails
 /// only the job it was on (the oldest unanswered one); the jobs sent after it are run by another process. A new
 /// process takes its place after a back-off that grows while processes keep dying. A job's time runs from when it
-/// becomes the oldest unanswered one of its process (for a new process's first job, that includes the start). Its stderr is logged with the
-/// id of the job it was on. `JOBCTL_QUEUE` is in its environment.
+/// becomes the oldest unanswered one of its process (for a new process's first job, that includes the start).
+/// Its stderr is logged with the ids of the jobs it had not answered yet. `JOBCTL_QUEUE` is in its environment.
 public actor ServeHandler {
     private let command: [String]
     private let queue: String
@@ -278,9 +278,17 @@ final class ServeProcess: Sendable {
         }
     }
 
+    /// Logs a line of the process's stderr with the jobs it may be about: the one unanswered job, or, while
+    /// several are, all of them (oldest first; stderr and stdout are separate pipes, so which one a line belongs
+    /// to cannot be known).
     private func logLine(_ text: String) {
-        let job = state.withLock { $0.sent.first?.job.id }
-        log((job.map { "job \($0): " } ?? "handler: ") + text)
+        let ids = state.withLock { $0.sent.prefix(4).map(\.job.id) }
+        switch ids.count {
+        case 0: log("handler: " + text)
+        case 1: log("job \(ids[0]): " + text)
+        case 2, 3: log("jobs \(ids.joined(separator: ", ")): " + text)
+        default: log("jobs \(ids.prefix(3).joined(separator: ", "))…: " + text)
+        }
     }
 
     /// Hands an answer to the job it names; returns why the process is no more use if the line is not an answer.

@@ -112,7 +112,8 @@ struct WorkerOptions: ParsableArguments {
         after it run on another process; a new process replaces it, after a back-off while processes keep \
         dying. stdin closing is the sign to exit. See examples/serve-handler.py.
 
-          Handler stderr is logged with the job id, on jobctl's stderr.
+          Handler stderr is logged on jobctl's stderr with the job id (for --serve, the ids of the jobs the \
+        process had not answered yet).
         """
 
     /// `JOBCTL_DISABLE_WORKERS=true` or `DISABLE_BACKGROUND_WORKERS=true`: the variable that disables workers, if set.
