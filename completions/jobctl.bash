@@ -188,7 +188,7 @@ _jobctl_status() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --check)
     __jobctl_offer_flags_options -1
 
     # Offer option value completions
@@ -203,13 +203,16 @@ _jobctl_status() {
         return
         ;;
     '-o'|'--output')
-        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'$'\n''prometheus'
         return
         ;;
     '--connect-timeout')
         return
         ;;
     '--timeout')
+        return
+        ;;
+    '--check')
         return
         ;;
     esac
@@ -219,7 +222,7 @@ _jobctl_stats() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --sample --thresholds)
     __jobctl_offer_flags_options 1
 
     # Offer option value completions
@@ -234,13 +237,19 @@ _jobctl_stats() {
         return
         ;;
     '-o'|'--output')
-        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'$'\n''prometheus'
         return
         ;;
     '--connect-timeout')
         return
         ;;
     '--timeout')
+        return
+        ;;
+    '--sample')
+        return
+        ;;
+    '--thresholds')
         return
         ;;
     esac
@@ -265,7 +274,7 @@ _jobctl_jobs() {
         return
         ;;
     '-o'|'--output')
-        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'$'\n''prometheus'
         return
         ;;
     '--connect-timeout')
@@ -305,7 +314,7 @@ _jobctl_show() {
         return
         ;;
     '-o'|'--output')
-        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'$'\n''prometheus'
         return
         ;;
     '--connect-timeout')
@@ -336,7 +345,7 @@ _jobctl_retry() {
         return
         ;;
     '-o'|'--output')
-        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'$'\n''prometheus'
         return
         ;;
     '--connect-timeout')
@@ -385,7 +394,7 @@ _jobctl_drain() {
         return
         ;;
     '-o'|'--output')
-        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'$'\n''prometheus'
         return
         ;;
     '--connect-timeout')
@@ -416,7 +425,7 @@ _jobctl_clean() {
         return
         ;;
     '-o'|'--output')
-        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'$'\n''prometheus'
         return
         ;;
     '--connect-timeout')
@@ -453,7 +462,7 @@ _jobctl_promote() {
         return
         ;;
     '-o'|'--output')
-        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'$'\n''prometheus'
         return
         ;;
     '--connect-timeout')
@@ -487,7 +496,7 @@ _jobctl_pause() {
         return
         ;;
     '-o'|'--output')
-        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'$'\n''prometheus'
         return
         ;;
     '--connect-timeout')
@@ -518,7 +527,7 @@ _jobctl_resume() {
         return
         ;;
     '-o'|'--output')
-        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'$'\n''prometheus'
         return
         ;;
     '--connect-timeout')
@@ -549,7 +558,7 @@ _jobctl_remove() {
         return
         ;;
     '-o'|'--output')
-        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'$'\n''prometheus'
         return
         ;;
     '--connect-timeout')
@@ -580,7 +589,7 @@ _jobctl_add() {
         return
         ;;
     '-o'|'--output')
-        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'$'\n''prometheus'
         return
         ;;
     '--connect-timeout')
@@ -632,7 +641,7 @@ _jobctl_run-once() {
         return
         ;;
     '-o'|'--output')
-        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'$'\n''prometheus'
         return
         ;;
     '--connect-timeout')
@@ -693,7 +702,7 @@ _jobctl_run() {
         return
         ;;
     '-o'|'--output')
-        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'$'\n''prometheus'
         return
         ;;
     '--connect-timeout')

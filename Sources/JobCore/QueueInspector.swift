@@ -15,6 +15,9 @@ public protocol QueueInspector: Sendable {
     /// Everything `jobctl stats` shows about a queue.
     func stats(of queue: String) async throws -> QueueStats
 
+    /// Bounded samples of the queue's recent jobs and BullMQ's metrics, for `QueueAnalysis`.
+    func history(of queue: String, sampleSize: Int) async throws -> QueueHistory
+
     /// One page of the jobs in a state, in the order the queue handles them (finished jobs newest first).
     func jobs(in queue: String, state: JobState, limit: Int, cursor: String?) async throws -> JobPage
 

@@ -5,8 +5,13 @@ import PostgresBackend
 import RedisBackend
 
 /// How results are printed.
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+enum OutputFormat: String, CaseIterable {
     case text, json, jsonl
+}
+
+/// What `-o` takes: the formats every command prints, and Prometheus' text exposition (status and stats only).
+enum OutputChoice: String, ExpressibleByArgument, CaseIterable {
+    case text, json, jsonl, prometheus
 }
 
 /// Options every command takes: where the queues are and how to print.
@@ -24,8 +29,10 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("BullMQ schema on PostgreSQL. (env: JOBCTL_SCHEMA; default: bullmq)", valueName: "schema"))
     var schema: String?
 
-    @Option(name: [.customShort("o"), .long], help: "Output format: text, json or jsonl. (env: JOBCTL_OUTPUT)")
-    var output: OutputFormat?
+    @Option(
+        name: [.customShort("o"), .long],
+        help: "Output format: text, json or jsonl; prometheus for status and stats. (env: JOBCTL_OUTPUT)")
+    var output: OutputChoice?
 
     @Flag(name: .long, help: "Same as --output json.")
     var json = false
@@ -44,9 +51,12 @@ struct GlobalOptions: ParsableArguments {
 
     var format: OutputFormat {
         if json { return .json }
-        if let output { return output }
+        if let output, let format = OutputFormat(rawValue: output.rawValue) { return format }
         return Self.environment["JOBCTL_OUTPUT"].flatMap(OutputFormat.init(rawValue:)) ?? .text
     }
+
+    /// `-o prometheus`; commands other than status and stats refuse it (`connect`).
+    var prometheus: Bool { !json && output == .prometheus }
 
     func validate() throws {
         if json, let output, output != .json { throw ValidationError("--json conflicts with --output \(output.rawValue)") }
@@ -83,7 +93,10 @@ struct GlobalOptions: ParsableArguments {
 
     /// Connects to the queues named by the options and environment, and checks that they are readable (on
     /// PostgreSQL: the schema and its version). Warns once when a password sits on the command line.
-    func connect() async throws -> any QueueController {
+    func connect(allowingPrometheus: Bool = false) async throws -> any QueueController {
+        if prometheus && !allowingPrometheus {
+            throw ValidationError("-o prometheus is for 'status' and 'stats'; use text, json or jsonl here")
+        }
         let env = Self.environment
         let url = try chosenURL()
         let connectTimeoutMs = Int(try milliseconds(connectTimeout, env: "JOBCTL_CONNECT_TIMEOUT", default: 5000))

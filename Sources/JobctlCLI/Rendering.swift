@@ -35,7 +35,7 @@ enum JSONShapes {
         ])
     }
 
-    static func stats(_ stats: QueueStats, location: String, now: Int64) -> JSONValue {
+    static func stats(_ stats: QueueStats, location: String, now: Int64, analysis: QueueAnalysis, advice: [Advice]) -> JSONValue {
         let row = stats.overview
         return .object([
             ("queue", .string(row.queue)),
@@ -52,7 +52,49 @@ enum JSONShapes {
             ("stalledCandidates", .optionalInt(stats.stalledCandidates.map(Int64.init))),
             ("stalledCandidateSample", .array(stats.stalledCandidateSample.map { .string($0) })),
             ("recordedVersion", .optionalString(stats.recordedVersion)),
+            ("analytics", analytics(analysis)),
+            ("advice", .array(advice.map { .object([("code", .string($0.code)), ("message", .string($0.message)), ("evidence", .string($0.evidence))]) })),
             ("problems", problems(row.problems)),
+        ])
+    }
+
+    static func analytics(_ analysis: QueueAnalysis) -> JSONValue {
+        func rate(_ value: Double?) -> JSONValue {
+            guard let value, value.isFinite else { return .null }
+            return .number("\((value * 1000).rounded() / 1000)")
+        }
+        func percentiles(_ value: QueueAnalysis.Percentiles?) -> JSONValue {
+            guard let value else { return .null }
+            return .object([
+                ("p50Ms", .int(value.p50)), ("p95Ms", .int(value.p95)), ("p99Ms", .int(value.p99)), ("maxMs", .int(value.max)),
+                ("meanMs", .int(value.mean)), ("sampleSize", .int(Int64(value.sampleSize))),
+            ])
+        }
+        func minutes(_ values: [Int64?]) -> JSONValue { .array(values.map { $0.map { .int($0) } ?? .null }) }
+        return .object([
+            ("throughputSource", .string(analysis.throughputSource.rawValue)),
+            ("windowMs", .int(analysis.rateWindowMs)),
+            ("completedPerMinute", rate(analysis.completedRate)),
+            ("failedPerMinute", rate(analysis.failedRate)),
+            ("failureRate", rate(analysis.failureRate)),
+            ("completedByMinute", minutes(analysis.completedPerMinute)),
+            ("failedByMinute", minutes(analysis.failedPerMinute)),
+            ("arrivalsPerMinute", rate(analysis.arrivalRate)),
+            ("arrivalWindowMs", .int(analysis.arrivalWindowMs)),
+            ("backlog", .int(Int64(analysis.backlog))),
+            ("backlogGrowthPerMinute", rate(analysis.backlogGrowthRate)),
+            ("timeToEmptyMs", .optionalInt(analysis.timeToEmptyMs)),
+            ("oldestWaitingAgeMs", .optionalInt(analysis.oldestWaitingAgeMs)),
+            ("processingTime", percentiles(analysis.processing)),
+            ("waitingTime", percentiles(analysis.waiting)),
+            ("sampleSize", .int(Int64(analysis.sampleSize))),
+            ("locksNearExpiry", .int(Int64(analysis.locksNearExpiry))),
+            ("topFailures", .array(analysis.topFailures.map {
+                .object([
+                    ("name", .string($0.name)), ("reason", .string($0.reason)), ("count", .int(Int64($0.count))),
+                    ("firstSeen", .int($0.firstSeen)), ("lastSeen", .int($0.lastSeen)),
+                ])
+            })),
         ])
     }
 

@@ -3,12 +3,23 @@ import JobCore
 
 struct Stats: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show one queue in detail: counts per state, limits, paused flag, stalled candidates.",
+        abstract: "Show one queue in detail: counts, limits, throughput, timings, top failures and advice.",
         discussion: """
             Counts use BullMQ's state names. 'paused' counts the legacy paused list of queues paused by BullMQ 5 \
             or older; a queue paused by BullMQ 6 keeps its jobs under 'waiting' and has the paused flag set. \
             Stalled candidates are active jobs whose lock has expired: the next stalled check of any worker \
             moves them back to waiting.
+
+            Throughput per minute over the last hour comes from BullMQ's metrics when the queue's workers record \
+            them, otherwise from the finish times of the jobs the queue keeps (labelled derived; it covers only \
+            as far back as the sample reaches). Processing time (start to finish of the last attempt) and waiting \
+            time (due to start) are percentiles over the --sample most recent completed and failed jobs. \
+            Arrivals are counted from the creation times of the sampled jobs (finished, newest waiting, active); \
+            prioritized and delayed jobs are not sampled. Top failures group failed reasons with numbers and ids \
+            taken out, by job name.
+
+            Advice lines appear when a threshold is crossed; change them with --thresholds, e.g. \
+            'failure_rate=10%,throughput=5,waiting=100,processing=30s,lock_margin=5s' (the defaults).
             """
     )
 
@@ -17,17 +28,46 @@ struct Stats: AsyncParsableCommand {
     @Argument(help: "The queue.")
     var queue: String
 
+    @Option(help: "How many of the most recent completed and of failed jobs to sample.")
+    var sample = QueueHistory.defaultSampleSize
+
+    @Option(help: ArgumentHelp("When advice appears: KEY=VALUE,… (see below).", valueName: "thresholds"))
+    var thresholds: String?
+
+    func validate() throws {
+        guard (1...100_000).contains(sample) else { throw ValidationError("--sample must be between 1 and 100000") }
+        if let thresholds {
+            do { _ = try Advice.Thresholds(parsing: thresholds) } catch { throw ValidationError("--thresholds: \(error)") }
+        }
+    }
+
     func run() async throws {
         try await Terminal.reportingErrors {
-            let inspector = try await global.connect()
+            let inspector = try await global.connect(allowingPrometheus: true)
             try await inspector.requireQueue(queue)
+            async let history = inspector.history(of: queue, sampleSize: sample)
             let stats = try await inspector.stats(of: queue)
+            let limits = try thresholds.map { try Advice.Thresholds(parsing: $0) } ?? Advice.Thresholds()
             let now = currentTimeMs()
+            let analysis = QueueAnalysis(
+                history: try await history, backlog: stats.overview.counts.ready, oldestWaitingAt: stats.overview.oldestWaitingTimestamp,
+                now: now, lockMarginMs: limits.lockMarginMs)
+            let advice = Advice.lines(
+                analysis, waiting: stats.overview.counts.ready, stalledCandidates: stats.stalledCandidates, thresholds: limits)
+            if global.prometheus {
+                var exposition = PrometheusText()
+                exposition.addOverview(stats.overview, now: now)
+                exposition.addStats(stats, analysis: analysis)
+                Terminal.write(exposition.text)
+                return
+            }
             switch global.format {
-            case .json: Terminal.write(JSONShapes.stats(stats, location: inspector.location, now: now).prettyText + "\n")
-            case .jsonl: Terminal.write(JSONShapes.stats(stats, location: inspector.location, now: now).compactText + "\n")
+            case .json, .jsonl:
+                let shape = JSONShapes.stats(stats, location: inspector.location, now: now, analysis: analysis, advice: advice)
+                Terminal.write((global.format == .json ? shape.prettyText : shape.compactText) + "\n")
             case .text:
                 Terminal.write(text(stats, location: inspector.location, now: now))
+                Terminal.write(AnalysisText.render(analysis, advice: advice))
                 reportProblems(stats.overview.problems)
             }
         }

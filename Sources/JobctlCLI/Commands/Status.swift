@@ -7,6 +7,20 @@ struct Status: AsyncParsableCommand {
         discussion: """
             Queues are found with SCAN under the prefix (never KEYS). WAITING counts every job ready to run: \
             the wait list, the legacy paused list and prioritized jobs. Name queues to show only those.
+
+            --check RULES exits 2 when a rule does not hold for a queue, naming each such rule with the value \
+            found (on stderr), and 0 otherwise. Rules: 'metric op value' separated by commas, e.g. \
+            'backlog<1000,failed_rate<5%,oldest_wait<10m,paused=false'. Ops: < <= > >= = !=. Metrics: backlog \
+            (waiting + prioritized), waiting, prioritized, active, delayed, failed, completed, waiting_children, \
+            stalled (counts); paused (true/false); oldest_wait (a duration such as 90s, 10m, 2h); failed_rate \
+            (the share of jobs finished in the last hour that failed, as a percentage; 0% when none finished).
+
+            -o prometheus prints Prometheus' text format for node_exporter's textfile collector, every metric a \
+            gauge labelled with queue: jobctl_queue_jobs{state}, jobctl_queue_paused, \
+            jobctl_queue_oldest_waiting_seconds; 'stats' adds jobctl_queue_global_concurrency, \
+            jobctl_queue_stalled_candidates, jobctl_queue_finished_per_minute{result,source}, \
+            jobctl_queue_failure_ratio, jobctl_queue_arrivals_per_minute, jobctl_queue_processing_seconds{quantile} \
+            and jobctl_queue_waiting_seconds{quantile} (quantile 1 is the maximum).
             """
     )
 
@@ -15,9 +29,18 @@ struct Status: AsyncParsableCommand {
     @Argument(help: "Queues to show (default: every queue found).")
     var queues: [String] = []
 
+    @Option(help: ArgumentHelp("Health rules; exit 2 naming each that fails (see below).", valueName: "rules"))
+    var check: String?
+
+    func validate() throws {
+        if let check {
+            do { _ = try HealthCheck(parsing: check) } catch { throw ValidationError("--check: \(error)") }
+        }
+    }
+
     func run() async throws {
         try await Terminal.reportingErrors {
-            let inspector = try await global.connect()
+            let inspector = try await global.connect(allowingPrometheus: true)
             var names = queues
             if names.isEmpty {
                 names = try await inspector.discoverQueues()
@@ -26,29 +49,61 @@ struct Status: AsyncParsableCommand {
             }
             let rows = try await inspector.overview(of: names)
             let now = currentTimeMs()
-            switch global.format {
-            case .json:
-                let totals = rows.reduce(JobCounts()) { $0 + $1.counts }
-                let total = QueueOverview(
-                    queue: "TOTAL", counts: totals, isPaused: false,
-                    oldestWaitingTimestamp: rows.compactMap(\.oldestWaitingTimestamp).min(), problems: [])
-                let document = JSONValue.object([
-                    ("location", .string(inspector.location)),
-                    ("queues", .array(rows.map { JSONShapes.overview($0, now: now) })),
-                    ("totals", totalsShape(total, now: now)),
-                ])
-                Terminal.write(document.prettyText + "\n")
-            case .jsonl:
-                Terminal.write(rows.map { JSONShapes.overview($0, now: now).compactText + "\n" }.joined())
-            case .text:
-                if rows.isEmpty {
-                    Terminal.writeError("no queues found at \(inspector.location)\n")
-                    return
-                }
-                Terminal.write(table(rows, now: now))
-                for row in rows { reportProblems(row.problems, context: row.queue) }
+            let failures = try await checkFailures(rows, inspector: inspector, now: now)
+            show(rows, location: inspector.location, now: now)
+            if !failures.isEmpty { throw ExitCode(2) }
+        }
+    }
+
+    private func show(_ rows: [QueueOverview], location: String, now: Int64) {
+        if global.prometheus {
+            var exposition = PrometheusText()
+            for row in rows { exposition.addOverview(row, now: now) }
+            Terminal.write(exposition.text)
+            return
+        }
+        switch global.format {
+        case .json:
+            let totals = rows.reduce(JobCounts()) { $0 + $1.counts }
+            let total = QueueOverview(
+                queue: "TOTAL", counts: totals, isPaused: false,
+                oldestWaitingTimestamp: rows.compactMap(\.oldestWaitingTimestamp).min(), problems: [])
+            let document = JSONValue.object([
+                ("location", .string(location)),
+                ("queues", .array(rows.map { JSONShapes.overview($0, now: now) })),
+                ("totals", totalsShape(total, now: now)),
+            ])
+            Terminal.write(document.prettyText + "\n")
+        case .jsonl:
+            Terminal.write(rows.map { JSONShapes.overview($0, now: now).compactText + "\n" }.joined())
+        case .text:
+            if rows.isEmpty {
+                Terminal.writeError("no queues found at \(location)\n")
+                return
+            }
+            Terminal.write(table(rows, now: now))
+            for row in rows { reportProblems(row.problems, context: row.queue) }
+        }
+    }
+
+    /// The --check rules that fail, per queue, each reported on stderr.
+    private func checkFailures(_ rows: [QueueOverview], inspector: any QueueInspector, now: Int64) async throws -> [(String, HealthCheck.Failure)] {
+        guard let check, let rules = try? HealthCheck(parsing: check) else { return [] }
+        var failures: [(String, HealthCheck.Failure)] = []
+        for row in rows {
+            var figures = HealthCheck.Figures(
+                counts: row.counts, isPaused: row.isPaused, oldestWaitMs: row.oldestWaitingTimestamp.map { max(0, now - $0) })
+            if rules.needsStalled { figures.stalled = try await inspector.stats(of: row.queue).stalledCandidates }
+            if rules.needsHistory {
+                let history = try await inspector.history(of: row.queue, sampleSize: QueueHistory.defaultSampleSize)
+                figures.failureRate = QueueAnalysis(history: history, backlog: row.counts.ready, oldestWaitingAt: row.oldestWaitingTimestamp, now: now).failureRate
+            }
+            for failure in rules.failures(figures) {
+                failures.append((row.queue, failure))
+                Terminal.writeError("check failed: \(Cell.oneLine(row.queue)): \(failure.rule) (found \(failure.found))\n")
             }
         }
+        return failures
     }
 
     private func totalsShape(_ total: QueueOverview, now: Int64) -> JSONValue {
