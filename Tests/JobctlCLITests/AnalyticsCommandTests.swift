@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `stats` analytics, `status --check` and `-o prometheus` on both backends, over histories made by real Python
+/// `bullmq` workers with known timings.
+@Suite(.serialized, .enabled(if: !Backend.live.isEmpty, "set JOBCTL_TEST_REDIS_URL / JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
+struct AnalyticsCommandTests {
+    typealias Object = [String: Any]
+    static func object(_ value: Any?) -> Object { value as? Object ?? [:] }
+    static func number(_ value: Any?) -> Double? { (value as? NSNumber)?.doubleValue }
+
+    /// 24 jobs that each take 200 ms and 6 that fail at once, run by a Python worker at concurrency 4 that records
+    /// metrics: processing p50 ≈ 200 ms, failure rate 6/30, 30 finished in the metrics' window.
+    @Test(arguments: Backend.live)
+    func figuresMatchAKnownHistory(_ backend: Backend) throws {
+        let steps = try BullMQSteps(on: backend)
+        var jobs: [[String: Any]] = (0..<24).map { _ in ["name": "resize", "data": ["sleep": 0.2]] }
+        jobs += (0..<6).map { ["name": "mail", "data": ["fail": true, "error": "SMTP 550 mailbox \($0)99 unavailable"]] }
+        let results = try steps.run([
+            ["op": "worker_start", "queue": "an", "fail": true, "concurrency": 4, "metrics": 60],
+            ["op": "add_bulk", "queue": "an", "jobs": jobs],
+            ["op": "wait_until", "queue": "an", "completed": 24, "failed": 6, "timeout": 30],
+            ["op": "worker_stop", "queue": "an"],
+            ["op": "jobctl", "args": ["stats", "an", "--json"]],
+            ["op": "jobctl", "args": ["stats", "an"]],
+        ])
+        let run = Self.object(results[4])
+        #expect(run["status"] as? Int == 0, "\(run)")
+        let stats = try parseJSONObject(run["stdout"] as? String ?? "")
+        let analytics = Self.object(stats["analytics"])
+        #expect(analytics["throughputSource"] as? String == "metrics", "the worker records metrics: \(analytics)")
+        let byMinute = (analytics["completedByMinute"] as? [Any] ?? []).compactMap(Self.number)
+        let failedByMinute = (analytics["failedByMinute"] as? [Any] ?? []).compactMap(Self.number)
+        #expect(byMinute.reduce(0, +) == 24 && failedByMinute.reduce(0, +) == 6, "\(analytics)")
+        #expect(Self.number(analytics["failureRate"]) == 0.2)
+        let processing = Self.object(analytics["processingTime"])
+        let p50 = Self.number(processing["p50Ms"]) ?? 0
+        #expect(processing["sampleSize"] as? Int == 30)
+        // The 24 sleeping jobs are 80% of the sample: the median is one of them, 200 ms plus the worker's overhead.
+        #expect(p50 >= 200 && p50 < 400, "\(processing)")
+        #expect((Self.number(processing["maxMs"]) ?? 0) >= 200)
+        // 30 jobs added at once to 4 slots of 200 ms: the last started about 7 × 200 ms after it was added.
+        let waiting = Self.object(analytics["waitingTime"])
+        #expect((Self.number(waiting["maxMs"]) ?? 0) >= 1000, "\(waiting)")
+        let failures = analytics["topFailures"] as? [Any] ?? []
+        #expect(failures.count == 1, "one fingerprint for the six: \(failures)")
+        let top = Self.object(failures.first)
+        #expect(top["name"] as? String == "mail" && top["reason"] as? String == "SMTP <n> mailbox <n> unavailable" && top["count"] as? Int == 6)
+        let advice = (stats["advice"] as? [Any] ?? []).map { Self.object($0)["code"] as? String ?? "" }
+        #expect(advice == ["failure_rate"], "\(stats["advice"] ?? "")")
+        let text = Self.object(results[5])["stdout"] as? String ?? ""
+        #expect(text.contains("(BullMQ metrics)") && text.contains("failure rate   20.0%") && text.contains("SMTP <n> mailbox <n> unavailable"), "\(text)")
+    }
+
+    @Test(arguments: Backend.live)
+    func checkExitsTwoNamingEachRuleThatFails(_ backend: Backend) throws {
+        let steps = try BullMQSteps(on: backend)
+        let results = try steps.run([
+            ["op": "add_bulk", "queue": "ok", "jobs": [["name": "a"]]],
+            ["op": "fail_jobs", "queue": "busy", "count": 2, "name": "b", "error": "boom"],
+            ["op": "add_bulk", "queue": "busy", "jobs": (0..<5).map { _ in ["name": "b"] }],
+            ["op": "pause", "queue": "busy"],
+            ["op": "jobctl", "args": ["status", "ok", "busy", "--check", "backlog<3, paused=false, failed_rate<5%, oldest_wait<1h"]],
+            ["op": "jobctl", "args": ["status", "ok", "--check", "backlog<3,paused=false,failed_rate<5%,oldest_wait<1h", "--json"]],
+            ["op": "jobctl", "args": ["status", "ok", "--check", "backlog<3,speed>2"]],
+        ])
+        let failing = Self.object(results[4])
+        #expect(failing["status"] as? Int == 2, "\(failing)")
+        let stderr = failing["stderr"] as? String ?? ""
+        let busy = "busy"
+        #expect(stderr.contains("check failed: \(busy): backlog<3 (found 5)"), "\(stderr)")
+        #expect(stderr.contains("check failed: \(busy): paused=false (found true)"), "\(stderr)")
+        #expect(stderr.contains("check failed: \(busy): failed_rate<5% (found 100.0%)"), "\(stderr)")
+        #expect(!stderr.contains(": ok:"), "the healthy queue is not named: \(stderr)")
+        #expect((failing["stdout"] as? String ?? "").contains(busy), "the table is still shown")
+        let passing = Self.object(results[5])
+        #expect(passing["status"] as? Int == 0 && (passing["stderr"] as? String ?? "").isEmpty, "\(passing)")
+        let bad = Self.object(results[6])
+        #expect(bad["status"] as? Int == 64 && (bad["stderr"] as? String ?? "").contains("'speed' is not a metric"), "\(bad)")
+    }
+
+    /// `-o prometheus` read back by the reference parser (prometheus_client's), with a queue name that needs escaping
+    /// (status) and with a failed job (stats).
+    @Test(arguments: Backend.live)
+    func prometheusOutputParsesWithTheReferenceParser(_ backend: Backend) throws {
+        let steps = try BullMQSteps(on: backend)
+        let odd = "q \"quoted\" \\ back"
+        let results = try steps.run([
+            ["op": "add_bulk", "queue": odd, "jobs": (0..<2).map { _ in ["name": "x"] }],
+            ["op": "fail_jobs", "queue": "pm", "count": 1, "name": "x", "error": "boom"],
+            ["op": "jobctl", "args": ["status", "-o", "prometheus"]],
+            ["op": "jobctl", "args": ["stats", "pm", "-o", "prometheus"]],
+            ["op": "jobctl", "args": ["jobs", odd, "--state", "failed", "-o", "prometheus"]],
+        ])
+        let parser = """
+            import json, sys
+            from prometheus_client.parser import text_string_to_metric_families
+            out = []
+            for family in text_string_to_metric_families(sys.stdin.read()):
+                for sample in family.samples:
+                    out.append([family.type, sample.name, sample.labels, sample.value])
+            print(json.dumps(out))
+            """
+        var seen: [[String: Double]] = []
+        for (index, queue) in [(2, odd), (3, "pm")] {
+            let run = Self.object(results[index])
+            #expect(run["status"] as? Int == 0, "\(run)")
+            let parsed = try runProcess(TestEnvironment.python, ["-c", parser], stdin: run["stdout"] as? String ?? "")
+            #expect(parsed.status == 0, "the parser accepts it: \(parsed.stderr)")
+            let samples = (try JSONSerialization.jsonObject(with: Data(parsed.stdout.utf8)) as? [[Any]]) ?? []
+            var mine: [String: Double] = [:]
+            for sample in samples where sample.count == 4 {
+                #expect(sample[0] as? String == "gauge")
+                let labels = sample[2] as? [String: String] ?? [:]
+                guard labels["queue"] == queue else { continue }
+                let key = ([sample[1] as? String ?? ""] + labels.filter { $0.key != "queue" }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
+                    .joined(separator: ",")
+                mine[key] = Self.number(sample[3])
+            }
+            seen.append(mine)
+        }
+        #expect(seen[0]["jobctl_queue_jobs,state=waiting"] == 2 && seen[0]["jobctl_queue_jobs,state=failed"] == 0, "\(seen[0])")
+        #expect(seen[0]["jobctl_queue_paused"] == 0)
+        #expect(seen[1]["jobctl_queue_jobs,state=failed"] == 1, "\(seen[1])")
+        #expect(seen[1]["jobctl_queue_failure_ratio"] == 1, "\(seen[1])")
+        #expect(seen[1]["jobctl_queue_processing_seconds,quantile=0.5"] != nil)
+        let refused = Self.object(results[4])
+        #expect(refused["status"] as? Int == 64 && (refused["stderr"] as? String ?? "").contains("-o prometheus is for 'status' and 'stats'"), "\(refused)")
+    }
+}
