@@ -173,13 +173,13 @@ _jobctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    status|stats|jobs|show|retry|drain|clean|promote|pause|resume|remove|add|run-once|run|help)
+    status|stats|jobs|show|retry|drain|clean|promote|pause|resume|remove|add|run-once|run|tune|help)
         # Offer subcommand argument completions
         "_jobctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'status stats jobs show retry drain clean promote pause resume remove add run-once run help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'status stats jobs show retry drain clean promote pause resume remove add run-once run tune help' -- "${cur}"))
         ;;
     esac
 }
@@ -745,6 +745,43 @@ _jobctl_run() {
         return
         ;;
     '--progress')
+        return
+        ;;
+    esac
+}
+
+_jobctl_tune() {
+    repeating_flags=()
+    non_repeating_flags=(--json --dry-run -y --yes --cpu-bound --io-bound --apply --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --cores --sample)
+    __jobctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--url')
+        return
+        ;;
+    '--prefix')
+        return
+        ;;
+    '--schema')
+        return
+        ;;
+    '-o'|'--output')
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'$'\n''prometheus'
+        return
+        ;;
+    '--connect-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--cores')
+        return
+        ;;
+    '--sample')
         return
         ;;
     esac

@@ -21,6 +21,7 @@ Steps ("Q" is a queue name; a Queue per name is opened on first use and closed a
   add_flow     {"flow":{"name","queueName","data","opts","children":[…]}} -> {"id","children":[{"id","children"}]}
                FlowProducer.add
   upsert_scheduler {"queue","id","repeat":{"every"|"pattern",…},"name","data"} -> {"id"} Queue.upsertJobScheduler
+  global_limits {"queue"} -> {"concurrency","rateLimit"}   Queue.getGlobalConcurrency / getGlobalRateLimit (Redis only)
   worker_start {"queue","fail":bool,"concurrency":1,"error":text?,"metrics":N?} -> {}     one Worker per queue (drainDelay 1 s),
                returned once its run loop is up. It records every job it sees (id, name, data, opts, attemptsMade);
                with "fail" true, a job whose data is an object with a truthy "fail" raises
@@ -395,6 +396,10 @@ class Harness:
                                                         step.get("data", {}))
         return {"id": job.id if job else None}
 
+    async def global_limits(self, step):
+        q = self.queue(step)
+        return {"concurrency": await q.getGlobalConcurrency(), "rateLimit": await q.getGlobalRateLimit()}
+
     async def worker_start(self, step):
         q = self.queue(step)
         old = self.workers.get(q.name)
@@ -585,7 +590,7 @@ class Harness:
 
 STEPS = {
     "add": Harness.add, "add_bulk": Harness.add_bulk, "add_flow": Harness.add_flow,
-    "upsert_scheduler": Harness.upsert_scheduler,
+    "upsert_scheduler": Harness.upsert_scheduler, "global_limits": Harness.global_limits,
     "worker_start": Harness.worker_start, "worker_stop": Harness.worker_stop, "seen": Harness.seen,
     "wait_until": Harness.wait_until, "sleep": Harness.sleep, "jobctl": Harness.jobctl,
     "jobctl_many": Harness.jobctl_many, "wait_counts": Harness.wait_counts,

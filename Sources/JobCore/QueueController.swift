@@ -34,6 +34,12 @@ public protocol QueueController: QueueInspector {
     /// Pauses or resumes a queue, as BullMQ's `Queue.pause` / `Queue.resume` do.
     func setPaused(_ paused: Bool, queue: String) async throws
 
+    /// Stores the queue's global concurrency (meta `concurrency`), as BullMQ's Queue.setGlobalConcurrency.
+    func setGlobalConcurrency(_ concurrency: Int64, queue: String) async throws
+
+    /// Stores the queue's global rate limit (meta `max` and `duration`), as BullMQ's Queue.setGlobalRateLimit.
+    func setGlobalRateLimit(_ limit: RateLimit, queue: String) async throws
+
     /// Adds jobs, as BullMQ's `Queue.add` does for each, in order.
     func add(_ jobs: [NewJob], to queue: String) async throws -> [AddedJob]
 }

@@ -31,7 +31,7 @@ public struct Jobctl: AsyncParsableCommand {
         version: JobctlVersion.current,
         subcommands: [
             Status.self, Stats.self, Jobs.self, Show.self, Retry.self, Drain.self, Clean.self, Promote.self, Pause.self,
-            Resume.self, Remove.self, Add.self, RunOnce.self, Run.self,
+            Resume.self, Remove.self, Add.self, RunOnce.self, Run.self, Tune.self,
         ]
     )
 

@@ -128,6 +128,25 @@ extension PostgresQueueStore: QueueController {
         _ = try await client.query("SELECT \(function("pause"))($1, $2::boolean)", [queue, paused ? "true" : "false"])
     }
 
+    public func setGlobalConcurrency(_ concurrency: Int64, queue: String) async throws {
+        try await setMeta(["concurrency": String(concurrency)], queue: queue)
+    }
+
+    public func setGlobalRateLimit(_ limit: RateLimit, queue: String) async throws {
+        try await setMeta(["max": String(limit.max), "duration": String(limit.durationMs)], queue: queue)
+    }
+
+    /// The meta rows BullMQ's functions read (the Python client has no call that writes them).
+    private func setMeta(_ fields: [String: String], queue: String) async throws {
+        let pairs = fields.sorted { $0.key < $1.key }
+        _ = try await client.query(
+            """
+            INSERT INTO \(table("meta")) (queue, field, value)
+            SELECT $1, f, v FROM unnest($2::text[], $3::text[]) AS t(f, v)
+            ON CONFLICT (queue, field) DO UPDATE SET value = EXCLUDED.value
+            """, [queue, PostgresArray.literal(pairs.map(\.key)), PostgresArray.literal(pairs.map(\.value))])
+    }
+
     public func add(_ jobs: [NewJob], to queue: String) async throws -> [AddedJob] {
         // The arguments the Python client passes to add_job: opts as it stores them, max_attempts = attempts or 1.
         let entries = JSONValue.array(jobs.map { job in

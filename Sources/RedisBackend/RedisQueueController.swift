@@ -113,6 +113,14 @@ extension RedisQueueStore: QueueController {
         while try await run(RedisScripts.pause, keys: keys, arguments: [paused ? "paused" : "resumed"]).integer ?? 0 > 0 {}
     }
 
+    public func setGlobalConcurrency(_ concurrency: Int64, queue: String) async throws {
+        _ = try await client.command(RedisCommand("HSET", keys(queue).meta, "concurrency", String(concurrency)))
+    }
+
+    public func setGlobalRateLimit(_ limit: RateLimit, queue: String) async throws {
+        _ = try await client.command(RedisCommand("HSET", keys(queue).meta, "max", String(limit.max), "duration", String(limit.durationMs)))
+    }
+
     public func add(_ jobs: [NewJob], to queue: String) async throws -> [AddedJob] {
         let k = keys(queue)
         var arguments = [k.base]

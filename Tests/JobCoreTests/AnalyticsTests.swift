@@ -168,3 +168,74 @@ import Testing
         #expect(check.failures(healthy).isEmpty)
     }
 }
+
+@Suite struct TuningTests {
+    typealias Q = QueueAnalysisTests
+
+    static func tune(_ jobs: [FinishedJob], unfinished: [Int64] = [], workload: Tuning.Workload = .unknown, cores: Int = 4) -> Tuning {
+        let history = Q.history(jobs, unfinished: unfinished)
+        let analysis = QueueAnalysis(history: history, backlog: unfinished.count, oldestWaitingAt: nil, now: Q.now)
+        return Tuning(analysis: analysis, history: history, globalConcurrency: nil, rateLimit: nil, workload: workload, cores: cores)
+    }
+
+    static func setting(_ tuning: Tuning, _ name: String) -> Tuning.Recommendation? { tuning.recommendations.first { $0.setting == name } }
+
+    @Test func concurrencyByLittlesLawCappedAtTheCoresForCPUBoundWork() throws {
+        // 120 arrivals an hour (2/min, all finished) taking 30 s each: 1 in progress on average, 1.5 with headroom → 2.
+        let jobs = (0..<120).map { Q.job($0, agoMs: Int64($0) * 30_000, processingMs: 30_000) }
+        let io = try #require(Self.setting(Self.tune(jobs), "concurrency"))
+        #expect(io.value == "2" && io.apply == .globalConcurrency(2) && io.reason.contains("I/O-bound assumed"))
+        // 1000 arrivals in the hour (16.7/min): 8.3 in progress, 12.5 with headroom → 13; CPU-bound on 4 cores: 4.
+        let many = (0..<1000).map { Q.job($0, agoMs: Int64($0) * 3_000, processingMs: 30_000) }
+        #expect(Self.setting(Self.tune(many, workload: .ioBound), "concurrency")?.value == "13")
+        let cpu = try #require(Self.setting(Self.tune(many, workload: .cpuBound, cores: 4), "concurrency"))
+        #expect(cpu.value == "4" && cpu.reason.contains("capped at 4 cores"))
+    }
+
+    @Test func locksFollowTheSlowestJobsButNeverGoBelowBullMQsDefault() {
+        let quick = Self.tune((0..<50).map { Q.job($0, agoMs: Int64($0) * 1000, processingMs: 200) })
+        #expect(Self.setting(quick, "lockDuration")?.value == "30000" && Self.setting(quick, "lockRenewTime")?.value == "15000")
+        let slow = Self.tune((0..<100).map { Q.job($0, agoMs: Int64($0) * 60_000, processingMs: $0 == 5 ? 200_000 : 40_000 + Int64($0)) })
+        // p99 of 100 values is the 99th smallest: 40,099 ms → twice, rounded up to whole seconds.
+        #expect(Self.setting(slow, "lockDuration")?.value == "81000")
+        #expect(Self.setting(slow, "lockRenewTime")?.value == "40500")
+        #expect(Self.setting(slow, "stalledInterval")?.value == "81000")
+    }
+
+    @Test func stallsWithLongJobsAreWarnedAbout() {
+        var jobs = (0..<30).map { Q.job($0, agoMs: Int64($0) * 60_000, processingMs: 50_000) }
+        jobs.append(Q.job(99, agoMs: 5_000, failed: true, reason: "job stalled more than allowable limit"))
+        let tuning = Self.tune(jobs)
+        #expect(tuning.warnings.contains { $0.contains("failed as stalled while p99 processing is 50s") })
+        #expect(Self.setting(tuning, "maxStalledCount")?.reason.contains("1 sampled job(s) failed as stalled") == true)
+    }
+
+    @Test func aRateLimitWhereFailuresLookLikePushback() throws {
+        var jobs = (0..<100).map { Q.job($0, agoMs: Int64($0) * 600, processingMs: 50) }
+        jobs += (0..<6).map { Q.job(200 + $0, agoMs: Int64($0) * 300_000, failed: true, reason: "HTTP 429 Too Many Requests") }
+        let limiter = try #require(Self.setting(Self.tune(jobs), "limiter"))
+        // The busiest minute had 50 completions (the 100 straddle two minutes): 80% of it, per minute.
+        #expect(limiter.apply == .globalRateLimit(RateLimit(max: 40, durationMs: 60_000)), "\(limiter)")
+        // 1000 in one minute: per second instead (13 a second is 80% of 1000 a minute).
+        let busy = (0..<1000).map { Q.job($0, agoMs: 31_000 + Int64($0) * 25, processingMs: 5) }
+            + (0..<6).map { Q.job(2000 + $0, agoMs: 100, failed: true, reason: "rate limit exceeded") }
+        #expect(Self.setting(Self.tune(busy), "limiter")?.apply == .globalRateLimit(RateLimit(max: 13, durationMs: 1000)))
+        let plain = (0..<6).map { Q.job($0, agoMs: Int64($0) * 300_000, failed: true, reason: "bad input \($0)") }
+        #expect(Self.setting(Self.tune(plain), "limiter") == nil)
+    }
+
+    @Test func backoffWhereFailuresComeInBursts() {
+        let burst = (0..<8).map { Q.job($0, agoMs: 60_000 + Int64($0) * 500, failed: true, reason: "ECONNREFUSED") }
+        #expect(Self.setting(Self.tune(burst), "attempts/backoff (job options)") != nil)
+        let spread = (0..<8).map { Q.job($0, agoMs: Int64($0) * 120_000, failed: true, reason: "ECONNREFUSED") }
+        #expect(Self.setting(Self.tune(spread), "attempts/backoff (job options)") == nil)
+    }
+
+    @Test func noHistoryStillGivesTheDefaultsAndSaysWhy() {
+        let tuning = Self.tune([])
+        #expect(Self.setting(tuning, "concurrency")?.value == "" && Self.setting(tuning, "concurrency")?.apply == nil)
+        #expect(Self.setting(tuning, "lockDuration")?.value == "30000")
+        #expect(Self.setting(tuning, "drainDelay")?.value == "30", "idle: a longer blocking wait")
+        #expect(tuning.warnings.contains { $0.contains("only 0 finished job(s)") })
+    }
+}

@@ -128,4 +128,47 @@ struct AnalyticsCommandTests {
         let refused = Self.object(results[4])
         #expect(refused["status"] as? Int == 64 && (refused["stderr"] as? String ?? "").contains("-o prometheus is for 'status' and 'stats'"), "\(refused)")
     }
+
+    /// `tune` on a history made by a Python worker whose failures look like rate limiting: it recommends a global
+    /// concurrency and rate limit; `--apply` asks first, then writes them where BullMQ reads them (the Python client
+    /// reads them back on Redis; jobctl's stats, which read the meta rows BullMQ's functions use, on Postgres).
+    @Test(arguments: Backend.live)
+    func tuneRecommendsAndAppliesTheQueuesLimits(_ backend: Backend) throws {
+        let steps = try BullMQSteps(on: backend)
+        var jobs: [[String: Any]] = (0..<20).map { _ in ["name": "call", "data": ["sleep": 0.05]] }
+        jobs += (0..<5).map { _ in ["name": "call", "data": ["fail": true, "error": "HTTP 429 Too Many Requests"]] }
+        var plan: [[String: Any]] = [
+            ["op": "worker_start", "queue": "tn", "fail": true, "concurrency": 4],
+            ["op": "add_bulk", "queue": "tn", "jobs": jobs],
+            ["op": "wait_until", "queue": "tn", "completed": 20, "failed": 5, "timeout": 30],
+            ["op": "worker_stop", "queue": "tn"],
+            ["op": "jobctl", "args": ["tune", "tn", "--json"]],
+            ["op": "jobctl", "args": ["tune", "tn", "--apply"]],
+            ["op": "jobctl", "args": ["tune", "tn", "--apply", "--dry-run"]],
+            ["op": "jobctl", "args": ["stats", "tn", "--json"]],
+            ["op": "jobctl", "args": ["tune", "tn", "--apply", "--yes", "--cpu-bound", "--cores", "1"]],
+            ["op": "jobctl", "args": ["stats", "tn", "--json"]],
+        ]
+        if backend == .redis { plan.append(["op": "global_limits", "queue": "tn"]) }
+        let results = try steps.run(plan)
+        let tune = try parseJSONObject(Self.object(results[4])["stdout"] as? String ?? "")
+        let recommendations = (tune["recommendations"] as? [Any] ?? []).map(Self.object)
+        let settings = recommendations.compactMap { $0["setting"] as? String }
+        #expect(settings.starts(with: ["concurrency", "lockDuration", "lockRenewTime", "stalledInterval", "maxStalledCount", "drainDelay", "limiter"]), "\(settings)")
+        let limiter = recommendations.first { $0["setting"] as? String == "limiter" } ?? [:]
+        #expect((limiter["reason"] as? String ?? "").hasPrefix("5 of 5 sampled failures look like rate limiting"), "\(limiter)")
+        #expect(Self.object(results[5])["status"] as? Int == 64, "no --yes off a terminal: \(results[5])")
+        #expect((Self.object(results[6])["stderr"] as? String ?? "").contains("would set global concurrency 1 and global rate limit"), "\(results[6])")
+        let before = try parseJSONObject(Self.object(results[7])["stdout"] as? String ?? "")
+        #expect(before["globalConcurrency"] is NSNull && before["rateLimit"] is NSNull, "nothing written before --yes")
+        #expect(Self.object(results[8])["status"] as? Int == 0, "\(results[8])")
+        let after = try parseJSONObject(Self.object(results[9])["stdout"] as? String ?? "")
+        #expect(Self.number(after["globalConcurrency"]) == 1, "\(after)")
+        let rate = Self.object(after["rateLimit"])
+        #expect((Self.number(rate["max"]) ?? 0) >= 1 && Self.number(rate["durationMs"]) == 60_000, "\(rate)")
+        if backend == .redis {
+            let limits = Self.object(results[10])
+            #expect(Self.number(limits["concurrency"]) == 1 && Self.object(limits["rateLimit"])["max"] as? Int == rate["max"] as? Int, "\(limits)")
+        }
+    }
 }

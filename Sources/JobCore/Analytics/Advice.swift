@@ -94,6 +94,7 @@ public struct Advice: Sendable, Equatable {
 
 func rate1(_ value: Double?) -> String {
     guard let value, value.isFinite else { return "-" }
+    if value > 0 && value < 0.05 { return "<0.1" }
     let tenths = Int64((value * 10).rounded())
     return tenths % 10 == 0 ? "\(tenths / 10)" : "\(tenths / 10).\(abs(tenths % 10))"
 }
