@@ -188,7 +188,7 @@ _jobctl_status() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --check)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --check -w --watch)
     __jobctl_offer_flags_options -1
 
     # Offer option value completions
@@ -215,6 +215,9 @@ _jobctl_status() {
     '--check')
         return
         ;;
+    '-w'|'--watch')
+        return
+        ;;
     esac
 }
 
@@ -222,7 +225,7 @@ _jobctl_stats() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --sample --thresholds)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --sample --thresholds -w --watch)
     __jobctl_offer_flags_options 1
 
     # Offer option value completions
@@ -250,6 +253,9 @@ _jobctl_stats() {
         return
         ;;
     '--thresholds')
+        return
+        ;;
+    '-w'|'--watch')
         return
         ;;
     esac

@@ -46,6 +46,6 @@ public enum JobctlVersion {
 extension Jobctl {
     /// Parses the command line, runs the command and exits; the one call the executable makes.
     public static func run() async {
-        await main()
+        await main(Watch.normalized(Array(CommandLine.arguments.dropFirst())))
     }
 }

@@ -171,4 +171,39 @@ struct AnalyticsCommandTests {
             #expect(Self.number(limits["concurrency"]) == 1 && Self.object(limits["rateLimit"])["max"] as? Int == rate["max"] as? Int, "\(limits)")
         }
     }
+
+    /// `stats -w` and `status --watch` (a bare flag: every 2 s) print a new screen with the change of each count.
+    @Test(arguments: Backend.live)
+    func watchRefreshesWithTheChangeOfEachCount(_ backend: Backend) async throws {
+        let steps = try BullMQSteps(on: backend)
+        _ = try steps.run([["op": "add_bulk", "queue": "w", "jobs": [["name": "a"]]]])
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("JOBCTL_") }
+        environment.merge(steps.jobctlEnvironment) { $1 }
+        func start(_ arguments: [String]) throws -> (Process, Pipe) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: TestEnvironment.jobctlBinary)
+            process.arguments = arguments
+            process.environment = environment
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return (process, output)
+        }
+        let (stats, statsOutput) = try start(["stats", "w", "-w", "0.3"])
+        let (status, statusOutput) = try start(["status", "w", "--watch"])
+        try await Task.sleep(nanoseconds: 1_000_000_000)
+        _ = try steps.run([["op": "add_bulk", "queue": "w", "jobs": [["name": "b"], ["name": "c"], ["name": "d"]]]])
+        try await Task.sleep(nanoseconds: 2_500_000_000)
+        for process in [stats, status] { process.interrupt() }
+        for process in [stats, status] { process.waitUntilExit() }
+        let statsText = String(decoding: statsOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let statusText = String(decoding: statusOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(statsText.components(separatedBy: "queue    w").count - 1 >= 5, "a screen every 0.3 s: \(statsText.prefix(3000))")
+        let lines = statsText.split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("waiting ") && $0.hasSuffix(" 1") }, "\(statsText.prefix(6000))")
+        #expect(lines.contains { $0.hasPrefix("waiting ") && $0.hasSuffix(" 4 (+3)") }, "\(statsText.prefix(6000))")
+        #expect(statusText.components(separatedBy: "QUEUE").count - 1 >= 2, "\(statusText)")
+        #expect(statusText.contains("4 (+3)"), "\(statusText)")
+    }
 }

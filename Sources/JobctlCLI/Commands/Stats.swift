@@ -34,6 +34,8 @@ struct Stats: AsyncParsableCommand {
     @Option(help: ArgumentHelp("When advice appears: KEY=VALUE,… (see below).", valueName: "thresholds"))
     var thresholds: String?
 
+    @OptionGroup var watch: WatchOption
+
     func validate() throws {
         guard (1...100_000).contains(sample) else { throw ValidationError("--sample must be between 1 and 100000") }
         if let thresholds {
@@ -45,42 +47,52 @@ struct Stats: AsyncParsableCommand {
         try await Terminal.reportingErrors {
             let inspector = try await global.connect(allowingPrometheus: true)
             try await inspector.requireQueue(queue)
-            async let history = inspector.history(of: queue, sampleSize: sample)
-            let stats = try await inspector.stats(of: queue)
             let limits = try thresholds.map { try Advice.Thresholds(parsing: $0) } ?? Advice.Thresholds()
-            let now = currentTimeMs()
-            let analysis = QueueAnalysis(
-                history: try await history, backlog: stats.overview.counts.ready, oldestWaitingAt: stats.overview.oldestWaitingTimestamp,
-                now: now, lockMarginMs: limits.lockMarginMs)
-            let advice = Advice.lines(
-                analysis, waiting: stats.overview.counts.ready, stalledCandidates: stats.stalledCandidates, thresholds: limits)
-            if global.prometheus {
-                var exposition = PrometheusText()
-                exposition.addOverview(stats.overview, now: now)
-                exposition.addStats(stats, analysis: analysis)
-                Terminal.write(exposition.text)
-                return
-            }
-            switch global.format {
-            case .json, .jsonl:
-                let shape = JSONShapes.stats(stats, location: inspector.location, now: now, analysis: analysis, advice: advice)
-                Terminal.write((global.format == .json ? shape.prettyText : shape.compactText) + "\n")
-            case .text:
-                Terminal.write(text(stats, location: inspector.location, now: now))
-                Terminal.write(AnalysisText.render(analysis, advice: advice))
-                reportProblems(stats.overview.problems)
+            var previous: JobCounts?
+            try await Watch.loop(every: watch.watch) { _ in
+                let counts = try await show(inspector, limits: limits, previous: previous)
+                previous = counts
             }
         }
     }
 
-    private func text(_ stats: QueueStats, location: String, now: Int64) -> String {
+    /// One screen of stats; returns the counts shown, for the next screen's changes.
+    private func show(_ inspector: any QueueInspector, limits: Advice.Thresholds, previous: JobCounts?) async throws -> JobCounts {
+        async let history = inspector.history(of: queue, sampleSize: sample)
+        let stats = try await inspector.stats(of: queue)
+        let now = currentTimeMs()
+        let analysis = QueueAnalysis(
+            history: try await history, backlog: stats.overview.counts.ready, oldestWaitingAt: stats.overview.oldestWaitingTimestamp,
+            now: now, lockMarginMs: limits.lockMarginMs)
+        let advice = Advice.lines(
+            analysis, waiting: stats.overview.counts.ready, stalledCandidates: stats.stalledCandidates, thresholds: limits)
+        if global.prometheus {
+            var exposition = PrometheusText()
+            exposition.addOverview(stats.overview, now: now)
+            exposition.addStats(stats, analysis: analysis)
+            Terminal.write(exposition.text)
+            return stats.overview.counts
+        }
+        switch global.format {
+        case .json, .jsonl:
+            let shape = JSONShapes.stats(stats, location: inspector.location, now: now, analysis: analysis, advice: advice)
+            Terminal.write((global.format == .json ? shape.prettyText : shape.compactText) + "\n")
+        case .text:
+            Terminal.write(text(stats, location: inspector.location, now: now, previous: previous))
+            Terminal.write(AnalysisText.render(analysis, advice: advice))
+            reportProblems(stats.overview.problems)
+        }
+        return stats.overview.counts
+    }
+
+    private func text(_ stats: QueueStats, location: String, now: Int64, previous: JobCounts?) -> String {
         let row = stats.overview
         var out = "queue    \(Cell.oneLine(row.queue, limit: 200))\n"
         out += "server   \(location)\n"
         out += "paused   \(row.isPaused ? "yes (workers take no jobs until 'resume')" : "no")\n\n"
         var table = TextTable([("STATE", .left), ("JOBS", .right)])
         for state in [JobState.waiting, .prioritized, .delayed, .active, .completed, .failed, .waitingChildren] {
-            table.append([state.rawValue, Cell.count(row.counts[state])])
+            table.append([state.rawValue, Watch.count(row.counts[state], previous: previous?[state])])
         }
         if let legacy = row.counts[.paused], legacy > 0 { table.append(["paused (legacy list)", Cell.count(legacy)]) }
         out += table.render() + "\n"

@@ -32,9 +32,12 @@ struct Status: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Health rules; exit 2 naming each that fails (see below).", valueName: "rules"))
     var check: String?
 
+    @OptionGroup var watch: WatchOption
+
     func validate() throws {
         if let check {
             do { _ = try HealthCheck(parsing: check) } catch { throw ValidationError("--check: \(error)") }
+            if watch.watch != nil { throw ValidationError("--check gives one answer: it does not go with --watch") }
         }
     }
 
@@ -47,15 +50,19 @@ struct Status: AsyncParsableCommand {
             } else {
                 for name in names { try await inspector.requireQueue(name) }
             }
-            let rows = try await inspector.overview(of: names)
-            let now = currentTimeMs()
-            let failures = try await checkFailures(rows, inspector: inspector, now: now)
-            show(rows, location: inspector.location, now: now)
-            if !failures.isEmpty { throw ExitCode(2) }
+            var previous: [String: JobCounts] = [:]
+            try await Watch.loop(every: watch.watch) { _ in
+                let rows = try await inspector.overview(of: names)
+                let now = currentTimeMs()
+                let failures = try await checkFailures(rows, inspector: inspector, now: now)
+                show(rows, location: inspector.location, now: now, previous: previous)
+                previous = Dictionary(rows.map { ($0.queue, $0.counts) }, uniquingKeysWith: { first, _ in first })
+                if !failures.isEmpty { throw ExitCode(2) }
+            }
         }
     }
 
-    private func show(_ rows: [QueueOverview], location: String, now: Int64) {
+    private func show(_ rows: [QueueOverview], location: String, now: Int64, previous: [String: JobCounts]) {
         if global.prometheus {
             var exposition = PrometheusText()
             for row in rows { exposition.addOverview(row, now: now) }
@@ -81,7 +88,7 @@ struct Status: AsyncParsableCommand {
                 Terminal.writeError("no queues found at \(location)\n")
                 return
             }
-            Terminal.write(table(rows, now: now))
+            Terminal.write(table(rows, now: now, previous: previous))
             for row in rows { reportProblems(row.problems, context: row.queue) }
         }
     }
@@ -111,20 +118,23 @@ struct Status: AsyncParsableCommand {
         return .object(members.filter { !["queue", "paused", "problems"].contains($0.0) })
     }
 
-    private func table(_ rows: [QueueOverview], now: Int64) -> String {
+    private func table(_ rows: [QueueOverview], now: Int64, previous: [String: JobCounts]) -> String {
         var table = TextTable([
             ("QUEUE", .left), ("WAITING", .right), ("ACTIVE", .right), ("DELAYED", .right), ("FAILED", .right),
             ("COMPLETED", .right), ("PAUSED", .left), ("OLDEST WAITING", .left),
         ])
-        func line(_ name: String, _ counts: JobCounts, paused: String, oldest: Int64?) -> [String] {
+        func line(_ name: String, _ counts: JobCounts, paused: String, oldest: Int64?, before: JobCounts? = nil) -> [String] {
             [
-                name, Cell.count(counts.ready), Cell.count(counts[.active]), Cell.count(counts[.delayed]),
-                Cell.count(counts[.failed]), Cell.count(counts[.completed]), paused,
+                name, Watch.count(counts.ready, previous: before?.ready), Watch.count(counts[.active], previous: before?[.active]),
+                Watch.count(counts[.delayed], previous: before?[.delayed]), Watch.count(counts[.failed], previous: before?[.failed]),
+                Watch.count(counts[.completed], previous: before?[.completed]), paused,
                 oldest.map { DurationText.describe(milliseconds: max(0, now - $0)) } ?? "-",
             ]
         }
         for row in rows {
-            table.append(line(Cell.oneLine(row.queue), row.counts, paused: row.isPaused ? "yes" : "no", oldest: row.oldestWaitingTimestamp))
+            table.append(line(
+                Cell.oneLine(row.queue), row.counts, paused: row.isPaused ? "yes" : "no", oldest: row.oldestWaitingTimestamp,
+                before: previous[row.queue]))
         }
         if rows.count > 1 {
             let totals = rows.reduce(JobCounts()) { $0 + $1.counts }
