@@ -33,7 +33,7 @@ Steps ("Q" is a queue name; a Queue per name is opened on first use and closed a
   wait_until   {"queue","completed":N?,"failed":N?,"timeout":30} -> {"completed","failed","timed_out"}
                waits until the running worker has recorded at least that many; a timeout is reported, not an error.
   sleep        {"seconds"}      -> {}
-  jobctl       {"args":[...],"env":{...},"timeout":60} -> {"status","stdout","stderr"}
+  jobctl       {"args":[...],"env":{...},"timeout":60} -> {"status","stdout","stderr","children_maxrss_kb"}
                runs --jobctl with stdin /dev/null. Its environment is ours without JOBCTL_*, PG*, REDIS_URL and
                DATABASE_URL, plus JOBCTL_URL and JOBCTL_PREFIX (redis) or JOBCTL_SCHEMA (postgres), plus "env"
                (a null value there removes the variable). Running past "timeout" seconds is an error.
@@ -77,6 +77,7 @@ import hashlib
 import json
 import os
 import re
+import resource
 import sys
 import time
 import traceback
@@ -471,8 +472,11 @@ class Harness:
             proc.kill()
             await proc.wait()
             raise StepError(f"jobctl {' '.join(args)} still running after {timeout} s (killed)")
+        # The largest resident size of any process this harness waited for, jobctl's handlers included (jobctl
+        # reaps them): an upper bound on jobctl's own.
         return {"status": proc.returncode, "stdout": out.decode("utf-8", "replace"),
-                "stderr": err.decode("utf-8", "replace")}
+                "stderr": err.decode("utf-8", "replace"),
+                "children_maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}
 
     async def jobctl_many(self, step):
         """Runs several jobctl command lines at the same time; returns their results in order."""

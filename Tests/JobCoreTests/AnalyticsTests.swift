@@ -97,6 +97,15 @@ import Testing
         #expect(abs((analysis.completedRate ?? 0) - 12 * 60_000 / 150_000.0) < 1e-9)
     }
 
+    @Test func metricsThatStoppedBeforeTheNewestFinishAreNotUsed() {
+        // Metrics last written an hour ago, yet jobs finished a minute ago: workers that do not record them run now.
+        let stale = MetricsSeries(count: 500, previousTimestamp: Self.now - 3_600_000, previousCount: 400, data: [100])
+        let jobs = (0..<10).map { Self.job($0, agoMs: 60_000 + Int64($0) * 1000) }
+        let analysis = QueueAnalysis(history: Self.history(jobs, completedMetrics: stale), backlog: 0, oldestWaitingAt: nil, now: Self.now)
+        #expect(analysis.throughputSource == .derived)
+        #expect(analysis.completedPerMinute.compactMap { $0 }.reduce(0, +) == 10)
+    }
+
     @Test func arrivalsBacklogGrowthAndTimeToEmpty() {
         // 30 finished in the last hour (all added in it) and 90 waiting added in it: 120 arrivals per hour = 2/min;
         // finishes 0.5/min: the backlog grows by 1.5/min and never empties.

@@ -77,10 +77,12 @@ public struct QueueAnalysis: Sendable {
         let completed = history.finished.filter { !$0.failed }
         let failed = history.finished.filter(\.failed)
 
-        // Throughput: BullMQ's metrics when both kinds are recorded; else the finish times of the sample, over the
+        // Throughput: BullMQ's metrics when the workers keep them; else the finish times of the sample, over the
         // part of the hour the sample reaches back to (a list cut by the sample size covers only its newest part).
-        let recorded = [history.completedMetrics, history.failedMetrics].contains { $0?.previousTimestamp != nil }
-        if recorded {
+        // Metrics that stopped before the newest finish (workers that do not record them took over) are not used.
+        let lastRecorded = [history.completedMetrics, history.failedMetrics].compactMap { $0?.previousTimestamp }.max()
+        let lastFinished = history.finished.map(\.finishedOn).max()
+        if let lastRecorded, (lastFinished ?? 0) <= lastRecorded + 60_000 {
             throughputSource = .metrics
             // A kind never recorded (no job failed since metrics began) counts zero in every minute.
             func minutes(_ series: MetricsSeries?) -> [Int64?] {

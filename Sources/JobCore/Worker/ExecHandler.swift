@@ -102,7 +102,7 @@ func runProcess(
     }
     started.record(child.pid)
     let pid = child.pid
-    var stdinPipe: [Int32] = [-1, child.stdin]
+    let stdinPipe: [Int32] = [-1, child.stdin]
     var stdoutPipe: [Int32] = [child.stdout, -1]
     var stderrPipe: [Int32] = [child.stderr, -1]
 
@@ -237,7 +237,7 @@ func spawnChild(_ command: [String], extraEnvironment: [String]) -> Result<Child
         posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
         // Nothing else of jobctl's reaches the handler: not its server connections, nor descriptors jobctl itself
         // inherited (a parent that watches one for jobctl's exit would otherwise wait for the handler too).
-        closeFrom?(&actions, 3)
+        _ = closeFrom?(&actions, 3)
         return withCStringArray(command) { argv in
             withCStringArray(environment) { envp in posix_spawnp(&pid, argv[0]!, &actions, &attributes, argv, envp) }
         }
