@@ -78,7 +78,8 @@ extension RedisEndpoint {
         if let hash = rest.firstIndex(of: "#") { rest = String(rest[..<hash]) }
         if let question = rest.firstIndex(of: "?") {
             for pair in rest[rest.index(after: question)...].split(separator: "&") {
-                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                // "?=" has an empty name: keep the empty parts rather than index past them (found by fuzzing).
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
                 query.append((parts[0], parts.count > 1 ? parts[1] : ""))
             }
             rest = String(rest[..<question])

@@ -293,7 +293,7 @@ final class ServeProcess: Sendable {
 
     /// Hands an answer to the job it names; returns why the process is no more use if the line is not an answer.
     private func deliver(_ text: String) -> String? {
-        guard let answer = try? JSONValue.parse(text), case .string(let id)? = answer["id"], case .bool(let ok)? = answer["ok"],
+        guard let (id, outcome) = Self.answer(text),
             let sent = state.withLock({ state -> Sent? in
                 guard let index = state.sent.firstIndex(where: { $0.job.id == id }) else { return nil }
                 if index == 0 { state.headSince = currentTimeMs() }
@@ -302,18 +302,24 @@ final class ServeProcess: Sendable {
         else {
             return "the handler process answered something other than a result for a job it was sent: \(text.prefix(200))"
         }
-        if ok {
-            sent.answer.resume(returning: .result(.completed(returnValue: (answer["value"] ?? .null).compactText)))
+        sent.answer.resume(returning: .result(outcome))
+        return nil
+    }
+
+    /// Reads one line of a handler's stdout: `{"id": …, "ok": true, "value": …}` or `{"id": …, "ok": false,
+    /// "error": …, "unrecoverable": …}`; nil for anything else. Untrusted text: fuzzed (scripts/fuzz.sh).
+    static func answer(_ text: String) -> (id: String, outcome: JobOutcome)? {
+        guard let answer = try? JSONValue.parse(text), case .string(let id)? = answer["id"], case .bool(let ok)? = answer["ok"] else {
             return nil
         }
+        if ok { return (id, .completed(returnValue: (answer["value"] ?? .null).compactText)) }
         let reason: String
         switch answer["error"] {
         case .string(let text)?: reason = text
         case let value?: reason = value.compactText
         case nil: reason = "the handler reported a failure without an error"
         }
-        sent.answer.resume(returning: .result(.failed(reason: reason, stacktrace: nil, unrecoverable: answer["unrecoverable"] == .bool(true))))
-        return nil
+        return (id, .failed(reason: reason, stacktrace: nil, unrecoverable: answer["unrecoverable"] == .bool(true)))
     }
 
     /// The process is done for: killed if still there, reaped, its pipes closed. The job it was on fails with
