@@ -21,6 +21,8 @@ Steps ("Q" is a queue name; a Queue per name is opened on first use and closed a
   add_flow     {"flow":{"name","queueName","data","opts","children":[…]}} -> {"id","children":[{"id","children"}]}
                FlowProducer.add
   upsert_scheduler {"queue","id","repeat":{"every"|"pattern",…},"name","data"} -> {"id"} Queue.upsertJobScheduler
+  raw          {"redis":[[command, args…]]} or {"sql":[statements]} -> {}   writes no client would make: Redis
+               arguments are text ({prefix} replaced), {"hex"} bytes or {"repeat","times"}; SQL has {schema} replaced
   global_limits {"queue"} -> {"concurrency","rateLimit"}   Queue.getGlobalConcurrency / getGlobalRateLimit (Redis only)
   worker_start {"queue","fail":bool,"concurrency":1,"error":text?,"metrics":N?} -> {}     one Worker per queue (drainDelay 1 s),
                returned once its run loop is up. It records every job it sees (id, name, data, opts, attemptsMade);
@@ -128,6 +130,20 @@ def number(score):
 # Backend-specific bits: the options Queue and Worker take, the jobctl environment, and the raw reads.
 # ---------------------------------------------------------------------------------------------------------------
 
+def raw_argument(value, prefix):
+    """A raw Redis argument: text with {prefix} replaced, {"hex": "ff00"} for bytes that are not UTF-8, or
+    {"repeat": "x", "times": N} for a huge value."""
+    if isinstance(value, str):
+        return value.replace("{prefix}", prefix).encode("utf-8")
+    if isinstance(value, dict) and "hex" in value:
+        return bytes.fromhex(value["hex"])
+    if isinstance(value, dict) and "repeat" in value:
+        return (value["repeat"] * int(value["times"])).encode("utf-8")
+    if isinstance(value, (int, float)):
+        return str(value).encode()
+    raise StepError(f"a raw argument must be text, {{\"hex\"}} or {{\"repeat\",\"times\"}}, not {value!r}")
+
+
 class RedisStore:
     def __init__(self, url, prefix):
         self.url = url
@@ -137,6 +153,14 @@ class RedisStore:
 
     def jobctl_env(self):
         return {"JOBCTL_URL": self.url, "JOBCTL_PREFIX": self.prefix}
+
+    async def raw(self, step):
+        commands = step.get("redis")
+        if not isinstance(commands, list):
+            raise StepError('"redis" must be an array of commands (this namespace is on Redis)')
+        for command in commands:
+            await self.r.execute_command(*[raw_argument(a, prefix=self.prefix) for a in command])
+        return {}
 
     async def raw_job(self, queue, job_id):
         raw = await self.r.hgetall(f"{self.prefix}:{queue}:{job_id}")
@@ -227,6 +251,16 @@ class PostgresStore:
             columns = [d.name for d in cur.description]
             oids = [d.type_code for d in cur.description]
             return columns, await cur.fetchall(), oids
+
+    async def raw(self, step):
+        statements = step.get("sql")
+        if not isinstance(statements, list):
+            raise StepError('"sql" must be an array of statements (this namespace is on Postgres)')
+        if self.db is None:
+            await self.connect()
+        for statement in statements:
+            await self.db.execute(statement.replace("{schema}", self.s))
+        return {}
 
     async def raw_job(self, queue, job_id):
         columns, rows, oids = await self.query(f"SELECT * FROM {self.s}.job WHERE queue = %s AND id = %s",
@@ -517,6 +551,9 @@ class Harness:
     async def dump(self, step):
         return await self.store.dump(need(step, "queue"))
 
+    async def raw(self, step):
+        return await self.store.raw(step)
+
     async def retry_jobs(self, step):
         state = need(step, "state")
         if state not in ("failed", "completed"):
@@ -594,7 +631,7 @@ class Harness:
 
 STEPS = {
     "add": Harness.add, "add_bulk": Harness.add_bulk, "add_flow": Harness.add_flow,
-    "upsert_scheduler": Harness.upsert_scheduler, "global_limits": Harness.global_limits,
+    "upsert_scheduler": Harness.upsert_scheduler, "raw": Harness.raw, "global_limits": Harness.global_limits,
     "worker_start": Harness.worker_start, "worker_stop": Harness.worker_stop, "seen": Harness.seen,
     "wait_until": Harness.wait_until, "sleep": Harness.sleep, "jobctl": Harness.jobctl,
     "jobctl_many": Harness.jobctl_many, "wait_counts": Harness.wait_counts,
