@@ -3,6 +3,7 @@
 #   scripts/services.sh start   start both (idempotent), then print the URLs
 #   scripts/services.sh stop    stop both (by pid file / pg_ctl; never pkill)
 #   scripts/services.sh env     print `export` lines for the URLs
+#   scripts/services.sh restart-redis / restart-postgres   a graceful restart on the same data (chaos)
 # Loopback only, non-default ports, data in a temporary folder. Works as root (Postgres then runs as user
 # postgres, which refuses to run as root) and as a normal user.
 set -euo pipefail
@@ -25,7 +26,10 @@ start_redis() {
   if redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then return; fi
   command -v redis-server >/dev/null || { echo "redis-server not found: apt-get install redis-server" >&2; exit 1; }
   mkdir -p "$DIR/redis"
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+  # JOBCTL_REDIS_APPENDONLY=yes: an append-only file synced every second, so that a restart keeps the data (chaos).
+  local persistence=(--appendonly no)
+  if [ "${JOBCTL_REDIS_APPENDONLY:-no}" = yes ]; then persistence=(--appendonly yes --appendfsync everysec); fi
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' "${persistence[@]}" --daemonize yes \
     --dir "$DIR/redis" --pidfile "$DIR/redis.pid" --logfile "$DIR/redis.log"
   for _ in $(seq 1 100); do
     redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return
@@ -75,8 +79,20 @@ case "${1:-}" in
   env)
     print_env
     ;;
+  restart-redis)
+    # A graceful SHUTDOWN (the append-only file, when on, is flushed), then a start on the same data.
+    redis-cli -p "$REDIS_PORT" shutdown >/dev/null 2>&1 || true
+    for _ in $(seq 1 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 || break; sleep 0.1; done
+    rm -f "$DIR/redis.pid"
+    start_redis
+    ;;
+  restart-postgres)
+    # A fast shutdown: sessions are ended, transactions in flight roll back.
+    as_pg "$PG_BIN/pg_ctl" -D "$DIR/pg-run/data" -m fast stop >/dev/null
+    start_postgres
+    ;;
   *)
-    echo "usage: $0 start|stop|env" >&2
+    echo "usage: $0 start|stop|env|restart-redis|restart-postgres" >&2
     exit 64
     ;;
 esac

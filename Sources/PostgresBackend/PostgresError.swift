@@ -27,7 +27,12 @@ public struct PostgresError: OperatorFacingError {
         self.serverHint = serverHint
     }
 
-    public var kind: FailureKind { code.kind }
+    /// A server shutting down or starting up (class 57P: admin_shutdown, crash_shutdown, cannot_connect_now) or
+    /// a connection failure class (08) is as good as away for now: retried by workers, exit 69 for commands.
+    public var kind: FailureKind {
+        if let sqlState, sqlState.hasPrefix("57P") || sqlState.hasPrefix("08") { return .unavailable }
+        return code.kind
+    }
 
     public var description: String {
         switch code {

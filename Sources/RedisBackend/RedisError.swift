@@ -18,7 +18,14 @@ public struct RedisError: OperatorFacingError {
         self.message = message
     }
 
-    public var kind: FailureKind { code.kind }
+    /// A server that is there but not serving yet (loading its data after a restart, busy with a script, a
+    /// replica without its primary) is as good as away for now: retried by workers, exit 69 for commands.
+    public var kind: FailureKind {
+        if code == .server, let serverCode, ["LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "CLUSTERDOWN"].contains(serverCode) {
+            return .unavailable
+        }
+        return code.kind
+    }
 
     public var description: String {
         switch code {

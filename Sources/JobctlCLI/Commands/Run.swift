@@ -59,7 +59,7 @@ struct Run: AsyncParsableCommand {
             return
         }
         try await Terminal.reportingErrors {
-            let backend = try await global.connectWorker()
+            let backend = try await connectWhenTheServerIsThere()
             var settings = worker.settings()
             settings.stalledIntervalMs = DurationText.milliseconds(stalledInterval) ?? 30_000
             settings.maxStalledCount = maxStalledCount
@@ -85,6 +85,31 @@ struct Run: AsyncParsableCommand {
                 + (summary.lost > 0 ? ", \(summary.lost) lost (lock expired)" : "")
                 + " in \(DurationText.describe(milliseconds: summary.durationMs)), \(summary.serverCalls) server calls"
             Terminal.writeError(text + "\n")
+        }
+    }
+}
+
+extension Run {
+    /// A long-running worker started while its server is away (restarting, loading its data) waits for it, with a
+    /// back-off doubling up to 30 s, and says so once; anything else (a bad URL, a refused login) ends it at once.
+    func connectWhenTheServerIsThere() async throws -> any WorkerBackend {
+        var delayMs: UInt64 = 500
+        var since: Int64?
+        while true {
+            do {
+                let backend = try await global.connectWorker()
+                if let since {
+                    Terminal.writeError("jobctl run: the server is there after \(DurationText.describe(milliseconds: currentTimeMs() - since))\n")
+                }
+                return backend
+            } catch let error as any OperatorFacingError where error.kind == .unavailable {
+                if since == nil {
+                    since = currentTimeMs()
+                    Terminal.writeError("jobctl run: \(error.description); retrying with back-off\n")
+                }
+                try await Task.sleep(nanoseconds: delayMs * 1_000_000)
+                delayMs = min(delayMs * 2, 30_000)
+            }
         }
     }
 }
