@@ -117,6 +117,8 @@ struct ChangeSummary {
     var extra: [(String, JSONValue)] = []
     var skipped: [String: [String]] = [:]
     var interrupted = false
+    /// The server went away after some batches went through: reported (exit 69) after the summary.
+    var serverLost: (any Error)?
     private let started = DispatchTime.now()
 
     init(command: String, verb: String, queue: String?, matched: Int) {
@@ -136,7 +138,12 @@ struct ChangeSummary {
                 interrupted = true
                 return false
             }
-            record(try await change(Array(batch)))
+            do {
+                record(try await change(Array(batch)))
+            } catch let error as any OperatorFacingError where error.kind == .unavailable && changed > 0 {
+                serverLost = error
+                return false
+            }
             progress?.update(changed)
         }
         return true
@@ -152,6 +159,12 @@ struct ChangeSummary {
     /// Prints the summary; an interrupted command then exits with 130, as a shell expects after Ctrl-C.
     func finish(format: OutputFormat, resumeHint: String) throws {
         print(format: format, resumeHint: resumeHint)
+        if let serverLost {
+            Terminal.writeError(
+                "the server went away after \(changed) of \(matched): every job is either changed or untouched (each batch is "
+                    + "atomic; the batch in flight may or may not have gone through); \(resumeHint)\n")
+            throw serverLost
+        }
         if interrupted { throw ExitCode(130) }
     }
 

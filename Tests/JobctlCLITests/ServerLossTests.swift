@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// A server that goes away in the middle of a bulk change: jobctl stops, says how far it got and how to resume, and
+/// exits 69; every job is either changed or untouched. On a Redis of the test's own (it is killed), with an
+/// append-only file synced at every write so that what the server acknowledged survives the kill.
+@Suite(.serialized, .enabled(if: TestEnvironment.redisURL != nil || TestEnvironment.isCI, "needs redis-server (scripts/test.sh)"))
+struct ServerLossTests {
+    @Test func retryStopsWhenRedisGoesAwayAndEveryJobIsChangedOrUntouched() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jobctl-loss-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = Int.random(in: 57_000...57_999)
+        func startServer() throws -> Process {
+            let server = Process()
+            server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            server.arguments = [
+                "redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
+                "--appendfsync", "always", "--dir", directory,
+            ]
+            server.standardOutput = FileHandle.nullDevice
+            server.standardError = FileHandle.nullDevice
+            try server.run()
+            return server
+        }
+        let url = "redis://127.0.0.1:\(port)/0"
+        func redis(_ script: String) throws -> String {
+            let run = try runProcess(TestEnvironment.python, ["-c", "import redis, sys\nr = redis.from_url(sys.argv[1])\n" + script, url])
+            #expect(run.status == 0, "\(run.stderr)")
+            return run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        /// redis-cli: quick enough to poll with; nil while the server does not answer.
+        func cli(_ arguments: String...) -> String? {
+            guard let run = try? runProcess("/usr/bin/env", ["redis-cli", "-p", String(port)] + arguments), run.status == 0,
+                !run.stdout.contains("Could not connect")
+            else { return nil }
+            return run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        func waitForServer() async throws {
+            for _ in 0..<100 where cli("ping") != "PONG" { try await Task.sleep(nanoseconds: 100_000_000) }
+        }
+        var server = try startServer()
+        defer { if server.isRunning { server.terminate() } }
+        try await waitForServer()
+        // 60,000 failed jobs, as BullMQ leaves them.
+        _ = try redis("""
+            p = r.pipeline(transaction=False)
+            for i in range(60000):
+                p.hset(f"bull:q:{i}", mapping={"name": "n", "data": "{}", "opts": "{}", "timestamp": 1, "atm": 1, "failedReason": "boom", "finishedOn": 2})
+                p.zadd("bull:q:failed", {str(i): 2})
+            p.execute()
+            """)
+        let retry = Process()
+        retry.executableURL = URL(fileURLWithPath: TestEnvironment.jobctlBinary)
+        retry.arguments = ["retry", "q", "--yes"]
+        retry.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("JOBCTL_") }.merging(["JOBCTL_URL": url]) { $1 }
+        let output = Pipe(), errors = Pipe()
+        retry.standardOutput = output
+        retry.standardError = errors
+        try retry.run()
+        // Kill the server once some batches went through.
+        for _ in 0..<2000 {
+            if let done = cli("llen", "bull:q:wait").flatMap({ Int($0) }), done >= 600 { break }
+            try await Task.sleep(nanoseconds: 2_000_000)
+        }
+        kill(server.processIdentifier, SIGKILL)
+        server.waitUntilExit()
+        retry.waitUntilExit()
+        let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(retry.terminationStatus == 69, "\(stdout)\n\(stderr)")
+        #expect(stderr.contains("the server went away after") && stderr.contains("run the same command again"), "\(stderr)")
+        #expect(stderr.contains("127.0.0.1:\(port)"), "the message names the server: \(stderr)")
+        #expect(stdout.contains("of 60000 matched"), "the summary says how far it got: \(stdout)")
+
+        // Back up from its append-only file: every job is in wait (retried) or in failed (untouched), never both.
+        server = try startServer()
+        try await waitForServer()
+        let state = try redis("""
+            waiting = set(r.lrange('bull:q:wait', 0, -1)); failed = set(r.zrange('bull:q:failed', 0, -1))
+            print(len(waiting), len(failed), len(waiting & failed), len(waiting | failed))
+            """).split(separator: " ").compactMap { Int($0) }
+        #expect(state.count == 4 && state[0] > 0 && state[1] > 0 && state[2] == 0 && state[3] == 60_000, "wait, failed, both, all: \(state)")
+        // The resume hint works: the same command retries the rest.
+        let again = try TestEnvironment.jobctl(["retry", "q", "--yes"], environment: ["JOBCTL_URL": url])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try redis("print(r.llen('bull:q:wait'), r.zcard('bull:q:failed'))") == "60000 0")
+    }
+}
