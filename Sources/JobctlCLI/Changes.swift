@@ -149,6 +149,19 @@ struct ChangeSummary {
         return true
     }
 
+    /// Runs one batch of a loop the command drives itself (drain, clean) and counts what it changed; nil when the
+    /// server went away after earlier batches went through (kept for `finish`: exit 69).
+    mutating func run(_ batch: () async throws -> Int) async throws -> Int? {
+        do {
+            let count = try await batch()
+            changed += count
+            return count
+        } catch let error as any OperatorFacingError where error.kind == .unavailable && changed > 0 {
+            serverLost = error
+            return nil
+        }
+    }
+
     mutating func record(_ outcome: BatchOutcome) {
         changed += outcome.changed.count
         for job in outcome.skipped { skipped[job.reason, default: []].append(job.id) }

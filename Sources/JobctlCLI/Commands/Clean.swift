@@ -76,12 +76,13 @@ struct Clean: AsyncParsableCommand {
                             summary.interrupted = true
                             break states
                         }
-                        let ids = try await controller.clean(
-                            state, in: queue, finishedBefore: cutoff, limit: min(controller.batchSize, target - removed))
-                        removed += ids.count
-                        summary.changed += ids.count
+                        let limit = min(controller.batchSize, target - removed)
+                        guard let deleted = try await summary.run({
+                            try await controller.clean(state, in: queue, finishedBefore: cutoff, limit: limit).count
+                        }) else { break states }
+                        removed += deleted
                         progress.update(summary.changed)
-                        if ids.isEmpty { break }
+                        if deleted == 0 { break }
                     }
                 }
                 progress.finish()

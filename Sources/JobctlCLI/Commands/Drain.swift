@@ -55,13 +55,15 @@ struct Drain: AsyncParsableCommand {
                             summary.interrupted = true
                             break states
                         }
-                        let batch = try await controller.drain(
-                            state, in: queue, limit: min(controller.batchSize, target - removed), skipping: kept)
-                        removed += batch.removed
-                        kept += batch.kept
-                        summary.changed += batch.removed
+                        let limit = min(controller.batchSize, target - removed)
+                        guard let deleted = try await summary.run({
+                            let batch = try await controller.drain(state, in: queue, limit: limit, skipping: kept)
+                            kept += batch.kept
+                            return batch.removed
+                        }) else { break states }
+                        removed += deleted
                         progress.update(summary.changed)
-                        if batch.removed == 0 { break }
+                        if deleted == 0 { break }
                     }
                 }
                 progress.finish()
