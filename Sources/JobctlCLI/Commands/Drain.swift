@@ -37,7 +37,10 @@ struct Drain: AsyncParsableCommand {
                 return
             }
             // The counts are enough to confirm and to bound the batches.
-            let counts = try await controller.overview(of: [queue]).first?.counts ?? JobCounts()
+            let overview = try await controller.overview(of: [queue]).first
+            // A state that cannot be counted (a key of another type) is said, not silently taken as empty.
+            reportProblems(overview?.problems ?? [])
+            let counts = overview?.counts ?? JobCounts()
             // A queue paused by BullMQ 5 or older keeps its ready jobs in the legacy paused list: they go too.
             let perState = (states + [.paused]).map { ($0, counts[$0] ?? 0) }.filter { $0.1 > 0 }
             let matched = perState.reduce(0) { $0 + $1.1 }
