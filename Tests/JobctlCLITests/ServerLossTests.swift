@@ -40,6 +40,16 @@ struct ServerLossTests {
         func waitForServer() async throws {
             for _ in 0..<100 where cli("ping") != "PONG" { try await Task.sleep(nanoseconds: 100_000_000) }
         }
+        /// Lets jobctl's blocked writes through for a moment, then holds them again, until `done` says some batches
+        /// went through: the kill then lands mid-command however loaded the machine is.
+        func letSomeBatchesThrough(_ done: () -> Bool) async throws {
+            for _ in 0..<50 {
+                _ = cli("client", "unpause")
+                try await Task.sleep(nanoseconds: 50_000_000)
+                _ = cli("client", "pause", "600000", "write")
+                if done() { return }
+            }
+        }
         var server = try startServer()
         defer { if server.isRunning { server.terminate() } }
         try await waitForServer()
@@ -58,12 +68,10 @@ struct ServerLossTests {
         let output = Pipe(), errors = Pipe()
         retry.standardOutput = output
         retry.standardError = errors
+        // Writes are held (reads are not) from before jobctl starts; some batches go through; then the server dies.
+        _ = cli("client", "pause", "600000", "write")
         try retry.run()
-        // Kill the server once some batches went through.
-        for _ in 0..<2000 {
-            if let done = cli("llen", "bull:q:wait").flatMap({ Int($0) }), done >= 600 { break }
-            try await Task.sleep(nanoseconds: 2_000_000)
-        }
+        try await letSomeBatchesThrough { (cli("llen", "bull:q:wait").flatMap { Int($0) } ?? 0) > 0 }
         kill(server.processIdentifier, SIGKILL)
         server.waitUntilExit()
         retry.waitUntilExit()
@@ -95,11 +103,9 @@ struct ServerLossTests {
         let drainErrors = Pipe()
         drain.standardOutput = FileHandle.nullDevice
         drain.standardError = drainErrors
+        _ = cli("client", "pause", "600000", "write")
         try drain.run()
-        for _ in 0..<2000 {
-            if let left = cli("llen", "bull:q:wait").flatMap({ Int($0) }), left <= 59_400 { break }
-            try await Task.sleep(nanoseconds: 2_000_000)
-        }
+        try await letSomeBatchesThrough { (cli("llen", "bull:q:wait").flatMap { Int($0) } ?? 60_000) < 60_000 }
         kill(server.processIdentifier, SIGKILL)
         server.waitUntilExit()
         drain.waitUntilExit()
