@@ -51,7 +51,13 @@ struct ServerLossTests {
             }
         }
         var server = try startServer()
-        defer { if server.isRunning { server.terminate() } }
+        // SIGKILL: the directory goes next, and a Redis that cannot write its append-only file ignores SIGTERM.
+        defer {
+            if server.isRunning {
+                kill(server.processIdentifier, SIGKILL)
+                server.waitUntilExit()
+            }
+        }
         try await waitForServer()
         // 60,000 failed jobs, as BullMQ leaves them.
         _ = try redis("""
