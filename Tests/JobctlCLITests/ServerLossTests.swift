@@ -38,17 +38,25 @@ struct ServerLossTests {
             return run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         func waitForServer() async throws {
-            for _ in 0..<100 where cli("ping") != "PONG" { try await Task.sleep(nanoseconds: 100_000_000) }
-        }
-        /// Lets jobctl's blocked writes through for a moment, then holds them again, until `done` says some batches
-        /// went through: the kill then lands mid-command however loaded the machine is.
-        func letSomeBatchesThrough(_ done: () -> Bool) async throws {
-            for _ in 0..<50 {
-                _ = cli("client", "unpause")
-                try await Task.sleep(nanoseconds: 50_000_000)
-                _ = cli("client", "pause", "600000", "write")
-                if done() { return }
+            for _ in 0..<100 {
+                if cli("ping") == "PONG" { return }
+                try await Task.sleep(nanoseconds: 100_000_000)
             }
+        }
+        /// Lets jobctl's blocked writes through for 50 ms, then holds them again, until `condition` (Python, on
+        /// `waiting`, the wait list's length) says some batches went through. One Python process does it, so that
+        /// the window does not depend on how fast a loaded machine starts processes.
+        func letSomeBatchesThrough(until condition: String) throws {
+            _ = try redis("""
+                import time
+                for _ in range(100):
+                    r.execute_command("CLIENT", "UNPAUSE")
+                    time.sleep(0.05)
+                    r.execute_command("CLIENT", "PAUSE", "600000", "WRITE")
+                    waiting = r.llen("bull:q:wait")
+                    if \(condition):
+                        break
+                """)
         }
         var server = try startServer()
         // SIGKILL: the directory goes next, and a Redis that cannot write its append-only file ignores SIGTERM.
@@ -77,7 +85,7 @@ struct ServerLossTests {
         // Writes are held (reads are not) from before jobctl starts; some batches go through; then the server dies.
         _ = cli("client", "pause", "600000", "write")
         try retry.run()
-        try await letSomeBatchesThrough { (cli("llen", "bull:q:wait").flatMap { Int($0) } ?? 0) > 0 }
+        try letSomeBatchesThrough(until: "waiting > 0")
         kill(server.processIdentifier, SIGKILL)
         server.waitUntilExit()
         retry.waitUntilExit()
@@ -111,7 +119,7 @@ struct ServerLossTests {
         drain.standardError = drainErrors
         _ = cli("client", "pause", "600000", "write")
         try drain.run()
-        try await letSomeBatchesThrough { (cli("llen", "bull:q:wait").flatMap { Int($0) } ?? 60_000) < 60_000 }
+        try letSomeBatchesThrough(until: "waiting < 60000")
         kill(server.processIdentifier, SIGKILL)
         server.waitUntilExit()
         drain.waitUntilExit()
