@@ -26,6 +26,19 @@ public protocol QueueInspector: Sendable {
 }
 
 extension QueueInspector {
+    /// What `stats` and `tune` read of a queue: its stats and its recent history (at once), and the analysis of both.
+    public func analyzed(_ queue: String, sampleSize: Int, lockMarginMs: Int64 = QueueAnalysis.defaultLockMarginMs)
+        async throws -> (stats: QueueStats, history: QueueHistory, analysis: QueueAnalysis)
+    {
+        async let history = history(of: queue, sampleSize: sampleSize)
+        let stats = try await stats(of: queue)
+        let sampled = try await history
+        let analysis = QueueAnalysis(
+            history: sampled, backlog: stats.overview.counts.ready, oldestWaitingAt: stats.overview.oldestWaitingTimestamp,
+            now: currentTimeMs(), lockMarginMs: lockMarginMs)
+        return (stats, sampled, analysis)
+    }
+
     /// Fails with `QueueNotFoundError`, naming close matches, unless the queue exists.
     public func requireQueue(_ queue: String) async throws {
         if try await queueExists(queue) { return }

@@ -20,7 +20,7 @@ enum AnalysisText {
         let growth = analysis.backlogGrowthRate.map { $0 > 0 ? "growing \(rate($0))" : "shrinking \(rate(-$0))" } ?? "-"
         facts.append(["backlog", "\(analysis.backlog), \(growth)"])
         facts.append(["time to empty", analysis.backlog == 0 ? "empty" : analysis.timeToEmptyMs.map { DurationText.describe(milliseconds: $0) } ?? "not shrinking"])
-        out += body(facts)
+        out += facts.renderWithoutHeaders()
         var timings = TextTable([("TIME", .left), ("P50", .right), ("P95", .right), ("P99", .right), ("MAX", .right), ("JOBS", .right)])
         for (label, value) in [("processing", analysis.processing), ("waiting", analysis.waiting)] {
             if let value {
@@ -44,10 +44,6 @@ enum AnalysisText {
             out += "\nadvice\n" + advice.map { "  ! \($0.message)\n      (\($0.evidence))\n" }.joined()
         }
         return out
-    }
-
-    private static func body(_ table: TextTable) -> String {
-        table.render().split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n")
     }
 }
 

@@ -138,12 +138,8 @@ struct ChangeSummary {
                 interrupted = true
                 return false
             }
-            do {
-                record(try await change(Array(batch)))
-            } catch let error as any OperatorFacingError where error.kind == .unavailable && changed > 0 {
-                serverLost = error
-                return false
-            }
+            guard let outcome = try await attempt({ try await change(Array(batch)) }) else { return false }
+            record(outcome)
             progress?.update(changed)
         }
         return true
@@ -152,10 +148,16 @@ struct ChangeSummary {
     /// Runs one batch of a loop the command drives itself (drain, clean) and counts what it changed; nil when the
     /// server went away after earlier batches went through (kept for `finish`: exit 69).
     mutating func run(_ batch: () async throws -> Int) async throws -> Int? {
+        guard let count = try await attempt(batch) else { return nil }
+        changed += count
+        return count
+    }
+
+    /// Runs one batch; nil when the server went away after earlier batches went through (the error is kept for
+    /// `finish`). Before any change, losing the server is an ordinary failure.
+    private mutating func attempt<Result>(_ batch: () async throws -> Result) async throws -> Result? {
         do {
-            let count = try await batch()
-            changed += count
-            return count
+            return try await batch()
         } catch let error as any OperatorFacingError where error.kind == .unavailable && changed > 0 {
             serverLost = error
             return nil

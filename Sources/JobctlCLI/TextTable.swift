@@ -42,6 +42,11 @@ struct TextTable {
         return out
     }
 
+    /// The rows alone, aligned as `render` aligns them: for label/value lists, whose headers are empty.
+    func renderWithoutHeaders() -> String {
+        render().split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n")
+    }
+
     /// Columns a cell takes on a terminal: one per character (wide CJK characters count as one; good enough here).
     private func displayWidth(_ text: String) -> Int { text.count }
 }

@@ -42,7 +42,7 @@ public struct PostgresEndpoint: Sendable, Equatable {
             option += 1
         }
         // libpq checks the port only when it connects, which would read as an unreachable server.
-        for port in (parsed["port"] ?? "").split(separator: ",", omittingEmptySubsequences: false) where parsed["port"] != nil {
+        for port in parsed["port"]?.split(separator: ",", omittingEmptySubsequences: false) ?? [] {
             guard let number = Int(port), (1...65535).contains(number) else {
                 throw PostgresURLError(reason: "the port must be a number from 1 to 65535, not '\(port.prefix(20))'")
             }

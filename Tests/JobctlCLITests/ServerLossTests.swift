@@ -75,23 +75,30 @@ struct ServerLossTests {
                 p.zadd("bull:q:failed", {str(i): 2})
             p.execute()
             """)
-        let retry = Process()
-        retry.executableURL = URL(fileURLWithPath: TestEnvironment.jobctlBinary)
-        retry.arguments = ["retry", "q", "--yes"]
-        retry.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("JOBCTL_") }.merging(["JOBCTL_URL": url]) { $1 }
-        let output = Pipe(), errors = Pipe()
-        retry.standardOutput = output
-        retry.standardError = errors
-        // Writes are held (reads are not) from before jobctl starts; some batches go through; then the server dies.
-        _ = cli("client", "pause", "600000", "write")
-        try retry.run()
-        try letSomeBatchesThrough(until: "waiting > 0")
-        kill(server.processIdentifier, SIGKILL)
-        server.waitUntilExit()
-        retry.waitUntilExit()
-        let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(retry.terminationStatus == 69, "\(stdout)\n\(stderr)")
+        /// Runs jobctl with the server's writes held (reads are not) from before it starts, lets some batches
+        /// through, then kills the server; returns how jobctl ended.
+        func runKilledMidway(_ arguments: [String], until condition: String) throws -> (status: Int32, stdout: String, stderr: String) {
+            let jobctl = Process()
+            jobctl.executableURL = URL(fileURLWithPath: TestEnvironment.jobctlBinary)
+            jobctl.arguments = arguments
+            jobctl.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("JOBCTL_") }.merging(["JOBCTL_URL": url]) { $1 }
+            let output = Pipe(), errors = Pipe()
+            jobctl.standardOutput = output
+            jobctl.standardError = errors
+            _ = cli("client", "pause", "600000", "write")
+            try jobctl.run()
+            try letSomeBatchesThrough(until: condition)
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+            // Read before waiting: a full pipe would keep jobctl from exiting.
+            let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            jobctl.waitUntilExit()
+            return (jobctl.terminationStatus, stdout, stderr)
+        }
+        let retry = try runKilledMidway(["retry", "q", "--yes"], until: "waiting > 0")
+        let (stdout, stderr) = (retry.stdout, retry.stderr)
+        #expect(retry.status == 69, "\(stdout)\n\(stderr)")
         #expect(stderr.contains("the server went away after") && stderr.contains("run the same command again"), "\(stderr)")
         #expect(stderr.contains("127.0.0.1:\(port)"), "the message names the server: \(stderr)")
         #expect(stdout.contains("of 60000 matched"), "the summary says how far it got: \(stdout)")
@@ -110,21 +117,9 @@ struct ServerLossTests {
         #expect(try redis("print(r.llen('bull:q:wait'), r.zcard('bull:q:failed'))") == "60000 0")
 
         // The same for drain: killed in the middle, every job is either still waiting (with its hash) or gone.
-        let drain = Process()
-        drain.executableURL = retry.executableURL
-        drain.arguments = ["drain", "q", "--yes"]
-        drain.environment = retry.environment
-        let drainErrors = Pipe()
-        drain.standardOutput = FileHandle.nullDevice
-        drain.standardError = drainErrors
-        _ = cli("client", "pause", "600000", "write")
-        try drain.run()
-        try letSomeBatchesThrough(until: "waiting < 60000")
-        kill(server.processIdentifier, SIGKILL)
-        server.waitUntilExit()
-        drain.waitUntilExit()
-        let drainStderr = String(decoding: drainErrors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(drain.terminationStatus == 69 && drainStderr.contains("the server went away after"), "\(drainStderr)")
+        let drain = try runKilledMidway(["drain", "q", "--yes"], until: "waiting < 60000")
+        let drainStderr = drain.stderr
+        #expect(drain.status == 69 && drainStderr.contains("the server went away after"), "\(drainStderr)")
         server = try startServer()
         try await waitForServer()
         let left = try redis("""

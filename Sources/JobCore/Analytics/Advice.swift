@@ -15,7 +15,7 @@ public struct Advice: Sendable, Equatable {
         /// Mean processing time above which jobs are called long (ms).
         public var processingMs: Int64 = 30_000
         /// Active jobs whose lock runs out within this margin are at risk of being taken for stalled (ms).
-        public var lockMarginMs: Int64 = 5_000
+        public var lockMarginMs: Int64 = QueueAnalysis.defaultLockMarginMs
 
         public init() {}
 

@@ -68,8 +68,9 @@ public struct QueueAnalysis: Sendable {
     public var sampleSize: Int
 
     public static let windowMs: Int64 = 3_600_000
+    public static let defaultLockMarginMs: Int64 = 5_000
 
-    public init(history: QueueHistory, backlog: Int, oldestWaitingAt: Int64?, now: Int64, lockMarginMs: Int64 = 5_000) {
+    public init(history: QueueHistory, backlog: Int, oldestWaitingAt: Int64?, now: Int64, lockMarginMs: Int64 = defaultLockMarginMs) {
         self.backlog = backlog
         sampleSize = history.sampleSize
         oldestWaitingAgeMs = oldestWaitingAt.map { max(0, now - $0) }

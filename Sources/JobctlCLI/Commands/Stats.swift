@@ -28,8 +28,7 @@ struct Stats: AsyncParsableCommand {
     @Argument(help: "The queue.")
     var queue: String
 
-    @Option(help: "How many of the most recent completed and of failed jobs to sample.")
-    var sample = QueueHistory.defaultSampleSize
+    @OptionGroup var sample: SampleOption
 
     @Option(help: ArgumentHelp("When advice appears: KEY=VALUE,… (see below).", valueName: "thresholds"))
     var thresholds: String?
@@ -37,7 +36,6 @@ struct Stats: AsyncParsableCommand {
     @OptionGroup var watch: WatchOption
 
     func validate() throws {
-        guard (1...100_000).contains(sample) else { throw ValidationError("--sample must be between 1 and 100000") }
         if let thresholds {
             do { _ = try Advice.Thresholds(parsing: thresholds) } catch { throw ValidationError("--thresholds: \(error)") }
         }
@@ -58,12 +56,8 @@ struct Stats: AsyncParsableCommand {
 
     /// One screen of stats; returns the counts shown, for the next screen's changes.
     private func show(_ inspector: any QueueInspector, limits: Advice.Thresholds, previous: JobCounts?) async throws -> JobCounts {
-        async let history = inspector.history(of: queue, sampleSize: sample)
-        let stats = try await inspector.stats(of: queue)
+        let (stats, _, analysis) = try await inspector.analyzed(queue, sampleSize: sample.sample, lockMarginMs: limits.lockMarginMs)
         let now = currentTimeMs()
-        let analysis = QueueAnalysis(
-            history: try await history, backlog: stats.overview.counts.ready, oldestWaitingAt: stats.overview.oldestWaitingTimestamp,
-            now: now, lockMarginMs: limits.lockMarginMs)
         let advice = Advice.lines(
             analysis, waiting: stats.overview.counts.ready, stalledCandidates: stats.stalledCandidates, thresholds: limits)
         if global.prometheus {
@@ -112,8 +106,7 @@ struct Stats: AsyncParsableCommand {
         if !stats.stalledCandidateSample.isEmpty { stalled += " (e.g. " + stats.stalledCandidateSample.joined(separator: ", ") + ")" }
         facts.append(["stalled candidates", stalled])
         if let version = stats.recordedVersion { facts.append(["created by", version]) }
-        // Drop the empty header line of the facts table.
-        out += facts.render().split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n")
+        out += facts.renderWithoutHeaders()
         return out
     }
 }

@@ -35,8 +35,7 @@ struct Tune: AsyncParsableCommand {
     @Option(help: "Cores of a worker machine (default: this machine's).")
     var cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 
-    @Option(help: "How many of the most recent completed and of failed jobs to sample.")
-    var sample = QueueHistory.defaultSampleSize
+    @OptionGroup var sample: SampleOption
 
     @Flag(help: "Write the global concurrency and rate limit recommended (after confirmation).")
     var apply = false
@@ -44,7 +43,6 @@ struct Tune: AsyncParsableCommand {
     func validate() throws {
         if cpuBound && ioBound { throw ValidationError("--cpu-bound and --io-bound exclude each other") }
         guard cores >= 1 else { throw ValidationError("--cores must be at least 1") }
-        guard (1...100_000).contains(sample) else { throw ValidationError("--sample must be between 1 and 100000") }
         if (change.yes || change.dryRun) && !apply { throw ValidationError("--yes and --dry-run go with --apply") }
     }
 
@@ -52,12 +50,7 @@ struct Tune: AsyncParsableCommand {
         try await Terminal.reportingErrors {
             let controller = try await global.connect()
             try await controller.requireQueue(queue)
-            async let history = controller.history(of: queue, sampleSize: sample)
-            let stats = try await controller.stats(of: queue)
-            let sampled = try await history
-            let analysis = QueueAnalysis(
-                history: sampled, backlog: stats.overview.counts.ready, oldestWaitingAt: stats.overview.oldestWaitingTimestamp,
-                now: currentTimeMs())
+            let (stats, sampled, analysis) = try await controller.analyzed(queue, sampleSize: sample.sample)
             let tuning = Tuning(
                 analysis: analysis, history: sampled, globalConcurrency: stats.globalConcurrency, rateLimit: stats.rateLimit,
                 workload: cpuBound ? .cpuBound : ioBound ? .ioBound : .unknown, cores: cores)
