@@ -31,8 +31,8 @@ public struct Advice: Sendable, Equatable {
                 }
                 switch key {
                 case "failure_rate":
-                    guard value.hasSuffix("%"), let number = Double(value.dropLast()), number.isFinite, number >= 0 else { throw bad("a percentage such as 10%") }
-                    failureRate = number / 100
+                    guard let fraction = Percent.fraction(value) else { throw bad("a percentage such as 10%") }
+                    failureRate = fraction
                 case "throughput":
                     guard let number = Double(value), number.isFinite, number >= 0 else { throw bad("jobs per minute, such as 5") }
                     throughput = number

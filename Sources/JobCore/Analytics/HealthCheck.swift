@@ -111,8 +111,7 @@ public struct HealthCheck: Sendable, Equatable {
         case .duration:
             return DurationText.milliseconds(text).map(Double.init)
         case .percentage:
-            guard text.hasSuffix("%"), let number = Double(text.dropLast()), number.isFinite, number >= 0 else { return nil }
-            return number / 100
+            return Percent.fraction(text)
         }
     }
 
@@ -177,6 +176,12 @@ public struct HealthCheck: Sendable, Equatable {
 
 /// Fractions shown as percentages with one decimal.
 public enum Percent {
+    /// "5%" → 0.05; nil for anything but a finite, non-negative number followed by "%".
+    public static func fraction(_ text: String) -> Double? {
+        guard text.hasSuffix("%"), let number = Double(text.dropLast()), number.isFinite, number >= 0 else { return nil }
+        return number / 100
+    }
+
     public static func text(_ fraction: Double) -> String {
         let tenths = Int64((fraction * 1000).rounded())
         return "\(tenths / 10).\(tenths % 10)%"

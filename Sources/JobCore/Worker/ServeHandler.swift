@@ -56,7 +56,7 @@ public actor ServeHandler {
                 starting -= 1
                 switch spawnChild(command, extraEnvironment: ["JOBCTL_QUEUE=\(queue)"]) {
                 case .failure(let error):
-                    restartDelayMs = min(max(restartDelayMs * 2, 100), 10_000)
+                    lengthenRestartDelay()
                     return .failed(reason: "could not start \(command.first ?? ""): \(String(cString: strerror(error.code)))", stacktrace: nil, unrecoverable: false)
                 case .success(let child):
                     process = ServeProcess(child: child, timeoutMs: timeoutMs, log: log)
@@ -83,14 +83,19 @@ public actor ServeHandler {
                 if Task.isCancelled { return .failed(reason: "the worker stopped before a handler ran this job", stacktrace: nil, unrecoverable: false) }
                 continue
             case .gone(let reason):
-                restartDelayMs = min(max(restartDelayMs * 2, 100), 10_000)
+                lengthenRestartDelay()
                 log("job \(job.id): \(reason); a new handler process takes the next job")
                 return .failed(reason: reason, stacktrace: nil, unrecoverable: false)
             }
         }
     }
 
-    /// Ends every handler process: stdin is closed once all that was sent is written (the sign to exit), and
+    /// While processes keep failing to start or dying, each new one waits longer: 100 ms, doubling up to 10 s.
+    private func lengthenRestartDelay() {
+        restartDelayMs = min(max(restartDelayMs * 2, 100), 10_000)
+    }
+
+    /// Ends every handler process: stdin is closed once everything sent is answered (the sign to exit), and
     /// what still runs a second later is killed. Every process is reaped.
     public func shutdown() async {
         let all = processes
