@@ -33,6 +33,9 @@ import Testing
         ("user u_83f2a91c not found", "user <id> not found"),
         ("order 5f2b9c1a7e not found", "order <id> not found"),
         ("plain words stay", "plain words stay"),
+        ("Größe 42 überschritten", "Größe <n> überschritten"),
+        ("cafe\u{301} 12", "cafe\u{301} <n>"),  // a combining mark stays with its word
+        ("٣٤٥ items\r\nat line 2", "<n> items"),  // any script's digits; the first line only
     ])
     func normalizes(_ reason: String, _ expected: String) {
         #expect(ErrorText.normalized(reason) == expected)

@@ -155,8 +155,11 @@ public struct QueueAnalysis: Sendable {
 
         var groups: [String: Fingerprint] = [:]
         var order: [String] = []
+        var normalized: [String: String] = [:]  // the same reason tends to come back many times
         for job in failed {
-            let reason = ErrorText.normalized(job.failedReason ?? "")
+            let raw = job.failedReason ?? ""
+            let reason = normalized[raw] ?? ErrorText.normalized(raw)
+            normalized[raw] = reason
             let key = job.name + "\u{0}" + reason
             if var group = groups[key] {
                 group.count += 1
