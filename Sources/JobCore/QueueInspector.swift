@@ -18,6 +18,9 @@ public protocol QueueInspector: Sendable {
     /// Bounded samples of the queue's recent jobs and BullMQ's metrics, for `QueueAnalysis`.
     func history(of queue: String, sampleSize: Int) async throws -> QueueHistory
 
+    /// Both of the above, read at once.
+    func statsWithHistory(of queue: String, sampleSize: Int) async throws -> (QueueStats, QueueHistory)
+
     /// One page of the jobs in a state, in the order the queue handles them (finished jobs newest first).
     func jobs(in queue: String, state: JobState, limit: Int, cursor: String?) async throws -> JobPage
 
@@ -26,13 +29,17 @@ public protocol QueueInspector: Sendable {
 }
 
 extension QueueInspector {
+    public func statsWithHistory(of queue: String, sampleSize: Int) async throws -> (QueueStats, QueueHistory) {
+        async let history = history(of: queue, sampleSize: sampleSize)
+        let stats = try await stats(of: queue)
+        return (stats, try await history)
+    }
+
     /// What `stats` and `tune` read of a queue: its stats and its recent history (at once), and the analysis of both.
     public func analyzed(_ queue: String, sampleSize: Int, lockMarginMs: Int64 = QueueAnalysis.defaultLockMarginMs)
         async throws -> (stats: QueueStats, history: QueueHistory, analysis: QueueAnalysis)
     {
-        async let history = history(of: queue, sampleSize: sampleSize)
-        let stats = try await stats(of: queue)
-        let sampled = try await history
+        let (stats, sampled) = try await statsWithHistory(of: queue, sampleSize: sampleSize)
         let analysis = QueueAnalysis(
             history: sampled, backlog: stats.overview.counts.ready, oldestWaitingAt: stats.overview.oldestWaitingTimestamp,
             now: currentTimeMs(), lockMarginMs: lockMarginMs)

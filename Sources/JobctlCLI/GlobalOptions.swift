@@ -93,7 +93,9 @@ struct GlobalOptions: ParsableArguments {
 
     /// Connects to the queues named by the options and environment, and checks that they are readable (on
     /// PostgreSQL: the schema and its version). Warns once when a password sits on the command line.
-    func connect(allowingPrometheus: Bool = false) async throws -> any QueueController {
+    /// Connects to the chosen server. `forCounting`: the command counts the jobs of a queue (a backend may get
+    /// ready to count a big one in parallel).
+    func connect(allowingPrometheus: Bool = false, forCounting: Bool = false) async throws -> any QueueController {
         if prometheus && !allowingPrometheus {
             throw ValidationError("-o prometheus is for 'status' and 'stats'; use text, json or jsonl here")
         }
@@ -108,7 +110,7 @@ struct GlobalOptions: ParsableArguments {
             let schema = try SchemaName(self.schema ?? env["JOBCTL_SCHEMA"].nonEmpty ?? "bullmq")
             let store = PostgresQueueStore(
                 endpoint: endpoint, schema: schema, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
-            try await store.connect()
+            try await store.connect(preparingToCount: forCounting)
             return store
         }
         if schema != nil { throw ValidationError("--schema applies to PostgreSQL; on Redis the queues live under --prefix") }

@@ -1,29 +1,42 @@
 public import JobCore
 
-/// The history behind `jobctl stats` analytics and `jobctl tune`: one statement, each part a bounded index scan
-/// (finished jobs by `job_finished_idx`, the newest ready jobs by `job_ready_idx`, active ones by
-/// `job_active_idx`), plus the `metrics` rows.
+/// The history behind `jobctl stats` analytics and `jobctl tune`: bounded index scans (finished jobs by
+/// `job_finished_idx`, the newest ready jobs by `job_ready_idx`, active ones by `job_active_idx`), plus the
+/// `metrics` rows.
 extension PostgresQueueStore {
     public func history(of queue: String, sampleSize: Int) async throws -> QueueHistory {
+        try await run(historyBatch(of: queue, sampleSize: sampleSize))
+    }
+
+    func historyBatch(of queue: String, sampleSize: Int) -> StatementBatch<QueueHistory> {
         let limit = String(sampleSize + 1)  // one more than the sample: tells whether a list was cut
         let job = table("job")
-        let results = try await queryConcurrently([
-            ("""
-             (SELECT id, name, state::text, added_at_ms, delay_ms, processed_at_ms, finished_at_ms, failed_reason
-                FROM \(job) WHERE queue = $1 AND state = 'completed' ORDER BY finished_at_ms DESC LIMIT $2::int)
-             UNION ALL
-             (SELECT id, name, state::text, added_at_ms, delay_ms, processed_at_ms, finished_at_ms, failed_reason
-                FROM \(job) WHERE queue = $1 AND state = 'failed' ORDER BY finished_at_ms DESC LIMIT $2::int)
-             """, [queue, limit]),
-            ("""
-             (SELECT 'waiting', added_at_ms, NULL::bigint, NULL::bigint, id FROM \(job)
-               WHERE queue = $1 AND state = 'waiting' AND priority = 0 ORDER BY seq DESC LIMIT $2::int)
-             UNION ALL
-             (SELECT 'active', added_at_ms, processed_at_ms, locked_until_ms, id FROM \(job)
-               WHERE queue = $1 AND state = 'active' ORDER BY locked_until_ms LIMIT $2::int)
-             """, [queue, limit]),
-            ("SELECT kind, count, prev_ts, prev_count, data[1:60]::text FROM \(table("metrics")) WHERE queue = $1", [queue]),
-        ])
+        let statements = [
+            // Reads a heap row per sampled job: as long as a count's piece.
+            Statement(
+                sql: """
+                    (SELECT id, name, state::text, added_at_ms, delay_ms, processed_at_ms, finished_at_ms, failed_reason
+                       FROM \(job) WHERE queue = $1 AND state = 'completed' ORDER BY finished_at_ms DESC LIMIT $2::int)
+                    UNION ALL
+                    (SELECT id, name, state::text, added_at_ms, delay_ms, processed_at_ms, finished_at_ms, failed_reason
+                       FROM \(job) WHERE queue = $1 AND state = 'failed' ORDER BY finished_at_ms DESC LIMIT $2::int)
+                    """, parameters: [queue, limit], isLong: true),
+            Statement(
+                sql: """
+                    (SELECT 'waiting', added_at_ms, NULL::bigint, NULL::bigint, id FROM \(job)
+                      WHERE queue = $1 AND state = 'waiting' AND priority = 0 ORDER BY seq DESC LIMIT $2::int)
+                    UNION ALL
+                    (SELECT 'active', added_at_ms, processed_at_ms, locked_until_ms, id FROM \(job)
+                      WHERE queue = $1 AND state = 'active' ORDER BY locked_until_ms LIMIT $2::int)
+                    """, parameters: [queue, limit]),
+            Statement(
+                sql: "SELECT kind, count, prev_ts, prev_count, data[1:60]::text FROM \(table("metrics")) WHERE queue = $1",
+                parameters: [queue]),
+        ]
+        return StatementBatch(statements: statements) { results in Self.history(results, sampleSize: sampleSize) }
+    }
+
+    private static func history(_ results: [PostgresRows], sampleSize: Int) -> QueueHistory {
         func int(_ text: String??) -> Int64? { (text ?? nil).flatMap { Int64($0) } }
 
         var finished: [FinishedJob] = []

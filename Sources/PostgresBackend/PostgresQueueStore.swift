@@ -27,18 +27,28 @@ public struct PostgresQueueStore: QueueInspector {
         self.schema = schema
     }
 
-    /// Connects, logs in and checks the schema's migration ledger; returns the ledger's version.
+    /// Connects, logs in and checks the schema's migration ledger; returns the ledger's version. With
+    /// `preparingToCount`, a schema big enough to be counted in pieces gets the helper connections started now,
+    /// so that they are there when the counting starts (a connection takes the server a few milliseconds).
     @discardableResult
-    public func connect() async throws -> Int {
+    public func connect(preparingToCount: Bool = false) async throws -> Int {
         try await client.connect()
-        return try await client.checkSchema(schema, location: location)
+        let (version, estimatedJobs) = try await client.checkSchema(schema, location: location)
+        if preparingToCount && estimatedJobs >= splitThreshold {
+            for helper in clients.dropFirst() {
+                Task { try? await helper.connect() }  // a helper that cannot connect is left out later
+            }
+        }
+        return version
     }
 
-    /// Runs independent statements at once, each connection taking the next statement when it is done with one.
-    /// A helper connection that cannot connect (the server is out of connection slots, say) leaves its share to
-    /// the others; any other failure fails the whole call.
-    func queryConcurrently(_ statements: [(String, [String?])]) async throws -> [PostgresRows] {
-        let pending = PendingStatements(count: statements.count)
+    /// Runs independent statements at once, each connection taking the next statement when it is done with one
+    /// (long ones first, so that no connection starts one after the others are done). A helper connection that
+    /// cannot connect (the server is out of connection slots, say) leaves its share to the others; any other
+    /// failure fails the whole call. The rows come back in the order of `statements`.
+    func queryConcurrently(_ statements: [Statement]) async throws -> [PostgresRows] {
+        let longFirst = statements.indices.filter { statements[$0].isLong } + statements.indices.filter { !statements[$0].isLong }
+        let pending = PendingStatements(order: longFirst)
         let results = try await withThrowingTaskGroup(of: [(Int, PostgresRows)].self) { group in
             for (index, client) in clients.prefix(statements.count).enumerated() {
                 group.addTask {
@@ -47,7 +57,7 @@ public struct PostgresQueueStore: QueueInspector {
                     }
                     var done: [(Int, PostgresRows)] = []
                     while let next = await pending.take() {
-                        done.append((next, try await client.query(statements[next].0, statements[next].1)))
+                        done.append((next, try await client.query(statements[next].sql, statements[next].parameters)))
                     }
                     return done
                 }
@@ -60,6 +70,11 @@ public struct PostgresQueueStore: QueueInspector {
             throw PostgresError(code: .unexpectedReply, server: server, message: "\(statements.count - results.count) statements did not run")
         }
         return results.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
+    /// Runs a batch's statements at once and makes its result of their rows.
+    func run<Result>(_ batch: StatementBatch<Result>) async throws -> Result {
+        try batch.assemble(try await queryConcurrently(batch.statements))
     }
 
     /// A table of the schema, quoted.
@@ -230,20 +245,26 @@ public struct PostgresQueueStore: QueueInspector {
         var overviews: [QueueOverview] = []
         // Bounded statements: at most 200 queues each.
         for start in stride(from: 0, to: queues.count, by: 200) {
-            let chunk = Array(queues[start..<min(start + 200, queues.count)])
-            // A big queue alone is counted in pieces on several connections; anything else in one statement.
-            let cuts = chunk.count == 1 ? try await cutPoints(of: chunk[0]) : nil
-            let parts = overviewParts(cuts: cuts ?? [:])
-            let groups = cuts == nil ? [parts] : parts.filter(\.isBig).map { [$0] } + [parts.filter { !$0.isBig }]
-            let names = PostgresArray.literal(chunk)
-            let statements = groups.map { group in
-                (
-                    "SELECT " + group.map(\.sql).joined(separator: ", ")
-                        + " FROM unnest($1::text[]) WITH ORDINALITY AS q(name, position) ORDER BY q.position",
-                    [Optional(names)]
-                )
-            }
-            let results = try await queryConcurrently(statements)
+            overviews += try await run(overviewBatch(of: Array(queues[start..<min(start + 200, queues.count)])))
+        }
+        return overviews
+    }
+
+    /// The statements that count a few queues, and how their rows make the overviews. A big queue alone is
+    /// counted in pieces on several connections (see `cutPoints`); anything else in one statement.
+    func overviewBatch(of chunk: [String]) async throws -> StatementBatch<[QueueOverview]> {
+        let cuts = chunk.count == 1 ? try await cutPoints(of: chunk[0]) : nil
+        let parts = overviewParts(cuts: cuts ?? [:])
+        let groups = cuts == nil ? [parts] : parts.filter(\.isBig).map { [$0] } + [parts.filter { !$0.isBig }]
+        let names = PostgresArray.literal(chunk)
+        let statements = groups.map { group in
+            Statement(
+                sql: "SELECT " + group.map(\.sql).joined(separator: ", ")
+                    + " FROM unnest($1::text[]) WITH ORDINALITY AS q(name, position) ORDER BY q.position",
+                parameters: [names], isLong: group.count == 1 && group[0].isBig)
+        }
+        let server = server
+        return StatementBatch(statements: statements) { results in
             var figures = [[String?]](repeating: [String?](repeating: nil, count: Figure.count), count: chunk.count)
             var counts = [[Int?]](repeating: [Int?](repeating: 0, count: Figure.count), count: chunk.count)
             for (group, rows) in zip(groups, results) {
@@ -258,18 +279,15 @@ public struct PostgresQueueStore: QueueInspector {
                     }
                 }
             }
-            for (index, queue) in chunk.enumerated() {
-                overviews.append(overview(queue: queue, counts: counts[index], figures: figures[index]))
-            }
+            return chunk.indices.map { Self.overview(queue: chunk[$0], counts: counts[$0], figures: figures[$0]) }
         }
-        return overviews
     }
 
     private static let countedStates: [JobState] = [
         .waiting, .prioritized, .delayed, .active, .completed, .failed, .waitingChildren,
     ]
 
-    private func overview(queue: String, counts summed: [Int?], figures: [String?]) -> QueueOverview {
+    private static func overview(queue: String, counts summed: [Int?], figures: [String?]) -> QueueOverview {
         var counts = JobCounts()
         for (figure, state) in Self.countedStates.enumerated() { counts[state] = summed[figure] }
         counts[.paused] = 0  // no legacy paused list on this backend; see isPaused
@@ -282,47 +300,87 @@ public struct PostgresQueueStore: QueueInspector {
     // MARK: Stats
 
     public func stats(of queue: String) async throws -> QueueStats {
-        guard var overview = try await overview(of: [queue]).first else {
-            throw PostgresError(code: .unexpectedReply, server: server, message: "no counts for queue \(queue)")
-        }
-        let metaRows = try await client.query("SELECT field, value FROM \(table("meta")) WHERE queue = $1", [queue])
-        var meta: [String: String] = [:]
-        for row in metaRows.rows where row.count == 2 {
-            if let field = row[0], let value = row[1] { meta[field] = value }
-        }
-        let settings = QueueSettings(meta: meta, subject: "\(schema).meta", pausedWhen: { $0 == "1" })
-        overview.problems += settings.problems
+        try await run(statsBatch(of: queue))
+    }
 
+    /// The queue's stats and history from one batch: the history's statements run beside the counts.
+    public func statsWithHistory(of queue: String, sampleSize: Int) async throws -> (QueueStats, QueueHistory) {
+        try await run(statsBatch(of: queue).with(historyBatch(of: queue, sampleSize: sampleSize)))
+    }
+
+    func statsBatch(of queue: String) async throws -> StatementBatch<QueueStats> {
         // Active jobs whose lock has expired (or was never set): the next stalled check of any worker moves them
         // back to waiting. BullMQ's functions never check the expiry themselves; jobctl compares with its clock.
         let now = String(currentTimeMs())
-        let stalled = try await client.query(
-            """
-            SELECT (SELECT count(*) FROM \(table("job")) WHERE queue = $1 AND state = 'active'
-                       AND (locked_until_ms IS NULL OR locked_until_ms < $2::bigint)),
-                   ARRAY(SELECT id FROM \(table("job")) WHERE queue = $1 AND state = 'active'
-                           AND (locked_until_ms IS NULL OR locked_until_ms < $2::bigint)
-                         ORDER BY locked_until_ms NULLS FIRST, id LIMIT 5)
-            """, [queue, now])
-        let row = stalled.rows.first ?? []
-        return QueueStats(
-            overview: overview, globalConcurrency: settings.globalConcurrency, rateLimit: settings.rateLimit,
-            stalledCandidates: row.first.flatMap { $0.flatMap { Int($0) } },
-            stalledCandidateSample: row.count > 1 ? PostgresArray.parse(row[1] ?? "{}") : [],
-            recordedVersion: nil)
+        let extras = StatementBatch(statements: [
+            Statement(sql: "SELECT field, value FROM \(table("meta")) WHERE queue = $1", parameters: [queue]),
+            Statement(
+                sql: """
+                    SELECT (SELECT count(*) FROM \(table("job")) WHERE queue = $1 AND state = 'active'
+                               AND (locked_until_ms IS NULL OR locked_until_ms < $2::bigint)),
+                           ARRAY(SELECT id FROM \(table("job")) WHERE queue = $1 AND state = 'active'
+                                   AND (locked_until_ms IS NULL OR locked_until_ms < $2::bigint)
+                                 ORDER BY locked_until_ms NULLS FIRST, id LIMIT 5)
+                    """, parameters: [queue, now]),
+        ]) { $0 }
+        let server = server
+        let subject = "\(schema).meta"
+        return try await overviewBatch(of: [queue]).with(extras).map { overviews, rows in
+            guard var overview = overviews.first else {
+                throw PostgresError(code: .unexpectedReply, server: server, message: "no counts for queue \(queue)")
+            }
+            var meta: [String: String] = [:]
+            for row in rows[0].rows where row.count == 2 {
+                if let field = row[0], let value = row[1] { meta[field] = value }
+            }
+            let settings = QueueSettings(meta: meta, subject: subject, pausedWhen: { $0 == "1" })
+            overview.problems += settings.problems
+            let stalled = rows[1].rows.first ?? []
+            return QueueStats(
+                overview: overview, globalConcurrency: settings.globalConcurrency, rateLimit: settings.rateLimit,
+                stalledCandidates: stalled.first.flatMap { $0.flatMap { Int($0) } },
+                stalledCandidateSample: stalled.count > 1 ? PostgresArray.parse(stalled[1] ?? "{}") : [],
+                recordedVersion: nil)
+        }
     }
 }
 
-/// The indices of statements not yet taken by a connection.
+/// The indices of statements not yet taken by a connection, in the order they are handed out.
 private actor PendingStatements {
+    private var order: [Int]
     private var next = 0
-    private let count: Int
 
-    init(count: Int) { self.count = count }
+    init(order: [Int]) { self.order = order }
 
     func take() -> Int? {
-        guard next < count else { return nil }
+        guard next < order.count else { return nil }
         defer { next += 1 }
-        return next
+        return order[next]
+    }
+}
+
+/// One statement for `queryConcurrently`.
+struct Statement {
+    var sql: String
+    var parameters: [String?]
+    /// Counts many rows: handed out before the others.
+    var isLong = false
+}
+
+/// Statements that run together on the store's connections, and how their rows (in the statements' order) make
+/// a result. Batches joined with `with` share the connections, so that no part waits for another's connection.
+struct StatementBatch<Result> {
+    var statements: [Statement]
+    var assemble: ([PostgresRows]) throws -> Result
+
+    func with<Other>(_ other: StatementBatch<Other>) -> StatementBatch<(Result, Other)> {
+        let count = statements.count
+        return StatementBatch<(Result, Other)>(statements: statements + other.statements) { rows in
+            (try assemble(Array(rows[..<count])), try other.assemble(Array(rows[count...])))
+        }
+    }
+
+    func map<Other>(_ transform: @escaping (Result) throws -> Other) -> StatementBatch<Other> {
+        StatementBatch<Other>(statements: statements) { rows in try transform(try assemble(rows)) }
     }
 }

@@ -82,16 +82,18 @@ public struct UnsupportedSchemaVersionError: OperatorFacingError {
 }
 
 extension PostgresClient {
-    /// Checks that the schema exists and its ledger holds a supported version; returns that version.
-    func checkSchema(_ schema: SchemaName, location: String) throws -> Int {
+    /// Checks that the schema exists and its ledger holds a supported version; returns that version and the
+    /// planner's estimate of the rows in its job table (-1 before the table was first analyzed).
+    func checkSchema(_ schema: SchemaName, location: String) throws -> (version: Int, estimatedJobs: Double) {
         let found = try query(
             """
             SELECT to_regnamespace($1) IS NOT NULL,
                    to_regclass(format('%I.migration', $1)) IS NOT NULL,
-                   to_regclass(format('%I.job', $1)) IS NOT NULL
+                   to_regclass(format('%I.job', $1)) IS NOT NULL,
+                   (SELECT c.reltuples FROM pg_catalog.pg_class c WHERE c.oid = to_regclass(format('%I.job', $1)))
             """, [schema.name])
         let flags = found.rows.first ?? []
-        guard flags.count == 3, flags[1] == "t", flags[2] == "t" else {
+        guard flags.count == 4, flags[1] == "t", flags[2] == "t" else {
             // From the catalog only: to_regclass would fail on schemas this user may not use (pg_toast, …).
             let others = try query(
                 """
@@ -113,6 +115,6 @@ extension PostgresClient {
         guard SupportedSchema.versions.contains(version) else {
             throw UnsupportedSchemaVersionError(schema: schema.name, version: version)
         }
-        return version
+        return (version, flags[3].flatMap { Double($0) } ?? -1)
     }
 }

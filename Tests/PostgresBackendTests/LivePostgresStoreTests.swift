@@ -178,12 +178,21 @@ struct LivePostgresStoreTests {
         var inPieces = try store(schema: schema)
         inPieces.splitThreshold = -.infinity
         inPieces.rowsPerPiece = 0
-        try await inPieces.connect()
+        try await inPieces.connect(preparingToCount: true)
         let expected = try #require(try await whole.overview(of: [queue]).first)
         let counted = try #require(try await inPieces.overview(of: [queue]).first)
         #expect(counted.counts == expected.counts)
         #expect(counted.oldestWaitingTimestamp == expected.oldestWaitingTimestamp)
         #expect(expected.counts[.completed] == 6 && expected.counts[.failed] == 3 && expected.counts[.delayed] == 8)
         #expect(expected.counts.ready == 40 - 9 - 8)
+
+        // Stats and history read in one batch (as `stats` does) equal the two read apart.
+        let (stats, history) = try await inPieces.statsWithHistory(of: queue, sampleSize: 5)
+        let apart = (stats: try await whole.stats(of: queue), history: try await whole.history(of: queue, sampleSize: 5))
+        #expect(stats.overview.counts == apart.stats.overview.counts)
+        #expect(stats.stalledCandidates == apart.stats.stalledCandidates && stats.stalledCandidates == 0)
+        #expect(history.finished == apart.history.finished && !history.finished.isEmpty)
+        #expect(history.completedTruncated == apart.history.completedTruncated && history.completedTruncated)
+        #expect(history.unfinishedAddedAt == apart.history.unfinishedAddedAt)
     }
 }

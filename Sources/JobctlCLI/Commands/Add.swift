@@ -4,6 +4,7 @@ import JobCore
 
 struct Add: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "add",
         abstract: "Add a job, or many from a JSON Lines file, as BullMQ's Queue.add does.",
         discussion: """
             The job is stored with the fields and options BullMQ's own client writes, so that any BullMQ \

@@ -3,6 +3,7 @@ import JobCore
 
 struct Clean: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "clean",
         abstract: "Delete completed or failed jobs that finished longer ago than a given age.",
         discussion: """
             Jobs go with their logs, as BullMQ's Queue.clean deletes them, in batches; each batch publishes a \

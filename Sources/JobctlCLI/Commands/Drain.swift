@@ -3,6 +3,7 @@ import JobCore
 
 struct Drain: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "drain",
         abstract: "Delete the waiting and prioritized jobs of a queue (this deletes them; to run them, use run-once).",
         discussion: """
             Active jobs are never touched, nor completed, failed or waiting-children ones; with --delayed, \

@@ -15,6 +15,7 @@ struct StateArgument: ExpressibleByArgument {
 
 struct Jobs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "jobs",
         abstract: "List the jobs of a queue in one state, a page at a time.",
         discussion: """
             Order: waiting, prioritized and active jobs in the order workers take them; delayed jobs soonest \

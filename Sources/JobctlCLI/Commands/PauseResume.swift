@@ -3,6 +3,7 @@ import JobCore
 
 struct Pause: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "pause",
         abstract: "Pause queues: BullMQ workers finish the jobs they run and take no new ones.",
         discussion: "As BullMQ's Queue.pause. Jobs can still be added; they wait until 'jobctl resume'.")
 
@@ -24,6 +25,7 @@ struct Pause: AsyncParsableCommand {
 
 struct Resume: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "resume",
         abstract: "Resume paused queues: BullMQ workers take jobs again at once.",
         discussion: "As BullMQ's Queue.resume, which also wakes idle workers.")
 

@@ -3,6 +3,7 @@ import JobCore
 
 struct Promote: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "promote",
         abstract: "Move delayed jobs to waiting now, instead of at their due time.",
         discussion: """
             Each job is promoted as BullMQ's Job.promote does it: it keeps its priority, the 'waiting' event is \

@@ -3,6 +3,7 @@ import JobCore
 
 struct Remove: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "remove",
         abstract: "Delete jobs by id, with their logs and their children.",
         discussion: """
             As BullMQ's Queue.remove: a job whose lock is held by a worker (it is running), or that has a running \

@@ -4,6 +4,7 @@ import JobCore
 
 struct Retry: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "retry",
         abstract: "Move failed (or completed) jobs back to waiting, so that workers run them again.",
         discussion: """
             Each job is retried as BullMQ's Job.retry does it: it goes back to waiting (or prioritized) with \

@@ -6,6 +6,7 @@ import Synchronization
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run jobs of a queue as a long-running BullMQ worker, until SIGTERM or SIGINT.",
         discussion: """
             Jobs are taken, locked and finished as with run-once. An idle worker waits for BullMQ's own wake-up (the queue's marker on Redis, a NOTIFY on \

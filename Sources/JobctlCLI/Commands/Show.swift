@@ -3,6 +3,7 @@ import JobCore
 
 struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "show",
         abstract: "Show every field of one job: data, options, result, failure, attempts, lock and logs."
     )
 

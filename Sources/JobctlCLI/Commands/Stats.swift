@@ -3,6 +3,7 @@ import JobCore
 
 struct Stats: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "stats",
         abstract: "Show one queue in detail: counts, limits, throughput, timings, top failures and advice.",
         discussion: """
             Counts use BullMQ's state names. 'paused' counts the legacy paused list of queues paused by BullMQ 5 \
@@ -43,7 +44,7 @@ struct Stats: AsyncParsableCommand {
 
     func run() async throws {
         try await Terminal.reportingErrors {
-            let inspector = try await global.connect(allowingPrometheus: true)
+            let inspector = try await global.connect(allowingPrometheus: true, forCounting: true)
             try await inspector.requireQueue(queue)
             let limits = try thresholds.map { try Advice.Thresholds(parsing: $0) } ?? Advice.Thresholds()
             var previous: JobCounts?

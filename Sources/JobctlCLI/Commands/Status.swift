@@ -3,6 +3,7 @@ import JobCore
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "status",
         abstract: "Show every queue on one screen: counts, paused flag and the age of the oldest waiting job.",
         discussion: """
             Queues are found with SCAN under the prefix (never KEYS). WAITING counts every job ready to run: \
@@ -43,7 +44,7 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         try await Terminal.reportingErrors {
-            let inspector = try await global.connect(allowingPrometheus: true)
+            let inspector = try await global.connect(allowingPrometheus: true, forCounting: true)
             var names = queues
             if names.isEmpty {
                 names = try await inspector.discoverQueues()

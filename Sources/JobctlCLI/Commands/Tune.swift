@@ -4,6 +4,7 @@ import JobCore
 
 struct Tune: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "tune",
         abstract: "Recommend worker settings from what a queue shows, with the numbers behind each.",
         discussion: """
             From the same sample as 'stats': concurrency by Little's law (arrivals × p95 processing time, with \\
@@ -48,7 +49,7 @@ struct Tune: AsyncParsableCommand {
 
     func run() async throws {
         try await Terminal.reportingErrors {
-            let controller = try await global.connect()
+            let controller = try await global.connect(forCounting: true)
             try await controller.requireQueue(queue)
             let (stats, sampled, analysis) = try await controller.analyzed(queue, sampleSize: sample.sample)
             let tuning = Tuning(
