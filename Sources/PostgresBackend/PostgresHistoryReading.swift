@@ -33,7 +33,8 @@ extension PostgresQueueStore {
                 sql: "SELECT kind, count, prev_ts, prev_count, data[1:60]::text FROM \(table("metrics")) WHERE queue = $1",
                 parameters: [queue]),
         ]
-        return StatementBatch(statements: statements) { results in Self.history(results, sampleSize: sampleSize) }
+        // Quick on its own; beside a big count (see `statsWithHistory`) it shares the count's connections.
+        return StatementBatch(statements: statements, inParallel: false) { results in Self.history(results, sampleSize: sampleSize) }
     }
 
     private static func history(_ results: [PostgresRows], sampleSize: Int) -> QueueHistory {

@@ -42,15 +42,16 @@ public struct PostgresQueueStore: QueueInspector {
         return version
     }
 
-    /// Runs independent statements at once, each connection taking the next statement when it is done with one
-    /// (long ones first, so that no connection starts one after the others are done). A helper connection that
-    /// cannot connect (the server is out of connection slots, say) leaves its share to the others; any other
+    /// Runs independent statements, each connection taking the next statement when it is done with one (long
+    /// ones first, so that no connection starts one after the others are done). Only `inParallel` uses the helper
+    /// connections: for a few quick statements, connecting them would take longer than the statements. A helper
+    /// that cannot connect (the server is out of connection slots, say) leaves its share to the others; any other
     /// failure fails the whole call. The rows come back in the order of `statements`.
-    func queryConcurrently(_ statements: [Statement]) async throws -> [PostgresRows] {
+    func queryConcurrently(_ statements: [Statement], inParallel: Bool = true) async throws -> [PostgresRows] {
         let longFirst = statements.indices.filter { statements[$0].isLong } + statements.indices.filter { !statements[$0].isLong }
         let pending = PendingStatements(order: longFirst)
         let results = try await withThrowingTaskGroup(of: [(Int, PostgresRows)].self) { group in
-            for (index, client) in clients.prefix(statements.count).enumerated() {
+            for (index, client) in clients.prefix(inParallel ? statements.count : 1).enumerated() {
                 group.addTask {
                     if index > 0 {
                         do { try await client.connect() } catch { return [] }
@@ -74,7 +75,7 @@ public struct PostgresQueueStore: QueueInspector {
 
     /// Runs a batch's statements at once and makes its result of their rows.
     func run<Result>(_ batch: StatementBatch<Result>) async throws -> Result {
-        try batch.assemble(try await queryConcurrently(batch.statements))
+        try batch.assemble(try await queryConcurrently(batch.statements, inParallel: batch.inParallel))
     }
 
     /// A table of the schema, quoted.
@@ -264,7 +265,7 @@ public struct PostgresQueueStore: QueueInspector {
                 parameters: [names], isLong: group.count == 1 && group[0].isBig)
         }
         let server = server
-        return StatementBatch(statements: statements) { results in
+        return StatementBatch(statements: statements, inParallel: cuts != nil) { results in
             var figures = [[String?]](repeating: [String?](repeating: nil, count: Figure.count), count: chunk.count)
             var counts = [[Int?]](repeating: [Int?](repeating: 0, count: Figure.count), count: chunk.count)
             for (group, rows) in zip(groups, results) {
@@ -322,7 +323,7 @@ public struct PostgresQueueStore: QueueInspector {
                                    AND (locked_until_ms IS NULL OR locked_until_ms < $2::bigint)
                                  ORDER BY locked_until_ms NULLS FIRST, id LIMIT 5)
                     """, parameters: [queue, now]),
-        ]) { $0 }
+        ], inParallel: false) { $0 }
         let server = server
         let subject = "\(schema).meta"
         return try await overviewBatch(of: [queue]).with(extras).map { overviews, rows in
@@ -371,16 +372,24 @@ struct Statement {
 /// a result. Batches joined with `with` share the connections, so that no part waits for another's connection.
 struct StatementBatch<Result> {
     var statements: [Statement]
+    /// Worth the helper connections: a big count in pieces.
+    var inParallel: Bool
     var assemble: ([PostgresRows]) throws -> Result
+
+    init(statements: [Statement], inParallel: Bool, assemble: @escaping ([PostgresRows]) throws -> Result) {
+        self.statements = statements
+        self.inParallel = inParallel
+        self.assemble = assemble
+    }
 
     func with<Other>(_ other: StatementBatch<Other>) -> StatementBatch<(Result, Other)> {
         let count = statements.count
-        return StatementBatch<(Result, Other)>(statements: statements + other.statements) { rows in
+        return StatementBatch<(Result, Other)>(statements: statements + other.statements, inParallel: inParallel || other.inParallel) { rows in
             (try assemble(Array(rows[..<count])), try other.assemble(Array(rows[count...])))
         }
     }
 
     func map<Other>(_ transform: @escaping (Result) throws -> Other) -> StatementBatch<Other> {
-        StatementBatch<Other>(statements: statements) { rows in try transform(try assemble(rows)) }
+        StatementBatch<Other>(statements: statements, inParallel: inParallel) { rows in try transform(try assemble(rows)) }
     }
 }

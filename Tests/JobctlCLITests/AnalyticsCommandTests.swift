@@ -179,26 +179,18 @@ struct AnalyticsCommandTests {
         _ = try steps.run([["op": "add_bulk", "queue": "w", "jobs": [["name": "a"]]]])
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("JOBCTL_") }
         environment.merge(steps.jobctlEnvironment) { $1 }
-        func start(_ arguments: [String]) throws -> (Process, Pipe) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: TestEnvironment.jobctlBinary)
-            process.arguments = arguments
-            process.environment = environment
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            return (process, output)
-        }
-        let (stats, statsOutput) = try start(["stats", "w", "-w", "0.3"])
-        let (status, statusOutput) = try start(["status", "w", "--watch"])
-        try await Task.sleep(nanoseconds: 1_000_000_000)
+        let stats = try BackgroundProcess(TestEnvironment.jobctlBinary, ["stats", "w", "-w", "0.3"], environment: environment)
+        let status = try BackgroundProcess(TestEnvironment.jobctlBinary, ["status", "w", "--watch"], environment: environment)
+        // Both show the one job before the three more are added; then each shows the change (a loaded machine may
+        // take seconds for either, so the test waits for what it expects rather than a fixed time).
+        func changed(_ text: String) -> Bool { text.contains(" 4 (+3)") }
+        _ = try await stats.wait(seconds: 20) { $0.contains("queue    w") }
+        _ = try await status.wait(seconds: 20) { $0.contains("QUEUE") }
         _ = try steps.run([["op": "add_bulk", "queue": "w", "jobs": [["name": "b"], ["name": "c"], ["name": "d"]]]])
-        try await Task.sleep(nanoseconds: 2_500_000_000)
-        for process in [stats, status] { process.interrupt() }
-        for process in [stats, status] { process.waitUntilExit() }
-        let statsText = String(decoding: statsOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let statusText = String(decoding: statusOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        _ = try await stats.wait(seconds: 20) { changed($0) && $0.components(separatedBy: "queue    w").count - 1 >= 5 }
+        _ = try await status.wait(seconds: 20, until: changed)
+        let statsText = stats.interruptAndCollect()
+        let statusText = status.interruptAndCollect()
         #expect(statsText.components(separatedBy: "queue    w").count - 1 >= 5, "a screen every 0.3 s: \(statsText.prefix(3000))")
         let lines = statsText.split(separator: "\n")
         #expect(lines.contains { $0.hasPrefix("waiting ") && $0.hasSuffix(" 1") }, "\(statsText.prefix(6000))")

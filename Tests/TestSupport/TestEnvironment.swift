@@ -385,3 +385,52 @@ enum FixtureSchemas {
         try? postgresRaw(names.map { "DROP SCHEMA IF EXISTS \"\($0)\" CASCADE" })
     }
 }
+
+/// A program left running while a test acts on what it watches: its stdout is collected as it comes.
+public final class BackgroundProcess: @unchecked Sendable {
+    private let process = Process()
+    private let lock = NSLock()
+    private var collected = Data()
+
+    public init(_ executable: String, _ arguments: [String], environment: [String: String]) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.lock.lock()
+            self.collected.append(data)
+            self.lock.unlock()
+        }
+        try process.run()
+    }
+
+    /// The output so far.
+    public var output: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: collected, as: UTF8.self)
+    }
+
+    /// Waits until the output satisfies `condition` or `timeout` seconds pass; true if it did.
+    public func wait(seconds timeout: Double, until condition: (String) -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition(output) { return true }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        return condition(output)
+    }
+
+    /// Sends SIGINT, waits for the exit, and returns everything it printed.
+    public func interruptAndCollect() -> String {
+        process.interrupt()
+        process.waitUntilExit()
+        Thread.sleep(forTimeInterval: 0.1)  // the last chunk's handler
+        return output
+    }
+}
