@@ -92,9 +92,8 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Connects to the queues named by the options and environment, and checks that they are readable (on
-    /// PostgreSQL: the schema and its version). Warns once when a password sits on the command line.
-    /// Connects to the chosen server. `forCounting`: the command counts the jobs of a queue (a backend may get
-    /// ready to count a big one in parallel).
+    /// PostgreSQL: the schema and its version). Warns once when a password sits on the command line. `forCounting`:
+    /// the command counts the jobs of a queue (a backend may get ready to count a big one in parallel).
     func connect(allowingPrometheus: Bool = false, forCounting: Bool = false) async throws -> any QueueController {
         if prometheus && !allowingPrometheus {
             throw ValidationError("-o prometheus is for 'status' and 'stats'; use text, json or jsonl here")

@@ -401,7 +401,11 @@ public final class BackgroundProcess: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         output.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
+            guard !data.isEmpty else {
+                handle.readabilityHandler = nil  // end of output
+                return
+            }
+            guard let self else { return }
             self.lock.lock()
             self.collected.append(data)
             self.lock.unlock()
