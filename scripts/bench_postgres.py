@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Fill one queue of a BullMQ Postgres schema with N jobs and time jobctl's `stats` and `status` beside the Python
-bullmq client's get_job_counts, in the same run; then show how each count query is planned.
+bullmq client's get_job_counts, in the same run, and the floor (the counts alone, cut as jobctl cuts them, on
+three warm connections: no process start, connect or history); then show how each count query is planned.
 
     .venv/bin/python scripts/bench_postgres.py --url postgresql://... --jobctl .build/release/jobctl
 
@@ -14,6 +15,7 @@ import asyncio
 import json
 import re
 import sys
+import threading
 import time
 
 import psycopg
@@ -67,6 +69,48 @@ async def python_counts(url, schema, queue, runs):
     return await warm_counts(q, runs)
 
 
+def counting_floor(url, schema, queue, runs, connections=3, pieces=6):
+    """The counts alone on warm connections in parallel, cut as jobctl cuts them (no process start, no connect, no
+    history): what jobctl's `status` could take at best on this machine."""
+    s = f'"{schema}"'
+    conns = [psycopg.connect(url, autocommit=True) for _ in range(connections)]
+    for c in conns:
+        c.execute("SET max_parallel_workers_per_gather = 0")
+    low, high = conns[0].execute(f"SELECT min(seq), max(seq) FROM {s}.job WHERE queue = %s AND state = 'waiting'"
+                                 " AND priority = 0", [queue]).fetchone()
+    bounds = [None] + [low + (high - low) * i // pieces for i in range(1, pieces)] + [None]
+    ready = [" AND ".join(["TRUE"] + ([f"seq >= {a}"] if a else []) + ([f"seq < {b}"] if b else []))
+             for a, b in zip(bounds, bounds[1:])]
+    where = ["state = 'waiting' AND priority > 0"] + [f"state = 'waiting' AND priority = 0 AND {r}" for r in ready] \
+        + ["state = 'delayed'", "state = 'completed'", "state = 'failed'", "state = 'active'",
+           "state = 'waiting' AND priority < 0", "state = 'waiting-children'"]
+    statements = [f"SELECT count(*) FROM {s}.job WHERE queue = %s AND {w}" for w in where]
+
+    def once():
+        pending = list(reversed(statements))
+        lock = threading.Lock()
+
+        def work(conn):
+            while True:
+                with lock:
+                    if not pending:
+                        return
+                    sql = pending.pop()
+                conn.execute(sql, [queue]).fetchone()
+        start = time.perf_counter()
+        threads = [threading.Thread(target=work, args=(c,)) for c in conns]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return (time.perf_counter() - start) * 1000
+    once()
+    samples = [once() for _ in range(runs)]
+    for c in conns:
+        c.close()
+    return samples
+
+
 def plan(conn, sql, params):
     """The plan's execution time and which indexes and scans it used."""
     rows = conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params).fetchall()
@@ -112,6 +156,7 @@ def main():
         "async def m():\n q=Queue(sys.argv[2],{'backend':'postgres','connection':sys.argv[1],'schema':sys.argv[3]}); print(await q.getJobCounts()); await q.close()\n"
         "asyncio.run(m())", args.url, queue, args.schema], max(5, args.runs // 3))
     py_warm, py_counts = asyncio.run(python_counts(args.url, args.schema, queue, args.runs))
+    floor = counting_floor(args.url, args.schema, queue, args.runs)
 
     s = f'"{args.schema}"'
     ours = [f"SELECT count(*) FROM {s}.job WHERE queue = %s AND state = 'waiting' AND priority <= 0",
@@ -129,6 +174,7 @@ def main():
     print(f"jobctl status (discovery + every queue)       {summary(status_all)}")
     print(f"python bullmq get_job_counts (whole process)  {summary(py_process)}")
     print(f"python bullmq get_job_counts (warm)           {summary(py_warm)}")
+    print(f"floor: the counts alone, 3 warm connections   {summary(floor)}")
     conn.execute("SET max_parallel_workers_per_gather = 0")  # as in jobctl's sessions
     print("query plans, as jobctl's sessions run them (server execution time; jobctl runs these at once):")
     for sql in ours:

@@ -304,9 +304,12 @@ public struct PostgresQueueStore: QueueInspector {
         try await run(statsBatch(of: queue))
     }
 
-    /// The queue's stats and history from one batch: the history's statements run beside the counts.
+    /// The queue's stats and history from one batch: the history's statements run beside the counts. The history
+    /// goes first: its sample of finished jobs is as long as a count's piece but cannot be cut, and the last long
+    /// statements handed out should be the short pieces of the finished states.
     public func statsWithHistory(of queue: String, sampleSize: Int) async throws -> (QueueStats, QueueHistory) {
-        try await run(statsBatch(of: queue).with(historyBatch(of: queue, sampleSize: sampleSize)))
+        let (history, stats) = try await run(historyBatch(of: queue, sampleSize: sampleSize).with(statsBatch(of: queue)))
+        return (stats, history)
     }
 
     func statsBatch(of queue: String) async throws -> StatementBatch<QueueStats> {
