@@ -26,7 +26,10 @@ public enum ErrorText {
             }
         }
         for scalar in reason.unicodeScalars {
-            if isNewline(scalar) { break }
+            if isNewline(scalar) {
+                if out.isEmpty && token.isEmpty { continue }  // the first line with something on it
+                break
+            }
             // A combining mark belongs to the word it follows, as it would in the Character it is part of.
             if isWordPart(scalar) || (!token.isEmpty && isMark(scalar)) {
                 token.append(scalar)

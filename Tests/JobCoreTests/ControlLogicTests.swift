@@ -36,6 +36,7 @@ import Testing
         ("Größe 42 überschritten", "Größe <n> überschritten"),
         ("cafe\u{301} 12", "cafe\u{301} <n>"),  // a combining mark stays with its word
         ("٣٤٥ items\r\nat line 2", "<n> items"),  // any script's digits; the first line only
+        ("\n\r\nError 42\nat x", "Error <n>"),  // the first line that is not empty
     ])
     func normalizes(_ reason: String, _ expected: String) {
         #expect(ErrorText.normalized(reason) == expected)
