@@ -46,10 +46,10 @@ struct PrometheusText {
     /// The counts, paused flag and oldest waiting age of a queue (status and stats).
     mutating func addOverview(_ row: QueueOverview, now: Int64) {
         let queue = [("queue", row.queue)]
-        for state in [JobState.waiting, .prioritized, .delayed, .active, .completed, .failed, .waitingChildren, .paused] {
+        for state in [JobState.waiting, .prioritized, .delayed, .active, .completed, .failed, .waitingChildren] {
             let count = state == .waiting ? row.counts.ready - (row.counts[.prioritized] ?? 0) : row.counts[state]
             add("jobctl_queue_jobs", help: "Jobs in each BullMQ state (waiting includes the legacy paused list).",
-                labels: queue + [("state", state.rawValue)], state == .paused ? nil : count.map(Double.init))
+                labels: queue + [("state", state.rawValue)], count.map(Double.init))
         }
         add("jobctl_queue_paused", help: "1 when the queue is paused.", labels: queue, row.isPaused ? 1 : 0)
         add("jobctl_queue_oldest_waiting_seconds", help: "Age of the oldest job ready to run (0 when none).", labels: queue,

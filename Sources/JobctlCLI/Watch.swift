@@ -41,14 +41,12 @@ enum Watch {
     }
 
     /// Runs `show` now and then every `seconds` until interrupted; on a terminal each run replaces the last.
-    static func loop(every seconds: Double?, _ show: (_ first: Bool) async throws -> Void) async throws {
-        guard let seconds else { return try await show(true) }
-        var first = true
+    static func loop(every seconds: Double?, _ show: () async throws -> Void) async throws {
+        guard let seconds else { return try await show() }
         while true {
             if Terminal.stdoutIsTTY { Terminal.write("\u{1B}[H\u{1B}[2J") }
-            try await show(first)
+            try await show()
             if Terminal.stdoutIsTTY { Terminal.write("\nevery \(DurationText.describe(milliseconds: Int64(seconds * 1000))) — Ctrl-C to stop\n") }
-            first = false
             try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
         }
     }

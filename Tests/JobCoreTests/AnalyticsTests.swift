@@ -34,7 +34,7 @@ import Testing
         #expect(analysis.processing == nil && analysis.waiting == nil)
         #expect(analysis.timeToEmptyMs == 0)
         #expect(analysis.topFailures.isEmpty)
-        #expect(Advice.lines(analysis, waiting: 0, stalledCandidates: 0, thresholds: .init()).isEmpty)
+        #expect(Advice.lines(analysis, stalledCandidates: 0, thresholds: .init()).isEmpty)
     }
 
     @Test func oneJob() {
@@ -63,7 +63,7 @@ import Testing
         #expect(analysis.topFailures[0].name == "mail" && analysis.topFailures[0].reason == "timeout after <n> ms")
         #expect(analysis.topFailures[0].firstSeen == Self.now - 4000 && analysis.topFailures[0].lastSeen == Self.now - 1000)
         #expect(analysis.topFailures[1].name == "sms")
-        let advice = Advice.lines(analysis, waiting: 0, stalledCandidates: 0, thresholds: .init())
+        let advice = Advice.lines(analysis, stalledCandidates: 0, thresholds: .init())
         #expect(advice.map(\.code) == ["failure_rate"])
     }
 
@@ -130,14 +130,14 @@ import Testing
         let analysis = QueueAnalysis(
             history: Self.history(slow, active: [ActiveJob(id: "9", processedOn: Self.now - 20_000, lockedUntil: Self.now + 2_000)]),
             backlog: 500, oldestWaitingAt: Self.now - 60_000, now: Self.now)
-        let advice = Advice.lines(analysis, waiting: 500, stalledCandidates: 0, thresholds: .init())
+        let advice = Advice.lines(analysis, stalledCandidates: 0, thresholds: .init())
         #expect(advice.map(\.code) == ["slow", "backlog", "long_jobs", "stall_risk"])
         #expect(advice[2].evidence.contains("p99 45s"))
         let relaxed = try Advice.Thresholds(parsing: "throughput=0, waiting=1000, processing=1m, lock_margin=1s")
         let quiet = QueueAnalysis(
             history: Self.history(slow, active: [ActiveJob(id: "9", processedOn: nil, lockedUntil: Self.now + 2_000)]), backlog: 500,
             oldestWaitingAt: nil, now: Self.now, lockMarginMs: relaxed.lockMarginMs)
-        #expect(Advice.lines(quiet, waiting: 500, stalledCandidates: 0, thresholds: relaxed).isEmpty)
+        #expect(Advice.lines(quiet, stalledCandidates: 0, thresholds: relaxed).isEmpty)
         #expect(throws: HealthCheck.ParseError.self) { try Advice.Thresholds(parsing: "failure_rate=10") }
         #expect(throws: HealthCheck.ParseError.self) { try Advice.Thresholds(parsing: "speed=3") }
     }

@@ -53,7 +53,7 @@ public struct Advice: Sendable, Equatable {
     }
 
     /// The advice for a queue: what is wrong by the thresholds, and the numbers that show it.
-    public static func lines(_ analysis: QueueAnalysis, waiting: Int, stalledCandidates: Int?, thresholds: Thresholds) -> [Advice] {
+    public static func lines(_ analysis: QueueAnalysis, stalledCandidates: Int?, thresholds: Thresholds) -> [Advice] {
         var advice: [Advice] = []
         let finishedRate = (analysis.completedRate ?? 0) + (analysis.failedRate ?? 0)
         let window = DurationText.describe(milliseconds: analysis.rateWindowMs)
@@ -69,11 +69,11 @@ public struct Advice: Sendable, Equatable {
                 message: "\(rate1(finishedRate)) jobs/min finished with \(analysis.backlog) waiting (below \(rate1(thresholds.throughput))/min): are workers running, and enough of them?",
                 evidence: "backlog \(analysis.backlog); \(rate1(finishedRate)) finished per minute over \(window)"))
         }
-        if waiting > thresholds.waiting {
+        if analysis.backlog > thresholds.waiting {
             let growth = analysis.backlogGrowthRate.map { $0 > 0 ? "growing by \(rate1($0))/min" : "shrinking by \(rate1(-$0))/min" } ?? "rate unknown"
             advice.append(Advice(
                 code: "backlog",
-                message: "\(waiting) jobs waiting (above \(thresholds.waiting)); \(growth)" + (analysis.timeToEmptyMs.map { ", empty in about \(DurationText.describe(milliseconds: $0))" } ?? ""),
+                message: "\(analysis.backlog) jobs waiting (above \(thresholds.waiting)); \(growth)" + (analysis.timeToEmptyMs.map { ", empty in about \(DurationText.describe(milliseconds: $0))" } ?? ""),
                 evidence: "arrivals \(rate1(analysis.arrivalRate))/min, finishes \(rate1(finishedRate))/min"))
         }
         if let processing = analysis.processing, processing.mean > thresholds.processingMs {

@@ -48,7 +48,7 @@ struct Stats: AsyncParsableCommand {
             try await inspector.requireQueue(queue)
             let limits = try thresholds.map { try Advice.Thresholds(parsing: $0) } ?? Advice.Thresholds()
             var previous: JobCounts?
-            try await Watch.loop(every: watch.watch) { _ in
+            try await Watch.loop(every: watch.watch) {
                 let counts = try await show(inspector, limits: limits, previous: previous)
                 previous = counts
             }
@@ -59,8 +59,7 @@ struct Stats: AsyncParsableCommand {
     private func show(_ inspector: any QueueInspector, limits: Advice.Thresholds, previous: JobCounts?) async throws -> JobCounts {
         let (stats, _, analysis) = try await inspector.analyzed(queue, sampleSize: sample.sample, lockMarginMs: limits.lockMarginMs)
         let now = currentTimeMs()
-        let advice = Advice.lines(
-            analysis, waiting: stats.overview.counts.ready, stalledCandidates: stats.stalledCandidates, thresholds: limits)
+        let advice = Advice.lines(analysis, stalledCandidates: stats.stalledCandidates, thresholds: limits)
         if global.prometheus {
             var exposition = PrometheusText()
             exposition.addOverview(stats.overview, now: now)

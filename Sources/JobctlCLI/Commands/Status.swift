@@ -52,7 +52,7 @@ struct Status: AsyncParsableCommand {
                 for name in names { try await inspector.requireQueue(name) }
             }
             var previous: [String: JobCounts] = [:]
-            try await Watch.loop(every: watch.watch) { _ in
+            try await Watch.loop(every: watch.watch) {
                 let rows = try await inspector.overview(of: names)
                 let now = currentTimeMs()
                 let failures = try await checkFailures(rows, inspector: inspector, now: now)
@@ -101,9 +101,17 @@ struct Status: AsyncParsableCommand {
         for row in rows {
             var figures = HealthCheck.Figures(
                 counts: row.counts, isPaused: row.isPaused, oldestWaitMs: row.oldestWaitingTimestamp.map { max(0, now - $0) })
-            if rules.needsStalled { figures.stalled = try await inspector.stats(of: row.queue).stalledCandidates }
-            if rules.needsHistory {
-                let history = try await inspector.history(of: row.queue, sampleSize: QueueHistory.defaultSampleSize)
+            let sampleSize = QueueHistory.defaultSampleSize
+            var history: QueueHistory?
+            switch (rules.needsStalled, rules.needsHistory) {
+            case (true, true):
+                let (stats, sampled) = try await inspector.statsWithHistory(of: row.queue, sampleSize: sampleSize)
+                (figures.stalled, history) = (stats.stalledCandidates, sampled)
+            case (true, false): figures.stalled = try await inspector.stats(of: row.queue).stalledCandidates
+            case (false, true): history = try await inspector.history(of: row.queue, sampleSize: sampleSize)
+            case (false, false): break
+            }
+            if let history {
                 figures.failureRate = QueueAnalysis(history: history, backlog: row.counts.ready, oldestWaitingAt: row.oldestWaitingTimestamp, now: now).failureRate
             }
             for failure in rules.failures(figures) {
