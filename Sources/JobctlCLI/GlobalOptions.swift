@@ -95,6 +95,16 @@ struct GlobalOptions: ParsableArguments {
     /// PostgreSQL: the schema and its version). Warns once when a password sits on the command line. `forCounting`:
     /// the command counts the jobs of a queue (a backend may get ready to count a big one in parallel).
     func connect(allowingPrometheus: Bool = false, forCounting: Bool = false) async throws -> any QueueController {
+        let (store, open) = try prepare(allowingPrometheus: allowingPrometheus, forCounting: forCounting)
+        try await open()
+        return store
+    }
+
+    /// The store the options name, not connected yet (the password warning is given here, once), and the call that
+    /// connects it; `jobctl run` repeats only that call while the server is away.
+    func prepare(allowingPrometheus: Bool = false, forCounting: Bool = false) throws
+        -> (store: any QueueController, open: @Sendable () async throws -> Void)
+    {
         if prometheus && !allowingPrometheus {
             throw ValidationError("-o prometheus is for 'status' and 'stats'; use text, json or jsonl here")
         }
@@ -109,8 +119,7 @@ struct GlobalOptions: ParsableArguments {
             let schema = try SchemaName(self.schema ?? env["JOBCTL_SCHEMA"].nonEmpty ?? "bullmq")
             let store = PostgresQueueStore(
                 endpoint: endpoint, schema: schema, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
-            try await store.connect(preparingToCount: forCounting)
-            return store
+            return (store, { _ = try await store.connect(preparingToCount: forCounting) })
         }
         if schema != nil { throw ValidationError("--schema applies to PostgreSQL; on Redis the queues live under --prefix") }
         let endpoint = try RedisEndpoint(url: url ?? "")
@@ -118,15 +127,21 @@ struct GlobalOptions: ParsableArguments {
         let prefix = self.prefix ?? env["JOBCTL_PREFIX"].nonEmpty ?? "bull"
         let store = RedisQueueStore(
             endpoint: endpoint, prefix: prefix, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
-        try await store.connect()
-        return store
+        return (store, { try await store.connect() })
     }
 
     /// Connects for running jobs.
     func connectWorker() async throws -> any WorkerBackend {
-        let store = try await connect()
-        guard let backend = store as? any WorkerBackend else { preconditionFailure("every store runs jobs") }
+        let (backend, open) = try prepareWorker()
+        try await open()
         return backend
+    }
+
+    /// `prepare`, for running jobs.
+    func prepareWorker() throws -> (backend: any WorkerBackend, open: @Sendable () async throws -> Void) {
+        let (store, open) = try prepare()
+        guard let backend = store as? any WorkerBackend else { preconditionFailure("every store runs jobs") }
+        return (backend, open)
     }
 
     private func warnAboutPasswordOnCommandLine(_ hasPassword: Bool) {

@@ -94,11 +94,12 @@ extension Run {
     /// A long-running worker started while its server is away (restarting, loading its data) waits for it, with a
     /// back-off doubling up to 30 s, and says so once; anything else (a bad URL, a refused login) ends it at once.
     func connectWhenTheServerIsThere() async throws -> any WorkerBackend {
+        let (backend, open) = try global.prepareWorker()
         var delayMs: UInt64 = 500
         var since: Int64?
         while true {
             do {
-                let backend = try await global.connectWorker()
+                try await open()
                 if let since {
                     Terminal.writeError("jobctl run: the server is there after \(DurationText.describe(milliseconds: currentTimeMs() - since))\n")
                 }
