@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fill one queue of a BullMQ Postgres schema with N jobs and time jobctl's `stats` and `status` beside the Python
-bullmq client's get_job_counts, in the same run, and the floor (the counts alone, cut as jobctl cuts them, on
-three warm connections: no process start, connect or history); then show how each count query is planned.
+bullmq client's get_job_counts, in the same run, and a floor (the same counts alone, the ready jobs in six pieces by
+seq, on three warm connections: no process start, connect or history); then show how each count query is planned.
 
     .venv/bin/python scripts/bench_postgres.py --url postgresql://... --jobctl .build/release/jobctl
 
@@ -70,8 +70,8 @@ async def python_counts(url, schema, queue, runs):
 
 
 def counting_floor(url, schema, queue, runs, connections=3, pieces=6):
-    """The counts alone on warm connections in parallel, cut as jobctl cuts them (no process start, no connect, no
-    history): what jobctl's `status` could take at best on this machine."""
+    """The counts alone on warm connections in parallel, the ready jobs (most of them) in `pieces` by seq and the
+    other states whole (jobctl cuts those too, in fewer pieces); no process start, no connect, no history."""
     s = f'"{schema}"'
     conns = [psycopg.connect(url, autocommit=True) for _ in range(connections)]
     for c in conns:
@@ -159,7 +159,7 @@ def main():
     floor = counting_floor(args.url, args.schema, queue, args.runs)
 
     s = f'"{args.schema}"'
-    ours = [f"SELECT count(*) FROM {s}.job WHERE queue = %s AND state = 'waiting' AND priority <= 0",
+    ours = [f"SELECT count(*) FROM {s}.job WHERE queue = %s AND state = 'waiting' AND priority = 0",
             f"SELECT count(*) FROM {s}.job WHERE queue = %s AND state = 'waiting' AND priority > 0",
             f"SELECT count(*) FROM {s}.job WHERE queue = %s AND state = 'delayed'",
             f"SELECT count(*) FROM {s}.job WHERE queue = %s AND state = 'active'",

@@ -2,7 +2,7 @@
 # Fuzz the parsers jobctl writes itself for untrusted text (JSON, durations, --check rules, --thresholds, --serve
 # answers, --since times, error normalization, Redis URLs) with libFuzzer for SECONDS (default 60), from the seeds
 # in Fuzz/seeds. A crash leaves its input in .build-fuzz/ and fails the run: make it a regression test
-# (Tests/JobCoreTests/FuzzRegressionTests.swift) before fixing it.
+# (Tests/RedisBackendTests/FuzzRegressionTests.swift) before fixing it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"

@@ -177,8 +177,7 @@ struct AnalyticsCommandTests {
     func watchRefreshesWithTheChangeOfEachCount(_ backend: Backend) async throws {
         let steps = try BullMQSteps(on: backend)
         _ = try steps.run([["op": "add_bulk", "queue": "w", "jobs": [["name": "a"]]]])
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("JOBCTL_") }
-        environment.merge(steps.jobctlEnvironment) { $1 }
+        let environment = TestEnvironment.jobctlEnvironment(steps.jobctlEnvironment)
         let stats = try BackgroundProcess(TestEnvironment.jobctlBinary, ["stats", "w", "-w", "0.3"], environment: environment)
         let status = try BackgroundProcess(TestEnvironment.jobctlBinary, ["status", "w", "--watch"], environment: environment)
         // Both show the one job before the three more are added; then each shows the change (a loaded machine may

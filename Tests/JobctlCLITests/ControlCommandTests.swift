@@ -461,9 +461,7 @@ struct InterruptionTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestEnvironment.jobctlBinary)
         process.arguments = ["promote", "big", "--yes", "--json"]
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("JOBCTL_") && !$0.key.hasPrefix("PG") }
-        environment.merge(steps.jobctlEnvironment) { $1 }
-        process.environment = environment
+        process.environment = TestEnvironment.jobctlEnvironment(steps.jobctlEnvironment)
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

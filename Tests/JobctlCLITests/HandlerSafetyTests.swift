@@ -159,15 +159,7 @@ struct HandlerSafetyTests {
         let steps = try BullMQSteps(on: backend)
         // The client creates the queue (and on Postgres the schema) first.
         _ = try steps.run([["op": "add_bulk", "queue": "leak", "jobs": (0..<200).map { _ in ["name": "t"] }]])
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("JOBCTL_") }
-        environment.merge(steps.jobctlEnvironment) { $1 }
-        let worker = Process()
-        worker.executableURL = URL(fileURLWithPath: TestEnvironment.jobctlBinary)
-        worker.arguments = ["run", "leak", "--concurrency", "16", "--exec", "/bin/true"]
-        worker.environment = environment
-        worker.standardOutput = FileHandle.nullDevice
-        worker.standardError = FileHandle.nullDevice
-        try worker.run()
+        let (worker, _) = try RunCommandTests.start(steps, ["leak", "--concurrency", "16", "--exec", "/bin/true"])
         defer { if worker.isRunning { worker.terminate() } }
         let pid = worker.processIdentifier
         func descriptors() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1 }

@@ -81,7 +81,7 @@ struct ServerLossTests {
             let jobctl = Process()
             jobctl.executableURL = URL(fileURLWithPath: TestEnvironment.jobctlBinary)
             jobctl.arguments = arguments
-            jobctl.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("JOBCTL_") }.merging(["JOBCTL_URL": url]) { $1 }
+            jobctl.environment = TestEnvironment.jobctlEnvironment(["JOBCTL_URL": url])
             let output = Pipe(), errors = Pipe()
             jobctl.standardOutput = output
             jobctl.standardError = errors

@@ -338,9 +338,7 @@ struct RunCommandTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestEnvironment.jobctlBinary)
         process.arguments = ["run"] + arguments
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("JOBCTL_") && !$0.key.hasPrefix("PG") }
-        environment.merge(steps.jobctlEnvironment) { $1 }
-        process.environment = environment
+        process.environment = TestEnvironment.jobctlEnvironment(steps.jobctlEnvironment)
         let err = Pipe()
         process.standardOutput = FileHandle.nullDevice
         process.standardError = err

@@ -114,16 +114,21 @@ extension TestEnvironment {
         return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("jobctl").path
     }
 
-    /// Runs the built binary with the given arguments and environment additions (JOBCTL_*, REDIS_URL,
-    /// DATABASE_URL and libpq's PG* of the test process are removed first, so each test says exactly what it uses).
+    /// Runs the built binary with the given arguments and environment additions (see `jobctlEnvironment`).
     public static func jobctl(_ arguments: [String], environment extra: [String: String] = [:], stdin: String? = nil)
         throws -> ProcessResult
     {
+        try runProcess(jobctlBinary, arguments, environment: jobctlEnvironment(extra), stdin: stdin)
+    }
+
+    /// The test process's environment for a jobctl run, with `extra` added: JOBCTL_*, REDIS_URL, DATABASE_URL and
+    /// libpq's PG* are removed first, so each test says exactly what it uses.
+    public static func jobctlEnvironment(_ extra: [String: String]) -> [String: String] {
         var environment = variables.filter {
             !$0.key.hasPrefix("JOBCTL_") && !$0.key.hasPrefix("PG") && $0.key != "REDIS_URL" && $0.key != "DATABASE_URL"
         }
         environment.merge(extra) { $1 }
-        return try runProcess(jobctlBinary, arguments, environment: environment, stdin: stdin)
+        return environment
     }
 }
 
@@ -391,6 +396,7 @@ public final class BackgroundProcess: @unchecked Sendable {
     private let process = Process()
     private let lock = NSLock()
     private var collected = Data()
+    private let ended = DispatchSemaphore(value: 0)
 
     public init(_ executable: String, _ arguments: [String], environment: [String: String]) throws {
         process.executableURL = URL(fileURLWithPath: executable)
@@ -403,6 +409,7 @@ public final class BackgroundProcess: @unchecked Sendable {
             let data = handle.availableData
             guard !data.isEmpty else {
                 handle.readabilityHandler = nil  // end of output
+                self?.ended.signal()
                 return
             }
             guard let self else { return }
@@ -411,6 +418,10 @@ public final class BackgroundProcess: @unchecked Sendable {
             self.lock.unlock()
         }
         try process.run()
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }  // a test that failed midway leaves nothing behind
     }
 
     /// The output so far.
@@ -434,7 +445,7 @@ public final class BackgroundProcess: @unchecked Sendable {
     public func interruptAndCollect() -> String {
         process.interrupt()
         process.waitUntilExit()
-        Thread.sleep(forTimeInterval: 0.1)  // the last chunk's handler
+        _ = ended.wait(timeout: .now() + 10)  // the handler has taken the last chunk
         return output
     }
 }
