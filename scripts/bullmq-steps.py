@@ -22,7 +22,8 @@ Steps ("Q" is a queue name; a Queue per name is opened on first use and closed a
                FlowProducer.add
   upsert_scheduler {"queue","id","repeat":{"every"|"pattern",…},"name","data"} -> {"id"} Queue.upsertJobScheduler
   raw          {"redis":[[command, args…]]} or {"sql":[statements]} -> {}   writes no client would make: Redis
-               arguments are text ({prefix} replaced), {"hex"} bytes or {"repeat","times"}; SQL has {schema} replaced
+               arguments are text ({prefix} replaced), {"hex"} bytes or {"repeat","times","before"?,"after"?}; SQL has
+               {schema} replaced
   global_limits {"queue"} -> {"concurrency","rateLimit"}   Queue.getGlobalConcurrency / getGlobalRateLimit (Redis only)
   worker_start {"queue","fail":bool,"concurrency":1,"error":text?,"metrics":N?} -> {}     one Worker per queue (drainDelay 1 s),
                returned once its run loop is up. It records every job it sees (id, name, data, opts, attemptsMade);
@@ -132,13 +133,14 @@ def number(score):
 
 def raw_argument(value, prefix):
     """A raw Redis argument: text with {prefix} replaced, {"hex": "ff00"} for bytes that are not UTF-8, or
-    {"repeat": "x", "times": N} for a huge value."""
+    {"repeat": "x", "times": N, "before": "", "after": ""} for a huge value."""
     if isinstance(value, str):
         return value.replace("{prefix}", prefix).encode("utf-8")
     if isinstance(value, dict) and "hex" in value:
         return bytes.fromhex(value["hex"])
     if isinstance(value, dict) and "repeat" in value:
-        return (value["repeat"] * int(value["times"])).encode("utf-8")
+        text = value.get("before", "") + value["repeat"] * int(value["times"]) + value.get("after", "")
+        return text.encode("utf-8")
     if isinstance(value, (int, float)):
         return str(value).encode()
     raise StepError(f"a raw argument must be text, {{\"hex\"}} or {{\"repeat\",\"times\"}}, not {value!r}")

@@ -1,12 +1,62 @@
 /// Failure reasons with the parts that differ between occurrences of the same error taken out.
 public enum ErrorText {
+    /// The longest fingerprint, in characters; longer ones end with "…".
+    public static let maximumLength = 120
+    /// The most Unicode scalars read from a reason. A fingerprint keeps at most 120 characters of the first line,
+    /// so a reason of megabytes (a handler that put a whole response body in its error) costs no more than this.
+    public static let scanLimit = 4096
+
+    /// The start of a reason that a fingerprint reads: all that analyses need to keep of it.
+    public static func readPart(_ reason: String) -> String {
+        let scalars = reason.unicodeScalars
+        guard let end = scalars.index(scalars.startIndex, offsetBy: scanLimit, limitedBy: scalars.endIndex),
+            end != scalars.endIndex
+        else { return reason }
+        return String(scalars[..<end])
+    }
+
     /// First line only; numbers become `<n>` and id-like tokens (hex, UUIDs) `<id>`; at most 120 characters.
     /// Works on Unicode scalars, not Characters: `stats` runs it over a thousand reasons, and grapheme breaking
     /// cost more than the whole count of a big queue's small states.
     public static func normalized(_ reason: String) -> String {
-        var out = String.UnicodeScalarView()
+        normalized(scalars: reason.unicodeScalars)
+    }
+
+    /// The same over any scalars; reads at most `scanLimit` of them (tests count them).
+    public static func normalized(scalars: some Sequence<Unicode.Scalar>) -> String {
+        var builder = Builder()
+        for scalar in scalars.prefix(scanLimit) {
+            if isNewline(scalar) {
+                if builder.isEmpty { continue }  // the first line with something on it
+                break
+            }
+            builder.append(scalar)
+        }
+        builder.flush()
+        var text = ""
+        text.unicodeScalars.append(contentsOf: builder.output)
+        guard builder.output.count > maximumLength, text.count > maximumLength else { return text }
+        return String(text.prefix(maximumLength - 1)) + "…"
+    }
+
+    /// Collects the output and the word being read; both stay within a few times `scanLimit` scalars.
+    private struct Builder {
+        var output: [Unicode.Scalar] = []
         var token: [Unicode.Scalar] = []
-        func flush() {
+
+        var isEmpty: Bool { output.isEmpty && token.isEmpty }
+
+        mutating func append(_ scalar: Unicode.Scalar) {
+            // A combining mark belongs to the word it follows, as it would in the Character it is part of.
+            if isWordPart(scalar) || (!token.isEmpty && isMark(scalar)) {
+                token.append(scalar)
+            } else {
+                flush()
+                output.append(scalar)
+            }
+        }
+
+        mutating func flush() {
             defer { token.removeAll(keepingCapacity: true) }
             guard !token.isEmpty else { return }
             var digits = 0
@@ -16,32 +66,15 @@ public enum ErrorText {
                 if scalar.isASCII && (scalar.properties.isASCIIHexDigit || scalar == "-") { hexOrDash += 1 }
             }
             if token.count >= 8, digits > 0, hexOrDash == token.count {
-                out.append(contentsOf: "<id>".unicodeScalars)
+                output.append(contentsOf: "<id>".unicodeScalars)
             } else if digits == token.count {
-                out.append(contentsOf: "<n>".unicodeScalars)
+                output.append(contentsOf: "<n>".unicodeScalars)
             } else if digits > 0 && token.count >= 6 && Double(digits) / Double(token.count) >= 0.5 {
-                out.append(contentsOf: "<id>".unicodeScalars)
+                output.append(contentsOf: "<id>".unicodeScalars)
             } else {
-                out.append(contentsOf: token)
+                output.append(contentsOf: token)
             }
         }
-        for scalar in reason.unicodeScalars {
-            if isNewline(scalar) {
-                if out.isEmpty && token.isEmpty { continue }  // the first line with something on it
-                break
-            }
-            // A combining mark belongs to the word it follows, as it would in the Character it is part of.
-            if isWordPart(scalar) || (!token.isEmpty && isMark(scalar)) {
-                token.append(scalar)
-            } else {
-                flush()
-                out.append(scalar)
-            }
-        }
-        flush()
-        let text = String(out)
-        guard out.count > 120, text.count > 120 else { return text }
-        return String(text.prefix(119)) + "…"
     }
 
     private static func isWordPart(_ scalar: Unicode.Scalar) -> Bool {

@@ -195,43 +195,50 @@ private struct JSONParser {
     func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
     mutating func parseString() throws(JSONParseError) -> String {
+        let start = index
         index += 1  // opening quote
-        var scalars = String.UnicodeScalarView()
+        // UTF-8 collected in one growing buffer and made a String once: appending to a String's scalar view copied
+        // the whole string per escape, quadratic in a stack trace of megabytes.
+        var utf8: [UInt8] = []
         var runStart = index
-        func flushRun(_ end: Int, into scalars: inout String.UnicodeScalarView) throws(JSONParseError) {
-            guard runStart < end else { return }
-            guard let run = String(validating: bytes[runStart..<end], as: UTF8.self) else {
-                throw JSONParseError(offset: runStart, reason: "invalid UTF-8 in string")
-            }
-            scalars.append(contentsOf: run.unicodeScalars)
+        func flushRun(_ end: Int, into utf8: inout [UInt8]) {
+            if runStart < end { utf8.append(contentsOf: bytes[runStart..<end]) }
+        }
+        func append(_ scalar: Unicode.Scalar, to utf8: inout [UInt8]) {
+            UTF8.encode(scalar) { utf8.append($0) }
         }
         while true {
             guard index < bytes.count else { throw fail("unterminated string") }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                try flushRun(index, into: &scalars)
+                flushRun(index, into: &utf8)
                 index += 1
-                return String(scalars)
+                // Runs end before an ASCII byte and escapes add whole scalars: the buffer is valid exactly when
+                // every run is.
+                guard let text = String(validating: utf8, as: UTF8.self) else {
+                    throw JSONParseError(offset: start, reason: "invalid UTF-8 in string")
+                }
+                return text
             }
             if byte < 0x20 { throw fail("control character in string") }
             if byte != UInt8(ascii: "\\") {
                 index += 1
                 continue
             }
-            try flushRun(index, into: &scalars)
+            flushRun(index, into: &utf8)
             index += 1
             guard index < bytes.count else { throw fail("unterminated escape") }
             let escape = bytes[index]
             index += 1
             switch escape {
-            case UInt8(ascii: "\""): scalars.append("\"")
-            case UInt8(ascii: "\\"): scalars.append("\\")
-            case UInt8(ascii: "/"): scalars.append("/")
-            case UInt8(ascii: "b"): scalars.append("\u{08}")
-            case UInt8(ascii: "f"): scalars.append("\u{0C}")
-            case UInt8(ascii: "n"): scalars.append("\n")
-            case UInt8(ascii: "r"): scalars.append("\r")
-            case UInt8(ascii: "t"): scalars.append("\t")
+            case UInt8(ascii: "\""): append("\"", to: &utf8)
+            case UInt8(ascii: "\\"): append("\\", to: &utf8)
+            case UInt8(ascii: "/"): append("/", to: &utf8)
+            case UInt8(ascii: "b"): append("\u{08}", to: &utf8)
+            case UInt8(ascii: "f"): append("\u{0C}", to: &utf8)
+            case UInt8(ascii: "n"): append("\n", to: &utf8)
+            case UInt8(ascii: "r"): append("\r", to: &utf8)
+            case UInt8(ascii: "t"): append("\t", to: &utf8)
             case UInt8(ascii: "u"):
                 let unit = try parseHex4()
                 if (0xD800...0xDBFF).contains(unit) {
@@ -244,10 +251,10 @@ private struct JSONParser {
                     guard (0xDC00...0xDFFF).contains(low) else { throw fail("unpaired surrogate") }
                     let value = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
                     guard let scalar = Unicode.Scalar(value) else { throw fail("invalid code point") }
-                    scalars.append(scalar)
+                    append(scalar, to: &utf8)
                 } else {
                     guard let scalar = Unicode.Scalar(unit) else { throw fail("unpaired surrogate") }
-                    scalars.append(scalar)
+                    append(scalar, to: &utf8)
                 }
             default:
                 throw fail("invalid escape")

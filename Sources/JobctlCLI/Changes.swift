@@ -94,7 +94,9 @@ struct Selection {
     }
 
     mutating func add(_ job: JobRecord) {
-        entries.append(Entry(id: job.id, name: job.name ?? "(no name)", error: job.failedReason))
+        // Only what the error breakdown reads: a reason may be megabytes.
+        let error = job.failedReason.map(ErrorText.readPart)
+        entries.append(Entry(id: job.id, name: job.name ?? "(no name)", error: error))
     }
 
     mutating func merge(_ other: Selection) { entries += other.entries }

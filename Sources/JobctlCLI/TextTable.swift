@@ -66,15 +66,22 @@ enum Cell {
     }
 
     /// A single line of at most `limit` characters, with control characters made visible.
+    /// Reads no more of the text than it shows: a reason of megabytes costs what 60 characters cost.
     static func oneLine(_ text: String?, limit: Int = 60) -> String {
         guard let text else { return "" }
-        var flat = ""
-        for scalar in text.unicodeScalars {
-            if scalar == "\n" || scalar == "\r" || scalar == "\t" { flat += " " } else if scalar.value < 0x20 || scalar.value == 0x7F {
-                flat += "?"
-            } else { flat.unicodeScalars.append(scalar) }
+        var kept: [Character] = []
+        kept.reserveCapacity(limit)
+        for character in text {
+            if kept.count == limit { return String(kept.prefix(limit - 1)) + "…" }
+            if character.isNewline || character == "\t" {
+                kept.append(" ")
+            } else if character.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                kept.append("?")
+            } else {
+                kept.append(character)
+            }
         }
-        return flat.count > limit ? String(flat.prefix(limit - 1)) + "…" : flat
+        return String(kept)
     }
 
     /// `5m12s ago` relative to now; `in 3m` for the future; `-` when absent.

@@ -12,13 +12,16 @@ extension PostgresQueueStore {
         let limit = String(sampleSize + 1)  // one more than the sample: tells whether a list was cut
         let job = table("job")
         let statements = [
-            // Reads a heap row per sampled job: as long as a count's piece.
+            // Reads a heap row per sampled job: as long as a count's piece. Of each reason only what a fingerprint
+            // reads (a handler may have put megabytes in it).
             Statement(
                 sql: """
-                    (SELECT id, name, state::text, added_at_ms, delay_ms, processed_at_ms, finished_at_ms, failed_reason
+                    (SELECT id, name, state::text, added_at_ms, delay_ms, processed_at_ms, finished_at_ms,
+                            left(failed_reason, \(ErrorText.scanLimit))
                        FROM \(job) WHERE queue = $1 AND state = 'completed' ORDER BY finished_at_ms DESC LIMIT $2::int)
                     UNION ALL
-                    (SELECT id, name, state::text, added_at_ms, delay_ms, processed_at_ms, finished_at_ms, failed_reason
+                    (SELECT id, name, state::text, added_at_ms, delay_ms, processed_at_ms, finished_at_ms,
+                            left(failed_reason, \(ErrorText.scanLimit))
                        FROM \(job) WHERE queue = $1 AND state = 'failed' ORDER BY finished_at_ms DESC LIMIT $2::int)
                     """, parameters: [queue, limit], isLong: true),
             Statement(

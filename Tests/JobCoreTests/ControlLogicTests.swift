@@ -46,6 +46,43 @@ import Testing
         let text = ErrorText.normalized(String(repeating: "a", count: 500))
         #expect(text.count == 120 && text.hasSuffix("…"))
     }
+
+    /// Scalars of a reason of `count` scalars, counting how many were read.
+    final class CountingScalars: Sequence, IteratorProtocol {
+        let pattern = Array("timeout 42 at 10.0.0.1 ".unicodeScalars)
+        let count: Int
+        var consumed = 0
+        init(count: Int) { self.count = count }
+        func next() -> Unicode.Scalar? {
+            guard consumed < count else { return nil }
+            defer { consumed += 1 }
+            return pattern[consumed % pattern.count]
+        }
+    }
+
+    @Test(arguments: [50_000_000, 5_000_000, 100_000])
+    func hugeReasonsAreReadOnlyAsFarAsTheFingerprintNeeds(_ size: Int) {
+        let scalars = CountingScalars(count: size)
+        let text = ErrorText.normalized(scalars: scalars)
+        #expect(scalars.consumed <= ErrorText.scanLimit)
+        #expect(text.count == ErrorText.maximumLength && text.hasPrefix("timeout <n> at <n>.<n>.<n>.<n> timeout"))
+    }
+
+    @Test func analysesKeepOnlyTheReadPart() {
+        let huge = String(repeating: "é", count: 1_000_000)
+        #expect(ErrorText.readPart(huge).unicodeScalars.count == ErrorText.scanLimit)
+        #expect(ErrorText.normalized(ErrorText.readPart(huge)) == ErrorText.normalized(huge))
+        #expect(ErrorText.readPart("short") == "short")
+        let job = FinishedJob(id: "1", name: "n", failed: true, addedAt: 0, processedOn: 0, finishedOn: 1, failedReason: huge)
+        #expect(job.failedReason?.unicodeScalars.count == ErrorText.scanLimit)
+    }
+
+    @Test func aHugeWordOrHugeBlankStartIsBounded() {
+        #expect(ErrorText.normalized(String(repeating: "7", count: 5_000_000)) == "<id>")  // as any long number
+        #expect(ErrorText.normalized(String(repeating: "\n", count: 5_000_000) + "late") == "")
+        let word = ErrorText.normalized(String(repeating: "x", count: 5_000_000))
+        #expect(word.count == ErrorText.maximumLength && word.hasSuffix("…"))
+    }
 }
 
 @Suite struct NewJobTests {

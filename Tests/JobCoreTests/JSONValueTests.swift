@@ -26,6 +26,17 @@ import Testing
 
     @Test func rejectsInvalidUTF8InStrings() {
         #expect(throws: JSONParseError.self) { try JSONValue.parse(bytes: [0x22, 0xFF, 0x22]) }
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(bytes: [0x22, 0x61, 0x5C, 0x6E, 0xC3, 0x22]) }
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(bytes: [0x22, 0xC3, 0x5C, 0x6E, 0xA9, 0x22]) }
+    }
+
+    /// A stack trace of megabytes with an escape every few bytes (each escape once copied the whole string).
+    @Test func parsesLongEscapedStringsWhole() throws {
+        let frame = "at handler (wörker.js:17)"
+        let count = 200_000
+        let text = "[\"" + String(repeating: frame + "\\n\\u00e9\\\"", count: count) + "\"]"
+        let value = try JSONValue.parse(text)
+        #expect(value == .array([.string(String(repeating: frame + "\né\"", count: count))]))
     }
 
     @Test func escapesControlCharactersWhenPrinting() {

@@ -47,6 +47,8 @@ public struct FinishedJob: Sendable, Equatable {
     public var delayMs: Int64
     public var processedOn: Int64?
     public var finishedOn: Int64
+    /// The start of the failure reason, as far as any analysis reads it (`ErrorText.scanLimit` scalars): a handler
+    /// may have put megabytes in it.
     public var failedReason: String?
 
     public init(
@@ -60,7 +62,7 @@ public struct FinishedJob: Sendable, Equatable {
         self.delayMs = delayMs
         self.processedOn = processedOn
         self.finishedOn = finishedOn
-        self.failedReason = failedReason
+        self.failedReason = failedReason.map(ErrorText.readPart)
     }
 
     /// From start to finish of its last attempt.
