@@ -4,8 +4,7 @@
 # to scripts/bench_postgres.py (--jobs, --runs, --no-fill).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-eval "$(scripts/services.sh start)"
-scripts/venv.sh
+. scripts/prepare.sh
 # A static Swift runtime: about 10 ms less process start for every command (what a release ships).
 swift build -c release --product jobctl --static-swift-stdlib --scratch-path .build-static >&2
 # Schema bench, so the million rows stay out of the tests' way.

@@ -3,8 +3,7 @@
 # Python bullmq client's getJobCounts. Extra arguments go to scripts/bench_redis.py (--jobs, --runs, --no-fill).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-eval "$(scripts/services.sh start)"
-scripts/venv.sh
+. scripts/prepare.sh
 # A static Swift runtime: about 10 ms less process start for every command (what a release ships).
 swift build -c release --product jobctl --static-swift-stdlib --scratch-path .build-static >&2
 # Database 1, so the million keys stay out of the tests' way.

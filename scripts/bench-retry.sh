@@ -4,8 +4,7 @@
 # Extra arguments go to scripts/bench_retry.py (--jobs, --runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-eval "$(scripts/services.sh start)"
-scripts/venv.sh
+. scripts/prepare.sh
 swift build -c release --product jobctl --static-swift-stdlib --scratch-path .build-static >&2
 jobctl="$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)/jobctl"
 # Redis database 1 and schema bench_retry keep the benchmark's jobs out of the tests' way.

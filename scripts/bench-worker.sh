@@ -4,8 +4,7 @@
 # scripts/bench_worker.py (--jobs, --runs, --concurrency).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-eval "$(scripts/services.sh start)"
-scripts/venv.sh
+. scripts/prepare.sh
 swift build -c release --product jobctl --static-swift-stdlib --scratch-path .build-static >&2
 jobctl="$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)/jobctl"
 .venv/bin/python scripts/bench_worker.py --backend redis --url "${JOBCTL_TEST_REDIS_URL%/*}/1" --jobctl "$jobctl" "$@"

@@ -15,9 +15,8 @@ while [ $# -gt 0 ]; do
     *) args+=("$1"); shift ;;
   esac
 done
-eval "$(scripts/services.sh start)"
 trap 'scripts/services.sh stop' EXIT
-scripts/venv.sh
+. scripts/prepare.sh
 jobctl=${JOBCTL_BIN:-}
 if [ -z "$jobctl" ]; then
   swift build -c release --product jobctl >&2

@@ -3,8 +3,7 @@
 # show them with jobctl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-eval "$(scripts/services.sh start)"
-scripts/venv.sh
+. scripts/prepare.sh
 swift build --product jobctl >&2
 BIN=$(swift build --show-bin-path)/jobctl
 # Redis database 2 and Postgres schema demo: the demo's own, apart from what the tests leave.

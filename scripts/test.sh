@@ -3,8 +3,7 @@
 # Starts the local services and the venv first; both are idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-eval "$(scripts/services.sh start)"
-scripts/venv.sh
+. scripts/prepare.sh
 export JOBCTL_TEST_PYTHON=${JOBCTL_TEST_PYTHON:-$PWD/.venv/bin/python}
 swift build --build-tests
 swift test --skip-build "$@"
