@@ -182,7 +182,7 @@ struct ChangeSummary {
                     + "atomic; the batch in flight may or may not have gone through); \(resumeHint)\n")
             throw serverLost
         }
-        if interrupted { throw ExitCode(130) }
+        if interrupted { throw ExitStatus.interrupted.exitCode }
     }
 
     private func print(format: OutputFormat, resumeHint: String) {

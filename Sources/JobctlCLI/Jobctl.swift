@@ -6,28 +6,28 @@ public struct Jobctl: AsyncParsableCommand {
         commandName: "jobctl",
         abstract: "Inspect and operate BullMQ job queues stored in Redis or PostgreSQL.",
         discussion: """
-            jobctl reads BullMQ's own data layout, so it works on queues made by any BullMQ client. \
-            Read-only commands never write to the server.
+            jobctl reads BullMQ's own data layout, so it works on queues made by any \
+            BullMQ client. Read-only commands never write to the server.
 
             CONNECTION
-              --url, or JOBCTL_URL, or else REDIS_URL or DATABASE_URL (not both), or else libpq's PGHOST,
-              PGHOSTADDR, PGDATABASE or PGSERVICE (PostgreSQL with libpq's defaults); default
-              redis://127.0.0.1:6379/0. The URL's scheme chooses the backend:
-                redis://[user:password@]host[:port][/db] or unix:///path/to/redis.sock[?db=N]: BullMQ's keys
-                  under --prefix (default bull);
-                postgres[ql]://[user[:password]@]host[:port]/database[?sslmode=…]: BullMQ's tables in
-                  --schema (default bullmq). Every libpq setting passes through (sslmode, sslrootcert, …),
-                  and libpq's PGPASSWORD, PGSSLMODE and ~/.pgpass apply.
-              Put passwords in JOBCTL_URL, PGPASSWORD or ~/.pgpass rather than on the command line, where
-              other users can see them. Every global option has a JOBCTL_* environment variable:
-              JOBCTL_PREFIX, JOBCTL_SCHEMA, JOBCTL_OUTPUT, JOBCTL_CONNECT_TIMEOUT, JOBCTL_TIMEOUT.
+            The server comes from --url, else JOBCTL_URL, else REDIS_URL or \
+            DATABASE_URL (not both), else libpq's PGHOST, PGHOSTADDR, PGDATABASE \
+            or PGSERVICE (PostgreSQL with libpq's defaults), else \
+            redis://127.0.0.1:6379/0. The URL's scheme chooses the backend:
+              redis://[user:password@]host[:port][/db]
+              unix:///path/to/redis.sock[?db=N]
+                  BullMQ's keys under --prefix (default bull)
+              postgres[ql]://[user[:password]@]host[:port]/db[?sslmode=…]
+                  BullMQ's tables in --schema (default bullmq); every libpq
+                  setting passes through (sslmode, sslrootcert, …), and
+                  PGPASSWORD, PGSSLMODE and ~/.pgpass apply
 
-            EXIT STATUS
-              0   success
-              1   error (queue, job or schema not found, unsupported schema version, server error)
-              64  usage error: bad arguments or a malformed URL
-              69  server unreachable, or it went away or stopped answering during the command
-            """,
+            Put passwords in JOBCTL_URL, PGPASSWORD or ~/.pgpass rather than on \
+            the command line, where other users can see them. Every global option \
+            has a JOBCTL_* environment variable: JOBCTL_PREFIX, JOBCTL_SCHEMA, \
+            JOBCTL_OUTPUT, JOBCTL_CONNECT_TIMEOUT, JOBCTL_TIMEOUT.
+
+            """ + ExitStatus.helpText,
         version: JobctlVersion.current,
         subcommands: [
             Status.self, Stats.self, Jobs.self, Show.self, Retry.self, Drain.self, Clean.self, Promote.self, Pause.self,

@@ -46,18 +46,10 @@ enum Terminal {
             throw error
         } catch let error as any OperatorFacingError {
             report(error.description, hints: error.hints)
-            throw ExitCode(exitCode(for: error.kind))
+            throw ExitStatus(error.kind).exitCode
         } catch {
             report(String(describing: error), hints: [])
-            throw ExitCode.failure
-        }
-    }
-
-    static func exitCode(for kind: FailureKind) -> Int32 {
-        switch kind {
-        case .unavailable: return 69
-        case .usage: return 64
-        case .failure: return 1
+            throw ExitStatus.failure.exitCode
         }
     }
 

@@ -133,6 +133,9 @@ import Testing
         let advice = Advice.lines(analysis, stalledCandidates: 0, thresholds: .init())
         #expect(advice.map(\.code) == ["slow", "backlog", "long_jobs", "stall_risk"])
         #expect(advice[2].evidence.contains("p99 45s"))
+        let paused = Advice.lines(analysis, stalledCandidates: 0, thresholds: .init(), pausedQueue: "mail")
+        #expect(paused.map(\.code) == ["paused", "backlog", "long_jobs", "stall_risk"])
+        #expect(paused[0].message == "the queue is paused: its 500 waiting jobs run only after 'jobctl resume mail'")
         let relaxed = try Advice.Thresholds(parsing: "throughput=0, waiting=1000, processing=1m, lock_margin=1s")
         let quiet = QueueAnalysis(
             history: Self.history(slow, active: [ActiveJob(id: "9", processedOn: nil, lockedUntil: Self.now + 2_000)]), backlog: 500,

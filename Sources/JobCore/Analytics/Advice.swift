@@ -52,8 +52,11 @@ public struct Advice: Sendable, Equatable {
         }
     }
 
-    /// The advice for a queue: what is wrong by the thresholds, and the numbers that show it.
-    public static func lines(_ analysis: QueueAnalysis, stalledCandidates: Int?, thresholds: Thresholds) -> [Advice] {
+    /// The advice for a queue: what is wrong by the thresholds, and the numbers that show it. `pausedQueue` is the
+    /// queue's name when it is paused: its backlog then waits for a resume, not for workers.
+    public static func lines(
+        _ analysis: QueueAnalysis, stalledCandidates: Int?, thresholds: Thresholds, pausedQueue: String? = nil
+    ) -> [Advice] {
         var advice: [Advice] = []
         let finishedRate = (analysis.completedRate ?? 0) + (analysis.failedRate ?? 0)
         let window = DurationText.describe(milliseconds: analysis.rateWindowMs)
@@ -63,7 +66,12 @@ public struct Advice: Sendable, Equatable {
                 message: "\(Percent.text(rate)) of finished jobs failed (above \(Percent.text(thresholds.failureRate))): see the top failures and 'jobctl jobs --state failed'",
                 evidence: "\(rate1(analysis.failedRate)) failed vs \(rate1(analysis.completedRate)) completed per minute over \(window)"))
         }
-        if analysis.backlog > 0 && finishedRate < thresholds.throughput {
+        if let pausedQueue, analysis.backlog > 0 {
+            advice.append(Advice(
+                code: "paused",
+                message: "the queue is paused: its \(analysis.backlog) waiting jobs run only after 'jobctl resume \(pausedQueue)'",
+                evidence: "paused flag set; backlog \(analysis.backlog); \(rate1(finishedRate)) finished per minute over \(window)"))
+        } else if analysis.backlog > 0 && finishedRate < thresholds.throughput {
             advice.append(Advice(
                 code: "slow",
                 message: "\(rate1(finishedRate)) jobs/min finished with \(analysis.backlog) waiting (below \(rate1(thresholds.throughput))/min): are workers running, and enough of them?",

@@ -16,7 +16,8 @@ struct Add: AsyncParsableCommand {
             checked before anything is added; a bad line is reported with its number.
 
             Examples:
-              jobctl add emails send --data '{"to":"ops@example.com"}' --attempts 3 --backoff exponential:1s --yes
+              jobctl add emails send --data '{"to":"ops@example.com"}' \\
+                  --attempts 3 --backoff exponential:1s --yes
               jobctl add emails --from jobs.jsonl --yes
             """
     )

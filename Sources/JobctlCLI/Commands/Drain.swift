@@ -5,6 +5,7 @@ struct Drain: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drain",
         abstract: "Delete the waiting and prioritized jobs of a queue (this deletes them; to run them, use run-once).",
+        usage: "jobctl drain [<options>] <queue> [--delayed]",
         discussion: """
             Active jobs are never touched, nor completed, failed or waiting-children ones; with --delayed, \
             delayed jobs go too. The next job of each job scheduler stays (remove the scheduler to stop it). \

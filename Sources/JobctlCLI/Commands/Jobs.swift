@@ -17,6 +17,7 @@ struct Jobs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobs",
         abstract: "List the jobs of a queue in one state, a page at a time.",
+        usage: "jobctl jobs [<options>] <queue> --state <state> [--cursor <cursor>]",
         discussion: """
             Order: waiting, prioritized and active jobs in the order workers take them; delayed jobs soonest \
             first; completed and failed jobs newest first. Pages are stable while the queue changes: pass the \

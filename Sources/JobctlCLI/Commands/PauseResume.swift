@@ -5,6 +5,7 @@ struct Pause: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pause",
         abstract: "Pause queues: BullMQ workers finish the jobs they run and take no new ones.",
+        usage: "jobctl pause [<options>] (<queues> ... | --all)",
         discussion: "As BullMQ's Queue.pause. Jobs can still be added; they wait until 'jobctl resume'.")
 
     @OptionGroup var global: GlobalOptions
@@ -27,6 +28,7 @@ struct Resume: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume",
         abstract: "Resume paused queues: BullMQ workers take jobs again at once.",
+        usage: "jobctl resume [<options>] (<queues> ... | --all)",
         discussion: "As BullMQ's Queue.resume, which also wakes idle workers.")
 
     @OptionGroup var global: GlobalOptions

@@ -5,6 +5,7 @@ struct Promote: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "promote",
         abstract: "Move delayed jobs to waiting now, instead of at their due time.",
+        usage: "jobctl promote [<options>] <queue> [<ids> ...] [--limit <limit>]",
         discussion: """
             Each job is promoted as BullMQ's Job.promote does it: it keeps its priority, the 'waiting' event is \
             published and idle workers wake up. Without job ids, every delayed job is promoted, the soonest due \

@@ -5,6 +5,7 @@ struct Remove: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "remove",
         abstract: "Delete jobs by id, with their logs and their children.",
+        usage: "jobctl remove [<options>] <queue> <ids> ... [--force]",
         discussion: """
             As BullMQ's Queue.remove: a job whose lock is held by a worker (it is running), or that has a running \
             child, is left alone unless --force; the next job of a job scheduler is never removed (remove the \
@@ -47,7 +48,7 @@ struct Remove: AsyncParsableCommand {
                 }
             }
             try summary.finish(format: global.format, resumeHint: "run the same command again to remove the rest")
-            if summary.changed < Set(ids).count { throw ExitCode.failure }
+            if summary.changed < Set(ids).count { throw ExitStatus.failure.exitCode }
         }
     }
 }

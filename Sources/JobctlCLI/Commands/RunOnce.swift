@@ -94,7 +94,7 @@ struct WorkerOptions: ParsableArguments {
     static let protocolHelp = """
 
         HANDLERS
-          --exec COMMAND [ARGS…] (or -- COMMAND [ARGS…]) runs one process per job, without a shell, in a \
+        --exec COMMAND [ARGS…] (or -- COMMAND [ARGS…]) runs one process per job, without a shell, in a \
         process group of its own. The job is on its stdin as one JSON object: id, name, data, opts, \
         attemptsMade, timestamp, queue; JOBCTL_QUEUE, JOBCTL_JOB_ID, JOBCTL_JOB_NAME and JOBCTL_ATTEMPT are in \
         its environment. Exit 0 completes the job, with stdout as the return value (JSON if it parses, else a \
@@ -102,7 +102,7 @@ struct WorkerOptions: ParsableArguments {
         retried by its attempts and backoff options; status 65 fails it without further attempts. Past \
         --job-timeout the process group is killed and the job fails saying so.
 
-          --serve COMMAND [ARGS…] starts long-lived handler processes (up to twice the processors, and no more \
+        --serve COMMAND [ARGS…] starts long-lived handler processes (up to twice the processors, and no more \
         than --concurrency), each fed jobs as lines of JSON on stdin (the same object as above) and answering \
         one line per job on stdout: {"id": ID, "ok": true, "value": VALUE} completes the job with VALUE; \
         {"id": ID, "ok": false, "error": TEXT, "unrecoverable": BOOL} fails it (unrecoverable: no further \
@@ -112,7 +112,7 @@ struct WorkerOptions: ParsableArguments {
         after it run on another process; a new process replaces it, after a back-off while processes keep \
         dying. stdin closing is the sign to exit. See examples/serve-handler.py.
 
-          Handler stderr is logged on jobctl's stderr with the job id (for --serve, the ids of the jobs the \
+        Handler stderr is logged on jobctl's stderr with the job id (for --serve, the ids of the jobs the \
         process had not answered yet).
         """
 
@@ -190,10 +190,10 @@ struct RunOnce: AsyncParsableCommand {
             }
             await handler.shutdown()
             printSummary(summary)
-            if summary.failed + summary.retried + summary.lost > 0 { throw ExitCode(2) }
+            if summary.failed + summary.retried + summary.lost > 0 { throw ExitStatus.checkFailed.exitCode }
             if summary.sawPause && summary.processed == 0 {
                 Terminal.writeError("queue '\(queue)' is paused: no job taken ('jobctl resume \(queue)' lets workers take them)\n")
-                throw ExitCode(75)
+                throw ExitStatus.temporary.exitCode
             }
         }
     }

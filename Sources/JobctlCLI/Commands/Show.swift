@@ -4,7 +4,8 @@ import JobCore
 struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Show every field of one job: data, options, result, failure, attempts, lock and logs."
+        abstract: "Show every field of one job: data, options, result, failure, attempts, lock and logs.",
+        usage: "jobctl show [<options>] <queue> <id>"
     )
 
     @OptionGroup var global: GlobalOptions

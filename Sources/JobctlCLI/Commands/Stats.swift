@@ -5,6 +5,7 @@ struct Stats: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
         abstract: "Show one queue in detail: counts, limits, throughput, timings, top failures and advice.",
+        usage: "jobctl stats [<options>] <queue> [--sample <n>] [--thresholds <k=v>]",
         discussion: """
             Counts use BullMQ's state names. 'paused' counts the legacy paused list of queues paused by BullMQ 5 \
             or older; a queue paused by BullMQ 6 keeps its jobs under 'waiting' and has the paused flag set. \
@@ -59,7 +60,9 @@ struct Stats: AsyncParsableCommand {
     private func show(_ inspector: any QueueInspector, limits: Advice.Thresholds, previous: JobCounts?) async throws -> JobCounts {
         let (stats, _, analysis) = try await inspector.analyzed(queue, sampleSize: sample.sample, lockMarginMs: limits.lockMarginMs)
         let now = currentTimeMs()
-        let advice = Advice.lines(analysis, stalledCandidates: stats.stalledCandidates, thresholds: limits)
+        let advice = Advice.lines(
+            analysis, stalledCandidates: stats.stalledCandidates, thresholds: limits,
+            pausedQueue: stats.overview.isPaused ? queue : nil)
         if global.prometheus {
             var exposition = PrometheusText()
             exposition.addOverview(stats.overview, now: now)

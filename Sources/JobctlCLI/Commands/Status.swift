@@ -5,6 +5,7 @@ struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show every queue on one screen: counts, paused flag and the age of the oldest waiting job.",
+        usage: "jobctl status [<options>] [<queues> ...] [--check <rules>] [--watch]",
         discussion: """
             Queues are found with SCAN under the prefix (never KEYS). WAITING counts every job ready to run: \
             the wait list, the legacy paused list and prioritized jobs. Name queues to show only those.
@@ -58,7 +59,7 @@ struct Status: AsyncParsableCommand {
                 let failures = try await checkFailures(rows, inspector: inspector, now: now)
                 show(rows, location: inspector.location, now: now, previous: previous)
                 previous = Dictionary(rows.map { ($0.queue, $0.counts) }, uniquingKeysWith: { first, _ in first })
-                if !failures.isEmpty { throw ExitCode(2) }
+                if !failures.isEmpty { throw ExitStatus.checkFailed.exitCode }
             }
         }
     }
