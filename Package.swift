@@ -24,7 +24,9 @@ let package = Package(
         .target(name: "JobCore", swiftSettings: strictSettings),
 
         // Backends.
-        .target(name: "RedisBackend", dependencies: ["JobCore", "CHiredis"], swiftSettings: strictSettings),
+        // Lua/ holds the scripts' sources; scripts/generate-lua.py makes RedisScripts.swift from them.
+        .target(
+            name: "RedisBackend", dependencies: ["JobCore", "CHiredis"], exclude: ["Lua"], swiftSettings: strictSettings),
         .target(name: "PostgresBackend", dependencies: ["JobCore", "CLibPQ"], swiftSettings: strictSettings),
 
         // The command line.

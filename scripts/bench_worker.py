@@ -80,20 +80,29 @@ async def completed(args):
     return counts
 
 
-def run_jobctl(args):
+def bytes_into_redis(args):
+    """What Redis has read from its clients so far (INFO stats), or 0 on PostgreSQL."""
+    if args.backend != "redis":
+        return 0
+    import redis
+    return redis.Redis.from_url(args.url).info("stats")["total_net_input_bytes"]
+
+
+def run_jobctl(args, binary):
     target = ["--url", args.url] + (["--prefix", args.prefix] if args.backend == "redis" else ["--schema", args.schema])
     cpu0 = server_cpu(args)
+    bytes0 = bytes_into_redis(args)
     start = time.perf_counter()
     handler = {"noop": ["--noop"], "exec": ["--exec", "true"],
                "serve": ["--serve", sys.executable, "-c", SERVE_HANDLER]}[args.handler]
-    proc = subprocess.Popen([args.jobctl, "run-once", QUEUE, "--concurrency", str(args.concurrency)] + target + handler,
+    proc = subprocess.Popen([binary, "run-once", QUEUE, "--concurrency", str(args.concurrency)] + target + handler,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     out, err = proc.stdout.read(), proc.stderr.read()
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"jobctl failed: {err.decode()}")
-    return elapsed, usage.ru_utime + usage.ru_stime, server_cpu(args) - cpu0
+    return elapsed, usage.ru_utime + usage.ru_stime, server_cpu(args) - cpu0, bytes_into_redis(args) - bytes0
 
 
 async def run_python(args):
@@ -129,6 +138,7 @@ def main():
     ap.add_argument("--prefix", default="bull")
     ap.add_argument("--schema", default="bench_worker")
     ap.add_argument("--jobctl", required=True)
+    ap.add_argument("--baseline", help="an older jobctl, run beside it in the same rounds")
     ap.add_argument("--jobs", type=int, default=20_000)
     ap.add_argument("--concurrency", type=int, default=100)
     ap.add_argument("--runs", type=int, default=3)
@@ -136,10 +146,15 @@ def main():
     args = ap.parse_args()
 
     results = {"jobctl": [], "python": []}
+    if args.baseline:
+        results["baseline"] = []
     for _ in range(args.runs):
         asyncio.run(fill(args))
-        results["jobctl"].append(run_jobctl(args))
+        results["jobctl"].append(run_jobctl(args, args.jobctl))
         assert asyncio.run(completed(args))["completed"] >= args.jobs
+        if args.baseline:
+            asyncio.run(fill(args))
+            results["baseline"].append(run_jobctl(args, args.baseline))
         asyncio.run(fill(args))
         results["python"].append(asyncio.run(run_python(args)))
     print(f"{args.backend}: {args.jobs:,} no-op jobs, concurrency {args.concurrency}, jobctl handler {args.handler},"
@@ -148,8 +163,11 @@ def main():
         rates = [args.jobs / r[0] for r in runs]
         worker_us = statistics.median(r[1] / args.jobs * 1e6 for r in runs)
         server_us = statistics.median(r[2] / args.jobs * 1e6 for r in runs)
-        print(f"  {name:7} {statistics.median(rates):9,.0f} jobs/s (min {min(rates):,.0f}, max {max(rates):,.0f}); "
-              f"CPU per job: worker {worker_us:,.0f} µs, server {server_us:,.0f} µs")
+        sent = ""
+        if name != "python" and args.backend == "redis":
+            sent = f"; sent to Redis {statistics.median(r[3] / args.jobs for r in runs):,.0f} B/job"
+        print(f"  {name:8} {statistics.median(rates):9,.0f} jobs/s (min {min(rates):,.0f}, max {max(rates):,.0f}); "
+              f"CPU per job: worker {worker_us:,.0f} µs, server {server_us:,.0f} µs{sent}")
 
 
 if __name__ == "__main__":

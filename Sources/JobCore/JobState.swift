@@ -66,3 +66,57 @@ public struct DataProblem: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(subject): \(message)" }
 }
+
+/// The finished states: what `retry` takes jobs from and `clean` deletes. A call that takes one cannot be given
+/// another state.
+public enum FinishedState: String, CaseIterable, Sendable, Hashable {
+    case completed
+    case failed
+
+    public var jobState: JobState {
+        switch self {
+        case .completed: return .completed
+        case .failed: return .failed
+        }
+    }
+}
+
+/// The states of jobs waiting to run: what `drain` deletes (`paused`: BullMQ 5's legacy list of a paused queue).
+public enum ReadyState: String, CaseIterable, Sendable, Hashable {
+    case waiting
+    case paused
+    case prioritized
+    case delayed
+
+    public var jobState: JobState {
+        switch self {
+        case .waiting: return .waiting
+        case .paused: return .paused
+        case .prioritized: return .prioritized
+        case .delayed: return .delayed
+        }
+    }
+}
+
+/// The states whose jobs are kept in time order, so their ids can be listed by time: delayed jobs by due time,
+/// finished ones by finish time.
+public enum TimedState: String, CaseIterable, Sendable, Hashable {
+    case delayed
+    case completed
+    case failed
+
+    public init(_ finished: FinishedState) {
+        switch finished {
+        case .completed: self = .completed
+        case .failed: self = .failed
+        }
+    }
+
+    public var jobState: JobState {
+        switch self {
+        case .delayed: return .delayed
+        case .completed: return .completed
+        case .failed: return .failed
+        }
+    }
+}

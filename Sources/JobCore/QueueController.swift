@@ -8,12 +8,12 @@ public protocol QueueController: QueueInspector {
 
     /// Ids of the jobs in a state, in listing order (finished jobs newest first, delayed ones soonest first), read
     /// without the jobs themselves; with `times`, only jobs whose finish time (or due time) is in that range.
-    func jobIds(in queue: String, state: JobState, times: Range<Int64>?) async throws -> [String]
+    func jobIds(in queue: String, state: TimedState, times: Range<Int64>?) async throws -> [String]
 
     /// Moves failed (or completed) jobs back to waiting, as BullMQ's `Job.retry` does: priority and the queue's
     /// pause are respected, the `waiting` event is published and idle workers are woken. Attempt counters are
     /// kept unless `resetAttempts`.
-    func retry(_ ids: [String], in queue: String, from state: JobState, resetAttempts: Bool) async throws -> BatchOutcome
+    func retry(_ ids: [String], in queue: String, from state: FinishedState, resetAttempts: Bool) async throws -> BatchOutcome
 
     /// Moves delayed jobs to waiting (or prioritized) now, as BullMQ's `Job.promote` does.
     func promote(_ ids: [String], in queue: String) async throws -> BatchOutcome
@@ -22,14 +22,14 @@ public protocol QueueController: QueueInspector {
     /// with a locked child) is skipped unless `force`.
     func remove(_ ids: [String], in queue: String, force: Bool) async throws -> BatchOutcome
 
-    /// Deletes up to `limit` jobs of one ready state (`waiting`, `prioritized` or `delayed`), never active ones
+    /// Deletes up to `limit` jobs of one ready state, never active ones
     /// and never the next job of a job scheduler, the oldest first; returns how many went. `skipping` is the
     /// number of jobs earlier batches of the same run left in place.
-    func drain(_ state: JobState, in queue: String, limit: Int, skipping: Int) async throws -> DrainOutcome
+    func drain(_ state: ReadyState, in queue: String, limit: Int, skipping: Int) async throws -> DrainOutcome
 
     /// Deletes up to `limit` completed or failed jobs that finished at or before `finishedBefore` (ms since the
     /// epoch), as BullMQ's `Queue.clean` does; returns the ids deleted.
-    func clean(_ state: JobState, in queue: String, finishedBefore: Int64, limit: Int) async throws -> [String]
+    func clean(_ state: FinishedState, in queue: String, finishedBefore: Int64, limit: Int) async throws -> [String]
 
     /// Pauses or resumes a queue, as BullMQ's `Queue.pause` / `Queue.resume` do.
     func setPaused(_ paused: Bool, queue: String) async throws
@@ -44,6 +44,9 @@ public protocol QueueController: QueueInspector {
     func add(_ jobs: [NewJob], to queue: String) async throws -> [AddedJob]
 }
 
+/// Everything a store does: inspect, change and run jobs. Every backend is one.
+public typealias QueueStore = QueueController & WorkerBackend
+
 /// What one batch did: the jobs changed, and the ones left alone with the reason.
 public struct BatchOutcome: Sendable, Equatable {
     public var changed: [String]
@@ -53,6 +56,43 @@ public struct BatchOutcome: Sendable, Equatable {
         self.changed = changed
         self.skipped = skipped
     }
+
+    /// From a batch's per-job reply codes (both backends answer one per id, in order): `changedCode` for a job
+    /// changed, a `JobReplyCode` for one left alone, whose reason `reason` gives.
+    public init(ids: [String], codes: [Int64?], changedCode: Int64, reason: (JobReplyCode) -> String) {
+        self.init()
+        for (id, code) in zip(ids, codes) {
+            if code == changedCode {
+                changed.append(id)
+            } else if let known = code.flatMap(JobReplyCode.init(rawValue:)) {
+                skipped.append(SkippedJob(id: id, reason: reason(known)))
+            } else {
+                skipped.append(SkippedJob(id: id, reason: "unexpected reply \(code.map(String.init) ?? "nil")"))
+            }
+        }
+    }
+}
+
+/// Why a batch call left a job alone: the codes of BullMQ's schema functions, which jobctl's Redis scripts answer
+/// too.
+public enum JobReplyCode: Int64, Sendable {
+    /// Held by a worker (remove without force).
+    case locked = 0
+    case notFound = -1
+    /// Its lock had expired (a worker's finish).
+    case lockExpired = -2
+    /// No longer in the state the call acts on.
+    case wrongState = -3
+    /// Redis: its key is not a hash (not written by BullMQ).
+    case notAHash = -4
+    /// Another worker holds its lock now.
+    case lockedByAnother = -6
+    /// The next job of a job scheduler (remove the scheduler instead).
+    case schedulerJob = -8
+
+    /// What `remove` says of a job it left because a worker holds it, on both backends.
+    public static let lockedReason = "locked by a worker (it or one of its children is running; --force removes it anyway)"
+    public static let schedulerJobReason = "the next job of a job scheduler (remove the scheduler instead)"
 }
 
 /// A job a command left alone, and why (for example "no longer failed").

@@ -147,12 +147,30 @@ struct ChangeSummary {
         return true
     }
 
-    /// Runs one batch of a loop the command drives itself (drain, clean) and counts what it changed; nil when the
-    /// server went away after earlier batches went through (kept for `finish`: exit 69).
-    mutating func run(_ batch: () async throws -> Int) async throws -> Int? {
-        guard let count = try await attempt(batch) else { return nil }
-        changed += count
-        return count
+    /// Deletes by count (drain, clean): for each state, batches of at most `batchSize` until the state's count is
+    /// reached, `batch(state, limit)` answering how many went. Jobs added meanwhile stay. Stops between batches on
+    /// Ctrl-C, when the server goes away after earlier batches (kept for `finish`: exit 69), and at a state whose
+    /// batch deleted nothing.
+    mutating func deleteCounted<State>(
+        _ perState: [(state: State, count: Int)], batchSize: Int, progress: Progress,
+        _ batch: (State, Int) async throws -> Int
+    ) async throws {
+        states: for (state, target) in perState {
+            var removed = 0
+            while removed < target {
+                if Interruption.isRequested {
+                    interrupted = true
+                    break states
+                }
+                let limit = min(batchSize, target - removed)
+                guard let deleted = try await attempt({ try await batch(state, limit) }) else { break states }
+                changed += deleted
+                removed += deleted
+                progress.update(changed)
+                if deleted == 0 { break }
+            }
+        }
+        progress.finish()
     }
 
     /// Runs one batch; nil when the server went away after earlier batches went through (the error is kept for

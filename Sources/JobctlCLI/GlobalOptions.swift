@@ -94,7 +94,7 @@ struct GlobalOptions: ParsableArguments {
     /// Connects to the queues named by the options and environment, and checks that they are readable (on
     /// PostgreSQL: the schema and its version). Warns once when a password sits on the command line. `forCounting`:
     /// the command counts the jobs of a queue (a backend may get ready to count a big one in parallel).
-    func connect(allowingPrometheus: Bool = false, forCounting: Bool = false) async throws -> any QueueController {
+    func connect(allowingPrometheus: Bool = false, forCounting: Bool = false) async throws -> any QueueStore {
         let (store, open) = try prepare(allowingPrometheus: allowingPrometheus, forCounting: forCounting)
         try await open()
         return store
@@ -103,7 +103,7 @@ struct GlobalOptions: ParsableArguments {
     /// The store the options name, not connected yet (the password warning is given here, once), and the call that
     /// connects it; `jobctl run` repeats only that call while the server is away.
     func prepare(allowingPrometheus: Bool = false, forCounting: Bool = false) throws
-        -> (store: any QueueController, open: @Sendable () async throws -> Void)
+        -> (store: any QueueStore, open: @Sendable () async throws -> Void)
     {
         if prometheus && !allowingPrometheus {
             throw ValidationError("-o prometheus is for 'status' and 'stats'; use text, json or jsonl here")
@@ -140,8 +140,7 @@ struct GlobalOptions: ParsableArguments {
     /// `prepare`, for running jobs.
     func prepareWorker() throws -> (backend: any WorkerBackend, open: @Sendable () async throws -> Void) {
         let (store, open) = try prepare()
-        guard let backend = store as? any WorkerBackend else { preconditionFailure("every store runs jobs") }
-        return (backend, open)
+        return (store, open)
     }
 
     private func warnAboutPasswordOnCommandLine(_ hasPassword: Bool) {

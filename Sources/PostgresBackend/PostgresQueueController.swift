@@ -7,13 +7,12 @@ extension PostgresQueueStore: QueueController {
 
     private func function(_ name: String) -> String { "\(schema.quoted).\(name)" }
 
-    public func jobIds(in queue: String, state: JobState, times: Range<Int64>?) async throws -> [String] {
+    public func jobIds(in queue: String, state: TimedState, times: Range<Int64>?) async throws -> [String] {
         let column: String
         let order: String
         switch state {
         case .completed, .failed: (column, order) = ("finished_at_ms", "finished_at_ms DESC NULLS LAST, id")
         case .delayed: (column, order) = ("process_at_ms", "process_at_ms NULLS LAST, id")
-        default: preconditionFailure("jobIds of \(state)")
         }
         let range = times.map { "AND \(column) >= \($0.lowerBound) AND \(column) < \($0.upperBound)" } ?? ""
         let rows = try await client.query(
@@ -25,44 +24,42 @@ extension PostgresQueueStore: QueueController {
     /// Calls a per-job function for every id of the batch, in order, in one statement (one transaction), and
     /// turns its reply codes into changed and skipped jobs.
     private func perJob(
-        _ call: String, queue: String, ids: [String], extra: [String?] = [], changedCode: Int, skipReasons: [Int: String]
+        _ call: String, queue: String, ids: [String], extra: [String?] = [], changedCode: Int64,
+        reason: (JobReplyCode) -> String
     ) async throws -> BatchOutcome {
         let rows = try await client.query(
             "SELECT u.id, \(call) FROM unnest($2::text[]) WITH ORDINALITY AS u(id, n) ORDER BY u.n",
             [queue, PostgresArray.literal(ids)] + extra)
-        return try outcome(ids, rows, changedCode: changedCode, skipReasons: skipReasons)
+        return try outcome(ids, rows, changedCode: changedCode, reason: reason)
     }
 
-    private func outcome(_ ids: [String], _ rows: PostgresRows, changedCode: Int, skipReasons: [Int: String]) throws -> BatchOutcome {
+    /// The per-job codes of a batch (the second column, one row per id in order) as changed and skipped jobs.
+    private func outcome(_ ids: [String], _ rows: PostgresRows, changedCode: Int64, reason: (JobReplyCode) -> String) throws
+        -> BatchOutcome
+    {
         guard rows.rows.count == ids.count else {
-            throw PostgresError(code: .unexpectedReply, server: server, message: "a batch of \(ids.count) jobs was answered with \(rows.rows.count) rows")
+            throw PostgresError(
+                code: .unexpectedReply, server: server, message: "a batch of \(ids.count) jobs was answered with \(rows.rows.count) rows")
         }
-        var result = BatchOutcome()
-        for (id, row) in zip(ids, rows.rows) {
-            let code = row.count > 1 ? row[1].flatMap { Int($0) } : nil
-            if code == changedCode {
-                result.changed.append(id)
-            } else {
-                result.skipped.append(SkippedJob(id: id, reason: code.flatMap { skipReasons[$0] } ?? "unexpected reply \(String(describing: code))"))
-            }
-        }
-        return result
+        let codes = rows.rows.map { row in row.count > 1 ? row[1].flatMap { Int64($0) } : nil }
+        return BatchOutcome(ids: ids, codes: codes, changedCode: changedCode, reason: reason)
     }
 
-    public func retry(_ ids: [String], in queue: String, from state: JobState, resetAttempts: Bool) async throws -> BatchOutcome {
-        guard state == .failed || state == .completed else { preconditionFailure("retry from \(state)") }
+    public func retry(_ ids: [String], in queue: String, from state: FinishedState, resetAttempts: Bool) async throws
+        -> BatchOutcome
+    {
         // reprocess_job is BullMQ's Job.retry: it re-links flow children and publishes `waiting`. Python passes the
         // retry's own lifo option (false unless asked), not the job's.
         return try await perJob(
             "\(function("reprocess_job"))($1, u.id, $3, false, $4::boolean, $4::boolean)", queue: queue, ids: ids,
-            extra: [state.rawValue, resetAttempts ? "true" : "false"], changedCode: 1,
-            skipReasons: [-1: "not found", -3: "no longer \(state.rawValue)"])
+            extra: [state.rawValue, resetAttempts ? "true" : "false"], changedCode: 1
+        ) { $0 == .notFound ? "not found" : "no longer \(state.rawValue)" }
     }
 
     public func promote(_ ids: [String], in queue: String) async throws -> BatchOutcome {
         try await perJob(
-            "\(function("promote"))($1, u.id)", queue: queue, ids: ids, changedCode: 0,
-            skipReasons: [-1: "not found", -3: "not delayed"])
+            "\(function("promote"))($1, u.id)", queue: queue, ids: ids, changedCode: 0
+        ) { $0 == .notFound ? "not found" : "not delayed" }
     }
 
     public func remove(_ ids: [String], in queue: String, force: Bool) async throws -> BatchOutcome {
@@ -73,7 +70,7 @@ extension PostgresQueueStore: QueueController {
             SELECT u.id, CASE
                 WHEN j.id IS NULL THEN -1
                 WHEN j.scheduler_id IS NOT NULL THEN -8
-                WHEN NOT $3::boolean AND j.lock_token IS NOT NULL AND j.locked_until_ms > \(now) THEN -2
+                WHEN NOT $3::boolean AND j.lock_token IS NOT NULL AND j.locked_until_ms > \(now) THEN 0
                 ELSE \(function("remove"))($1, u.id, true) END
               FROM unnest($2::text[]) WITH ORDINALITY AS u(id, n)
               LEFT JOIN \(job) j ON j.queue = $1 AND j.id = u.id
@@ -89,18 +86,20 @@ extension PostgresQueueStore: QueueController {
         }
         statements.append((check, [queue, PostgresArray.literal(ids), force ? "true" : "false"]))
         let rows = try await client.transaction(statements).last!
-        // remove() returns the number of rows deleted (the job and its children): any positive count is success.
+        // remove() returns the number of rows deleted (the job and its children): any positive count is success,
+        // 0 a child held by a worker.
         let normalized = PostgresRows(
             columns: rows.columns, rows: rows.rows.map { row in [row[0], row.count > 1 && (row[1].flatMap { Int($0) } ?? 0) > 0 ? "1" : row[1]] })
-        return try outcome(
-            ids, normalized, changedCode: 1,
-            skipReasons: [
-                -1: "not found", -2: "locked by a worker (--force removes it anyway)",
-                0: "one of its children is locked by a worker", -8: "the next job of a job scheduler (remove the scheduler instead)",
-            ])
+        return try outcome(ids, normalized, changedCode: 1) { code in
+            switch code {
+            case .notFound: return "not found"
+            case .schedulerJob: return JobReplyCode.schedulerJobReason
+            default: return JobReplyCode.lockedReason
+            }
+        }
     }
 
-    public func drain(_ state: JobState, in queue: String, limit: Int, skipping: Int) async throws -> DrainOutcome {
+    public func drain(_ state: ReadyState, in queue: String, limit: Int, skipping: Int) async throws -> DrainOutcome {
         // BullMQ's drain() deletes everything in one transaction; its clean() does the same per ready state, with a
         // limit and the same handling of scheduler jobs and flow parents.
         let type: String
@@ -108,7 +107,6 @@ extension PostgresQueueStore: QueueController {
         case .waiting, .paused: type = "wait"
         case .prioritized: type = "prioritized"
         case .delayed: type = "delayed"
-        default: preconditionFailure("drain of \(state)")
         }
         let rows = try await client.query(
             "SELECT count(*) FROM \(function("clean"))($1, $2, $3::bigint, $4::integer)",
@@ -116,8 +114,7 @@ extension PostgresQueueStore: QueueController {
         return DrainOutcome(removed: rows.scalar.flatMap { Int($0) } ?? 0, kept: 0)
     }
 
-    public func clean(_ state: JobState, in queue: String, finishedBefore: Int64, limit: Int) async throws -> [String] {
-        guard state == .failed || state == .completed else { preconditionFailure("clean of \(state)") }
+    public func clean(_ state: FinishedState, in queue: String, finishedBefore: Int64, limit: Int) async throws -> [String] {
         let rows = try await client.query(
             "SELECT id FROM \(function("clean"))($1, $2, $3::bigint, $4::integer) AS id",
             [queue, state.rawValue, String(finishedBefore), String(max(limit, 1))])

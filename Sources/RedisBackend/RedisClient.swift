@@ -9,6 +9,8 @@ actor RedisClient {
     private let connectTimeoutMs: Int
     private let commandTimeoutMs: Int
     private var connection: RedisConnection?
+    /// The scripts (by SHA1) loaded on the current connection.
+    private var loadedScripts: Set<String> = []
 
     init(endpoint: RedisEndpoint, connectTimeoutMs: Int, commandTimeoutMs: Int) {
         self.executor = DispatchQueueExecutor(label: "jobctl.redis")
@@ -38,8 +40,41 @@ actor RedisClient {
             return try connection.pipeline(commands)
         } catch {
             self.connection = nil  // a broken connection is not reused
+            loadedScripts.removeAll()
             throw error
         }
+    }
+
+    /// Runs a script by its SHA1 (EVALSHA). On a connection that has not loaded it yet, SCRIPT LOAD goes first in
+    /// the same round trip; a NOSCRIPT answer (the server restarted, failed over or flushed its scripts) loads it
+    /// again and retries once. An error reply is thrown.
+    func evaluate(sha1: String, source: String, keys: [String], arguments: [String]) throws(RedisError) -> RedisValue {
+        let call = RedisCommand(arguments: ["EVALSHA", sha1, String(keys.count)] + keys + arguments)
+        var reply = RedisValue.null
+        for attempt in 0..<2 {
+            let load = attempt > 0 || !loadedScripts.contains(sha1)
+            let replies = try pipeline(load ? [RedisCommand("SCRIPT", "LOAD", source), call] : [call])
+            if load {
+                let loaded = replies[0]
+                if let (code, message) = loaded.serverError {
+                    throw RedisError(code: .server, server: endpoint.hostDescription, serverCode: code, message: message)
+                }
+                guard loaded.text == sha1 else {
+                    throw RedisError(
+                        code: .unexpectedReply, server: endpoint.hostDescription,
+                        message: "SCRIPT LOAD answered \(loaded), not the script's SHA1 \(sha1)")
+                }
+                loadedScripts.insert(sha1)
+            }
+            reply = replies[replies.count - 1]
+            guard let (code, message) = reply.serverError else { return reply }
+            if code == "NOSCRIPT" && attempt == 0 {
+                loadedScripts.remove(sha1)
+                continue
+            }
+            throw RedisError(code: .server, server: endpoint.hostDescription, serverCode: code, message: message)
+        }
+        return reply
     }
 
     /// Runs one command; an error reply is thrown.

@@ -9,9 +9,9 @@ extension RedisQueueStore: QueueController {
     /// outliers past 10 on this VM).
     public var batchSize: Int { 300 }
 
-    public func jobIds(in queue: String, state: JobState, times: Range<Int64>?) async throws -> [String] {
-        let (key, isList) = keys(queue).stateKey(state)
-        precondition(!isList, "jobIds of \(state)")
+    public func jobIds(in queue: String, state timed: TimedState, times: Range<Int64>?) async throws -> [String] {
+        let state = timed.jobState
+        let key = keys(queue).stateKey(state).key  // a sorted set: by due or finish time
         let descending = state == .completed || state == .failed
         var ids: [String] = []
         var cursor: PageCursor?
@@ -31,86 +31,103 @@ extension RedisQueueStore: QueueController {
         }
     }
 
-    /// Runs one of jobctl's scripts (`RedisScripts`); the control commands and the worker both go through here.
-    func run(_ script: String, keys: [String], arguments: [String]) async throws -> RedisValue {
-        try await client.command(RedisCommand(arguments: ["EVAL", script, String(keys.count)] + keys + arguments))
+    /// Runs one of jobctl's scripts (`RedisScripts`) and decodes its reply; the control commands and the worker
+    /// both go through here.
+    func run<Script: RedisScript>(_ script: Script.Type, keys: Script.Keys, arguments: Script.Arguments) async throws
+        -> Script.Reply
+    {
+        let reply = try await client.evaluate(
+            sha1: Script.sha1, source: Script.source, keys: keys.list, arguments: arguments.list)
+        guard let decoded = Script.decode(reply) else {
+            throw RedisError(code: .unexpectedReply, server: server, message: "\(Script.name) answered \(reply)")
+        }
+        return decoded
     }
 
-    /// Per-id reply codes of the batch scripts, turned into changed and skipped jobs.
-    private func outcome(_ ids: [String], _ reply: RedisValue, skipReasons: [Int64: String]) throws -> BatchOutcome {
-        guard let codes = reply.array?.map(\.integer), codes.count == ids.count else {
-            throw RedisError(code: .unexpectedReply, server: server, message: "a batch of \(ids.count) jobs was answered with \(reply)")
+    /// Per-id reply codes of the batch scripts (1 changed), turned into changed and skipped jobs.
+    private func outcome(_ ids: [String], _ codes: [Int64?], reason: (JobReplyCode) -> String) throws -> BatchOutcome {
+        guard codes.count == ids.count else {
+            throw RedisError(
+                code: .unexpectedReply, server: server, message: "a batch of \(ids.count) jobs was answered with \(codes.count) codes")
         }
-        var result = BatchOutcome()
-        for (id, code) in zip(ids, codes) {
-            if code == 1 {
-                result.changed.append(id)
-            } else {
-                result.skipped.append(SkippedJob(id: id, reason: code.flatMap { skipReasons[$0] } ?? "unexpected reply \(String(describing: code))"))
+        return BatchOutcome(ids: ids, codes: codes, changedCode: 1, reason: reason)
+    }
+
+    public func retry(_ ids: [String], in queue: String, from state: FinishedState, resetAttempts: Bool) async throws
+        -> BatchOutcome
+    {
+        let k = keys(queue)
+        let codes = try await run(
+            RedisScripts.Retry.self,
+            keys: .init(
+                events: k.key("events"), state: k.stateKey(state.jobState).key, wait: k.wait, meta: k.meta, active: k.active,
+                marker: k.key("marker"), prioritized: k.prioritized, pc: k.key("pc")),
+            arguments: .init(queueBase: k.base, state: state.rawValue, reset: resetAttempts ? "1" : "0", ids: ids))
+        return try outcome(ids, codes) { code in
+            switch code {
+            case .notFound: return "not found"
+            case .notAHash: return Self.notAHash
+            default: return "no longer \(state.rawValue)"
             }
         }
-        return result
-    }
-
-    public func retry(_ ids: [String], in queue: String, from state: JobState, resetAttempts: Bool) async throws -> BatchOutcome {
-        guard state == .failed || state == .completed else { preconditionFailure("retry from \(state)") }
-        let k = keys(queue)
-        let reply = try await run(
-            RedisScripts.retry,
-            keys: [k.key("events"), k.stateKey(state).key, k.wait, k.meta, k.active, k.key("marker"), k.prioritized, k.key("pc")],
-            arguments: [k.base, state.rawValue, resetAttempts ? "1" : "0"] + ids)
-        return try outcome(ids, reply, skipReasons: [-1: "not found", -3: "no longer \(state.rawValue)", -4: Self.notAHash])
     }
 
     public func promote(_ ids: [String], in queue: String) async throws -> BatchOutcome {
         let k = keys(queue)
-        let reply = try await run(
-            RedisScripts.promote,
-            keys: [k.delayed, k.wait, k.meta, k.prioritized, k.active, k.key("pc"), k.key("events"), k.key("marker")],
-            arguments: [k.base] + ids)
-        return try outcome(ids, reply, skipReasons: [-1: "not found", -3: "not delayed", -4: Self.notAHash])
+        let codes = try await run(
+            RedisScripts.Promote.self,
+            keys: .init(
+                delayed: k.delayed, wait: k.wait, meta: k.meta, prioritized: k.prioritized, active: k.active, pc: k.key("pc"),
+                events: k.key("events"), marker: k.key("marker")),
+            arguments: .init(queueBase: k.base, ids: ids))
+        return try outcome(ids, codes) { code in
+            switch code {
+            case .notFound: return "not found"
+            case .notAHash: return Self.notAHash
+            default: return "not delayed"
+            }
+        }
     }
 
     public func remove(_ ids: [String], in queue: String, force: Bool) async throws -> BatchOutcome {
         let k = keys(queue)
-        let reply = try await run(
-            RedisScripts.remove, keys: [k.key("repeat"), k.key("events"), k.meta], arguments: [k.base, force ? "1" : "0"] + ids)
-        return try outcome(
-            ids, reply,
-            skipReasons: [
-                -1: "not found", 0: "locked by a worker (it or one of its children is running; --force removes it anyway)",
-                -8: "the next job of a job scheduler (remove the scheduler instead)", -4: Self.notAHash,
-            ])
+        let codes = try await run(
+            RedisScripts.Remove.self, keys: .init(schedulers: k.key("repeat")),
+            arguments: .init(queueBase: k.base, force: force ? "1" : "0", ids: ids))
+        return try outcome(ids, codes) { code in
+            switch code {
+            case .notFound: return "not found"
+            case .notAHash: return Self.notAHash
+            case .schedulerJob: return JobReplyCode.schedulerJobReason
+            default: return JobReplyCode.lockedReason
+            }
+        }
     }
 
-    public func drain(_ state: JobState, in queue: String, limit: Int, skipping: Int) async throws -> DrainOutcome {
+    public func drain(_ state: ReadyState, in queue: String, limit: Int, skipping: Int) async throws -> DrainOutcome {
         let k = keys(queue)
-        let (key, isList) = k.stateKey(state)
-        let reply = try await run(
-            RedisScripts.drain, keys: [key, k.key("repeat")],
-            arguments: [k.base, isList ? "list" : "zset", String(limit), String(skipping)])
-        guard let counts = reply.array?.compactMap(\.integer), counts.count == 2 else {
-            throw RedisError(code: .unexpectedReply, server: server, message: "drain answered \(reply)")
-        }
-        return DrainOutcome(removed: Int(counts[0]), kept: Int(counts[1]))
+        let (key, isList) = k.stateKey(state.jobState)
+        let counts = try await run(
+            RedisScripts.Drain.self, keys: .init(state: key, schedulers: k.key("repeat")),
+            arguments: .init(queueBase: k.base, kind: isList ? "list" : "zset", limit: String(limit), skip: String(skipping)))
+        return DrainOutcome(removed: counts.removed, kept: counts.kept)
     }
 
-    public func clean(_ state: JobState, in queue: String, finishedBefore: Int64, limit: Int) async throws -> [String] {
+    public func clean(_ state: FinishedState, in queue: String, finishedBefore: Int64, limit: Int) async throws -> [String] {
         let k = keys(queue)
-        let reply = try await run(
-            RedisScripts.clean, keys: [k.stateKey(state).key, k.key("events")],
-            arguments: [k.base, String(finishedBefore), String(limit)])
-        guard let ids = reply.array?.compactMap(\.text) else {
-            throw RedisError(code: .unexpectedReply, server: server, message: "clean answered \(reply)")
-        }
-        return ids
+        return try await run(
+            RedisScripts.Clean.self, keys: .init(state: k.stateKey(state.jobState).key, events: k.key("events")),
+            arguments: .init(queueBase: k.base, finishedBefore: String(finishedBefore), limit: String(limit)))
     }
 
     public func setPaused(_ paused: Bool, queue: String) async throws {
         let k = keys(queue)
-        let keys = [k.wait, k.paused, k.meta, k.prioritized, k.key("events"), k.delayed, k.key("marker")]
+        let keys = RedisScripts.Pause.Keys(
+            wait: k.wait, paused: k.paused, meta: k.meta, prioritized: k.prioritized, events: k.key("events"),
+            delayed: k.delayed, marker: k.key("marker"))
+        let change = RedisScripts.Pause.Arguments(change: paused ? "paused" : "resumed")
         // Resuming a queue paused by BullMQ 5 moves its legacy paused list back, 7000 jobs per run.
-        while try await run(RedisScripts.pause, keys: keys, arguments: [paused ? "paused" : "resumed"]).integer ?? 0 > 0 {}
+        while try await run(RedisScripts.Pause.self, keys: keys, arguments: change) > 0 {}
     }
 
     public func setGlobalConcurrency(_ concurrency: Int64, queue: String) async throws {
@@ -123,25 +140,22 @@ extension RedisQueueStore: QueueController {
 
     public func add(_ jobs: [NewJob], to queue: String) async throws -> [AddedJob] {
         let k = keys(queue)
-        var arguments = [k.base]
+        var arguments = RedisScripts.Add.Arguments(queueBase: k.base, jobs: [])
         for job in jobs {
-            arguments += [
+            arguments.jobs += [
                 job.id ?? "", job.name, job.data.compactText, job.storedOptions(backoffNull: false).compactText,
                 String(job.timestamp), String(job.delayMs), String(job.priority), job.lifo ? "1" : "0",
             ]
         }
-        let reply = try await run(
-            RedisScripts.add,
-            keys: [k.wait, k.meta, k.key("id"), k.delayed, k.prioritized, k.active, k.key("events"), k.key("marker"), k.key("pc")],
+        let added = try await run(
+            RedisScripts.Add.self,
+            keys: .init(
+                wait: k.wait, meta: k.meta, id: k.key("id"), delayed: k.delayed, prioritized: k.prioritized, active: k.active,
+                events: k.key("events"), marker: k.key("marker"), pc: k.key("pc")),
             arguments: arguments)
-        guard let pairs = reply.array, pairs.count == jobs.count else {
-            throw RedisError(code: .unexpectedReply, server: server, message: "adding \(jobs.count) jobs was answered with \(reply)")
+        guard added.count == jobs.count else {
+            throw RedisError(code: .unexpectedReply, server: server, message: "adding \(jobs.count) jobs was answered for \(added.count)")
         }
-        return try pairs.map { pair in
-            guard let fields = pair.array, fields.count == 2, let id = fields[0].text else {
-                throw RedisError(code: .unexpectedReply, server: server, message: "an added job was answered with \(pair)")
-            }
-            return AddedJob(id: id, duplicate: fields[1].integer == 1)
-        }
+        return added.map { AddedJob(id: $0.id, duplicate: $0.duplicate) }
     }
 }

@@ -6,41 +6,38 @@ public import JobCore
 extension RedisQueueStore: WorkerBackend {
     public func claim(queue: String, tokens: [String], lockDurationMs: Int64, limiter: RateLimit?) async throws -> ClaimResult {
         let k = keys(queue)
-        let reply = try await run(
-            RedisScripts.claim,
-            keys: [k.wait, k.active, k.prioritized, k.key("events"), k.key("limiter"), k.delayed, k.meta, k.key("pc"), k.key("marker")],
-            arguments: [
-                k.base, String(currentTimeMs()), String(lockDurationMs), limiter.map { String($0.max) } ?? "",
-                limiter.map { String($0.durationMs) } ?? "",
-            ] + tokens)
-        guard let parts = reply.array, parts.count == 2, let rows = parts[0].array else {
-            throw RedisError(code: .unexpectedReply, server: server, message: "claim answered \(reply)")
+        let (rows, wait) = try await run(
+            RedisScripts.Claim.self,
+            keys: .init(
+                wait: k.wait, active: k.active, prioritized: k.prioritized, events: k.key("events"), limiter: k.key("limiter"),
+                delayed: k.delayed, meta: k.meta, pc: k.key("pc"), marker: k.key("marker")),
+            arguments: .init(
+                queueBase: k.base, now: String(currentTimeMs()), lockMs: String(lockDurationMs),
+                limiterMax: limiter.map { String($0.max) } ?? "", limiterDuration: limiter.map { String($0.durationMs) } ?? "",
+                tokens: tokens))
+        let jobs = rows.map { row in
+            ClaimedJob(
+                queue: queue, id: row.id, name: row.name, data: row.data.isEmpty ? "null" : row.data,
+                opts: (try? JSONValue.parse(row.opts)) ?? .object([]),
+                attemptsMade: Int64(row.atm) ?? Int64(row.attemptsMade) ?? 0, timestamp: Int64(row.timestamp) ?? 0,
+                token: row.token, deferredFailure: row.deferredFailure.isEmpty ? nil : row.deferredFailure,
+                stacktrace: ClaimedJob.storedStacktrace(row.stacktrace), schedulerId: row.schedulerId.isEmpty ? nil : row.schedulerId)
         }
-        let jobs = rows.compactMap { row -> ClaimedJob? in
-            guard let fields = row.array?.map({ $0.text ?? "" }), fields.count == 11 else { return nil }
-            let opts = (try? JSONValue.parse(fields[4])) ?? .object([])
-            return ClaimedJob(
-                queue: queue, id: fields[0], name: fields[2], data: fields[3].isEmpty ? "null" : fields[3], opts: opts,
-                attemptsMade: Int64(fields[5]) ?? Int64(fields[6]) ?? 0, timestamp: Int64(fields[7]) ?? 0, token: fields[1],
-                deferredFailure: fields[8].isEmpty ? nil : fields[8], stacktrace: ClaimedJob.storedStacktrace(fields[9]),
-                schedulerId: fields[10].isEmpty ? nil : fields[10])
-        }
-        let wait = parts[1].array ?? []
-        guard let kind = wait.first?.text else { return ClaimResult(jobs: jobs, wait: jobs.count < tokens.count ? .empty(nextDelayedAt: nil) : nil) }
-        switch kind {
-        case "limited": return ClaimResult(jobs: jobs, wait: .rateLimited(ms: wait.count > 1 ? wait[1].integer ?? 1000 : 1000))
-        case "paused": return ClaimResult(jobs: jobs, wait: .paused)
-        case "maxed": return ClaimResult(jobs: jobs, wait: .maxed)
-        default:
-            let next = wait.count > 1 ? wait[1].integer : nil
-            return ClaimResult(jobs: jobs, wait: .empty(nextDelayedAt: next.flatMap { $0 > 0 ? $0 : nil }))
+        switch wait {
+        case nil: return ClaimResult(jobs: jobs, wait: jobs.count < tokens.count ? .empty(nextDelayedAt: nil) : nil)
+        case .limited(let ms): return ClaimResult(jobs: jobs, wait: .rateLimited(ms: ms ?? 1000))
+        case .paused: return ClaimResult(jobs: jobs, wait: .paused)
+        case .maxed: return ClaimResult(jobs: jobs, wait: .maxed)
+        case .empty(let next): return ClaimResult(jobs: jobs, wait: .empty(nextDelayedAt: next))
         }
     }
 
     public func finish(queue: String, _ jobs: [(job: ClaimedJob, finish: Finish)], metricsDataPoints: Int?) async throws -> [LostJob] {
         guard !jobs.isEmpty else { return [] }
         let k = keys(queue)
-        var arguments = [k.base, String(currentTimeMs()), metricsDataPoints.map(String.init) ?? ""]
+        var arguments = RedisScripts.Finish.Arguments(
+            queueBase: k.base, now: String(currentTimeMs()), metricsDataPoints: metricsDataPoints.map(String.init) ?? "",
+            jobs: [])
         func traces(_ list: [String]) -> String { JSONValue.array(list.map { .string($0) }).compactText }
         func keep(_ retention: Retention) -> [String] {
             [retention.removeAll ? "0" : String(retention.keepCount ?? -1), retention.keepAgeSeconds.map(String.init) ?? ""]
@@ -49,25 +46,26 @@ extension RedisQueueStore: WorkerBackend {
             let attempts = String(job.attempts)
             switch finish {
             case .complete(let value, let retention):
-                arguments += [job.id, job.token, "complete", value, "", attempts] + keep(retention) + [""]
+                arguments.jobs += [job.id, job.token, "complete", value, "", attempts] + keep(retention) + [""]
             case .fail(let reason, let stack, let retention):
-                arguments += [job.id, job.token, "fail", reason, traces(stack), attempts] + keep(retention) + [""]
+                arguments.jobs += [job.id, job.token, "fail", reason, traces(stack), attempts] + keep(retention) + [""]
             case .retryNow(let reason, let stack):
-                arguments += [job.id, job.token, "retry", reason, traces(stack), attempts, "-1", "", job.isLifo ? "1" : "0"]
+                arguments.jobs += [job.id, job.token, "retry", reason, traces(stack), attempts, "-1", "", job.isLifo ? "1" : "0"]
             case .retryLater(let delay, let reason, let stack):
-                arguments += [job.id, job.token, "delay", reason, traces(stack), attempts, "-1", "", String(delay)]
+                arguments.jobs += [job.id, job.token, "delay", reason, traces(stack), attempts, "-1", "", String(delay)]
             }
         }
-        let reply = try await run(
-            RedisScripts.finish,
-            keys: [
-                k.wait, k.active, k.prioritized, k.key("events"), k.key("stalled"), k.meta, k.key("pc"), k.key("marker"), k.delayed,
-                k.completed, k.failed, k.key("metrics:completed"), k.key("metrics:completed:data"), k.key("metrics:failed"),
-                k.key("metrics:failed:data"),
-            ],
+        let codes = try await run(
+            RedisScripts.Finish.self,
+            keys: .init(
+                wait: k.wait, active: k.active, prioritized: k.prioritized, events: k.key("events"), stalled: k.key("stalled"),
+                meta: k.meta, pc: k.key("pc"), marker: k.key("marker"), delayed: k.delayed, completed: k.completed,
+                failed: k.failed, metricsCompleted: k.key("metrics:completed"),
+                metricsCompletedData: k.key("metrics:completed:data"), metricsFailed: k.key("metrics:failed"),
+                metricsFailedData: k.key("metrics:failed:data")),
             arguments: arguments)
-        guard let codes = reply.array?.map(\.integer), codes.count == jobs.count else {
-            throw RedisError(code: .unexpectedReply, server: server, message: "finish answered \(reply)")
+        guard codes.count == jobs.count else {
+            throw RedisError(code: .unexpectedReply, server: server, message: "finish answered \(codes.count) codes for \(jobs.count) jobs")
         }
         return zip(jobs, codes).compactMap { entry, code in
             switch code {
@@ -84,19 +82,21 @@ extension RedisQueueStore: WorkerBackend {
     public func extendLocks(queue: String, _ jobs: [(id: String, token: String)], durationMs: Int64) async throws -> [String] {
         guard !jobs.isEmpty else { return [] }
         let k = keys(queue)
-        let reply = try await run(
-            RedisScripts.extendLocks, keys: [k.key("stalled")],
-            arguments: [k.base, String(durationMs)] + jobs.flatMap { [$0.id, $0.token] })
-        return reply.array?.compactMap(\.text) ?? []
+        return try await run(
+            RedisScripts.ExtendLocks.self, keys: .init(stalled: k.key("stalled")),
+            arguments: .init(queueBase: k.base, lockMs: String(durationMs), locks: jobs.flatMap { [$0.id, $0.token] }))
     }
 
     public func rescueStalled(queue: String, maxStalledCount: Int, intervalMs: Int64) async throws -> [String] {
         let k = keys(queue)
-        let reply = try await run(
-            RedisScripts.rescueStalled,
-            keys: [k.key("stalled"), k.wait, k.active, k.key("stalled-check"), k.meta, k.key("marker"), k.key("events")],
-            arguments: [String(maxStalledCount), k.base, String(currentTimeMs()), String(intervalMs)])
-        return reply.array?.compactMap(\.text) ?? []
+        return try await run(
+            RedisScripts.RescueStalled.self,
+            keys: .init(
+                stalled: k.key("stalled"), wait: k.wait, active: k.active, stalledCheck: k.key("stalled-check"), meta: k.meta,
+                marker: k.key("marker"), events: k.key("events")),
+            arguments: .init(
+                maxStalledCount: String(maxStalledCount), queueBase: k.base, now: String(currentTimeMs()),
+                intervalMs: String(intervalMs)))
     }
 
     public func waitForWork(queue: String, timeoutMs: Int64) async throws -> Bool {
@@ -109,8 +109,10 @@ extension RedisQueueStore: WorkerBackend {
         guard !jobs.isEmpty else { return }
         let k = keys(queue)
         _ = try await run(
-            RedisScripts.handBack,
-            keys: [k.wait, k.active, k.prioritized, k.key("events"), k.key("stalled"), k.meta, k.key("marker")],
-            arguments: [k.base] + jobs.flatMap { [$0.id, $0.token] })
+            RedisScripts.HandBack.self,
+            keys: .init(
+                wait: k.wait, active: k.active, prioritized: k.prioritized, events: k.key("events"), stalled: k.key("stalled"),
+                meta: k.meta, marker: k.key("marker")),
+            arguments: .init(queueBase: k.base, locks: jobs.flatMap { [$0.id, $0.token] }))
     }
 }

@@ -111,3 +111,25 @@ import Testing
                 == #"{"attempts":4,"delay":5,"priority":3,"lifo":true,"jobId":"x","backoff":{"type":"exponential","delay":9}}"#)
     }
 }
+
+@Suite struct BatchOutcomeTests {
+    @Test func perJobCodesBecomeChangedAndSkippedJobsWithTheirReasons() {
+        let outcome = BatchOutcome(ids: ["a", "b", "c", "d", "e"], codes: [1, -1, -3, 7, nil], changedCode: 1) { code in
+            code == .notFound ? "not found" : "no longer failed"
+        }
+        #expect(outcome.changed == ["a"])
+        #expect(outcome.skipped == [
+            SkippedJob(id: "b", reason: "not found"), SkippedJob(id: "c", reason: "no longer failed"),
+            SkippedJob(id: "d", reason: "unexpected reply 7"), SkippedJob(id: "e", reason: "unexpected reply nil"),
+        ])
+    }
+
+    @Test func typedStatesNameTheJobStatesTheyStandFor() {
+        #expect(FinishedState.allCases.map(\.jobState) == [.completed, .failed])
+        #expect(ReadyState.allCases.map(\.jobState) == [.waiting, .paused, .prioritized, .delayed])
+        #expect(TimedState.allCases.map(\.jobState) == [.delayed, .completed, .failed])
+        #expect(FinishedState.allCases.map { TimedState($0).rawValue } == ["completed", "failed"])
+        for state in FinishedState.allCases { #expect(state.rawValue == state.jobState.rawValue) }
+        for state in ReadyState.allCases { #expect(state.rawValue == state.jobState.rawValue) }
+    }
+}

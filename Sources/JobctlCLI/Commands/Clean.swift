@@ -31,7 +31,7 @@ struct Clean: AsyncParsableCommand {
     @Option(help: "At most this many jobs (the oldest first, per state).")
     var limit: Int?
 
-    var states: [JobState] { (completed ? [JobState.completed] : []) + (failed ? [.failed] : []) }
+    var states: [FinishedState] { (completed ? [FinishedState.completed] : []) + (failed ? [.failed] : []) }
 
     func validate() throws {
         if !completed && !failed { throw ValidationError("say what to delete: --completed, --failed or both") }
@@ -49,11 +49,13 @@ struct Clean: AsyncParsableCommand {
             let age = DurationText.milliseconds(olderThan) ?? 0
             let cutoff = currentTimeMs() - age
             var total = Selection()
-            var perState: [(JobState, Int)] = []
+            var perState: [(state: FinishedState, count: Int)] = []
             for state in states {
                 var selection = change.dryRun
-                    ? try await JobSelection.inState(state, of: queue, in: controller) { job in job.finishedOn.map { $0 <= cutoff } ?? false }
-                    : Selection(ids: try await controller.jobIds(in: queue, state: state, times: .min..<(cutoff + 1)))
+                    ? try await JobSelection.inState(state.jobState, of: queue, in: controller) { job in
+                        job.finishedOn.map { $0 <= cutoff } ?? false
+                    }
+                    : Selection(ids: try await controller.jobIds(in: queue, state: TimedState(state), times: .min..<(cutoff + 1)))
                 // The listing is newest first; the limit keeps the oldest, as the deletion takes them.
                 if let limit, selection.count > limit { selection = selection.suffix(limit) }
                 perState.append((state, selection.count))
@@ -70,23 +72,9 @@ struct Clean: AsyncParsableCommand {
                 try confirm("D" + description.dropFirst(), options: change)
                 Interruption.beginChanges()
                 let progress = Progress(total: total.count, verb: "deleting")
-                states: for (state, target) in perState {
-                    var removed = 0
-                    while removed < target {
-                        if Interruption.isRequested {
-                            summary.interrupted = true
-                            break states
-                        }
-                        let limit = min(controller.batchSize, target - removed)
-                        guard let deleted = try await summary.run({
-                            try await controller.clean(state, in: queue, finishedBefore: cutoff, limit: limit).count
-                        }) else { break states }
-                        removed += deleted
-                        progress.update(summary.changed)
-                        if deleted == 0 { break }
-                    }
+                try await summary.deleteCounted(perState, batchSize: controller.batchSize, progress: progress) { state, limit in
+                    try await controller.clean(state, in: queue, finishedBefore: cutoff, limit: limit).count
                 }
-                progress.finish()
             }
             try summary.finish(format: global.format, resumeHint: "run the same command again to delete the rest")
         }

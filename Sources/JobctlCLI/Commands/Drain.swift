@@ -29,12 +29,12 @@ struct Drain: AsyncParsableCommand {
             Interruption.install()
             let controller = try await global.connect()
             try await controller.requireQueue(queue)
-            let states: [JobState] = [.waiting, .prioritized] + (delayed ? [.delayed] : [])
+            let states: [ReadyState] = [.waiting, .prioritized] + (delayed ? [.delayed] : [])
             let kinds = delayed ? "waiting, prioritized and delayed" : "waiting and prioritized"
             func describe(_ count: Int) -> String { "delete \(count) \(kinds) job\(count == 1 ? "" : "s") of queue '\(queue)'" }
             if change.dryRun {
                 var total = Selection()
-                for state in states { total.merge(try await JobSelection.inState(state, of: queue, in: controller)) }
+                for state in states { total.merge(try await JobSelection.inState(state.jobState, of: queue, in: controller)) }
                 printDryRun(command: "drain", description: describe(total.count), queue: queue, selection: total, format: global.format)
                 return
             }
@@ -44,34 +44,20 @@ struct Drain: AsyncParsableCommand {
             reportProblems(overview?.problems ?? [])
             let counts = overview?.counts ?? JobCounts()
             // A queue paused by BullMQ 5 or older keeps its ready jobs in the legacy paused list: they go too.
-            let perState = (states + [.paused]).map { ($0, counts[$0] ?? 0) }.filter { $0.1 > 0 }
-            let matched = perState.reduce(0) { $0 + $1.1 }
+            let perState = (states + [.paused]).map { (state: $0, count: counts[$0.jobState] ?? 0) }.filter { $0.count > 0 }
+            let matched = perState.reduce(0) { $0 + $1.count }
             var summary = ChangeSummary(command: "drain", verb: "deleted", queue: queue, matched: matched)
             if matched > 0 {
                 try confirm("D" + describe(matched).dropFirst(), options: change)
                 Interruption.beginChanges()
                 let progress = Progress(total: matched, verb: "deleting")
-                states: for (state, target) in perState {
-                    // At most the jobs counted above: jobs added meanwhile stay.
-                    var removed = 0
-                    var kept = 0
-                    while removed < target {
-                        if Interruption.isRequested {
-                            summary.interrupted = true
-                            break states
-                        }
-                        let limit = min(controller.batchSize, target - removed)
-                        guard let deleted = try await summary.run({
-                            let batch = try await controller.drain(state, in: queue, limit: limit, skipping: kept)
-                            kept += batch.kept
-                            return batch.removed
-                        }) else { break states }
-                        removed += deleted
-                        progress.update(summary.changed)
-                        if deleted == 0 { break }
-                    }
+                // Scheduler jobs stay in place; later batches of the same state skip past them.
+                var kept: [ReadyState: Int] = [:]
+                try await summary.deleteCounted(perState, batchSize: controller.batchSize, progress: progress) { state, limit in
+                    let batch = try await controller.drain(state, in: queue, limit: limit, skipping: kept[state] ?? 0)
+                    kept[state, default: 0] += batch.kept
+                    return batch.removed
                 }
-                progress.finish()
             }
             try summary.finish(format: global.format, resumeHint: "run the same command again to delete the rest")
         }

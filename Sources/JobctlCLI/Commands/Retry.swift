@@ -56,6 +56,8 @@ struct Retry: AsyncParsableCommand {
     var resetAttempts = false
 
     var state: JobState { stateArgument?.state ?? .failed }
+    /// `state`, once `validate` has checked it is a finished one.
+    var finishedState: FinishedState { state == .completed ? .completed : .failed }
 
     func validate() throws {
         if failed, let stateArgument, stateArgument.state != .failed {
@@ -106,7 +108,7 @@ struct Retry: AsyncParsableCommand {
                         // Nothing to read from the jobs themselves: their ids (by finish time) are enough.
                         let times = since == nil && before == nil
                             ? nil : (since?.milliseconds ?? .min)..<(before?.milliseconds ?? .max)
-                        let found = try await controller.jobIds(in: queue, state: state, times: times)
+                        let found = try await controller.jobIds(in: queue, state: TimedState(finishedState), times: times)
                         selection = Selection(ids: left.map { Array(found.prefix($0)) } ?? found)
                     } else {
                         selection = try await JobSelection.inState(state, of: queue, in: controller, limit: left, matches: matches)
@@ -133,7 +135,7 @@ struct Retry: AsyncParsableCommand {
                 let progress = Progress(total: total.count, verb: "retrying")
                 for plan in plans {
                     let finished = try await summary.apply(plan.selection.ids, batchSize: controller.batchSize, progress: progress) { batch in
-                        try await controller.retry(batch, in: plan.queue, from: state, resetAttempts: resetAttempts)
+                        try await controller.retry(batch, in: plan.queue, from: finishedState, resetAttempts: resetAttempts)
                     }
                     if !finished { break }
                 }

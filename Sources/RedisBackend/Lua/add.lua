@@ -1,0 +1,52 @@
+-- Adds jobs in order; replies {id, 1 if a job with that id already existed (nothing added) else 0} each.
+--- @keys wait meta id delayed prioritized active events marker pc
+--- @argv queueBase jobs...
+-- jobs: per job its custom id or "", name, data, opts, timestamp, delay, priority, lifo ("1"/"0").
+--- @include rcall
+--- @include eventsCap
+--- @include isHeld
+--- @include markReady
+--- @include markNextDelayed
+--- @include addPrioritized
+
+local queueBase = ARGV[1]
+local cap = eventsCap(KEYS[2])
+local held = isHeld(KEYS[2], KEYS[6])
+local replies = {}
+for i = 2, #ARGV, 8 do
+  local name, timestamp = ARGV[i + 1], tonumber(ARGV[i + 4])
+  local delay, priority = tonumber(ARGV[i + 5]), tonumber(ARGV[i + 6])
+  -- BullMQ counts every add, custom ids included.
+  local counter = rcall("INCR", KEYS[3])
+  local id = ARGV[i] ~= "" and ARGV[i] or tostring(counter)
+  local jobKey = queueBase .. id
+  if rcall("EXISTS", jobKey) == 1 then
+    rcall("XADD", KEYS[7], "MAXLEN", "~", cap, "*", "event", "duplicated", "jobId", id)
+    replies[#replies + 1] = {id, 1}
+  else
+    rcall("HSET", jobKey, "name", name, "data", ARGV[i + 2], "opts", ARGV[i + 3], "timestamp", ARGV[i + 4],
+      "delay", delay, "priority", priority)
+    rcall("XADD", KEYS[7], "*", "event", "added", "jobId", id, "name", name)
+    if delay > 0 then
+      -- Score: due time * 4096 plus a tie counter, so that jobs due in the same ms keep their order.
+      local due = timestamp + delay
+      local low, high = due * 0x1000, (due + 1) * 0x1000 - 1
+      local score = low
+      local last = rcall("ZREVRANGEBYSCORE", KEYS[4], high, low, "WITHSCORES", "LIMIT", 0, 1)
+      if last[2] then score = math.min(tonumber(last[2]) + 1, high) end
+      rcall("ZADD", KEYS[4], score, id)
+      rcall("XADD", KEYS[7], "MAXLEN", "~", cap, "*", "event", "delayed", "jobId", id, "delay", due)
+      markNextDelayed(KEYS[8], KEYS[4])
+    else
+      if priority > 0 then
+        addPrioritized(KEYS[5], KEYS[9], id, priority)
+      else
+        rcall(ARGV[i + 7] == "1" and "RPUSH" or "LPUSH", KEYS[1], id)
+      end
+      markReady(KEYS[8], held)
+      rcall("XADD", KEYS[7], "MAXLEN", "~", cap, "*", "event", "waiting", "jobId", id)
+    end
+    replies[#replies + 1] = {id, 0}
+  end
+end
+return replies

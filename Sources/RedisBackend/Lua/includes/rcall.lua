@@ -1,0 +1,2 @@
+-- The shorthand every script uses for redis.call.
+local rcall = redis.call

@@ -1,0 +1,113 @@
+/// One of jobctl's Lua scripts (`RedisScripts`, generated from `Lua/*.lua`): its keys and arguments are types, so
+/// a call site names each key instead of placing it, and its reply is decoded in one place.
+protocol RedisScript {
+    associatedtype Keys: RedisScriptKeys
+    associatedtype Arguments: RedisScriptArguments
+    associatedtype Reply
+
+    static var name: String { get }
+    static var sha1: String { get }
+    static var source: String { get }
+
+    /// The reply as a Swift value, or nil when it has another shape.
+    static func decode(_ reply: RedisValue) -> Reply?
+}
+
+protocol RedisScriptKeys {
+    /// KEYS, in the order the script reads them.
+    var list: [String] { get }
+}
+
+protocol RedisScriptArguments {
+    /// ARGV, in the order the script reads them.
+    var list: [String] { get }
+}
+
+/// Scripts that answer one integer code per job (1 or 0 done, negative: why not).
+protocol RedisPerJobCodeScript: RedisScript where Reply == [Int64?] {}
+
+extension RedisPerJobCodeScript {
+    static func decode(_ reply: RedisValue) -> [Int64?]? { reply.array?.map(\.integer) }
+}
+
+/// Scripts that answer a list of job ids.
+protocol RedisIdListScript: RedisScript where Reply == [String] {}
+
+extension RedisIdListScript {
+    static func decode(_ reply: RedisValue) -> [String]? { reply.array?.compactMap(\.text) }
+}
+
+/// Scripts that answer one integer.
+protocol RedisCountScript: RedisScript where Reply == Int64 {}
+
+extension RedisCountScript {
+    static func decode(_ reply: RedisValue) -> Int64? { reply.integer }
+}
+
+extension RedisScripts.Retry: RedisPerJobCodeScript {}
+extension RedisScripts.Promote: RedisPerJobCodeScript {}
+extension RedisScripts.Remove: RedisPerJobCodeScript {}
+extension RedisScripts.Finish: RedisPerJobCodeScript {}
+extension RedisScripts.Clean: RedisIdListScript {}
+extension RedisScripts.ExtendLocks: RedisIdListScript {}
+extension RedisScripts.RescueStalled: RedisIdListScript {}
+extension RedisScripts.Pause: RedisCountScript {}
+extension RedisScripts.HandBack: RedisCountScript {}
+
+extension RedisScripts.Drain {
+    /// {removed, kept}.
+    static func decode(_ reply: RedisValue) -> (removed: Int, kept: Int)? {
+        guard let counts = reply.array?.compactMap(\.integer), counts.count == 2 else { return nil }
+        return (Int(counts[0]), Int(counts[1]))
+    }
+}
+
+extension RedisScripts.Add {
+    /// Per job {id, 1 if a job with that id existed (nothing added) else 0}.
+    static func decode(_ reply: RedisValue) -> [(id: String, duplicate: Bool)]? {
+        var added: [(id: String, duplicate: Bool)] = []
+        for pair in reply.array ?? [] {
+            guard let fields = pair.array, fields.count == 2, let id = fields[0].text else { return nil }
+            added.append((id, fields[1].integer == 1))
+        }
+        return reply.array == nil ? nil : added
+    }
+}
+
+extension RedisScripts.Claim {
+    /// A claimed job's fields as the script lists them.
+    struct Row {
+        var id, token, name, data, opts, atm, attemptsMade, timestamp, deferredFailure, stacktrace, schedulerId: String
+    }
+
+    /// Why fewer jobs than tokens came back.
+    enum Wait {
+        case limited(ms: Int64?)
+        case paused
+        case maxed
+        case empty(nextDelayedAt: Int64?)
+    }
+
+    /// {jobs, wait}: a row per job, and the reason it stopped early (none when every token got a job).
+    static func decode(_ reply: RedisValue) -> (rows: [Row], wait: Wait?)? {
+        guard let parts = reply.array, parts.count == 2, let list = parts[0].array else { return nil }
+        var rows: [Row] = []
+        for entry in list {
+            guard let fields = entry.array?.map({ $0.text ?? "" }), fields.count == 11 else { return nil }
+            rows.append(
+                Row(
+                    id: fields[0], token: fields[1], name: fields[2], data: fields[3], opts: fields[4], atm: fields[5],
+                    attemptsMade: fields[6], timestamp: fields[7], deferredFailure: fields[8], stacktrace: fields[9],
+                    schedulerId: fields[10]))
+        }
+        let wait = parts[1].array ?? []
+        guard let kind = wait.first?.text else { return (rows, nil) }
+        let number = wait.count > 1 ? wait[1].integer : nil
+        switch kind {
+        case "limited": return (rows, .limited(ms: number))
+        case "paused": return (rows, .paused)
+        case "maxed": return (rows, .maxed)
+        default: return (rows, .empty(nextDelayedAt: number.flatMap { $0 > 0 ? $0 : nil }))
+        }
+    }
+}

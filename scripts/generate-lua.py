@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Generate Sources/RedisBackend/RedisScripts.swift from the Lua files in Sources/RedisBackend/Lua.
+
+    scripts/generate-lua.py           write it
+    scripts/generate-lua.py --check   exit 1 if the committed file is stale (CI)
+
+Each script is Lua/<name>.lua; its header says what it needs:
+    -- What the script does (becomes the Swift doc comment).
+    --- @keys wait active meta        KEYS[1], KEYS[2], ... by name: the Swift Keys type has these fields
+    --- @argv queueBase now ids...    ARGV by name; a last name ending in "..." is a list
+    --- @include isHeld               a helper from Lua/includes/<name>.lua (which may include others)
+Includes come first, each once, in dependency order (a Lua local must exist before the function that uses it).
+The generator refuses a script whose KEYS[n] indexes do not match its @keys, or that calls a helper it does not
+include, or includes one it does not call. Each script is sent to Redis once per connection (SCRIPT LOAD) and then
+called by its SHA1 (EVALSHA), which is computed here.
+"""
+import hashlib
+import os
+import re
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LUA = os.path.join(ROOT, "Sources/RedisBackend/Lua")
+OUT = os.path.join(ROOT, "Sources/RedisBackend/RedisScripts.swift")
+
+
+class Piece:
+    def __init__(self, path):
+        self.name = os.path.splitext(os.path.basename(path))[0]
+        self.doc, self.keys, self.argv, self.includes, body = [], None, None, [], []
+        in_header = True
+        for line in open(path, encoding="utf-8").read().rstrip("\n").split("\n"):
+            if in_header and line.startswith("--- @"):
+                directive, _, value = line[5:].partition(" ")
+                if directive == "keys":
+                    self.keys = value.split()
+                elif directive == "argv":
+                    self.argv = value.split()
+                elif directive == "include":
+                    self.includes.append(value.strip())
+                else:
+                    sys.exit(f"{path}: unknown directive @{directive}")
+            elif in_header and line.startswith("-- ") and self.keys is None and not body:
+                self.doc.append(line[3:])
+            elif in_header and (line.startswith("-- ") or line == ""):
+                continue  # notes on the arguments, kept in the file
+            else:
+                in_header = False
+                body.append(line)
+        self.body = body
+
+    def calls(self, name):
+        return any(re.search(r"(?<![\w.:])" + re.escape(name) + r"\(", line) for line in self.body if not line.lstrip().startswith("--"))
+
+
+def wrapped_list(names, tail):
+    """`var list: [String] { [a, b] + tail }`, over several lines when one would pass 120 columns."""
+    line = f"            var list: [String] {{ [{', '.join(names)}]{tail} }}"
+    if len(line) <= 120:
+        return [line]
+    return ["            var list: [String] {", "                ["] + [f"                    {name}," for name in names] + [
+        f"                ]{tail}", "            }"]
+
+
+def swift_name(name):
+    return name[0].upper() + name[1:]
+
+
+def resolve(name, helpers, order, seen, trail):
+    if name in seen:
+        return
+    if name not in helpers:
+        sys.exit(f"include {name!r} not found in Lua/includes ({' -> '.join(trail)})")
+    for dependency in helpers[name].includes:
+        resolve(dependency, helpers, order, seen, trail + [dependency])
+    seen.add(name)
+    order.append(name)
+
+
+def check_calls(piece, available, helpers, where):
+    declared = set(piece.includes)
+    for helper in helpers:
+        if helper == piece.name or helper == "rcall" and piece.name == "rcall":
+            continue
+        called = piece.calls(helper)
+        if called and helper not in declared:
+            sys.exit(f"{where}: calls {helper}() without --- @include {helper}")
+        if helper in declared and not called:
+            sys.exit(f"{where}: includes {helper} but does not call it")
+
+
+def script_text(piece, helpers):
+    order, seen = [], set()
+    for name in piece.includes:
+        resolve(name, helpers, order, seen, [piece.name, name])
+    lines = []
+    for name in order:
+        lines += helpers[name].body + [""]
+    lines += piece.body
+    lines = [line.rstrip() for line in lines]
+    while lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def generate():
+    helpers = {}
+    for file in sorted(os.listdir(os.path.join(LUA, "includes"))):
+        if file.endswith(".lua"):
+            helper = Piece(os.path.join(LUA, "includes", file))
+            helpers[helper.name] = helper
+    for helper in helpers.values():
+        check_calls(helper, helpers, helpers, f"includes/{helper.name}.lua")
+    scripts = [Piece(os.path.join(LUA, f)) for f in sorted(os.listdir(LUA)) if f.endswith(".lua")]
+    out = [
+        "// Generated by scripts/generate-lua.py from Sources/RedisBackend/Lua; do not edit. CI checks that it is current.",
+        "",
+        "/// jobctl's Lua scripts: each changes one batch of jobs atomically, with the same keys, fields, markers and events",
+        "/// BullMQ's own scripts write (see the layout in shared/reference/bullmq-redis-layout.md). Written for jobctl; the",
+        "/// semantics follow BullMQ 6 as shipped in the pinned Python client. The sources are the files in `Lua/`.",
+        "///",
+        "/// The scripts have no `#!lua` line on purpose: like BullMQ's, they reach job keys through the queue's key prefix,",
+        "/// which Redis 7 allows only for scripts without one.",
+        "enum RedisScripts {",
+    ]
+    for index, piece in enumerate(scripts):
+        where = f"{piece.name}.lua"
+        if piece.keys is None or piece.argv is None:
+            sys.exit(f"{where}: needs --- @keys and --- @argv")
+        check_calls(piece, helpers, helpers, where)
+        used = {int(n) for line in piece.body for n in re.findall(r"KEYS\[(\d+)\]", line)}
+        if used != set(range(1, len(piece.keys) + 1)):
+            sys.exit(f"{where}: uses KEYS {sorted(used)} but declares {len(piece.keys)} keys ({' '.join(piece.keys)})")
+        lines = script_text(piece, helpers)
+        text = "\n".join(lines)
+        sha1 = hashlib.sha1(text.encode("utf-8")).hexdigest()
+        fixed = [a for a in piece.argv if not a.endswith("...")]
+        variadic = [a[:-3] for a in piece.argv if a.endswith("...")]
+        if len(variadic) > 1 or (variadic and not piece.argv[-1].endswith("...")):
+            sys.exit(f"{where}: only the last @argv name may be a list")
+        if index > 0:
+            out.append("")
+        out += [f"    /// {line}".rstrip() for line in piece.doc]
+        out += [
+            f"    enum {swift_name(piece.name)}: RedisScript {{",
+            f"        static let name = \"{piece.name}\"",
+            f"        static let sha1 = \"{sha1}\"",
+            "",
+            "        struct Keys: RedisScriptKeys {",
+        ]
+        out += [f"            var {key}: String" for key in piece.keys]
+        out += [""] + wrapped_list(piece.keys, "") + ["        }", ""]
+        out.append("        struct Arguments: RedisScriptArguments {")
+        out += [f"            var {name}: String" for name in fixed]
+        out += [f"            var {name}: [String]" for name in variadic]
+        out += [""] + wrapped_list(fixed, f" + {variadic[0]}" if variadic else "") + ["        }", ""]
+        out.append('        static let source = #"""')
+        out += ["            " + line if line else "" for line in lines]
+        out += ['            """#', "    }"]
+    out += ["", "    /// Every script, for the tests' syntax check.", "    static var all: [any RedisScript.Type] {", "        ["]
+    out += [f"            {swift_name(piece.name)}.self," for piece in scripts]
+    out += ["        ]", "    }", "}"]
+    return "\n".join(out) + "\n"
+
+
+def main():
+    text = generate()
+    if sys.argv[1:] == ["--check"]:
+        current = open(OUT, encoding="utf-8").read() if os.path.exists(OUT) else ""
+        if current != text:
+            sys.exit("Sources/RedisBackend/RedisScripts.swift is stale: run scripts/generate-lua.py and commit it")
+        return
+    with open(OUT, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()
