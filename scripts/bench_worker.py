@@ -139,13 +139,14 @@ def main():
     ap.add_argument("--schema", default="bench_worker")
     ap.add_argument("--jobctl", required=True)
     ap.add_argument("--baseline", help="an older jobctl, run beside it in the same rounds")
+    ap.add_argument("--no-python", action="store_true", help="only jobctl (and the baseline): an A/B of two builds")
     ap.add_argument("--jobs", type=int, default=20_000)
     ap.add_argument("--concurrency", type=int, default=100)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--handler", choices=["noop", "serve", "exec"], default="noop")
     args = ap.parse_args()
 
-    results = {"jobctl": [], "python": []}
+    results = {"jobctl": []} if args.no_python else {"jobctl": [], "python": []}
     if args.baseline:
         results["baseline"] = []
     for _ in range(args.runs):
@@ -155,8 +156,9 @@ def main():
         if args.baseline:
             asyncio.run(fill(args))
             results["baseline"].append(run_jobctl(args, args.baseline))
-        asyncio.run(fill(args))
-        results["python"].append(asyncio.run(run_python(args)))
+        if not args.no_python:
+            asyncio.run(fill(args))
+            results["python"].append(asyncio.run(run_python(args)))
     print(f"{args.backend}: {args.jobs:,} no-op jobs, concurrency {args.concurrency}, jobctl handler {args.handler},"
           f" median of {args.runs}")
     for name, runs in results.items():

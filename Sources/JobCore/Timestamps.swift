@@ -1,10 +1,8 @@
-import Glibc
+import FoundationEssentials
 
 /// Milliseconds since the epoch, now.
 public func currentTimeMs() -> Int64 {
-    var spec = timespec()
-    clock_gettime(CLOCK_REALTIME, &spec)
-    return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
 }
 
 /// Millisecond epoch timestamps printed as RFC 3339 UTC, without Foundation's formatters.

@@ -1,3 +1,4 @@
+import BlockingIO
 import JobCore
 
 /// The one owner of a PostgreSQL connection, isolated to a private thread so that libpq's blocking calls never

@@ -1,3 +1,4 @@
+import BlockingIO
 import JobCore
 
 /// The one owner of a Redis connection, isolated to a private thread.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import JobCore
+import JobHandlers
 
 /// Options of the commands that run jobs.
 struct WorkerOptions: ParsableArguments {

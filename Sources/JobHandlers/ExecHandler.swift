@@ -1,6 +1,7 @@
 import Dispatch
 import Glibc
 import Synchronization
+public import JobCore
 
 /// Runs one process per job, without a shell: the job as JSON on stdin; `JOBCTL_QUEUE`, `JOBCTL_JOB_ID`,
 /// `JOBCTL_JOB_NAME` and `JOBCTL_ATTEMPT` in its environment. Exit 0 completes the job with stdout as the return

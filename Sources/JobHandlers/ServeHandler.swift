@@ -1,6 +1,7 @@
 import Dispatch
 import Glibc
 import Synchronization
+public import JobCore
 
 /// Long-lived handler processes, as many as the jobs running at once need, each fed jobs as lines of JSON on
 /// stdin and answering one line per job on stdout:
