@@ -33,7 +33,8 @@ let package = Package(
         // Backends.
         // Lua/ holds the scripts' sources; scripts/generate-lua.py makes RedisScripts.swift from them.
         .target(
-            name: "RedisBackend", dependencies: ["JobCore", "BlockingIO", "CHiredis"], exclude: ["Lua"], swiftSettings: strictSettings),
+            name: "RedisBackend", dependencies: ["JobCore", "BlockingIO", "CHiredis"], exclude: ["Lua"],
+            swiftSettings: strictSettings),
         .target(
             name: "PostgresBackend", dependencies: ["JobCore", "BlockingIO", "CLibPQ"], swiftSettings: strictSettings),
 

@@ -1,8 +1,9 @@
+import RedisEndpointParsing
+
 // libFuzzer entry point over the parsers jobctl writes itself for untrusted text. Built by scripts/fuzz.sh (not by
 // SwiftPM): `swiftc -sanitize=fuzzer,address`. The first byte picks the parser; the rest is its input. Besides not
 // crashing, each target checks a property of what it accepts.
 @testable import JobCore
-import RedisEndpointParsing
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
@@ -46,7 +47,9 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         if var endpoint = try? RedisEndpoint(url: text) {
             let printed = (endpoint.redactedURL, endpoint.hostDescription)
             endpoint.password = endpoint.password.map { $0 + "-changed" }
-            precondition(printed == (endpoint.redactedURL, endpoint.hostDescription), "the password shows in what is printed of \(text)")
+            precondition(
+                printed == (endpoint.redactedURL, endpoint.hostDescription),
+                "the password shows in what is printed of \(text)")
         }
     }
     return 0

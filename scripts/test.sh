@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/prepare.sh
 export JOBCTL_TEST_PYTHON=${JOBCTL_TEST_PYTHON:-$PWD/.venv/bin/python}
-swift build --build-tests
+# Warnings are errors: the build stays free of them.
+swift build --build-tests -Xswiftc -warnings-as-errors
 swift test --skip-build "$@"

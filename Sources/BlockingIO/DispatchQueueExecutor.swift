@@ -1,7 +1,9 @@
 import Dispatch
 
 /// A serial executor on its own dispatch queue, so that blocking C client calls (hiredis, libpq) never occupy
-/// Swift's cooperative pool. Backends run their connection actors on one of these.
+/// Swift's cooperative pool.
+///
+/// Backends run their connection actors on one of these.
 public final class DispatchQueueExecutor: SerialExecutor {
     private let queue: DispatchQueue
 

@@ -1,6 +1,8 @@
 /// Parses and prints durations the way operators write them: `500ms`, `30s`, `5m`, `2h`, `1d`, `1h30m`.
 public enum DurationText {
-    /// Milliseconds in `text`; a bare number means seconds. Returns nil when the text is not a duration.
+    /// Milliseconds in `text`; a bare number means seconds.
+    ///
+    /// Returns nil when the text is not a duration.
     public static func milliseconds(_ text: String) -> Int64? {
         let trimmed = text.trimmingCharactersInWhitespace()
         guard !trimmed.isEmpty else { return nil }

@@ -2,8 +2,10 @@
 public enum ErrorText {
     /// The longest fingerprint, in characters; longer ones end with "…".
     public static let maximumLength = 120
-    /// The most Unicode scalars read from a reason. A fingerprint keeps at most 120 characters of the first line,
-    /// so a reason of megabytes (a handler that put a whole response body in its error) costs no more than this.
+    /// The most Unicode scalars read from a reason.
+    ///
+    /// A fingerprint keeps at most 120 characters of the first line, so a reason of megabytes (a handler that put a
+    /// whole response body in its error) costs no more than this.
     public static let scanLimit = 4096
 
     /// The start of a reason that a fingerprint reads: all that analyses need to keep of it.
@@ -16,8 +18,9 @@ public enum ErrorText {
     }
 
     /// First line only; numbers become `<n>` and id-like tokens (hex, UUIDs) `<id>`; at most 120 characters.
-    /// Works on Unicode scalars, not Characters: `stats` runs it over a thousand reasons, and grapheme breaking
-    /// cost more than the whole count of a big queue's small states.
+    ///
+    /// Works on Unicode scalars, not Characters: `stats` runs it over a thousand reasons, and grapheme breaking cost
+    /// more than the whole count of a big queue's small states.
     public static func normalized(_ reason: String) -> String {
         normalized(scalars: reason.unicodeScalars)
     }

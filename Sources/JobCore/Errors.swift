@@ -75,7 +75,9 @@ public struct JobNotFoundError: OperatorFacingError {
     public var kind: FailureKind { .failure }
     public var description: String { "job '\(id)' not found in queue '\(queue)'" }
     public var hints: [String] {
-        ["it may have been removed (removeOnComplete / removeOnFail, clean); list jobs with 'jobctl jobs \(queue) --state STATE'"]
+        [
+            "it may have been removed (removeOnComplete / removeOnFail, clean); list jobs with 'jobctl jobs \(queue) --state STATE'"
+        ]
     }
 }
 

@@ -48,7 +48,9 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 }
 
 extension JSONValue {
-    /// Parses one JSON document (RFC 8259). Surrounding whitespace is allowed, anything else is not.
+    /// Parses one JSON document (RFC 8259).
+    ///
+    /// Surrounding whitespace is allowed, anything else is not.
     public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
         var parser = JSONParser(bytes: Array(text.utf8))
         return try parser.parseDocument()

@@ -28,7 +28,9 @@ public enum JobState: String, CaseIterable, Sendable, Hashable {
     public var isReady: Bool { self == .waiting || self == .paused || self == .prioritized }
 }
 
-/// Job counts per state. A state whose count could not be read (for instance a key of the wrong type) is absent.
+/// Job counts per state.
+///
+/// A state whose count could not be read (for instance a key of the wrong type) is absent.
 public struct JobCounts: Sendable, Equatable {
     public private(set) var values: [JobState: Int] = [:]
 
@@ -67,8 +69,9 @@ public struct DataProblem: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(subject): \(message)" }
 }
 
-/// The finished states: what `retry` takes jobs from and `clean` deletes. A call that takes one cannot be given
-/// another state.
+/// The finished states: what `retry` takes jobs from and `clean` deletes.
+///
+/// A call that takes one cannot be given another state.
 public enum FinishedState: String, CaseIterable, Sendable, Hashable {
     case completed
     case failed

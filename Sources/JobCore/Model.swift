@@ -91,8 +91,10 @@ public enum StoredJSON: Sendable, Equatable {
 public struct JobLock: Sendable, Equatable {
     /// The token of the worker holding it.
     public var token: String
-    /// Milliseconds until it expires; nil when it has no expiry. Negative when it has expired but is still there
-    /// (on Postgres a lock stays until a stalled check reclaims the job; Redis drops the key itself).
+    /// Milliseconds until it expires; nil when it has no expiry.
+    ///
+    /// Negative when it has expired but is still there (on Postgres a lock stays until a stalled check reclaims the
+    /// job; Redis drops the key itself).
     public var ttlMs: Int64?
 
     public init(token: String, ttlMs: Int64?) {
@@ -101,7 +103,9 @@ public struct JobLock: Sendable, Equatable {
     }
 }
 
-/// Everything jobctl knows about one job. Fields a job does not carry are nil.
+/// Everything jobctl knows about one job.
+///
+/// Fields a job does not carry are nil.
 public struct JobRecord: Sendable {
     public var queue: String
     public var id: String

@@ -1,7 +1,8 @@
 import FoundationEssentials
 
-/// An opaque paging position: which listing it belongs to and where the previous page ended. Printed as base64url
-/// so that it survives shells and URLs unchanged.
+/// An opaque paging position: which listing it belongs to and where the previous page ended.
+///
+/// Printed as base64url so that it survives shells and URLs unchanged.
 public struct PageCursor: Sendable, Equatable {
     /// The state listed; a cursor from another state's listing is refused.
     public var state: JobState

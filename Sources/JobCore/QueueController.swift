@@ -1,6 +1,8 @@
 /// Changes to BullMQ queues, made the way BullMQ itself makes them (Redis: jobctl's scripts written from BullMQ's
-/// layout; PostgreSQL: the schema's own functions). Every call handles one bounded batch, atomically: a batch is
-/// done entirely or not at all, so stopping between batches leaves every job in a consistent state.
+/// layout; PostgreSQL: the schema's own functions).
+///
+/// Every call handles one bounded batch, atomically: a batch is done entirely or not at all, so stopping between
+/// batches leaves every job in a consistent state.
 public protocol QueueController: QueueInspector {
     /// The most jobs one call is given: on Redis one script run (kept well under 10 ms), on PostgreSQL one
     /// transaction.
@@ -13,7 +15,9 @@ public protocol QueueController: QueueInspector {
     /// Moves failed (or completed) jobs back to waiting, as BullMQ's `Job.retry` does: priority and the queue's
     /// pause are respected, the `waiting` event is published and idle workers are woken. Attempt counters are
     /// kept unless `resetAttempts`.
-    func retry(_ ids: [String], in queue: String, from state: FinishedState, resetAttempts: Bool) async throws -> BatchOutcome
+    func retry(
+        _ ids: [String], in queue: String, from state: FinishedState, resetAttempts: Bool
+    ) async throws -> BatchOutcome
 
     /// Moves delayed jobs to waiting (or prioritized) now, as BullMQ's `Job.promote` does.
     func promote(_ ids: [String], in queue: String) async throws -> BatchOutcome
@@ -44,7 +48,9 @@ public protocol QueueController: QueueInspector {
     func add(_ jobs: [NewJob], to queue: String) async throws -> [AddedJob]
 }
 
-/// Everything a store does: inspect, change and run jobs. Every backend is one.
+/// Everything a store does: inspect, change and run jobs.
+///
+/// Every backend is one.
 public typealias QueueStore = QueueController & WorkerBackend
 
 /// What one batch did: the jobs changed, and the ones left alone with the reason.
@@ -91,7 +97,8 @@ public enum JobReplyCode: Int64, Sendable {
     case schedulerJob = -8
 
     /// What `remove` says of a job it left because a worker holds it, on both backends.
-    public static let lockedReason = "locked by a worker (it or one of its children is running; --force removes it anyway)"
+    public static let lockedReason =
+        "locked by a worker (it or one of its children is running; --force removes it anyway)"
     public static let schedulerJobReason = "the next job of a job scheduler (remove the scheduler instead)"
 }
 
@@ -133,7 +140,8 @@ public struct NewJob: Sendable, Equatable {
     public var timestamp: Int64
 
     public init(
-        name: String, data: JSONValue, id: String? = nil, delayMs: Int64 = 0, priority: Int64 = 0, attempts: Int64? = nil,
+        name: String, data: JSONValue, id: String? = nil, delayMs: Int64 = 0, priority: Int64 = 0,
+        attempts: Int64? = nil,
         backoff: Backoff? = nil, lifo: Bool = false, timestamp: Int64
     ) {
         self.name = name
@@ -148,6 +156,7 @@ public struct NewJob: Sendable, Equatable {
     }
 
     /// The job's `opts` as BullMQ's clients store them: `attempts` and `delay` always, the rest when set.
+    ///
     /// `backoffNull` writes `"backoff": null` when there is none (the Python client does on PostgreSQL).
     public func storedOptions(backoffNull: Bool) -> JSONValue {
         var pairs: [(String, JSONValue)] = [("attempts", .int(attempts ?? 0)), ("delay", .int(delayMs))]
@@ -179,7 +188,9 @@ public struct Backoff: Sendable, Equatable {
         let type = parts.count == 2 ? parts[0] : "fixed"
         let delayText = parts.count == 2 ? parts[1] : parts.first ?? ""
         guard type == "fixed" || type == "exponential" else { return nil }
-        let delay = Int64(delayText) ?? DurationText.milliseconds(delayText).flatMap { delayText.contains(where: \.isLetter) ? $0 : nil }
+        let delay =
+            Int64(delayText)
+            ?? DurationText.milliseconds(delayText).flatMap { delayText.contains(where: \.isLetter) ? $0 : nil }
         guard let delay, delay >= 0 else { return nil }
         self.init(type: type, delayMs: delay)
     }

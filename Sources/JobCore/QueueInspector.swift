@@ -1,4 +1,6 @@
-/// Read-only access to the BullMQ queues of one backend. Implementations never write.
+/// Read-only access to the BullMQ queues of one backend.
+///
+/// Implementations never write.
 public protocol QueueInspector: Sendable {
     /// Where the queues live, safe to print (no password).
     var location: String { get }
@@ -36,12 +38,15 @@ extension QueueInspector {
     }
 
     /// What `stats` and `tune` read of a queue: its stats and its recent history (at once), and the analysis of both.
-    public func analyzed(_ queue: String, sampleSize: Int, lockMarginMs: Int64 = QueueAnalysis.defaultLockMarginMs)
+    public func analyzed(
+        _ queue: String, sampleSize: Int, lockMarginMs: Int64 = QueueAnalysis.defaultLockMarginMs
+    )
         async throws -> (stats: QueueStats, history: QueueHistory, analysis: QueueAnalysis)
     {
         let (stats, sampled) = try await statsWithHistory(of: queue, sampleSize: sampleSize)
         let analysis = QueueAnalysis(
-            history: sampled, backlog: stats.overview.counts.ready, oldestWaitingAt: stats.overview.oldestWaitingTimestamp,
+            history: sampled, backlog: stats.overview.counts.ready,
+            oldestWaitingAt: stats.overview.oldestWaitingTimestamp,
             now: currentTimeMs(), lockMarginMs: lockMarginMs)
         return (stats, sampled, analysis)
     }

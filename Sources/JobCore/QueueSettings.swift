@@ -7,16 +7,20 @@ public struct QueueSettings: Sendable, Equatable {
     /// Values that are not what BullMQ writes there; they are ignored.
     public var problems: [DataProblem]
 
-    /// Reads the fields `paused`, `concurrency`, `max` and `duration`. `subject` names where they are stored,
-    /// for problem reports (a key, or a table). `pausedWhen` says which `paused` values pause the queue: BullMQ's
-    /// Redis scripts test only that the field exists, its Postgres functions test for the value '1'.
+    /// Reads the fields `paused`, `concurrency`, `max` and `duration`.
+    ///
+    /// `subject` names where they are stored, for problem reports (a key, or a table). `pausedWhen` says which `paused`
+    /// values pause the queue: BullMQ's Redis scripts test only that the field exists, its Postgres functions test for
+    /// the value '1'.
     public init(meta: [String: String], subject: String, pausedWhen: (String) -> Bool = { _ in true }) {
         var problems: [DataProblem] = []
         func number(_ field: String) -> Int64? {
             guard let text = meta[field] else { return nil }
             guard let value = Int64(text) else {
                 problems.append(
-                    DataProblem(subject: "\(subject) field \(field)", message: "'\(text.prefix(40))' is not an integer (ignored)"))
+                    DataProblem(
+                        subject: "\(subject) field \(field)",
+                        message: "'\(text.prefix(40))' is not an integer (ignored)"))
                 return nil
             }
             return value

@@ -21,7 +21,9 @@ public enum Timestamps {
 
     /// A point in time as operators write it: a duration ago (`2h`, `30m`), epoch milliseconds
     /// (`1795398921801`), or an ISO 8601 date or time (`2026-11-23`, `2026-11-23T10:15`, `2026-11-23 10:15:30Z`,
-    /// `…+02:00`; UTC when no offset is given). Nil when the text is none of these.
+    /// `…+02:00`; UTC when no offset is given).
+    ///
+    /// Nil when the text is none of these.
     public static func pointInTime(_ text: String, now: Int64) -> Int64? {
         let trimmed = text.trimmingCharactersInWhitespace()
         if let time = parseISO8601(trimmed) { return time }
@@ -50,7 +52,9 @@ public enum Timestamps {
         var ms: Int64 = 0
         if index < characters.count, characters[index] == "T" || characters[index] == " " {
             index += 1
-            guard let hours = number(2), skip(":"), let minutes = number(2), hours < 24, minutes < 60 else { return nil }
+            guard let hours = number(2), skip(":"), let minutes = number(2), hours < 24, minutes < 60 else {
+                return nil
+            }
             ms = hours * 3_600_000 + minutes * 60_000
             if skip(":") {
                 guard let seconds = number(2), seconds < 61 else { return nil }

@@ -1,12 +1,14 @@
 import Dispatch
 import Glibc
-import Synchronization
 public import JobCore
+import Synchronization
 
 /// Runs one process per job, without a shell: the job as JSON on stdin; `JOBCTL_QUEUE`, `JOBCTL_JOB_ID`,
-/// `JOBCTL_JOB_NAME` and `JOBCTL_ATTEMPT` in its environment. Exit 0 completes the job with stdout as the return
-/// value (JSON if it parses, else a string); another status fails it with the tail of stderr as the reason;
-/// `unrecoverableExitStatus` fails it for good. Past the timeout the whole process group is killed.
+/// `JOBCTL_JOB_NAME` and `JOBCTL_ATTEMPT` in its environment.
+///
+/// Exit 0 completes the job with stdout as the return value (JSON if it parses, else a string); another status fails it
+/// with the tail of stderr as the reason; `unrecoverableExitStatus` fails it for good. Past the timeout the whole
+/// process group is killed.
 public struct ExecHandler: Sendable {
     /// The exit status that fails a job without further attempts (EX_DATAERR: retrying bad input cannot help).
     public static let unrecoverableExitStatus: Int32 = 65
@@ -39,7 +41,9 @@ public struct ExecHandler: Sendable {
             await withCheckedContinuation { (continuation: CheckedContinuation<ProcessResult, Never>) in
                 DispatchQueue(label: "jobctl.exec").async {
                     continuation.resume(
-                        returning: runProcess(command, input: input, extraEnvironment: environment, timeoutMs: timeoutMs, started: process))
+                        returning: runProcess(
+                            command, input: input, extraEnvironment: environment, timeoutMs: timeoutMs, started: process
+                        ))
                 }
             }
         } onCancel: {
@@ -50,13 +54,18 @@ public struct ExecHandler: Sendable {
         for line in stderrText.split(whereSeparator: \.isNewline).suffix(20) { log("job \(job.id): \(line)") }
         switch result.end {
         case .spawnFailed(let error):
-            return .failed(reason: "could not start \(command.first ?? ""): \(String(cString: strerror(error)))", stacktrace: nil, unrecoverable: false)
+            return .failed(
+                reason: "could not start \(command.first ?? ""): \(String(cString: strerror(error)))", stacktrace: nil,
+                unrecoverable: false)
         case .timedOut:
             return .failed(
-                reason: "timed out after \(DurationText.describe(milliseconds: timeoutMs ?? 0)): the handler's process group was killed",
+                reason:
+                    "timed out after \(DurationText.describe(milliseconds: timeoutMs ?? 0)): the handler's process group was killed",
                 stacktrace: tail(stderrText), unrecoverable: false)
         case .signaled(let signal):
-            return .failed(reason: "the handler was killed by signal \(signal)", stacktrace: tail(stderrText), unrecoverable: false)
+            return .failed(
+                reason: "the handler was killed by signal \(signal)", stacktrace: tail(stderrText), unrecoverable: false
+            )
         case .exited(0):
             var output = String(decoding: result.stdout.prefix(Self.returnValueLimit), as: UTF8.self)
             while output.last?.isNewline == true { output.removeLast() }
@@ -66,7 +75,8 @@ public struct ExecHandler: Sendable {
             }
             return .completed(returnValue: JSONValue.string(output).compactText)
         case .exited(let status):
-            let reason = tail(stderrText).map { $0.trimmingCharactersInWhitespace() }.flatMap { $0.isEmpty ? nil : $0 }
+            let reason =
+                tail(stderrText).map { $0.trimmingCharactersInWhitespace() }.flatMap { $0.isEmpty ? nil : $0 }
                 ?? "the handler exited with status \(status)"
             return .failed(reason: reason, stacktrace: nil, unrecoverable: status == Self.unrecoverableExitStatus)
         }
@@ -94,7 +104,8 @@ struct ProcessResult {
 /// Spawns `command` (looked up in PATH) in a process group of its own, feeds it `input`, collects its output and
 /// waits for it; blocking, for a dedicated thread.
 func runProcess(
-    _ command: [String], input: [UInt8], extraEnvironment: [String], timeoutMs: Int64?, started: SpawnedProcess = SpawnedProcess()
+    _ command: [String], input: [UInt8], extraEnvironment: [String], timeoutMs: Int64?,
+    started: SpawnedProcess = SpawnedProcess()
 ) -> ProcessResult {
     let child: ChildProcess
     switch spawnChild(command, extraEnvironment: extraEnvironment) {
@@ -240,7 +251,10 @@ func spawnChild(_ command: [String], extraEnvironment: [String]) -> Result<Child
         // inherited (a parent that watches one for jobctl's exit would otherwise wait for the handler too).
         _ = closeFrom?(&actions, 3)
         return withCStringArray(command) { argv in
-            withCStringArray(environment) { envp in posix_spawnp(&pid, argv[0]!, &actions, &attributes, argv, envp) }
+            withCStringArray(environment) { envp in
+                guard let program = argv.first ?? nil else { return ENOMEM }  // strdup failed
+                return posix_spawnp(&pid, program, &actions, &attributes, argv, envp)
+            }
         }
     }
     for end in [stdinPipe[0], stdoutPipe[1], stderrPipe[1]] where end >= 0 { close(end) }
@@ -255,19 +269,23 @@ func spawnChild(_ command: [String], extraEnvironment: [String]) -> Result<Child
     return .success(ChildProcess(pid: pid, stdin: stdinPipe[1], stdout: stdoutPipe[0], stderr: stderrPipe[0]))
 }
 
-
 private let spawnLock = Mutex(())
 
 /// A handler that exits without reading its input makes the next write to it fail with EPIPE; without this, the
-/// SIGPIPE that comes with it would end the whole process. Handlers get the default disposition back at spawn.
+/// SIGPIPE that comes with it would end the whole process.
+///
+/// Handlers get the default disposition back at spawn.
 func ignoreBrokenPipes() {
     signal(SIGPIPE, SIG_IGN)
 }
 
 /// glibc's posix_spawn_file_actions_addclosefrom_np (2.34+), which Swift's Glibc module does not declare.
 private let closeFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
-    return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
+        return nil
+    }
+    return unsafeBitCast(
+        symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
 }()
 
 /// The process group of a running handler, so that giving up a job can kill it from another thread.

@@ -1,7 +1,7 @@
 import Dispatch
 import Glibc
-import Synchronization
 public import JobCore
+import Synchronization
 
 /// Long-lived handler processes, as many as the jobs running at once need, each fed jobs as lines of JSON on
 /// stdin and answering one line per job on stdout:
@@ -58,7 +58,9 @@ public actor ServeHandler {
                 switch spawnChild(command, extraEnvironment: ["JOBCTL_QUEUE=\(queue)"]) {
                 case .failure(let error):
                     lengthenRestartDelay()
-                    return .failed(reason: "could not start \(command.first ?? ""): \(String(cString: strerror(error.code)))", stacktrace: nil, unrecoverable: false)
+                    return .failed(
+                        reason: "could not start \(command.first ?? ""): \(String(cString: strerror(error.code)))",
+                        stacktrace: nil, unrecoverable: false)
                 case .success(let child):
                     process = ServeProcess(child: child, timeoutMs: timeoutMs, log: log)
                     processes.append(process)
@@ -81,7 +83,11 @@ public actor ServeHandler {
             case .notRun:
                 // Its process ended before it got to this job: another one takes it (unless the worker gave the
                 // job up meanwhile).
-                if Task.isCancelled { return .failed(reason: "the worker stopped before a handler ran this job", stacktrace: nil, unrecoverable: false) }
+                if Task.isCancelled {
+                    return .failed(
+                        reason: "the worker stopped before a handler ran this job", stacktrace: nil,
+                        unrecoverable: false)
+                }
                 continue
             case .gone(let reason):
                 lengthenRestartDelay()
@@ -97,7 +103,9 @@ public actor ServeHandler {
     }
 
     /// Ends every handler process: stdin is closed once everything sent is answered (the sign to exit), and
-    /// what still runs a second later is killed. Every process is reaped.
+    /// what still runs a second later is killed.
+    ///
+    /// Every process is reaped.
     public func shutdown() async {
         let all = processes
         processes.removeAll()
@@ -111,9 +119,10 @@ public actor ServeHandler {
     }
 }
 
-/// One handler process. Jobs are written to its stdin as they come; one thread of its own (never Swift's
-/// cooperative pool) writes what the pipe did not take at once, reads the answers and its stderr, and watches
-/// the oldest unanswered job's time.
+/// One handler process.
+///
+/// Jobs are written to its stdin as they come; one thread of its own (never Swift's cooperative pool) writes what the
+/// pipe did not take at once, reads the answers and its stderr, and watches the oldest unanswered job's time.
 final class ServeProcess: Sendable {
     enum Answer {
         case result(JobOutcome)
@@ -235,8 +244,13 @@ final class ServeProcess: Sendable {
             let waitMs = deadline.map { Int32(clamping: max(0, $0 - currentTimeMs())) } ?? -1
             let ready = poll(&descriptors, 4, waitMs)
             if ready < 0 && errno != EINTR { return end(headReason: "lost the handler process's output") }
-            if let deadline, currentTimeMs() >= deadline, state.withLock({ !$0.sent.isEmpty && $0.headSince + (timeoutMs ?? 0) <= currentTimeMs() }) {
-                return end(headReason: "timed out after \(DurationText.describe(milliseconds: timeoutMs ?? 0)): the handler process was killed")
+            if let deadline, currentTimeMs() >= deadline,
+                state.withLock({ !$0.sent.isEmpty && $0.headSince + (timeoutMs ?? 0) <= currentTimeMs() })
+            {
+                return end(
+                    headReason:
+                        "timed out after \(DurationText.describe(milliseconds: timeoutMs ?? 0)): the handler process was killed"
+                )
             }
             if descriptors[2].revents != 0 {
                 _ = read(wakeup.read, &buffer, buffer.count)
@@ -275,7 +289,10 @@ final class ServeProcess: Sendable {
                     }
                     answers.removeSubrange(..<start)
                     if answers.count > ExecHandler.returnValueLimit * 2 {
-                        return end(headReason: "the handler process sent a result line longer than \(ExecHandler.returnValueLimit * 2) bytes")
+                        return end(
+                            headReason:
+                                "the handler process sent a result line longer than \(ExecHandler.returnValueLimit * 2) bytes"
+                        )
                     }
                 } else if count == 0 || (errno != EINTR && errno != EAGAIN) {
                     return end(headReason: "the handler process exited while running this job")
@@ -306,16 +323,21 @@ final class ServeProcess: Sendable {
                 return state.sent.remove(at: index)
             })
         else {
-            return "the handler process answered something other than a result for a job it was sent: \(text.prefix(200))"
+            return
+                "the handler process answered something other than a result for a job it was sent: \(text.prefix(200))"
         }
         sent.answer.resume(returning: .result(outcome))
         return nil
     }
 
     /// Reads one line of a handler's stdout: `{"id": …, "ok": true, "value": …}` or `{"id": …, "ok": false,
-    /// "error": …, "unrecoverable": …}`; nil for anything else. Untrusted text: fuzzed (scripts/fuzz.sh).
+    /// "error": …, "unrecoverable": …}`; nil for anything else.
+    ///
+    /// Untrusted text: fuzzed (scripts/fuzz.sh).
     static func answer(_ text: String) -> (id: String, outcome: JobOutcome)? {
-        guard let answer = try? JSONValue.parse(text), case .string(let id)? = answer["id"], case .bool(let ok)? = answer["ok"] else {
+        guard let answer = try? JSONValue.parse(text), case .string(let id)? = answer["id"],
+            case .bool(let ok)? = answer["ok"]
+        else {
             return nil
         }
         if ok { return (id, .completed(returnValue: (answer["value"] ?? .null).compactText)) }
@@ -328,8 +350,9 @@ final class ServeProcess: Sendable {
         return (id, .failed(reason: reason, stacktrace: nil, unrecoverable: answer["unrecoverable"] == .bool(true)))
     }
 
-    /// The process is done for: killed if still there, reaped, its pipes closed. The job it was on fails with
-    /// `headReason`; the ones sent after it go to another process.
+    /// The process is done for: killed if still there, reaped, its pipes closed.
+    ///
+    /// The job it was on fails with `headReason`; the ones sent after it go to another process.
     private func end(headReason: String) {
         kill()
         var status: Int32 = 0

@@ -36,9 +36,10 @@ func confirm(_ question: String, options: ChangeOptions) throws {
     guard answer == "y" || answer == "yes" else { throw DeclinedError() }
 }
 
-/// Ctrl-C in a command that changes queues. Before the first change it exits at once (nothing changed yet); once
-/// changes have begun, the first Ctrl-C stops the command after the batch in flight (each batch is atomic on the
-/// server) and the second exits at once.
+/// Ctrl-C in a command that changes queues.
+///
+/// Before the first change it exits at once (nothing changed yet); once changes have begun, the first Ctrl-C stops the
+/// command after the batch in flight (each batch is atomic on the server) and the second exits at once.
 enum Interruption {
     private static let changing = Atomic<Bool>(false)
     private static let requested = Atomic<Bool>(false)
@@ -56,7 +57,8 @@ enum Interruption {
                 exit(130)
             }
             if requested.exchange(true, ordering: .relaxed) {
-                Terminal.writeError("\ninterrupted again: exiting now (the batch in flight is applied whole or not at all)\n")
+                Terminal.writeError(
+                    "\ninterrupted again: exiting now (the batch in flight is applied whole or not at all)\n")
                 exit(130)
             }
             Terminal.writeError("\nstopping after the batch in flight… (Ctrl-C again to exit at once)\n")
@@ -90,7 +92,9 @@ struct Selection {
     var count: Int { entries.count }
     var byName: [String: Int] { entries.reduce(into: [:]) { $0[$1.name, default: 0] += 1 } }
     var byError: [String: Int] {
-        entries.reduce(into: [:]) { counts, entry in entry.error.map { counts[ErrorText.normalized($0), default: 0] += 1 } }
+        entries.reduce(into: [:]) { counts, entry in
+            entry.error.map { counts[ErrorText.normalized($0), default: 0] += 1 }
+        }
     }
 
     mutating func add(_ job: JobRecord) {
@@ -148,9 +152,10 @@ struct ChangeSummary {
     }
 
     /// Deletes by count (drain, clean): for each state, batches of at most `batchSize` until the state's count is
-    /// reached, `batch(state, limit)` answering how many went. Jobs added meanwhile stay. Stops between batches on
-    /// Ctrl-C, when the server goes away after earlier batches (kept for `finish`: exit 69), and at a state whose
-    /// batch deleted nothing.
+    /// reached, `batch(state, limit)` answering how many went.
+    ///
+    /// Jobs added meanwhile stay. Stops between batches on Ctrl-C, when the server goes away after earlier batches
+    /// (kept for `finish`: exit 69), and at a state whose batch deleted nothing.
     mutating func deleteCounted<State>(
         _ perState: [(state: State, count: Int)], batchSize: Int, progress: Progress,
         _ batch: (State, Int) async throws -> Int
@@ -174,7 +179,9 @@ struct ChangeSummary {
     }
 
     /// Runs one batch; nil when the server went away after earlier batches went through (the error is kept for
-    /// `finish`). Before any change, losing the server is an ordinary failure.
+    /// `finish`).
+    ///
+    /// Before any change, losing the server is an ordinary failure.
     private mutating func attempt<Result>(_ batch: () async throws -> Result) async throws -> Result? {
         do {
             return try await batch()
@@ -209,17 +216,22 @@ struct ChangeSummary {
         case .json, .jsonl:
             var pairs: [(String, JSONValue)] = [("command", .string(command))]
             if let queue { pairs.append(("queue", .string(queue))) }
-            pairs += [
-                ("dryRun", .bool(false)), ("matched", .int(matched)), ("changed", .int(changed)),
-                ("skipped", .int(skippedCount)),
-                ("skippedReasons", .object(skipped.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value.count)) })),
-                ("durationMs", .int(durationMs)), ("interrupted", .bool(interrupted)),
-            ] + extra
+            pairs +=
+                [
+                    ("dryRun", .bool(false)), ("matched", .int(matched)), ("changed", .int(changed)),
+                    ("skipped", .int(skippedCount)),
+                    (
+                        "skippedReasons",
+                        .object(skipped.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value.count)) })
+                    ),
+                    ("durationMs", .int(durationMs)), ("interrupted", .bool(interrupted)),
+                ] + extra
             let value = JSONValue.object(pairs)
             Terminal.write((format == .json ? value.prettyText : value.compactText) + "\n")
         case .text:
             let scope = queue.map { " in queue '\(Cell.oneLine($0, limit: 200))'" } ?? ""
-            var text = "\(verb) \(changed) of \(matched) matched \(noun)\(matched == 1 ? "" : "s")\(scope) in \(DurationText.describe(milliseconds: durationMs))\n"
+            var text =
+                "\(verb) \(changed) of \(matched) matched \(noun)\(matched == 1 ? "" : "s")\(scope) in \(DurationText.describe(milliseconds: durationMs))\n"
             for (reason, ids) in skipped.sorted(by: { $0.value.count > $1.value.count }) {
                 let sample = ids.prefix(5).joined(separator: ", ") + (ids.count > 5 ? ", …" : "")
                 text += "skipped \(ids.count): \(reason) (\(sample))\n"
@@ -281,7 +293,9 @@ func printDryRun(command: String, description: String, queue: String?, selection
             text += table.render().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
             if rows.count > 10 { text += "  … and \(rows.count - 10) more\n" }
         }
-        if !sample.isEmpty { text += "sample ids: " + sample.map { Cell.oneLine($0, limit: 60) }.joined(separator: ", ") + "\n" }
+        if !sample.isEmpty {
+            text += "sample ids: " + sample.map { Cell.oneLine($0, limit: 60) }.joined(separator: ", ") + "\n"
+        }
         text += "nothing changed (--dry-run)\n"
         Terminal.write(text)
     }

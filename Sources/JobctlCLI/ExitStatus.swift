@@ -1,8 +1,10 @@
 public import ArgumentParser
 import JobCore
 
-/// Every status jobctl exits with. The EXIT STATUS of `jobctl --help` and of the man page is made from this list,
-/// so a new status cannot go undocumented.
+/// Every status jobctl exits with.
+///
+/// The EXIT STATUS of `jobctl --help` and of the man page is made from this list, so a new status cannot go
+/// undocumented.
 public enum ExitStatus: Int32, CaseIterable, Sendable {
     case success = 0
     case failure = 1
@@ -38,9 +40,10 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
 
     /// The EXIT STATUS section: one line per status, each under 80 columns.
     static var helpText: String {
-        "EXIT STATUS\n" + allCases.map { status in
-            let code = String(status.rawValue)
-            return "  " + code + String(repeating: " ", count: 5 - code.count) + status.meaning
-        }.joined(separator: "\n")
+        "EXIT STATUS\n"
+            + allCases.map { status in
+                let code = String(status.rawValue)
+                return "  " + code + String(repeating: " ", count: 5 - code.count) + status.meaning
+            }.joined(separator: "\n")
     }
 }

@@ -23,10 +23,14 @@ struct GlobalOptions: ParsableArguments {
             valueName: "url"))
     var url: String?
 
-    @Option(name: .long, help: ArgumentHelp("BullMQ key prefix on Redis. (env: JOBCTL_PREFIX; default: bull)", valueName: "prefix"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("BullMQ key prefix on Redis. (env: JOBCTL_PREFIX; default: bull)", valueName: "prefix"))
     var prefix: String?
 
-    @Option(name: .long, help: ArgumentHelp("BullMQ schema on PostgreSQL. (env: JOBCTL_SCHEMA; default: bullmq)", valueName: "schema"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("BullMQ schema on PostgreSQL. (env: JOBCTL_SCHEMA; default: bullmq)", valueName: "schema"))
     var schema: String?
 
     @Option(
@@ -39,7 +43,8 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(
         name: .long,
-        help: ArgumentHelp("How long to wait for a connection, e.g. 5s. (env: JOBCTL_CONNECT_TIMEOUT)", valueName: "duration"))
+        help: ArgumentHelp(
+            "How long to wait for a connection, e.g. 5s. (env: JOBCTL_CONNECT_TIMEOUT)", valueName: "duration"))
     var connectTimeout: String?
 
     @Option(
@@ -59,7 +64,9 @@ struct GlobalOptions: ParsableArguments {
     var prometheus: Bool { !json && output == .prometheus }
 
     func validate() throws {
-        if json, let output, output != .json { throw ValidationError("--json conflicts with --output \(output.rawValue)") }
+        if json, let output, output != .json {
+            throw ValidationError("--json conflicts with --output \(output.rawValue)")
+        }
         for (name, value) in [("--connect-timeout", connectTimeout), ("--timeout", timeout)] {
             if let value, DurationText.milliseconds(value) == nil {
                 throw ValidationError("\(name) '\(value)' is not a duration (examples: 500ms, 5s, 2m)")
@@ -81,7 +88,9 @@ struct GlobalOptions: ParsableArguments {
         case (nil, .some(let database)): return database
         case (nil, nil): break
         }
-        if ["PGHOST", "PGHOSTADDR", "PGDATABASE", "PGSERVICE"].contains(where: { env[$0].nonEmpty != nil }) { return nil }
+        if ["PGHOST", "PGHOSTADDR", "PGDATABASE", "PGSERVICE"].contains(where: { env[$0].nonEmpty != nil }) {
+            return nil
+        }
         return "redis://127.0.0.1:6379/0"
     }
 
@@ -92,8 +101,10 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Connects to the queues named by the options and environment, and checks that they are readable (on
-    /// PostgreSQL: the schema and its version). Warns once when a password sits on the command line. `forCounting`:
-    /// the command counts the jobs of a queue (a backend may get ready to count a big one in parallel).
+    /// PostgreSQL: the schema and its version).
+    ///
+    /// Warns once when a password sits on the command line. `forCounting`: the command counts the jobs of a queue (a
+    /// backend may get ready to count a big one in parallel).
     func connect(allowingPrometheus: Bool = false, forCounting: Bool = false) async throws -> any QueueStore {
         let (store, open) = try prepare(allowingPrometheus: allowingPrometheus, forCounting: forCounting)
         try await open()
@@ -102,7 +113,9 @@ struct GlobalOptions: ParsableArguments {
 
     /// The store the options name, not connected yet (the password warning is given here, once), and the call that
     /// connects it; `jobctl run` repeats only that call while the server is away.
-    func prepare(allowingPrometheus: Bool = false, forCounting: Bool = false) throws
+    func prepare(
+        allowingPrometheus: Bool = false, forCounting: Bool = false
+    ) throws
         -> (store: any QueueStore, open: @Sendable () async throws -> Void)
     {
         if prometheus && !allowingPrometheus {
@@ -113,15 +126,20 @@ struct GlobalOptions: ParsableArguments {
         let connectTimeoutMs = Int(try milliseconds(connectTimeout, env: "JOBCTL_CONNECT_TIMEOUT", default: 5000))
         let commandTimeoutMs = Int(try milliseconds(timeout, env: "JOBCTL_TIMEOUT", default: 30000))
         if Self.isPostgresURL(url) {
-            if prefix != nil { throw ValidationError("--prefix applies to Redis; on PostgreSQL the queues live in --schema") }
+            if prefix != nil {
+                throw ValidationError("--prefix applies to Redis; on PostgreSQL the queues live in --schema")
+            }
             let endpoint = try PostgresEndpoint(url: url)
             warnAboutPasswordOnCommandLine(endpoint.hasPassword)
             let schema = try SchemaName(self.schema ?? env["JOBCTL_SCHEMA"].nonEmpty ?? "bullmq")
             let store = PostgresQueueStore(
-                endpoint: endpoint, schema: schema, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
+                endpoint: endpoint, schema: schema, connectTimeoutMs: connectTimeoutMs,
+                commandTimeoutMs: commandTimeoutMs)
             return (store, { _ = try await store.connect(preparingToCount: forCounting) })
         }
-        if schema != nil { throw ValidationError("--schema applies to PostgreSQL; on Redis the queues live under --prefix") }
+        if schema != nil {
+            throw ValidationError("--schema applies to PostgreSQL; on Redis the queues live under --prefix")
+        }
         let endpoint = try RedisEndpoint(url: url ?? "")
         warnAboutPasswordOnCommandLine(endpoint.password != nil)
         let prefix = self.prefix ?? env["JOBCTL_PREFIX"].nonEmpty ?? "bull"

@@ -39,7 +39,8 @@ enum JobSelection {
                 continue
             }
             if let state, job.state != state {
-                skipped.append(SkippedJob(id: id, reason: "not \(state.rawValue) (it is \(job.state?.rawValue ?? "in no state"))"))
+                skipped.append(
+                    SkippedJob(id: id, reason: "not \(state.rawValue) (it is \(job.state?.rawValue ?? "in no state"))"))
             } else if !matches(job) {
                 skipped.append(SkippedJob(id: id, reason: "does not match the filters"))
             } else {

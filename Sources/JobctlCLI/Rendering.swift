@@ -1,6 +1,8 @@
 import JobCore
 
-/// The JSON shapes of jobctl's results. Field names here are the stable interface for scripts.
+/// The JSON shapes of jobctl's results.
+///
+/// Field names here are the stable interface for scripts.
 enum JSONShapes {
     static func counts(_ counts: JobCounts) -> JSONValue {
         .object(
@@ -35,7 +37,9 @@ enum JSONShapes {
         ])
     }
 
-    static func stats(_ stats: QueueStats, location: String, now: Int64, analysis: QueueAnalysis, advice: [Advice]) -> JSONValue {
+    static func stats(
+        _ stats: QueueStats, location: String, now: Int64, analysis: QueueAnalysis, advice: [Advice]
+    ) -> JSONValue {
         let row = stats.overview
         return .object([
             ("queue", .string(row.queue)),
@@ -53,7 +57,16 @@ enum JSONShapes {
             ("stalledCandidateSample", .array(stats.stalledCandidateSample.map { .string($0) })),
             ("recordedVersion", .optionalString(stats.recordedVersion)),
             ("analytics", analytics(analysis)),
-            ("advice", .array(advice.map { .object([("code", .string($0.code)), ("message", .string($0.message)), ("evidence", .string($0.evidence))]) })),
+            (
+                "advice",
+                .array(
+                    advice.map {
+                        .object([
+                            ("code", .string($0.code)), ("message", .string($0.message)),
+                            ("evidence", .string($0.evidence)),
+                        ])
+                    })
+            ),
             ("problems", problems(row.problems)),
         ])
     }
@@ -66,7 +79,8 @@ enum JSONShapes {
         func percentiles(_ value: QueueAnalysis.Percentiles?) -> JSONValue {
             guard let value else { return .null }
             return .object([
-                ("p50Ms", .int(value.p50)), ("p95Ms", .int(value.p95)), ("p99Ms", .int(value.p99)), ("maxMs", .int(value.max)),
+                ("p50Ms", .int(value.p50)), ("p95Ms", .int(value.p95)), ("p99Ms", .int(value.p99)),
+                ("maxMs", .int(value.max)),
                 ("meanMs", .int(value.mean)), ("sampleSize", .int(Int64(value.sampleSize))),
             ])
         }
@@ -89,12 +103,17 @@ enum JSONShapes {
             ("waitingTime", percentiles(analysis.waiting)),
             ("sampleSize", .int(Int64(analysis.sampleSize))),
             ("locksNearExpiry", .int(Int64(analysis.locksNearExpiry))),
-            ("topFailures", .array(analysis.topFailures.map {
-                .object([
-                    ("name", .string($0.name)), ("reason", .string($0.reason)), ("count", .int(Int64($0.count))),
-                    ("firstSeen", .int($0.firstSeen)), ("lastSeen", .int($0.lastSeen)),
-                ])
-            })),
+            (
+                "topFailures",
+                .array(
+                    analysis.topFailures.map {
+                        .object([
+                            ("name", .string($0.name)), ("reason", .string($0.reason)),
+                            ("count", .int(Int64($0.count))),
+                            ("firstSeen", .int($0.firstSeen)), ("lastSeen", .int($0.lastSeen)),
+                        ])
+                    })
+            ),
         ])
     }
 

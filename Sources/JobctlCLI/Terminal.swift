@@ -20,9 +20,10 @@ enum Terminal {
     private static func writeAll(_ text: String, to descriptor: Int32) {
         var text = text
         text.withUTF8 { buffer in
+            guard let base = buffer.baseAddress else { return }  // nothing to write
             var offset = 0
             while offset < buffer.count {
-                let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                let written = Glibc.write(descriptor, base + offset, buffer.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
                     return

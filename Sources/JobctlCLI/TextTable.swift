@@ -66,6 +66,7 @@ enum Cell {
     }
 
     /// A single line of at most `limit` characters, with control characters made visible.
+    ///
     /// Reads no more of the text than it shows: a reason of megabytes costs what 60 characters cost.
     static func oneLine(_ text: String?, limit: Int = 60) -> String {
         guard let text else { return "" }

@@ -7,11 +7,15 @@ import JobCore
 struct WatchOption: ParsableArguments {
     @Option(
         name: [.customShort("w"), .long],
-        help: ArgumentHelp("Refresh every SECONDS (default 2) until Ctrl-C, with changes since the last refresh.", valueName: "seconds"))
+        help: ArgumentHelp(
+            "Refresh every SECONDS (default 2) until Ctrl-C, with changes since the last refresh.", valueName: "seconds"
+        ))
     var watch: Double?
 
     func validate() throws {
-        if let watch, !(watch >= 0.1 && watch <= 86_400) { throw ValidationError("--watch takes seconds between 0.1 and 86400") }
+        if let watch, !(watch >= 0.1 && watch <= 86_400) {
+            throw ValidationError("--watch takes seconds between 0.1 and 86400")
+        }
     }
 }
 
@@ -19,6 +23,7 @@ enum Watch {
     static let defaultSeconds = "2"
 
     /// `-w` and `--watch` take an optional value, which ArgumentParser options cannot: a bare one gets the default.
+    ///
     /// Only for status and stats: elsewhere `-w` may belong to a handler's command line.
     static func normalized(_ arguments: [String]) -> [String] {
         guard let command = arguments.first, command == "status" || command == "stats" else { return arguments }
@@ -46,7 +51,10 @@ enum Watch {
         while true {
             if Terminal.stdoutIsTTY { Terminal.write("\u{1B}[H\u{1B}[2J") }
             try await show()
-            if Terminal.stdoutIsTTY { Terminal.write("\nevery \(DurationText.describe(milliseconds: Int64(seconds * 1000))) — Ctrl-C to stop\n") }
+            if Terminal.stdoutIsTTY {
+                Terminal.write(
+                    "\nevery \(DurationText.describe(milliseconds: Int64(seconds * 1000))) — Ctrl-C to stop\n")
+            }
             try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
         }
     }

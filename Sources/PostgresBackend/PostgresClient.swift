@@ -48,8 +48,9 @@ actor PostgresClient {
 
     private var listening: Set<String> = []
 
-    /// Waits for a NOTIFY on `channel` with `payload`, up to `timeoutMs`; true when one came. The LISTEN is
-    /// issued on first use (on this client's own connection, which then serves nothing else).
+    /// Waits for a NOTIFY on `channel` with `payload`, up to `timeoutMs`; true when one came.
+    ///
+    /// The LISTEN is issued on first use (on this client's own connection, which then serves nothing else).
     func awaitNotification(channel: String, payload: String, timeoutMs: Int) throws(PostgresError) -> Bool {
         if !listening.contains(channel) {
             _ = try query("LISTEN \"\(channel)\"")

@@ -1,10 +1,12 @@
 import CLibPQ
-import FoundationEssentials
 import Dispatch
+import FoundationEssentials
 import Glibc
 import JobCore
 
-/// The rows of one query, as text (libpq's text format). NULL is nil.
+/// The rows of one query, as text (libpq's text format).
+///
+/// NULL is nil.
 struct PostgresRows: Sendable {
     var columns: [String]
     var rows: [[String?]]
@@ -13,9 +15,11 @@ struct PostgresRows: Sendable {
     var scalar: String? { rows.first?.first ?? nil }
 }
 
-/// One libpq connection. Owns its `PGconn` and finishes it exactly once. Blocking: use it only from
-/// `PostgresClient`, which runs it on its own thread. Every wait is bounded by a deadline; a query that overruns
-/// it is cancelled on the server and the connection is given up.
+/// One libpq connection.
+///
+/// Owns its `PGconn` and finishes it exactly once. Blocking: use it only from `PostgresClient`, which runs it on its
+/// own thread. Every wait is bounded by a deadline; a query that overruns it is cancelled on the server and the
+/// connection is given up.
 final class PostgresConnection {
     private let connection: OpaquePointer
     private let server: String
@@ -38,10 +42,12 @@ final class PostgresConnection {
         let deadline = Self.deadline(afterMs: connectTimeoutMs)
         var pollStatus = PGRES_POLLING_WRITING
         while PQstatus(raw) != CONNECTION_BAD && pollStatus != PGRES_POLLING_OK && pollStatus != PGRES_POLLING_FAILED {
-            let ready = Self.wait(socket: PQsocket(raw), forWriting: pollStatus == PGRES_POLLING_WRITING, until: deadline)
+            let ready = Self.wait(
+                socket: PQsocket(raw), forWriting: pollStatus == PGRES_POLLING_WRITING, until: deadline)
             guard ready else {
                 PQfinish(raw)  // not yet owned by self: finish here, deinit will not run
-                throw PostgresError(code: .unreachable, server: server, message: "connect timed out after \(connectTimeoutMs) ms")
+                throw PostgresError(
+                    code: .unreachable, server: server, message: "connect timed out after \(connectTimeoutMs) ms")
             }
             pollStatus = PQconnectPoll(raw)
         }
@@ -94,7 +100,9 @@ final class PostgresConnection {
     }
 
     /// Waits up to `timeoutMs` for a notification (on a channel this connection LISTENs to) whose payload is
-    /// `payload`; true when one came. Notifications for other payloads are consumed and ignored.
+    /// `payload`; true when one came.
+    ///
+    /// Notifications for other payloads are consumed and ignored.
     func waitForNotification(payload: String, timeoutMs: Int) throws(PostgresError) -> Bool {
         guard !broken else { throw PostgresError(code: .connectionLost, server: server, message: "connection closed") }
         let deadline = Self.deadline(afterMs: timeoutMs)
@@ -136,7 +144,8 @@ final class PostgresConnection {
             let code: PostgresError.Code
             switch sqlState {
             case "57014": code = .timeout  // statement_timeout
-            case "57P01", "57P02", "57P03": code = .connectionLost  // admin shutdown, crash shutdown, cannot connect now
+            // Admin shutdown, crash shutdown, cannot connect now.
+            case "57P01", "57P02", "57P03": code = .connectionLost
             default: code = .server
             }
             return .failure(
@@ -161,7 +170,8 @@ final class PostgresConnection {
     private func ioError() -> PostgresError {
         broken = true
         let message = Self.trimmed(PQerrorMessage(connection))
-        return PostgresError(code: .connectionLost, server: server, message: message.isEmpty ? "connection closed" : message)
+        return PostgresError(
+            code: .connectionLost, server: server, message: message.isEmpty ? "connection closed" : message)
     }
 
     // MARK: Helpers
@@ -169,13 +179,18 @@ final class PostgresConnection {
     private static func connectError(_ raw: OpaquePointer, server: String) -> PostgresError {
         let message = trimmed(PQerrorMessage(raw))
         // libpq reports no SQLSTATE for a refused connection; a server-side refusal carries "FATAL:".
-        let serverSaid = message.firstRange(of: "FATAL:").map { message[$0.upperBound...].trimmingCharactersInWhitespace() }
+        let serverSaid = message.firstRange(of: "FATAL:").map {
+            message[$0.upperBound...].trimmingCharactersInWhitespace()
+        }
         let text = serverSaid ?? message
         let lower = text.lowercased()
-        if PQconnectionNeedsPassword(raw) == 1 || lower.contains("password") || lower.contains("authentication failed") {
+        if PQconnectionNeedsPassword(raw) == 1 || lower.contains("password") || lower.contains("authentication failed")
+        {
             return PostgresError(code: .authentication, server: server, message: text)
         }
-        let busy = ["starting up", "shutting down", "in recovery", "too many clients", "connection slots", "not yet accepting"]
+        let busy = [
+            "starting up", "shutting down", "in recovery", "too many clients", "connection slots", "not yet accepting",
+        ]
         if serverSaid == nil || busy.contains(where: lower.contains) {
             return PostgresError(code: .unreachable, server: server, message: text)
         }

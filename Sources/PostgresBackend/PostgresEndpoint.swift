@@ -4,12 +4,15 @@ public import JobCore
 
 /// Where a PostgreSQL database is: a `postgres://` / `postgresql://` URL, or nothing at all, in which case libpq's
 /// own defaults apply (`PGHOST`, `PGPORT`, `PGDATABASE`, `PGUSER`, `PGPASSWORD`, `PGSSLMODE`, `~/.pgpass`, …).
-/// Every connection setting (sslmode, sslrootcert, target_session_attrs, …) passes through to libpq unchanged.
-/// Never prints the password.
+///
+/// Every connection setting (sslmode, sslrootcert, target_session_attrs, …) passes through to libpq unchanged. Never
+/// prints the password.
 public struct PostgresEndpoint: Sendable, Equatable {
     /// The URL as given, handed to libpq; nil to use libpq's environment defaults only.
     let url: String?
-    /// Settings parsed from the URL, for messages only. Never includes the password.
+    /// Settings parsed from the URL, for messages only.
+    ///
+    /// Never includes the password.
     let settings: [String: String]
     /// Whether the URL itself carries a password (to warn when it sits on the command line).
     public let hasPassword: Bool
@@ -24,7 +27,8 @@ public struct PostgresEndpoint: Sendable, Equatable {
         }
         let lower = url.lowercased()
         guard lower.hasPrefix("postgres://") || lower.hasPrefix("postgresql://") else {
-            throw PostgresURLError(reason: "expected postgres://[user[:password]@]host[:port]/database[?setting=value…]")
+            throw PostgresURLError(
+                reason: "expected postgres://[user[:password]@]host[:port]/database[?setting=value…]")
         }
         var parsed: [String: String] = [:]
         var errorText: UnsafeMutablePointer<CChar>?
@@ -72,7 +76,8 @@ public struct PostgresEndpoint: Sendable, Equatable {
 
     /// The database name libpq will use, for messages.
     public var databaseName: String {
-        settings["dbname"] ?? Self.environment["PGDATABASE"] ?? settings["user"] ?? Self.environment["PGUSER"] ?? "(default)"
+        settings["dbname"] ?? Self.environment["PGDATABASE"] ?? settings["user"] ?? Self.environment["PGUSER"]
+            ?? "(default)"
     }
 
     /// `postgresql://user@host:port/db`, without the password: safe to print.
@@ -84,10 +89,14 @@ public struct PostgresEndpoint: Sendable, Equatable {
     }
 }
 
-/// A PostgreSQL URL jobctl cannot use, with the reason. Never contains the password.
+/// A PostgreSQL URL jobctl cannot use, with the reason.
+///
+/// Never contains the password.
 public struct PostgresURLError: OperatorFacingError, Equatable {
     public var reason: String
     public var kind: FailureKind { .usage }
     public var description: String { "invalid PostgreSQL URL: \(reason)" }
-    public var hints: [String] { ["example: postgresql://USER@127.0.0.1:5432/DATABASE?sslmode=prefer (password in PGPASSWORD or ~/.pgpass)"] }
+    public var hints: [String] {
+        ["example: postgresql://USER@127.0.0.1:5432/DATABASE?sslmode=prefer (password in PGPASSWORD or ~/.pgpass)"]
+    }
 }

@@ -1,6 +1,7 @@
 public import JobCore
 
 /// A failure talking to PostgreSQL, with the server's SQLSTATE, message, detail and hint where there are some.
+///
 /// Never holds a password: libpq's messages name the host, port and user only.
 public struct PostgresError: OperatorFacingError {
     public typealias Code = ServerFailure
@@ -57,7 +58,9 @@ public struct PostgresError: OperatorFacingError {
                 "or pg_hba.conf does not admit this host; check --url / JOBCTL_URL / DATABASE_URL / PGHOST",
             ]
         case .timeout:
-            lines.append("the query was cancelled; the server may be overloaded or a lock blocks it; raise --timeout to wait longer")
+            lines.append(
+                "the query was cancelled; the server may be overloaded or a lock blocks it; raise --timeout to wait longer"
+            )
         case .connectionLost:
             lines.append("the server may have restarted or closed the connection; run the command again")
         case .authentication:

@@ -33,11 +33,14 @@ extension PostgresQueueStore {
                       WHERE queue = $1 AND state = 'active' ORDER BY locked_until_ms LIMIT $2::int)
                     """, parameters: [queue, limit]),
             Statement(
-                sql: "SELECT kind, count, prev_ts, prev_count, data[1:60]::text FROM \(table("metrics")) WHERE queue = $1",
+                sql:
+                    "SELECT kind, count, prev_ts, prev_count, data[1:60]::text FROM \(table("metrics")) WHERE queue = $1",
                 parameters: [queue]),
         ]
         // Quick on its own; beside a big count (see `statsWithHistory`) it shares the count's connections.
-        return StatementBatch(statements: statements, inParallel: false) { results in Self.history(results, sampleSize: sampleSize) }
+        return StatementBatch(statements: statements, inParallel: false) { results in
+            Self.history(results, sampleSize: sampleSize)
+        }
     }
 
     private static func history(_ results: [PostgresRows], sampleSize: Int) -> QueueHistory {
@@ -54,9 +57,11 @@ extension PostgresQueueStore {
                 continue
             }
             guard let finishedOn = int(row[6]) else { continue }
-            finished.append(FinishedJob(
-                id: row[0] ?? "", name: row[1] ?? "", failed: failed, addedAt: int(row[3]) ?? finishedOn, delayMs: int(row[4]) ?? 0,
-                processedOn: int(row[5]), finishedOn: finishedOn, failedReason: row[7]))
+            finished.append(
+                FinishedJob(
+                    id: row[0] ?? "", name: row[1] ?? "", failed: failed, addedAt: int(row[3]) ?? finishedOn,
+                    delayMs: int(row[4]) ?? 0,
+                    processedOn: int(row[5]), finishedOn: finishedOn, failedReason: row[7]))
         }
         var unfinished: [Int64] = []
         var active: [ActiveJob] = []
@@ -70,7 +75,9 @@ extension PostgresQueueStore {
                 continue
             }
             if let added = int(row[1]) { unfinished.append(added) }
-            if isActive { active.append(ActiveJob(id: row[4] ?? "", processedOn: int(row[2]), lockedUntil: int(row[3]))) }
+            if isActive {
+                active.append(ActiveJob(id: row[4] ?? "", processedOn: int(row[2]), lockedUntil: int(row[3])))
+            }
         }
         var metrics: [String: MetricsSeries] = [:]
         for row in results[2].rows where row.count == 5 {
@@ -80,8 +87,10 @@ extension PostgresQueueStore {
                 data: PostgresArray.parse(row[4] ?? "{}").map { Int64($0) ?? 0 })
         }
         return QueueHistory(
-            finished: finished, completedTruncated: cut.completed, failedTruncated: cut.failed, unfinishedAddedAt: unfinished,
-            unfinishedTruncated: unfinishedCut, active: active, completedMetrics: metrics["completed"], failedMetrics: metrics["failed"],
+            finished: finished, completedTruncated: cut.completed, failedTruncated: cut.failed,
+            unfinishedAddedAt: unfinished,
+            unfinishedTruncated: unfinishedCut, active: active, completedMetrics: metrics["completed"],
+            failedMetrics: metrics["failed"],
             sampleSize: sampleSize)
     }
 }

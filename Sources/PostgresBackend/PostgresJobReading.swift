@@ -12,11 +12,15 @@ extension PostgresQueueStore {
         "dedup_id", "scheduler_id", "parent_queue", "parent_id", "parent_key", "seq", "process_at_ms",
         "max_attempts", "pending_deps", "stalled_marked",
     ]
-    static let jobColumns = jobColumnNames.map { ["state", "data", "opts", "progress", "return_value", "stacktrace"].contains($0) ? "\($0)::text" : $0 }
-        .joined(separator: ", ")
+    static let jobColumns = jobColumnNames.map {
+        ["state", "data", "opts", "progress", "return_value", "stacktrace"].contains($0) ? "\($0)::text" : $0
+    }
+    .joined(separator: ", ")
 
     /// How one state is listed: which rows, in which order (the order BullMQ handles them; finished jobs newest
-    /// first), and the sort key the cursor keeps. Every order ends with the id, so it is total.
+    /// first), and the sort key the cursor keeps.
+    ///
+    /// Every order ends with the id, so it is total.
     struct Listing {
         var condition: String
         /// Sort columns before the id, with their SQL types.
@@ -28,19 +32,33 @@ extension PostgresQueueStore {
         static func of(_ state: JobState) -> Listing? {
             switch state {
             case .waiting:
-                return Listing(condition: "state = 'waiting' AND priority <= 0", keys: [("priority", "int"), ("seq", "bigint")], descending: false, nullable: false)
+                return Listing(
+                    condition: "state = 'waiting' AND priority <= 0", keys: [("priority", "int"), ("seq", "bigint")],
+                    descending: false, nullable: false)
             case .prioritized:
-                return Listing(condition: "state = 'waiting' AND priority > 0", keys: [("priority", "int"), ("seq", "bigint")], descending: false, nullable: false)
+                return Listing(
+                    condition: "state = 'waiting' AND priority > 0", keys: [("priority", "int"), ("seq", "bigint")],
+                    descending: false, nullable: false)
             case .delayed:
-                return Listing(condition: "state = 'delayed'", keys: [("process_at_ms", "bigint")], descending: false, nullable: true)
+                return Listing(
+                    condition: "state = 'delayed'", keys: [("process_at_ms", "bigint")], descending: false,
+                    nullable: true)
             case .active:
-                return Listing(condition: "state = 'active'", keys: [("processed_at_ms", "bigint")], descending: false, nullable: true)
+                return Listing(
+                    condition: "state = 'active'", keys: [("processed_at_ms", "bigint")], descending: false,
+                    nullable: true)
             case .completed:
-                return Listing(condition: "state = 'completed'", keys: [("finished_at_ms", "bigint")], descending: true, nullable: true)
+                return Listing(
+                    condition: "state = 'completed'", keys: [("finished_at_ms", "bigint")], descending: true,
+                    nullable: true)
             case .failed:
-                return Listing(condition: "state = 'failed'", keys: [("finished_at_ms", "bigint")], descending: true, nullable: true)
+                return Listing(
+                    condition: "state = 'failed'", keys: [("finished_at_ms", "bigint")], descending: true,
+                    nullable: true)
             case .waitingChildren:
-                return Listing(condition: "state = 'waiting-children'", keys: [("seq", "bigint")], descending: false, nullable: false)
+                return Listing(
+                    condition: "state = 'waiting-children'", keys: [("seq", "bigint")], descending: false,
+                    nullable: false)
             case .paused:
                 return nil  // BullMQ on Postgres has no paused list: a paused queue's jobs stay waiting
             }
@@ -69,7 +87,8 @@ extension PostgresQueueStore {
                     throw InvalidCursorError(reason: "its position does not fit this backend")
                 }
                 let placeholders = listing.keys.enumerated().map { "$\($0.offset + 3)::\($0.element.type)" }
-                sql += " AND (\((keyList + ["id"]).joined(separator: ", "))) \(listing.descending ? "<" : ">") "
+                sql +=
+                    " AND (\((keyList + ["id"]).joined(separator: ", "))) \(listing.descending ? "<" : ">") "
                     + "(\((placeholders + ["$\(listing.keys.count + 3)"]).joined(separator: ", ")))"
                 parameters += values.map { Optional($0) } + [after.lastId]
             }
@@ -80,7 +99,8 @@ extension PostgresQueueStore {
         if reachedNullKeys && rows.count <= limit {
             // Rows without a sort key (never written by BullMQ), by id, after all the others.
             var parameters: [String?] = [queue, String(limit + 1 - rows.count)]
-            var sql = "SELECT \(Self.jobColumns) FROM \(table("job")) WHERE queue = $1 AND \(listing.condition)"
+            var sql =
+                "SELECT \(Self.jobColumns) FROM \(table("job")) WHERE queue = $1 AND \(listing.condition)"
                 + " AND \(keyList[0]) IS NULL"
             if let after, after.position == Self.nullPosition {
                 sql += " AND id > $3"
@@ -96,7 +116,9 @@ extension PostgresQueueStore {
         var next: String?
         if hasMore, let last = shown.last {
             let keyValues = listing.keys.indices.map { last[Self.columnIndex(of: keyList[$0])] }
-            let position = keyValues.contains(where: { $0 == nil }) ? Self.nullPosition : keyValues.map { $0 ?? "" }.joined(separator: ",")
+            let position =
+                keyValues.contains(where: { $0 == nil })
+                ? Self.nullPosition : keyValues.map { $0 ?? "" }.joined(separator: ",")
             next = PageCursor(state: state, position: position, lastId: last[0] ?? "").encoded
         }
         return JobPage(jobs: jobs, nextCursor: next, vanishedIds: [], problems: [])
@@ -126,7 +148,9 @@ extension PostgresQueueStore {
         }
         if job.logCount > job.logs.count {
             job.problems.append(
-                DataProblem(subject: "\(schema).job_log", message: "showing the last \(job.logs.count) of \(job.logCount) log lines"))
+                DataProblem(
+                    subject: "\(schema).job_log",
+                    message: "showing the last \(job.logs.count) of \(job.logCount) log lines"))
         }
         return job
     }
@@ -142,7 +166,8 @@ extension PostgresQueueStore {
         func integer(_ column: String) -> Int64? {
             guard let raw = text(column) else { return nil }
             guard let value = Int64(raw) else {
-                job.problems.append(DataProblem(subject: "column \(column)", message: "'\(raw.prefix(40))' is not an integer"))
+                job.problems.append(
+                    DataProblem(subject: "column \(column)", message: "'\(raw.prefix(40))' is not an integer"))
                 return nil
             }
             return value
@@ -156,8 +181,11 @@ extension PostgresQueueStore {
         }
         job.data = json("data")
         job.opts = json("opts")
-        if case .valid(let opts) = job.opts, case .object = opts {} else if job.opts != nil {
-            job.problems.append(DataProblem(subject: "column opts", message: "is not a JSON object; BullMQ clients cannot read this job"))
+        if case .valid(let opts) = job.opts, case .object = opts {
+        } else if job.opts != nil {
+            job.problems.append(
+                DataProblem(
+                    subject: "column opts", message: "is not a JSON object; BullMQ clients cannot read this job"))
         }
         job.progress = json("progress")
         job.returnValue = json("return_value")
@@ -182,7 +210,8 @@ extension PostgresQueueStore {
         job.deduplicationId = text("dedup_id")
         job.parentKey = text("parent_key")
         if let parentId = text("parent_id") {
-            job.parent = .valid(.object([("id", .string(parentId)), ("queueKey", .string(text("parent_queue") ?? ""))]))
+            job.parent = .valid(
+                .object([("id", .string(parentId)), ("queueKey", .string(text("parent_queue") ?? ""))]))
         }
         if let token = text("lock_token") {
             // The schema's functions never check the expiry; show how long is left (negative: expired).
@@ -190,7 +219,11 @@ extension PostgresQueueStore {
         }
         if let priority = job.priority, priority < 0, text("state") == "waiting" {
             job.problems.append(
-                DataProblem(subject: "column priority", message: "\(priority) is negative: workers take it first, BullMQ's counts miss it (jobctl counts it as waiting)"))
+                DataProblem(
+                    subject: "column priority",
+                    message:
+                        "\(priority) is negative: workers take it first, BullMQ's counts miss it (jobctl counts it as waiting)"
+                ))
         }
         for column in ["seq", "process_at_ms", "max_attempts", "pending_deps", "stalled_marked"] {
             if let value = text(column) { job.otherFields.append((column, value)) }

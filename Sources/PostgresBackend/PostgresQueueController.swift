@@ -34,18 +34,23 @@ extension PostgresQueueStore: QueueController {
     }
 
     /// The per-job codes of a batch (the second column, one row per id in order) as changed and skipped jobs.
-    private func outcome(_ ids: [String], _ rows: PostgresRows, changedCode: Int64, reason: (JobReplyCode) -> String) throws
+    private func outcome(
+        _ ids: [String], _ rows: PostgresRows, changedCode: Int64, reason: (JobReplyCode) -> String
+    ) throws
         -> BatchOutcome
     {
         guard rows.rows.count == ids.count else {
             throw PostgresError(
-                code: .unexpectedReply, server: server, message: "a batch of \(ids.count) jobs was answered with \(rows.rows.count) rows")
+                code: .unexpectedReply, server: server,
+                message: "a batch of \(ids.count) jobs was answered with \(rows.rows.count) rows")
         }
         let codes = rows.rows.map { row in row.count > 1 ? row[1].flatMap { Int64($0) } : nil }
         return BatchOutcome(ids: ids, codes: codes, changedCode: changedCode, reason: reason)
     }
 
-    public func retry(_ ids: [String], in queue: String, from state: FinishedState, resetAttempts: Bool) async throws
+    public func retry(
+        _ ids: [String], in queue: String, from state: FinishedState, resetAttempts: Bool
+    ) async throws
         -> BatchOutcome
     {
         // reprocess_job is BullMQ's Job.retry: it re-links flow children and publishes `waiting`. Python passes the
@@ -79,17 +84,23 @@ extension PostgresQueueStore: QueueController {
         var statements: [(String, [String?])] = []
         if force {
             // The lock is the only thing remove() refuses to take away; the worker holding it finds the job gone.
-            statements.append((
-                "UPDATE \(job) SET lock_token = NULL, locked_until_ms = NULL WHERE queue = $1 AND id = ANY($2::text[]) AND lock_token IS NOT NULL",
-                [queue, PostgresArray.literal(ids)]
-            ))
+            statements.append(
+                (
+                    "UPDATE \(job) SET lock_token = NULL, locked_until_ms = NULL WHERE queue = $1 AND id = ANY($2::text[]) AND lock_token IS NOT NULL",
+                    [queue, PostgresArray.literal(ids)]
+                ))
         }
         statements.append((check, [queue, PostgresArray.literal(ids), force ? "true" : "false"]))
-        let rows = try await client.transaction(statements).last!
+        guard let rows = try await client.transaction(statements).last else {
+            throw PostgresError(code: .unexpectedReply, server: server, message: "remove answered no rows")
+        }
         // remove() returns the number of rows deleted (the job and its children): any positive count is success,
         // 0 a child held by a worker.
         let normalized = PostgresRows(
-            columns: rows.columns, rows: rows.rows.map { row in [row[0], row.count > 1 && (row[1].flatMap { Int($0) } ?? 0) > 0 ? "1" : row[1]] })
+            columns: rows.columns,
+            rows: rows.rows.map { row in
+                [row[0], row.count > 1 && (row[1].flatMap { Int($0) } ?? 0) > 0 ? "1" : row[1]]
+            })
         return try outcome(ids, normalized, changedCode: 1) { code in
             switch code {
             case .notFound: return "not found"
@@ -114,7 +125,9 @@ extension PostgresQueueStore: QueueController {
         return DrainOutcome(removed: rows.scalar.flatMap { Int($0) } ?? 0, kept: 0)
     }
 
-    public func clean(_ state: FinishedState, in queue: String, finishedBefore: Int64, limit: Int) async throws -> [String] {
+    public func clean(
+        _ state: FinishedState, in queue: String, finishedBefore: Int64, limit: Int
+    ) async throws -> [String] {
         let rows = try await client.query(
             "SELECT id FROM \(function("clean"))($1, $2, $3::bigint, $4::integer) AS id",
             [queue, state.rawValue, String(finishedBefore), String(max(limit, 1))])
@@ -146,13 +159,16 @@ extension PostgresQueueStore: QueueController {
 
     public func add(_ jobs: [NewJob], to queue: String) async throws -> [AddedJob] {
         // The arguments the Python client passes to add_job: opts as it stores them, max_attempts = attempts or 1.
-        let entries = JSONValue.array(jobs.map { job in
-            .object([
-                ("id", .string(job.id ?? "")), ("name", .string(job.name)), ("data", job.data),
-                ("opts", job.storedOptions(backoffNull: true)), ("priority", .int(job.priority)), ("delay", .int(job.delayMs)),
-                ("timestamp", .int(job.timestamp)), ("attempts", .int(job.attempts ?? 1)), ("lifo", .bool(job.lifo)),
-            ])
-        })
+        let entries = JSONValue.array(
+            jobs.map { job in
+                .object([
+                    ("id", .string(job.id ?? "")), ("name", .string(job.name)), ("data", job.data),
+                    ("opts", job.storedOptions(backoffNull: true)), ("priority", .int(job.priority)),
+                    ("delay", .int(job.delayMs)),
+                    ("timestamp", .int(job.timestamp)), ("attempts", .int(job.attempts ?? 1)),
+                    ("lifo", .bool(job.lifo)),
+                ])
+            })
         let rows = try await client.query(
             """
             SELECT EXISTS (SELECT 1 FROM \(table("job")) j WHERE j.queue = $1 AND j.id = e.value->>'id'),
@@ -163,7 +179,9 @@ extension PostgresQueueStore: QueueController {
              ORDER BY e.n
             """, [queue, entries.compactText])
         guard rows.rows.count == jobs.count else {
-            throw PostgresError(code: .unexpectedReply, server: server, message: "adding \(jobs.count) jobs was answered with \(rows.rows.count) rows")
+            throw PostgresError(
+                code: .unexpectedReply, server: server,
+                message: "adding \(jobs.count) jobs was answered with \(rows.rows.count) rows")
         }
         return try rows.rows.map { row in
             guard row.count == 2, let id = row[1] else {

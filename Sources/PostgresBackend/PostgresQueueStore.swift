@@ -19,17 +19,21 @@ public struct PostgresQueueStore: QueueInspector {
     public var location: String { "\(client.endpoint.redactedURL) (schema '\(schema)')" }
 
     /// Prepares a store; nothing connects until `connect()` or the first query.
-    public init(endpoint: PostgresEndpoint, schema: SchemaName, connectTimeoutMs: Int = 5000, commandTimeoutMs: Int = 30000) {
+    public init(
+        endpoint: PostgresEndpoint, schema: SchemaName, connectTimeoutMs: Int = 5000, commandTimeoutMs: Int = 30000
+    ) {
         self.clients = (0..<Self.connectionCount).map { _ in
             PostgresClient(endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
         }
-        self.listener = PostgresClient(endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
+        self.listener = PostgresClient(
+            endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
         self.schema = schema
     }
 
-    /// Connects, logs in and checks the schema's migration ledger; returns the ledger's version. With
-    /// `preparingToCount`, a schema big enough to be counted in pieces gets the helper connections started now,
-    /// so that they are there when the counting starts (a connection takes the server a few milliseconds).
+    /// Connects, logs in and checks the schema's migration ledger; returns the ledger's version.
+    ///
+    /// With `preparingToCount`, a schema big enough to be counted in pieces gets the helper connections started now, so
+    /// that they are there when the counting starts (a connection takes the server a few milliseconds).
     @discardableResult
     public func connect(preparingToCount: Bool = false) async throws -> Int {
         try await client.connect()
@@ -43,12 +47,14 @@ public struct PostgresQueueStore: QueueInspector {
     }
 
     /// Runs independent statements, each connection taking the next statement when it is done with one (long
-    /// ones first, so that no connection starts one after the others are done). Only `inParallel` uses the helper
-    /// connections: for a few quick statements, connecting them would take longer than the statements. A helper
-    /// that cannot connect (the server is out of connection slots, say) leaves its share to the others; any other
-    /// failure fails the whole call. The rows come back in the order of `statements`.
+    /// ones first, so that no connection starts one after the others are done).
+    ///
+    /// Only `inParallel` uses the helper connections: for a few quick statements, connecting them would take longer
+    /// than the statements. A helper that cannot connect (the server is out of connection slots, say) leaves its share
+    /// to the others; any other failure fails the whole call. The rows come back in the order of `statements`.
     func queryConcurrently(_ statements: [Statement], inParallel: Bool = true) async throws -> [PostgresRows] {
-        let longFirst = statements.indices.filter { statements[$0].isLong } + statements.indices.filter { !statements[$0].isLong }
+        let longFirst =
+            statements.indices.filter { statements[$0].isLong } + statements.indices.filter { !statements[$0].isLong }
         let pending = PendingStatements(order: longFirst)
         let results = try await withThrowingTaskGroup(of: [(Int, PostgresRows)].self) { group in
             for (index, client) in clients.prefix(inParallel ? statements.count : 1).enumerated() {
@@ -68,7 +74,9 @@ public struct PostgresQueueStore: QueueInspector {
             return all
         }
         guard results.count == statements.count else {
-            throw PostgresError(code: .unexpectedReply, server: server, message: "\(statements.count - results.count) statements did not run")
+            throw PostgresError(
+                code: .unexpectedReply, server: server,
+                message: "\(statements.count - results.count) statements did not run")
         }
         return results.sorted { $0.0 < $1.0 }.map(\.1)
     }
@@ -144,19 +152,24 @@ public struct PostgresQueueStore: QueueInspector {
     }
 
     private static let splittableCounts = [
-        SplittableCount(figure: 0, condition: "j.state = 'waiting' AND j.priority = 0", rangeColumn: "seq", index: "job_ready_idx"),
-        SplittableCount(figure: 2, condition: "j.state = 'delayed'", rangeColumn: "process_at_ms", index: "job_delayed_idx"),
-        SplittableCount(figure: 4, condition: "j.state = 'completed'", rangeColumn: "finished_at_ms", index: "job_finished_idx"),
-        SplittableCount(figure: 5, condition: "j.state = 'failed'", rangeColumn: "finished_at_ms", index: "job_finished_idx"),
+        SplittableCount(
+            figure: 0, condition: "j.state = 'waiting' AND j.priority = 0", rangeColumn: "seq", index: "job_ready_idx"),
+        SplittableCount(
+            figure: 2, condition: "j.state = 'delayed'", rangeColumn: "process_at_ms", index: "job_delayed_idx"),
+        SplittableCount(
+            figure: 4, condition: "j.state = 'completed'", rangeColumn: "finished_at_ms", index: "job_finished_idx"),
+        SplittableCount(
+            figure: 5, condition: "j.state = 'failed'", rangeColumn: "finished_at_ms", index: "job_finished_idx"),
     ]
 
     private func count(_ condition: String) -> String {
         "(SELECT count(*) FROM \(table("job")) j WHERE j.queue = q.name AND \(condition))"
     }
 
-    /// Every count from its state's partial index (never a scan of the queue's finished history). Ready jobs with
-    /// priority ≤ 0 are `waiting` (BullMQ takes them first), > 0 `prioritized`. With `cuts`, a big count is
-    /// counted as the ranges between its cut points of the range column (plus the rows where it is NULL).
+    /// Every count from its state's partial index (never a scan of the queue's finished history).
+    ///
+    /// Ready jobs with priority ≤ 0 are `waiting` (BullMQ takes them first), > 0 `prioritized`. With `cuts`, a big
+    /// count is counted as the ranges between its cut points of the range column (plus the rows where it is NULL).
     private func overviewParts(cuts: [Int: [Int64]] = [:]) -> [Part] {
         let job = table("job")
         // The one big count that is never cut goes first, so that no connection starts it after the others are done.
@@ -167,19 +180,28 @@ public struct PostgresQueueStore: QueueInspector {
                 parts.append(Part(figure: split.figure, sql: count(split.condition), isBig: true))
                 continue
             }
-            parts.append(Part(figure: split.figure, sql: count("\(split.condition) AND \(column) < \(points[0])"), isBig: true))
+            parts.append(
+                Part(figure: split.figure, sql: count("\(split.condition) AND \(column) < \(points[0])"), isBig: true))
             for (low, high) in zip(points, points.dropFirst()) {
-                parts.append(Part(figure: split.figure, sql: count("\(split.condition) AND \(column) >= \(low) AND \(column) < \(high)"), isBig: true))
+                parts.append(
+                    Part(
+                        figure: split.figure,
+                        sql: count("\(split.condition) AND \(column) >= \(low) AND \(column) < \(high)"), isBig: true))
             }
-            parts.append(Part(figure: split.figure, sql: count("\(split.condition) AND \(column) >= \(points[points.count - 1])"), isBig: true))
-            parts.append(Part(figure: split.figure, sql: count("\(split.condition) AND \(column) IS NULL"), isBig: false))
+            parts.append(
+                Part(
+                    figure: split.figure, sql: count("\(split.condition) AND \(column) >= \(points[points.count - 1])"),
+                    isBig: true))
+            parts.append(
+                Part(figure: split.figure, sql: count("\(split.condition) AND \(column) IS NULL"), isBig: false))
         }
         parts += [
             Part(figure: 0, sql: count("j.state = 'waiting' AND j.priority < 0"), isBig: false),
             Part(figure: 3, sql: count("j.state = 'active'"), isBig: false),
             Part(figure: 6, sql: count("j.state = 'waiting-children'"), isBig: false),
             Part(
-                figure: Figure.paused, sql: "(SELECT m.value FROM \(table("meta")) m WHERE m.queue = q.name AND m.field = 'paused')",
+                figure: Figure.paused,
+                sql: "(SELECT m.value FROM \(table("meta")) m WHERE m.queue = q.name AND m.field = 'paused')",
                 isBig: false),
             Part(
                 figure: Figure.oldestWaiting,
@@ -205,13 +227,15 @@ public struct PostgresQueueStore: QueueInspector {
 
     /// For one queue in a big schema: where to cut its splittable counts, from index probes (min and max of the
     /// range column) and the planner's size estimate of each partial index, so that every piece holds about
-    /// `rowsPerPiece` rows if the values are spread evenly. Nil when the schema's job table is small enough to
-    /// count in one statement.
+    /// `rowsPerPiece` rows if the values are spread evenly.
+    ///
+    /// Nil when the schema's job table is small enough to count in one statement.
     private func cutPoints(of queue: String) async throws -> [Int: [Int64]]? {
         func estimate(_ relation: String) -> String {
             "(SELECT c.reltuples FROM pg_catalog.pg_class c WHERE c.oid = to_regclass('\(schema.quoted).\(relation)'))"
         }
-        let columns = [estimate("job")]
+        let columns =
+            [estimate("job")]
             + Self.splittableCounts.map { split in
                 estimate(split.index) + ", "
                     + "(SELECT min(j.\(split.rangeColumn)) FROM \(table("job")) j WHERE j.queue = $1 AND \(split.condition)), "
@@ -222,7 +246,8 @@ public struct PostgresQueueStore: QueueInspector {
         var cuts: [Int: [Int64]] = [:]
         for (index, split) in Self.splittableCounts.enumerated() where row.count > 3 * index + 3 {
             let indexRows = row[3 * index + 1].flatMap { Double($0) } ?? 0
-            guard let low = row[3 * index + 2].flatMap({ Int64($0) }), let high = row[3 * index + 3].flatMap({ Int64($0) }),
+            guard let low = row[3 * index + 2].flatMap({ Int64($0) }),
+                let high = row[3 * index + 3].flatMap({ Int64($0) }),
                 high > low
             else { continue }
             let wanted = rowsPerPiece > 0 ? Int((indexRows / rowsPerPiece).rounded(.up)) : Self.maximumPieces
@@ -251,8 +276,9 @@ public struct PostgresQueueStore: QueueInspector {
         return overviews
     }
 
-    /// The statements that count a few queues, and how their rows make the overviews. A big queue alone is
-    /// counted in pieces on several connections (see `cutPoints`); anything else in one statement.
+    /// The statements that count a few queues, and how their rows make the overviews.
+    ///
+    /// A big queue alone is counted in pieces on several connections (see `cutPoints`); anything else in one statement.
     func overviewBatch(of chunk: [String]) async throws -> StatementBatch<[QueueOverview]> {
         let cuts = chunk.count == 1 ? try await cutPoints(of: chunk[0]) : nil
         let parts = overviewParts(cuts: cuts ?? [:])
@@ -270,13 +296,17 @@ public struct PostgresQueueStore: QueueInspector {
             var counts = [[Int?]](repeating: [Int?](repeating: 0, count: Figure.count), count: chunk.count)
             for (group, rows) in zip(groups, results) {
                 guard rows.rows.count == chunk.count, rows.rows.allSatisfy({ $0.count == group.count }) else {
-                    throw PostgresError(code: .unexpectedReply, server: server, message: "counts for \(chunk.count) queues came back as \(rows.rows.count) rows")
+                    throw PostgresError(
+                        code: .unexpectedReply, server: server,
+                        message: "counts for \(chunk.count) queues came back as \(rows.rows.count) rows")
                 }
                 for (queueIndex, row) in rows.rows.enumerated() {
                     for (part, value) in zip(group, row) {
                         figures[queueIndex][part.figure] = value
                         let sum = counts[queueIndex][part.figure]
-                        counts[queueIndex][part.figure] = value.flatMap { Int($0) }.flatMap { part in sum.map { $0 + part } }
+                        counts[queueIndex][part.figure] = value.flatMap { Int($0) }.flatMap { part in
+                            sum.map { $0 + part }
+                        }
                     }
                 }
             }
@@ -294,7 +324,8 @@ public struct PostgresQueueStore: QueueInspector {
         counts[.paused] = 0  // no legacy paused list on this backend; see isPaused
         let paused = figures[Figure.paused].map { ["paused": $0] } ?? [:]
         return QueueOverview(
-            queue: queue, counts: counts, isPaused: QueueSettings(meta: paused, subject: "", pausedWhen: { $0 == "1" }).isPaused,
+            queue: queue, counts: counts,
+            isPaused: QueueSettings(meta: paused, subject: "", pausedWhen: { $0 == "1" }).isPaused,
             oldestWaitingTimestamp: figures[Figure.oldestWaiting].flatMap { Int64($0) }, problems: [])
     }
 
@@ -304,11 +335,13 @@ public struct PostgresQueueStore: QueueInspector {
         try await run(statsBatch(of: queue))
     }
 
-    /// The queue's stats and history from one batch: the history's statements run beside the counts. The history
-    /// goes first: its sample of finished jobs is as long as a count's piece but cannot be cut, and the last long
-    /// statements handed out should be the short pieces of the finished states.
+    /// The queue's stats and history from one batch: the history's statements run beside the counts.
+    ///
+    /// The history goes first: its sample of finished jobs is as long as a count's piece but cannot be cut, and the
+    /// last long statements handed out should be the short pieces of the finished states.
     public func statsWithHistory(of queue: String, sampleSize: Int) async throws -> (QueueStats, QueueHistory) {
-        let (history, stats) = try await run(historyBatch(of: queue, sampleSize: sampleSize).with(statsBatch(of: queue)))
+        let (history, stats) = try await run(
+            historyBatch(of: queue, sampleSize: sampleSize).with(statsBatch(of: queue)))
         return (stats, history)
     }
 
@@ -316,17 +349,19 @@ public struct PostgresQueueStore: QueueInspector {
         // Active jobs whose lock has expired (or was never set): the next stalled check of any worker moves them
         // back to waiting. BullMQ's functions never check the expiry themselves; jobctl compares with its clock.
         let now = String(currentTimeMs())
-        let extras = StatementBatch(statements: [
-            Statement(sql: "SELECT field, value FROM \(table("meta")) WHERE queue = $1", parameters: [queue]),
-            Statement(
-                sql: """
-                    SELECT (SELECT count(*) FROM \(table("job")) WHERE queue = $1 AND state = 'active'
-                               AND (locked_until_ms IS NULL OR locked_until_ms < $2::bigint)),
-                           ARRAY(SELECT id FROM \(table("job")) WHERE queue = $1 AND state = 'active'
-                                   AND (locked_until_ms IS NULL OR locked_until_ms < $2::bigint)
-                                 ORDER BY locked_until_ms NULLS FIRST, id LIMIT 5)
-                    """, parameters: [queue, now]),
-        ], inParallel: false) { $0 }
+        let extras = StatementBatch(
+            statements: [
+                Statement(sql: "SELECT field, value FROM \(table("meta")) WHERE queue = $1", parameters: [queue]),
+                Statement(
+                    sql: """
+                        SELECT (SELECT count(*) FROM \(table("job")) WHERE queue = $1 AND state = 'active'
+                                   AND (locked_until_ms IS NULL OR locked_until_ms < $2::bigint)),
+                               ARRAY(SELECT id FROM \(table("job")) WHERE queue = $1 AND state = 'active'
+                                       AND (locked_until_ms IS NULL OR locked_until_ms < $2::bigint)
+                                     ORDER BY locked_until_ms NULLS FIRST, id LIMIT 5)
+                        """, parameters: [queue, now]),
+            ], inParallel: false
+        ) { $0 }
         let server = server
         let subject = "\(schema).meta"
         return try await overviewBatch(of: [queue]).with(extras).map { overviews, rows in
@@ -372,7 +407,9 @@ struct Statement {
 }
 
 /// Statements that run together on the store's connections, and how their rows (in the statements' order) make
-/// a result. Batches joined with `with` share the connections, so that no part waits for another's connection.
+/// a result.
+///
+/// Batches joined with `with` share the connections, so that no part waits for another's connection.
 struct StatementBatch<Result> {
     var statements: [Statement]
     /// Worth the helper connections: a big count in pieces.
@@ -387,12 +424,16 @@ struct StatementBatch<Result> {
 
     func with<Other>(_ other: StatementBatch<Other>) -> StatementBatch<(Result, Other)> {
         let count = statements.count
-        return StatementBatch<(Result, Other)>(statements: statements + other.statements, inParallel: inParallel || other.inParallel) { rows in
+        return StatementBatch<(Result, Other)>(
+            statements: statements + other.statements, inParallel: inParallel || other.inParallel
+        ) { rows in
             (try assemble(Array(rows[..<count])), try other.assemble(Array(rows[count...])))
         }
     }
 
     func map<Other>(_ transform: @escaping (Result) throws -> Other) -> StatementBatch<Other> {
-        StatementBatch<Other>(statements: statements, inParallel: inParallel) { rows in try transform(try assemble(rows)) }
+        StatementBatch<Other>(statements: statements, inParallel: inParallel) { rows in
+            try transform(try assemble(rows))
+        }
     }
 }

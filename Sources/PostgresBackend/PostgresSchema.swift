@@ -57,10 +57,15 @@ public struct SchemaNotFoundError: OperatorFacingError {
     public var hints: [String] {
         var lines: [String] = []
         if !otherSchemas.isEmpty {
-            lines.append("BullMQ schemas in this database: " + otherSchemas.map { "'\($0)'" }.joined(separator: ", ") + " (pass --schema NAME)")
+            lines.append(
+                "BullMQ schemas in this database: " + otherSchemas.map { "'\($0)'" }.joined(separator: ", ")
+                    + " (pass --schema NAME)")
         }
-        lines.append("BullMQ creates its schema on first use: start a BullMQ Queue or Worker with backend 'postgres' (and")
-        lines.append("schema '\(schema)') against this database, or run its migrations (Python: bullmq's run_migrations; Node: runMigrations)")
+        lines.append(
+            "BullMQ creates its schema on first use: start a BullMQ Queue or Worker with backend 'postgres' (and")
+        lines.append(
+            "schema '\(schema)') against this database, or run its migrations (Python: bullmq's run_migrations; Node: runMigrations)"
+        )
         return lines
     }
 }
@@ -76,8 +81,12 @@ public struct UnsupportedSchemaVersionError: OperatorFacingError {
     }
     public var hints: [String] {
         version > SupportedSchema.versions.upperBound
-            ? ["the schema was migrated by a newer BullMQ; upgrade jobctl to a release that supports version \(version)"]
-            : ["the ledger is empty or incomplete: let a BullMQ client finish the migrations (it runs them on first use)"]
+            ? [
+                "the schema was migrated by a newer BullMQ; upgrade jobctl to a release that supports version \(version)"
+            ]
+            : [
+                "the ledger is empty or incomplete: let a BullMQ client finish the migrations (it runs them on first use)"
+            ]
     }
 }
 
@@ -110,7 +119,9 @@ extension PostgresClient {
         }
         let ledger = try query("SELECT coalesce(max(version), 0) FROM \(schema.quoted).migration")
         guard let text = ledger.scalar, let version = Int(text) else {
-            throw PostgresError(code: .unexpectedReply, server: endpoint.hostDescription, message: "cannot read \(schema.name).migration")
+            throw PostgresError(
+                code: .unexpectedReply, server: endpoint.hostDescription,
+                message: "cannot read \(schema.name).migration")
         }
         guard SupportedSchema.versions.contains(version) else {
             throw UnsupportedSchemaVersionError(schema: schema.name, version: version)

@@ -4,7 +4,9 @@ public import JobCore
 /// `move_to_failed`, `retry_job`, `move_to_delayed`, `move_stalled_jobs_to_wait`), several calls per statement so
 /// that a batch of jobs costs one round trip and one transaction.
 extension PostgresQueueStore: WorkerBackend {
-    public func claim(queue: String, tokens: [String], lockDurationMs: Int64, limiter: RateLimit?) async throws -> ClaimResult {
+    public func claim(
+        queue: String, tokens: [String], lockDurationMs: Int64, limiter: RateLimit?
+    ) async throws -> ClaimResult {
         let now = currentTimeMs()
         let limiterMax = limiter.map { String($0.max) }
         let limiterDuration = limiter.map { String($0.durationMs) }
@@ -17,13 +19,15 @@ extension PostgresQueueStore: WorkerBackend {
               FROM unnest($2::text[]) WITH ORDINALITY AS t(token, n)
              CROSS JOIN LATERAL \(table("move_to_active"))($1, t.token, $3::bigint, $4::bigint, NULL, $5::integer, $6::bigint) AS j
              ORDER BY t.n
-            """, [queue, PostgresArray.literal(tokens), String(lockDurationMs), String(now), limiterMax, limiterDuration])
+            """,
+            [queue, PostgresArray.literal(tokens), String(lockDurationMs), String(now), limiterMax, limiterDuration])
         let jobs = rows.rows.compactMap { row -> ClaimedJob? in
             guard row.count == 10, let id = row[0], let token = row[6] else { return nil }
             let opts = row[3].flatMap { try? JSONValue.parse($0) } ?? .object([])
             return ClaimedJob(
                 queue: queue, id: id, name: row[1] ?? "", data: row[2] ?? "null", opts: opts,
-                attemptsMade: row[4].flatMap { Int64($0) } ?? 0, timestamp: row[5].flatMap { Int64($0) } ?? 0, token: token,
+                attemptsMade: row[4].flatMap { Int64($0) } ?? 0, timestamp: row[5].flatMap { Int64($0) } ?? 0,
+                token: token,
                 deferredFailure: row[7], stacktrace: ClaimedJob.storedStacktrace(row[8]), schedulerId: row[9])
         }
         guard jobs.count < tokens.count else { return ClaimResult(jobs: jobs, wait: nil) }
@@ -49,7 +53,9 @@ extension PostgresQueueStore: WorkerBackend {
         return .empty(nextDelayedAt: column(3).flatMap { Int64($0) })
     }
 
-    public func finish(queue: String, _ jobs: [(job: ClaimedJob, finish: Finish)], metricsDataPoints: Int?) async throws -> [LostJob] {
+    public func finish(
+        queue: String, _ jobs: [(job: ClaimedJob, finish: Finish)], metricsDataPoints: Int?
+    ) async throws -> [LostJob] {
         guard !jobs.isEmpty else { return [] }
         // In id order, so that two workers finishing overlapping sets lock rows in the same order.
         let ordered = jobs.sorted { $0.job.id < $1.job.id }
@@ -98,29 +104,38 @@ extension PostgresQueueStore: WorkerBackend {
     private var finisher: PostgresClient { clients[1] }
 
     private func runFinishes(queue: String, _ jobs: [(job: ClaimedJob, finish: Finish)]) async throws {
-        let entries = JSONValue.array(jobs.map { job, finish in
-            var pairs: [(String, JSONValue)] = [("id", .string(job.id)), ("token", .string(job.token))]
-            func keep(_ retention: Retention) {
-                pairs += [
-                    ("removeAll", .bool(retention.removeAll)), ("keepAge", .optionalInt(retention.keepAgeSeconds)),
-                    ("keepCount", .optionalInt(retention.keepCount)),
-                ]
-            }
-            func trace(_ traces: [String]) -> JSONValue { .array(traces.map { .string($0) }) }
-            switch finish {
-            case .complete(let value, let retention):
-                pairs += [("kind", .string("complete")), ("value", (try? JSONValue.parse(value)) ?? .string(value))]
-                keep(retention)
-            case .fail(let reason, let traces, let retention):
-                pairs += [("kind", .string("fail")), ("reason", .string(reason)), ("stack", trace(traces))]
-                keep(retention)
-            case .retryNow(let reason, let traces):
-                pairs += [("kind", .string("retry")), ("reason", .string(reason)), ("stack", trace(traces)), ("lifo", .bool(job.isLifo))]
-            case .retryLater(let delay, let reason, let traces):
-                pairs += [("kind", .string("delay")), ("reason", .string(reason)), ("stack", trace(traces)), ("delay", .int(delay))]
-            }
-            return .object(pairs)
-        })
+        let entries = JSONValue.array(
+            jobs.map { job, finish in
+                var pairs: [(String, JSONValue)] = [("id", .string(job.id)), ("token", .string(job.token))]
+                func keep(_ retention: Retention) {
+                    pairs += [
+                        ("removeAll", .bool(retention.removeAll)), ("keepAge", .optionalInt(retention.keepAgeSeconds)),
+                        ("keepCount", .optionalInt(retention.keepCount)),
+                    ]
+                }
+                func trace(_ traces: [String]) -> JSONValue { .array(traces.map { .string($0) }) }
+                switch finish {
+                case .complete(let value, let retention):
+                    pairs += [
+                        ("kind", .string("complete")), ("value", (try? JSONValue.parse(value)) ?? .string(value)),
+                    ]
+                    keep(retention)
+                case .fail(let reason, let traces, let retention):
+                    pairs += [("kind", .string("fail")), ("reason", .string(reason)), ("stack", trace(traces))]
+                    keep(retention)
+                case .retryNow(let reason, let traces):
+                    pairs += [
+                        ("kind", .string("retry")), ("reason", .string(reason)), ("stack", trace(traces)),
+                        ("lifo", .bool(job.isLifo)),
+                    ]
+                case .retryLater(let delay, let reason, let traces):
+                    pairs += [
+                        ("kind", .string("delay")), ("reason", .string(reason)), ("stack", trace(traces)),
+                        ("delay", .int(delay)),
+                    ]
+                }
+                return .object(pairs)
+            })
         _ = try await finisher.query(
             """
             SELECT e.n, CASE e.v->>'kind'
@@ -138,7 +153,9 @@ extension PostgresQueueStore: WorkerBackend {
             """, [queue, String(currentTimeMs()), entries.compactText])
     }
 
-    public func extendLocks(queue: String, _ jobs: [(id: String, token: String)], durationMs: Int64) async throws -> [String] {
+    public func extendLocks(
+        queue: String, _ jobs: [(id: String, token: String)], durationMs: Int64
+    ) async throws -> [String] {
         guard !jobs.isEmpty else { return [] }
         // BullMQ's extend_locks statement: renews the locks still held with the token given.
         let rows = try await client.query(
@@ -156,7 +173,10 @@ extension PostgresQueueStore: WorkerBackend {
             SELECT input.job_id FROM input LEFT JOIN updated ON updated.id = input.job_id
              WHERE updated.id IS NULL ORDER BY input.ord
             """,
-            [queue, PostgresArray.literal(jobs.map(\.id)), PostgresArray.literal(jobs.map(\.token)), String(durationMs), String(currentTimeMs())])
+            [
+                queue, PostgresArray.literal(jobs.map(\.id)), PostgresArray.literal(jobs.map(\.token)),
+                String(durationMs), String(currentTimeMs()),
+            ])
         return rows.rows.compactMap { $0.first ?? nil }
     }
 
@@ -181,6 +201,10 @@ extension PostgresQueueStore: WorkerBackend {
               FROM unnest($2::text[]) WITH ORDINALITY AS ids(id, n)
               JOIN unnest($3::text[]) WITH ORDINALITY AS toks(token, n) USING (n)
              ORDER BY n
-            """, [queue, PostgresArray.literal(jobs.map(\.id)), PostgresArray.literal(jobs.map(\.token)), String(currentTimeMs())])
+            """,
+            [
+                queue, PostgresArray.literal(jobs.map(\.id)), PostgresArray.literal(jobs.map(\.token)),
+                String(currentTimeMs()),
+            ])
     }
 }

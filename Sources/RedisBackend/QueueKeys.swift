@@ -37,7 +37,10 @@ struct QueueKeys: Sendable {
 
     /// Every key whose existence means the queue exists.
     var presenceKeys: [String] {
-        [meta, key("id"), wait, paused, active, prioritized, delayed, completed, failed, waitingChildren, key("events")]
+        [
+            meta, key("id"), wait, paused, active, prioritized, delayed, completed, failed, waitingChildren,
+            key("events"),
+        ]
     }
 }
 

@@ -33,7 +33,9 @@ actor RedisClient {
         return fresh
     }
 
-    /// Runs the commands in one round trip. Error replies come back as `.error` values.
+    /// Runs the commands in one round trip.
+    ///
+    /// Error replies come back as `.error` values.
     func pipeline(_ commands: [RedisCommand]) throws(RedisError) -> [RedisValue] {
         guard !commands.isEmpty else { return [] }
         let connection = try open()
@@ -46,9 +48,11 @@ actor RedisClient {
         }
     }
 
-    /// Runs a script by its SHA1 (EVALSHA). On a connection that has not loaded it yet, SCRIPT LOAD goes first in
-    /// the same round trip; a NOSCRIPT answer (the server restarted, failed over or flushed its scripts) loads it
-    /// again and retries once. An error reply is thrown.
+    /// Runs a script by its SHA1 (EVALSHA).
+    ///
+    /// On a connection that has not loaded it yet, SCRIPT LOAD goes first in the same round trip; a NOSCRIPT answer
+    /// (the server restarted, failed over or flushed its scripts) loads it again and retries once. An error reply is
+    /// thrown.
     func evaluate(sha1: String, source: String, keys: [String], arguments: [String]) throws(RedisError) -> RedisValue {
         let call = RedisCommand(arguments: ["EVALSHA", sha1, String(keys.count)] + keys + arguments)
         var reply = RedisValue.null
@@ -58,7 +62,8 @@ actor RedisClient {
             if load {
                 let loaded = replies[0]
                 if let (code, message) = loaded.serverError {
-                    throw RedisError(code: .server, server: endpoint.hostDescription, serverCode: code, message: message)
+                    throw RedisError(
+                        code: .server, server: endpoint.hostDescription, serverCode: code, message: message)
                 }
                 guard loaded.text == sha1 else {
                     throw RedisError(

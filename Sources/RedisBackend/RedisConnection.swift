@@ -2,8 +2,10 @@ import CHiredis
 import Glibc
 import JobCore
 
-/// One hiredis connection. Owns its `redisContext` and frees it exactly once. Blocking: use it only from
-/// `RedisClient`, which runs it on its own thread.
+/// One hiredis connection.
+///
+/// Owns its `redisContext` and frees it exactly once. Blocking: use it only from `RedisClient`, which runs it on its
+/// own thread.
 final class RedisConnection {
     private let context: UnsafeMutablePointer<redisContext>
     let endpoint: RedisEndpoint
@@ -63,8 +65,9 @@ final class RedisConnection {
 
     deinit { redisFree(context) }
 
-    /// Sends every command at once, then reads every reply: one round trip. Error replies are returned as
-    /// `.error` values, not thrown; I/O failures throw and leave the connection unusable.
+    /// Sends every command at once, then reads every reply: one round trip.
+    ///
+    /// Error replies are returned as `.error` values, not thrown; I/O failures throw and leave the connection unusable.
     func pipeline(_ commands: [RedisCommand]) throws(RedisError) -> [RedisValue] {
         guard !broken else {
             throw RedisError(code: .connectionLost, server: endpoint.hostDescription, message: "connection closed")
@@ -155,6 +158,8 @@ final class RedisConnection {
 
     private static func bytes(_ pointer: UnsafeMutablePointer<CChar>?, _ length: Int) -> [UInt8] {
         guard let pointer, length > 0 else { return [] }
-        return pointer.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
+        return pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
+            Array(UnsafeBufferPointer(start: $0, count: length))
+        }
     }
 }

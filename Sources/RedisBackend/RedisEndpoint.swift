@@ -44,7 +44,9 @@ public struct RedisEndpoint: Sendable, Equatable {
     }
 }
 
-/// A Redis URL jobctl cannot use, with the reason. Never contains the password.
+/// A Redis URL jobctl cannot use, with the reason.
+///
+/// Never contains the password.
 public struct RedisURLError: OperatorFacingError, Equatable {
     public var reason: String
     public var kind: FailureKind { .usage }
@@ -70,7 +72,8 @@ extension RedisEndpoint {
                 reason: "rediss:// (TLS) is not supported: this build's hiredis 0.14 has no TLS; use a local "
                     + "TLS tunnel (stunnel, spiped) and connect to it with redis://")
         default:
-            throw RedisURLError(reason: "unsupported scheme '\(scheme)://'; expected redis://, unix:// or postgresql://")
+            throw RedisURLError(
+                reason: "unsupported scheme '\(scheme)://'; expected redis://, unix:// or postgresql://")
         }
 
         // Query (unix sockets may carry ?db=N) and fragment.

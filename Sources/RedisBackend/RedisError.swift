@@ -1,6 +1,8 @@
 public import JobCore
 
-/// A failure talking to Redis, with the server's own error code where there is one. Never holds a password.
+/// A failure talking to Redis, with the server's own error code where there is one.
+///
+/// Never holds a password.
 public struct RedisError: OperatorFacingError {
     public typealias Code = ServerFailure
 
@@ -21,7 +23,9 @@ public struct RedisError: OperatorFacingError {
     /// A server that is there but not serving yet (loading its data after a restart, busy with a script, a
     /// replica without its primary) is as good as away for now: retried by workers, exit 69 for commands.
     public var kind: FailureKind {
-        if code == .server, let serverCode, ["LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "CLUSTERDOWN"].contains(serverCode) {
+        if code == .server, let serverCode,
+            ["LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "CLUSTERDOWN"].contains(serverCode)
+        {
             return .unavailable
         }
         return code.kind
@@ -33,7 +37,9 @@ public struct RedisError: OperatorFacingError {
         case .timeout: return "Redis at \(server) did not answer in time: \(message)"
         case .connectionLost: return "lost the connection to Redis at \(server): \(message)"
         case .authentication: return "Redis at \(server) refused the login: \(message)"
-        case .server: return "Redis at \(server) answered with an error: \([serverCode, message].compactMap { $0 }.joined(separator: " "))"
+        case .server:
+            return
+                "Redis at \(server) answered with an error: \([serverCode, message].compactMap { $0 }.joined(separator: " "))"
         case .unexpectedReply: return "unexpected reply from Redis at \(server): \(message)"
         }
     }

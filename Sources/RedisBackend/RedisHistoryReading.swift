@@ -25,7 +25,8 @@ extension RedisQueueStore {
 
         let finishedIds = completed.ids.map { ($0, false) } + failed.ids.map { ($0, true) }
         var commands = finishedIds.map {
-            RedisCommand("HMGET", k.job($0.0), "name", "timestamp", "delay", "processedOn", "finishedOn", "failedReason")
+            RedisCommand(
+                "HMGET", k.job($0.0), "name", "timestamp", "delay", "processedOn", "finishedOn", "failedReason")
         }
         commands += waiting.ids.map { RedisCommand("HGET", k.job($0), "timestamp") }
         commands += active.ids.map { RedisCommand("HMGET", k.job($0), "timestamp", "processedOn") }
@@ -37,10 +38,13 @@ extension RedisQueueStore {
         for (index, (id, isFailed)) in finishedIds.enumerated() {
             let fields = (replies[index].array ?? []).map(\.text)
             guard fields.count == 6, let finishedOn = fields[4].flatMap({ Int64($0) }) else { continue }
-            finished.append(FinishedJob(
-                id: id, name: fields[0] ?? "", failed: isFailed, addedAt: fields[1].flatMap { Int64($0) } ?? finishedOn,
-                delayMs: fields[2].flatMap { Int64($0) } ?? 0, processedOn: fields[3].flatMap { Int64($0) }, finishedOn: finishedOn,
-                failedReason: fields[5]))
+            finished.append(
+                FinishedJob(
+                    id: id, name: fields[0] ?? "", failed: isFailed,
+                    addedAt: fields[1].flatMap { Int64($0) } ?? finishedOn,
+                    delayMs: fields[2].flatMap { Int64($0) } ?? 0, processedOn: fields[3].flatMap { Int64($0) },
+                    finishedOn: finishedOn,
+                    failedReason: fields[5]))
         }
         var offset = finishedIds.count
         var unfinished = waiting.ids.indices.compactMap { replies[offset + $0].text.flatMap { Int64($0) } }
@@ -50,20 +54,25 @@ extension RedisQueueStore {
             let fields = (replies[offset + index].array ?? []).map(\.text)
             if let added = fields.first.flatMap({ $0.flatMap { Int64($0) } }) { unfinished.append(added) }
             let ttl = replies[offset + active.ids.count + index].integer ?? -2
-            running.append(ActiveJob(
-                id: id, processedOn: fields.count > 1 ? fields[1].flatMap { Int64($0) } : nil, lockedUntil: ttl >= 0 ? now + ttl : nil))
+            running.append(
+                ActiveJob(
+                    id: id, processedOn: fields.count > 1 ? fields[1].flatMap { Int64($0) } : nil,
+                    lockedUntil: ttl >= 0 ? now + ttl : nil))
         }
 
         func metrics(_ index: Int) -> MetricsSeries? {
             let fields = (lists[index].array ?? []).map(\.text)
             guard fields.count == 3, let count = fields[0].flatMap({ Int64($0) }) else { return nil }
             return MetricsSeries(
-                count: count, previousTimestamp: fields[1].flatMap { Int64($0) }, previousCount: fields[2].flatMap { Int64($0) } ?? 0,
+                count: count, previousTimestamp: fields[1].flatMap { Int64($0) },
+                previousCount: fields[2].flatMap { Int64($0) } ?? 0,
                 data: (lists[index + 1].array ?? []).map { $0.text.flatMap { Int64($0) } ?? 0 })
         }
         return QueueHistory(
-            finished: finished, completedTruncated: completed.cut, failedTruncated: failed.cut, unfinishedAddedAt: unfinished,
-            unfinishedTruncated: waiting.cut || active.cut, active: running, completedMetrics: metrics(4), failedMetrics: metrics(6),
+            finished: finished, completedTruncated: completed.cut, failedTruncated: failed.cut,
+            unfinishedAddedAt: unfinished,
+            unfinishedTruncated: waiting.cut || active.cut, active: running, completedMetrics: metrics(4),
+            failedMetrics: metrics(6),
             sampleSize: sampleSize)
     }
 }

@@ -13,12 +13,16 @@ extension RedisQueueStore {
         var entries: [(id: String, position: String)]
         var problems: [DataProblem] = []
         do {
-            entries = isList
+            entries =
+                isList
                 ? try await listPage(key: key, after: position, limit: limit + 1)
-                : try await sortedSetPage(key: key, descending: state == .completed || state == .failed, after: position, limit: limit + 1)
+                : try await sortedSetPage(
+                    key: key, descending: state == .completed || state == .failed, after: position, limit: limit + 1)
         } catch let error as RedisError where error.serverCode == "WRONGTYPE" {
             let type = try await client.command(RedisCommand("TYPE", key)).text ?? "?"
-            problems.append(DataProblem(subject: key, message: "has type \(type); BullMQ keeps a \(isList ? "list" : "sorted set") there"))
+            problems.append(
+                DataProblem(
+                    subject: key, message: "has type \(type); BullMQ keeps a \(isList ? "list" : "sorted set") there"))
             entries = []
         }
         let hasMore = entries.count > limit
@@ -31,7 +35,10 @@ extension RedisQueueStore {
             if let (code, message) = reply.serverError {
                 var job = JobRecord(queue: queue, id: entry.id)
                 job.state = state
-                job.problems.append(DataProblem(subject: k.job(entry.id), message: code == "WRONGTYPE" ? "is not a hash" : "\(code) \(message)"))
+                job.problems.append(
+                    DataProblem(
+                        subject: k.job(entry.id), message: code == "WRONGTYPE" ? "is not a hash" : "\(code) \(message)")
+                )
                 jobs.append(job)
                 continue
             }
@@ -43,14 +50,19 @@ extension RedisQueueStore {
             job.state = state
             jobs.append(job)
         }
-        let next = hasMore ? entries.last.map { PageCursor(state: state, position: $0.position, lastId: $0.id).encoded } : nil
+        let next =
+            hasMore ? entries.last.map { PageCursor(state: state, position: $0.position, lastId: $0.id).encoded } : nil
         return JobPage(jobs: jobs, nextCursor: next, vanishedIds: vanished, problems: problems)
     }
 
-    /// A page of a list, next-to-run first (from the right). The cursor holds the id last shown; the page
-    /// continues to its left. When that id is gone (taken by a worker), everything right of it went first, so the
-    /// listing restarts from the right end, which holds only jobs not yet shown.
-    private func listPage(key: String, after cursor: PageCursor?, limit: Int) async throws -> [(id: String, position: String)] {
+    /// A page of a list, next-to-run first (from the right).
+    ///
+    /// The cursor holds the id last shown; the page continues to its left. When that id is gone (taken by a worker),
+    /// everything right of it went first, so the listing restarts from the right end, which holds only jobs not yet
+    /// shown.
+    private func listPage(
+        key: String, after cursor: PageCursor?, limit: Int
+    ) async throws -> [(id: String, position: String)] {
         var end = -1  // index from the left; -1 = rightmost
         if let cursor {
             let found = try await client.pipeline([RedisCommand("LPOS", key, cursor.lastId, "RANK", "-1")])[0]
@@ -72,9 +84,13 @@ extension RedisQueueStore {
         return ids.map { ($0, "") }
     }
 
-    /// A page of a sorted set by score (ascending, or descending for finished jobs). Ties on the score are ordered
-    /// by member bytes, as Redis orders them, so a cursor (score, member) resumes exactly after the last job shown.
-    func sortedSetPage(key: String, descending: Bool, after cursor: PageCursor?, limit: Int) async throws
+    /// A page of a sorted set by score (ascending, or descending for finished jobs).
+    ///
+    /// Ties on the score are ordered by member bytes, as Redis orders them, so a cursor (score, member) resumes exactly
+    /// after the last job shown.
+    func sortedSetPage(
+        key: String, descending: Bool, after cursor: PageCursor?, limit: Int
+    ) async throws
         -> [(id: String, position: String)]
     {
         var result: [(id: String, position: String)] = []
@@ -131,7 +147,9 @@ extension RedisQueueStore {
             job.problems.append(DataProblem(subject: jobKey, message: "has type \(type); BullMQ keeps a job as a hash"))
         }
         if let count = replies[2].integer { job.logCount = Int(count) }
-        if let lines = replies[3].array { job.logs = lines.compactMap(\.text) } else if replies[3].serverError != nil {
+        if let lines = replies[3].array {
+            job.logs = lines.compactMap(\.text)
+        } else if replies[3].serverError != nil {
             job.problems.append(DataProblem(subject: k.logs(id), message: "is not a list; logs not shown"))
         }
         if let token = replies[4].text {
@@ -154,7 +172,9 @@ extension RedisQueueStore {
             }
         }
         if job.logCount > job.logs.count {
-            job.problems.append(DataProblem(subject: k.logs(id), message: "showing the last \(job.logs.count) of \(job.logCount) log lines"))
+            job.problems.append(
+                DataProblem(
+                    subject: k.logs(id), message: "showing the last \(job.logs.count) of \(job.logCount) log lines"))
         }
         return job
     }

@@ -33,7 +33,9 @@ extension RedisQueueStore: QueueController {
 
     /// Runs one of jobctl's scripts (`RedisScripts`) and decodes its reply; the control commands and the worker
     /// both go through here.
-    func run<Script: RedisScript>(_ script: Script.Type, keys: Script.Keys, arguments: Script.Arguments) async throws
+    func run<Script: RedisScript>(
+        _ script: Script.Type, keys: Script.Keys, arguments: Script.Arguments
+    ) async throws
         -> Script.Reply
     {
         let reply = try await client.evaluate(
@@ -48,19 +50,23 @@ extension RedisQueueStore: QueueController {
     private func outcome(_ ids: [String], _ codes: [Int64?], reason: (JobReplyCode) -> String) throws -> BatchOutcome {
         guard codes.count == ids.count else {
             throw RedisError(
-                code: .unexpectedReply, server: server, message: "a batch of \(ids.count) jobs was answered with \(codes.count) codes")
+                code: .unexpectedReply, server: server,
+                message: "a batch of \(ids.count) jobs was answered with \(codes.count) codes")
         }
         return BatchOutcome(ids: ids, codes: codes, changedCode: 1, reason: reason)
     }
 
-    public func retry(_ ids: [String], in queue: String, from state: FinishedState, resetAttempts: Bool) async throws
+    public func retry(
+        _ ids: [String], in queue: String, from state: FinishedState, resetAttempts: Bool
+    ) async throws
         -> BatchOutcome
     {
         let k = keys(queue)
         let codes = try await run(
             RedisScripts.Retry.self,
             keys: .init(
-                events: k.key("events"), state: k.stateKey(state.jobState).key, wait: k.wait, meta: k.meta, active: k.active,
+                events: k.key("events"), state: k.stateKey(state.jobState).key, wait: k.wait, meta: k.meta,
+                active: k.active,
                 marker: k.key("marker"), prioritized: k.prioritized, pc: k.key("pc")),
             arguments: .init(queueBase: k.base, state: state.rawValue, reset: resetAttempts ? "1" : "0", ids: ids))
         return try outcome(ids, codes) { code in
@@ -77,7 +83,8 @@ extension RedisQueueStore: QueueController {
         let codes = try await run(
             RedisScripts.Promote.self,
             keys: .init(
-                delayed: k.delayed, wait: k.wait, meta: k.meta, prioritized: k.prioritized, active: k.active, pc: k.key("pc"),
+                delayed: k.delayed, wait: k.wait, meta: k.meta, prioritized: k.prioritized, active: k.active,
+                pc: k.key("pc"),
                 events: k.key("events"), marker: k.key("marker")),
             arguments: .init(queueBase: k.base, ids: ids))
         return try outcome(ids, codes) { code in
@@ -109,11 +116,14 @@ extension RedisQueueStore: QueueController {
         let (key, isList) = k.stateKey(state.jobState)
         let counts = try await run(
             RedisScripts.Drain.self, keys: .init(state: key, schedulers: k.key("repeat")),
-            arguments: .init(queueBase: k.base, kind: isList ? "list" : "zset", limit: String(limit), skip: String(skipping)))
+            arguments: .init(
+                queueBase: k.base, kind: isList ? "list" : "zset", limit: String(limit), skip: String(skipping)))
         return DrainOutcome(removed: counts.removed, kept: counts.kept)
     }
 
-    public func clean(_ state: FinishedState, in queue: String, finishedBefore: Int64, limit: Int) async throws -> [String] {
+    public func clean(
+        _ state: FinishedState, in queue: String, finishedBefore: Int64, limit: Int
+    ) async throws -> [String] {
         let k = keys(queue)
         return try await run(
             RedisScripts.Clean.self, keys: .init(state: k.stateKey(state.jobState).key, events: k.key("events")),
@@ -135,7 +145,8 @@ extension RedisQueueStore: QueueController {
     }
 
     public func setGlobalRateLimit(_ limit: RateLimit, queue: String) async throws {
-        _ = try await client.command(RedisCommand("HSET", keys(queue).meta, "max", String(limit.max), "duration", String(limit.durationMs)))
+        _ = try await client.command(
+            RedisCommand("HSET", keys(queue).meta, "max", String(limit.max), "duration", String(limit.durationMs)))
     }
 
     public func add(_ jobs: [NewJob], to queue: String) async throws -> [AddedJob] {
@@ -150,11 +161,14 @@ extension RedisQueueStore: QueueController {
         let added = try await run(
             RedisScripts.Add.self,
             keys: .init(
-                wait: k.wait, meta: k.meta, id: k.key("id"), delayed: k.delayed, prioritized: k.prioritized, active: k.active,
+                wait: k.wait, meta: k.meta, id: k.key("id"), delayed: k.delayed, prioritized: k.prioritized,
+                active: k.active,
                 events: k.key("events"), marker: k.key("marker"), pc: k.key("pc")),
             arguments: arguments)
         guard added.count == jobs.count else {
-            throw RedisError(code: .unexpectedReply, server: server, message: "adding \(jobs.count) jobs was answered for \(added.count)")
+            throw RedisError(
+                code: .unexpectedReply, server: server,
+                message: "adding \(jobs.count) jobs was answered for \(added.count)")
         }
         return added.map { AddedJob(id: $0.id, duplicate: $0.duplicate) }
     }

@@ -16,7 +16,8 @@ public struct RedisQueueStore: QueueInspector {
             endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
         // A worker's blocking wait for work gets a connection of its own, with room for the longest block.
         self.waitClient = RedisClient(
-            endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs + Int(Self.longestBlockMs))
+            endpoint: endpoint, connectTimeoutMs: connectTimeoutMs,
+            commandTimeoutMs: commandTimeoutMs + Int(Self.longestBlockMs))
         self.prefix = prefix
     }
 
@@ -97,7 +98,9 @@ public struct RedisQueueStore: QueueInspector {
             if let value = reply.integer {
                 counts[state] = Int(value)
             } else if let (code, message) = reply.serverError {
-                if code == "WRONGTYPE" { wrongType.append(k.stateKey(state).key) } else {
+                if code == "WRONGTYPE" {
+                    wrongType.append(k.stateKey(state).key)
+                } else {
                     problems.append(DataProblem(subject: k.stateKey(state).key, message: "\(code) \(message)"))
                 }
             }
@@ -122,13 +125,17 @@ public struct RedisQueueStore: QueueInspector {
             if let oldest = entries.reversed().first(where: { !$0.hasPrefix("0:") }) { tails.append(oldest) }
         }
         var first: (String, Double)?
-        if let pair = replies[11].array, pair.count == 2, let member = pair[0].text, let score = pair[1].text.flatMap(Double.init) {
+        if let pair = replies[11].array, pair.count == 2, let member = pair[0].text,
+            let score = pair[1].text.flatMap(Double.init)
+        {
             first = (member, score)
         }
         let overview = QueueOverview(
-            queue: k.queue, counts: counts, isPaused: QueueSettings(meta: meta, subject: k.meta).isPaused, oldestWaitingTimestamp: nil,
+            queue: k.queue, counts: counts, isPaused: QueueSettings(meta: meta, subject: k.meta).isPaused,
+            oldestWaitingTimestamp: nil,
             problems: problems)
-        return CountReading(overview: overview, meta: meta, readyTails: tails, firstPrioritized: first, wrongTypeKeys: wrongType)
+        return CountReading(
+            overview: overview, meta: meta, readyTails: tails, firstPrioritized: first, wrongTypeKeys: wrongType)
     }
 
     public func overview(of queues: [String]) async throws -> [QueueOverview] {
@@ -139,7 +146,8 @@ public struct RedisQueueStore: QueueInspector {
         var readings: [CountReading] = []
         let perQueue = countCommands(keys("")).count
         // Bounded pipelines: at most ~200 queues (2,400 commands) per round trip.
-        for chunk in stride(from: 0, to: queues.count, by: 200).map({ Array(queues[$0..<min($0 + 200, queues.count)]) }) {
+        for chunk in stride(from: 0, to: queues.count, by: 200).map({ Array(queues[$0..<min($0 + 200, queues.count)]) })
+        {
             let replies = try await client.pipeline(chunk.flatMap { countCommands(keys($0)) })
             for (index, queue) in chunk.enumerated() {
                 readings.append(readCounts(keys(queue), replies[index * perQueue..<(index + 1) * perQueue]))
@@ -159,9 +167,15 @@ public struct RedisQueueStore: QueueInspector {
         for (key, type) in zip(keys, types) { found[key] = type.text ?? "?" }
         for index in readings.indices {
             for key in readings[index].wrongTypeKeys {
-                let expected = key.hasSuffix(":meta") ? "a hash" : (key.hasSuffix(":wait") || key.hasSuffix(":paused") || key.hasSuffix(":active") ? "a list" : "a sorted set")
+                let expected =
+                    key.hasSuffix(":meta")
+                    ? "a hash"
+                    : (key.hasSuffix(":wait") || key.hasSuffix(":paused") || key.hasSuffix(":active")
+                        ? "a list" : "a sorted set")
                 readings[index].overview.problems.append(
-                    DataProblem(subject: key, message: "has type \(found[key] ?? "?"); BullMQ keeps \(expected) there (count not shown)"))
+                    DataProblem(
+                        subject: key,
+                        message: "has type \(found[key] ?? "?"); BullMQ keeps \(expected) there (count not shown)"))
             }
         }
     }
@@ -254,7 +268,12 @@ public struct RedisQueueStore: QueueInspector {
             }
             stalled = stalledCount
             if activeCount > checkCount {
-                problems.append(DataProblem(subject: k.active, message: "only the first \(checkCount) of \(activeCount) active jobs were checked for stalled locks"))
+                problems.append(
+                    DataProblem(
+                        subject: k.active,
+                        message:
+                            "only the first \(checkCount) of \(activeCount) active jobs were checked for stalled locks")
+                )
             }
         }
         reading.overview.problems = problems

@@ -4,16 +4,20 @@ public import JobCore
 /// write what BullMQ's moveToActive, moveToFinished, retryJob, moveToDelayed, extendLocks and
 /// moveStalledJobsToWait write, for a batch of jobs per run.
 extension RedisQueueStore: WorkerBackend {
-    public func claim(queue: String, tokens: [String], lockDurationMs: Int64, limiter: RateLimit?) async throws -> ClaimResult {
+    public func claim(
+        queue: String, tokens: [String], lockDurationMs: Int64, limiter: RateLimit?
+    ) async throws -> ClaimResult {
         let k = keys(queue)
         let (rows, wait) = try await run(
             RedisScripts.Claim.self,
             keys: .init(
-                wait: k.wait, active: k.active, prioritized: k.prioritized, events: k.key("events"), limiter: k.key("limiter"),
+                wait: k.wait, active: k.active, prioritized: k.prioritized, events: k.key("events"),
+                limiter: k.key("limiter"),
                 delayed: k.delayed, meta: k.meta, pc: k.key("pc"), marker: k.key("marker")),
             arguments: .init(
                 queueBase: k.base, now: String(currentTimeMs()), lockMs: String(lockDurationMs),
-                limiterMax: limiter.map { String($0.max) } ?? "", limiterDuration: limiter.map { String($0.durationMs) } ?? "",
+                limiterMax: limiter.map { String($0.max) } ?? "",
+                limiterDuration: limiter.map { String($0.durationMs) } ?? "",
                 tokens: tokens))
         let jobs = rows.map { row in
             ClaimedJob(
@@ -21,7 +25,8 @@ extension RedisQueueStore: WorkerBackend {
                 opts: (try? JSONValue.parse(row.opts)) ?? .object([]),
                 attemptsMade: Int64(row.atm) ?? Int64(row.attemptsMade) ?? 0, timestamp: Int64(row.timestamp) ?? 0,
                 token: row.token, deferredFailure: row.deferredFailure.isEmpty ? nil : row.deferredFailure,
-                stacktrace: ClaimedJob.storedStacktrace(row.stacktrace), schedulerId: row.schedulerId.isEmpty ? nil : row.schedulerId)
+                stacktrace: ClaimedJob.storedStacktrace(row.stacktrace),
+                schedulerId: row.schedulerId.isEmpty ? nil : row.schedulerId)
         }
         switch wait {
         case nil: return ClaimResult(jobs: jobs, wait: jobs.count < tokens.count ? .empty(nextDelayedAt: nil) : nil)
@@ -32,15 +37,21 @@ extension RedisQueueStore: WorkerBackend {
         }
     }
 
-    public func finish(queue: String, _ jobs: [(job: ClaimedJob, finish: Finish)], metricsDataPoints: Int?) async throws -> [LostJob] {
+    public func finish(
+        queue: String, _ jobs: [(job: ClaimedJob, finish: Finish)], metricsDataPoints: Int?
+    ) async throws -> [LostJob] {
         guard !jobs.isEmpty else { return [] }
         let k = keys(queue)
         var arguments = RedisScripts.Finish.Arguments(
-            queueBase: k.base, now: String(currentTimeMs()), metricsDataPoints: metricsDataPoints.map(String.init) ?? "",
+            queueBase: k.base, now: String(currentTimeMs()),
+            metricsDataPoints: metricsDataPoints.map(String.init) ?? "",
             jobs: [])
         func traces(_ list: [String]) -> String { JSONValue.array(list.map { .string($0) }).compactText }
         func keep(_ retention: Retention) -> [String] {
-            [retention.removeAll ? "0" : String(retention.keepCount ?? -1), retention.keepAgeSeconds.map(String.init) ?? ""]
+            [
+                retention.removeAll ? "0" : String(retention.keepCount ?? -1),
+                retention.keepAgeSeconds.map(String.init) ?? "",
+            ]
         }
         for (job, finish) in jobs {
             let attempts = String(job.attempts)
@@ -50,36 +61,47 @@ extension RedisQueueStore: WorkerBackend {
             case .fail(let reason, let stack, let retention):
                 arguments.jobs += [job.id, job.token, "fail", reason, traces(stack), attempts] + keep(retention) + [""]
             case .retryNow(let reason, let stack):
-                arguments.jobs += [job.id, job.token, "retry", reason, traces(stack), attempts, "-1", "", job.isLifo ? "1" : "0"]
+                arguments.jobs += [
+                    job.id, job.token, "retry", reason, traces(stack), attempts, "-1", "", job.isLifo ? "1" : "0",
+                ]
             case .retryLater(let delay, let reason, let stack):
-                arguments.jobs += [job.id, job.token, "delay", reason, traces(stack), attempts, "-1", "", String(delay)]
+                arguments.jobs += [
+                    job.id, job.token, "delay", reason, traces(stack), attempts, "-1", "", String(delay),
+                ]
             }
         }
         let codes = try await run(
             RedisScripts.Finish.self,
             keys: .init(
-                wait: k.wait, active: k.active, prioritized: k.prioritized, events: k.key("events"), stalled: k.key("stalled"),
+                wait: k.wait, active: k.active, prioritized: k.prioritized, events: k.key("events"),
+                stalled: k.key("stalled"),
                 meta: k.meta, pc: k.key("pc"), marker: k.key("marker"), delayed: k.delayed, completed: k.completed,
                 failed: k.failed, metricsCompleted: k.key("metrics:completed"),
                 metricsCompletedData: k.key("metrics:completed:data"), metricsFailed: k.key("metrics:failed"),
                 metricsFailedData: k.key("metrics:failed:data")),
             arguments: arguments)
         guard codes.count == jobs.count else {
-            throw RedisError(code: .unexpectedReply, server: server, message: "finish answered \(codes.count) codes for \(jobs.count) jobs")
+            throw RedisError(
+                code: .unexpectedReply, server: server,
+                message: "finish answered \(codes.count) codes for \(jobs.count) jobs")
         }
         return zip(jobs, codes).compactMap { entry, code in
             switch code {
             case 0: return nil
             case -1: return LostJob(id: entry.job.id, reason: "the job no longer exists")
             case -2: return LostJob(id: entry.job.id, reason: "its lock had expired")
-            case -6: return LostJob(id: entry.job.id, reason: "another worker holds its lock now (the stalled check gave it away)")
+            case -6:
+                return LostJob(
+                    id: entry.job.id, reason: "another worker holds its lock now (the stalled check gave it away)")
             case -3: return LostJob(id: entry.job.id, reason: "it is no longer active")
             default: return LostJob(id: entry.job.id, reason: "unexpected reply \(String(describing: code))")
             }
         }
     }
 
-    public func extendLocks(queue: String, _ jobs: [(id: String, token: String)], durationMs: Int64) async throws -> [String] {
+    public func extendLocks(
+        queue: String, _ jobs: [(id: String, token: String)], durationMs: Int64
+    ) async throws -> [String] {
         guard !jobs.isEmpty else { return [] }
         let k = keys(queue)
         return try await run(
@@ -92,7 +114,8 @@ extension RedisQueueStore: WorkerBackend {
         return try await run(
             RedisScripts.RescueStalled.self,
             keys: .init(
-                stalled: k.key("stalled"), wait: k.wait, active: k.active, stalledCheck: k.key("stalled-check"), meta: k.meta,
+                stalled: k.key("stalled"), wait: k.wait, active: k.active, stalledCheck: k.key("stalled-check"),
+                meta: k.meta,
                 marker: k.key("marker"), events: k.key("events")),
             arguments: .init(
                 maxStalledCount: String(maxStalledCount), queueBase: k.base, now: String(currentTimeMs()),
@@ -111,7 +134,8 @@ extension RedisQueueStore: WorkerBackend {
         _ = try await run(
             RedisScripts.HandBack.self,
             keys: .init(
-                wait: k.wait, active: k.active, prioritized: k.prioritized, events: k.key("events"), stalled: k.key("stalled"),
+                wait: k.wait, active: k.active, prioritized: k.prioritized, events: k.key("events"),
+                stalled: k.key("stalled"),
                 meta: k.meta, marker: k.key("marker")),
             arguments: .init(queueBase: k.base, locks: jobs.flatMap { [$0.id, $0.token] }))
     }

@@ -11,18 +11,24 @@ import Testing
         active: [ActiveJob] = [], completedMetrics: MetricsSeries? = nil, failedMetrics: MetricsSeries? = nil
     ) -> QueueHistory {
         QueueHistory(
-            finished: finished, completedTruncated: completedCut, failedTruncated: failedCut, unfinishedAddedAt: unfinished,
-            unfinishedTruncated: false, active: active, completedMetrics: completedMetrics, failedMetrics: failedMetrics,
+            finished: finished, completedTruncated: completedCut, failedTruncated: failedCut,
+            unfinishedAddedAt: unfinished,
+            unfinishedTruncated: false, active: active, completedMetrics: completedMetrics,
+            failedMetrics: failedMetrics,
             sampleSize: 1000)
     }
 
     /// A job that finished `agoMs` before now after `processingMs`, having waited `waitingMs`.
-    static func job(_ id: Int, agoMs: Int64, processingMs: Int64 = 100, waitingMs: Int64 = 10, failed: Bool = false, reason: String? = nil, name: String = "n")
+    static func job(
+        _ id: Int, agoMs: Int64, processingMs: Int64 = 100, waitingMs: Int64 = 10, failed: Bool = false,
+        reason: String? = nil, name: String = "n"
+    )
         -> FinishedJob
     {
         let finishedOn = now - agoMs
         return FinishedJob(
-            id: String(id), name: name, failed: failed, addedAt: finishedOn - processingMs - waitingMs, processedOn: finishedOn - processingMs,
+            id: String(id), name: name, failed: failed, addedAt: finishedOn - processingMs - waitingMs,
+            processedOn: finishedOn - processingMs,
             finishedOn: finishedOn, failedReason: failed ? (reason ?? "boom \(id)") : nil)
     }
 
@@ -38,7 +44,9 @@ import Testing
     }
 
     @Test func oneJob() {
-        let analysis = QueueAnalysis(history: Self.history([Self.job(1, agoMs: 1000, processingMs: 250, waitingMs: 40)]), backlog: 0, oldestWaitingAt: nil, now: Self.now)
+        let analysis = QueueAnalysis(
+            history: Self.history([Self.job(1, agoMs: 1000, processingMs: 250, waitingMs: 40)]), backlog: 0,
+            oldestWaitingAt: nil, now: Self.now)
         #expect(analysis.processing == QueueAnalysis.Percentiles([250]))
         #expect(analysis.processing?.p50 == 250 && analysis.processing?.p99 == 250 && analysis.processing?.max == 250)
         #expect(analysis.waiting?.p50 == 40)
@@ -55,13 +63,19 @@ import Testing
     }
 
     @Test func allFailedGroupsReasonsByNameWithNumbersTakenOut() {
-        let jobs = (1...6).map { Self.job($0, agoMs: Int64($0) * 1000, failed: true, reason: "timeout after \($0 * 100) ms", name: $0 <= 4 ? "mail" : "sms") }
+        let jobs =
+            (1...6).map {
+                Self.job(
+                    $0, agoMs: Int64($0) * 1000, failed: true, reason: "timeout after \($0 * 100) ms",
+                    name: $0 <= 4 ? "mail" : "sms")
+            }
             + [Self.job(7, agoMs: 500, failed: true, reason: "HTTP 429 Too Many Requests", name: "mail")]
         let analysis = QueueAnalysis(history: Self.history(jobs), backlog: 0, oldestWaitingAt: nil, now: Self.now)
         #expect(analysis.failureRate == 1)
         #expect(analysis.topFailures.map(\.count) == [4, 2, 1])
         #expect(analysis.topFailures[0].name == "mail" && analysis.topFailures[0].reason == "timeout after <n> ms")
-        #expect(analysis.topFailures[0].firstSeen == Self.now - 4000 && analysis.topFailures[0].lastSeen == Self.now - 1000)
+        #expect(
+            analysis.topFailures[0].firstSeen == Self.now - 4000 && analysis.topFailures[0].lastSeen == Self.now - 1000)
         #expect(analysis.topFailures[1].name == "sms")
         let advice = Advice.lines(analysis, stalledCandidates: 0, thresholds: .init())
         #expect(advice.map(\.code) == ["failure_rate"])
@@ -71,7 +85,8 @@ import Testing
         // 100 completions, one every 6 s over the last 10 minutes, and the list was cut: the rate is per those 10
         // minutes, not per hour; minutes before the sample are unknown.
         let jobs = (0..<100).map { Self.job($0, agoMs: Int64($0) * 6000) }
-        let analysis = QueueAnalysis(history: Self.history(jobs, completedCut: true), backlog: 0, oldestWaitingAt: nil, now: Self.now)
+        let analysis = QueueAnalysis(
+            history: Self.history(jobs, completedCut: true), backlog: 0, oldestWaitingAt: nil, now: Self.now)
         #expect(analysis.rateWindowMs == 99 * 6000)
         #expect(abs((analysis.completedRate ?? 0) - 100 * 60_000 / Double(99 * 6000)) < 1e-9)
         #expect(analysis.completedPerMinute.prefix(49).allSatisfy { $0 == nil })
@@ -101,7 +116,8 @@ import Testing
         // Metrics last written an hour ago, yet jobs finished a minute ago: workers that do not record them run now.
         let stale = MetricsSeries(count: 500, previousTimestamp: Self.now - 3_600_000, previousCount: 400, data: [100])
         let jobs = (0..<10).map { Self.job($0, agoMs: 60_000 + Int64($0) * 1000) }
-        let analysis = QueueAnalysis(history: Self.history(jobs, completedMetrics: stale), backlog: 0, oldestWaitingAt: nil, now: Self.now)
+        let analysis = QueueAnalysis(
+            history: Self.history(jobs, completedMetrics: stale), backlog: 0, oldestWaitingAt: nil, now: Self.now)
         #expect(analysis.throughputSource == .derived)
         #expect(analysis.completedPerMinute.compactMap { $0 }.reduce(0, +) == 10)
     }
@@ -111,7 +127,9 @@ import Testing
         // finishes 0.5/min: the backlog grows by 1.5/min and never empties.
         let finished = (0..<30).map { Self.job($0, agoMs: Int64($0) * 60_000) }
         let waiting = (0..<90).map { Self.now - Int64($0) * 30_000 }
-        let growing = QueueAnalysis(history: Self.history(finished, unfinished: waiting), backlog: 90, oldestWaitingAt: waiting.last, now: Self.now)
+        let growing = QueueAnalysis(
+            history: Self.history(finished, unfinished: waiting), backlog: 90, oldestWaitingAt: waiting.last,
+            now: Self.now)
         #expect(abs((growing.arrivalRate ?? 0) - 2) < 1e-9)
         #expect(abs((growing.backlogGrowthRate ?? 0) - 1.5) < 1e-9)
         #expect(growing.timeToEmptyMs == nil)
@@ -128,7 +146,8 @@ import Testing
     @Test func adviceNamesItsEvidenceAndFollowsTheThresholds() throws {
         let slow = (0..<3).map { Self.job($0, agoMs: Int64($0) * 60_000, processingMs: 45_000) }
         let analysis = QueueAnalysis(
-            history: Self.history(slow, active: [ActiveJob(id: "9", processedOn: Self.now - 20_000, lockedUntil: Self.now + 2_000)]),
+            history: Self.history(
+                slow, active: [ActiveJob(id: "9", processedOn: Self.now - 20_000, lockedUntil: Self.now + 2_000)]),
             backlog: 500, oldestWaitingAt: Self.now - 60_000, now: Self.now)
         let advice = Advice.lines(analysis, stalledCandidates: 0, thresholds: .init())
         #expect(advice.map(\.code) == ["slow", "backlog", "long_jobs", "stall_risk"])
@@ -138,7 +157,8 @@ import Testing
         #expect(paused[0].message == "the queue is paused: its 500 waiting jobs run only after 'jobctl resume mail'")
         let relaxed = try Advice.Thresholds(parsing: "throughput=0, waiting=1000, processing=1m, lock_margin=1s")
         let quiet = QueueAnalysis(
-            history: Self.history(slow, active: [ActiveJob(id: "9", processedOn: nil, lockedUntil: Self.now + 2_000)]), backlog: 500,
+            history: Self.history(slow, active: [ActiveJob(id: "9", processedOn: nil, lockedUntil: Self.now + 2_000)]),
+            backlog: 500,
             oldestWaitingAt: nil, now: Self.now, lockMarginMs: relaxed.lockMarginMs)
         #expect(Advice.lines(quiet, stalledCandidates: 0, thresholds: relaxed).isEmpty)
         #expect(throws: HealthCheck.ParseError.self) { try Advice.Thresholds(parsing: "failure_rate=10") }
@@ -148,14 +168,19 @@ import Testing
 
 @Suite struct HealthCheckTests {
     @Test func parsesTheDocumentedGrammar() throws {
-        let check = try HealthCheck(parsing: " backlog < 1000 , failed_rate<=5%,oldest_wait<10m,paused=false,stalled!=1")
-        #expect(check.rules.map(\.text) == ["backlog<1000", "failed_rate<=5%", "oldest_wait<10m", "paused=false", "stalled!=1"])
+        let check = try HealthCheck(
+            parsing: " backlog < 1000 , failed_rate<=5%,oldest_wait<10m,paused=false,stalled!=1")
+        #expect(
+            check.rules.map(\.text) == [
+                "backlog<1000", "failed_rate<=5%", "oldest_wait<10m", "paused=false", "stalled!=1",
+            ])
         #expect(check.rules[1].value == 0.05 && check.rules[2].value == 600_000 && check.rules[3].value == 0)
         #expect(check.needsHistory && check.needsStalled)
     }
 
     @Test(arguments: [
-        "", "backlog", "backlog<", "backlog<<3", "backlog<1.5", "speed<3", "paused<true", "paused=maybe", "failed_rate<5",
+        "", "backlog", "backlog<", "backlog<<3", "backlog<1.5", "speed<3", "paused<true", "paused=maybe",
+        "failed_rate<5",
         "oldest_wait<soon", "backlog<1000,", ",backlog<1", "backlog=>3", "failed_rate<-5%",
     ])
     func rejectsWhatItCannotRead(_ text: String) {
@@ -168,10 +193,13 @@ import Testing
         counts[.waiting] = 900
         counts[.prioritized] = 200
         counts[.active] = 3
-        let figures = HealthCheck.Figures(counts: counts, isPaused: true, oldestWaitMs: 11 * 60_000, failureRate: 0.0625)
-        #expect(check.failures(figures).map { "\($0.rule) found \($0.found)" } == [
-            "backlog<1000 found 1100", "failed_rate<5% found 6.3%", "oldest_wait<10m found 11m00s", "paused=false found true",
-        ])
+        let figures = HealthCheck.Figures(
+            counts: counts, isPaused: true, oldestWaitMs: 11 * 60_000, failureRate: 0.0625)
+        #expect(
+            check.failures(figures).map { "\($0.rule) found \($0.found)" } == [
+                "backlog<1000 found 1100", "failed_rate<5% found 6.3%", "oldest_wait<10m found 11m00s",
+                "paused=false found true",
+            ])
         var healthy = figures
         healthy.isPaused = false
         healthy.oldestWaitMs = nil
@@ -184,13 +212,19 @@ import Testing
 @Suite struct TuningTests {
     typealias Q = QueueAnalysisTests
 
-    static func tune(_ jobs: [FinishedJob], unfinished: [Int64] = [], workload: Tuning.Workload = .unknown, cores: Int = 4) -> Tuning {
+    static func tune(
+        _ jobs: [FinishedJob], unfinished: [Int64] = [], workload: Tuning.Workload = .unknown, cores: Int = 4
+    ) -> Tuning {
         let history = Q.history(jobs, unfinished: unfinished)
         let analysis = QueueAnalysis(history: history, backlog: unfinished.count, oldestWaitingAt: nil, now: Q.now)
-        return Tuning(analysis: analysis, history: history, globalConcurrency: nil, rateLimit: nil, workload: workload, cores: cores)
+        return Tuning(
+            analysis: analysis, history: history, globalConcurrency: nil, rateLimit: nil, workload: workload,
+            cores: cores)
     }
 
-    static func setting(_ tuning: Tuning, _ name: String) -> Tuning.Recommendation? { tuning.recommendations.first { $0.setting == name } }
+    static func setting(_ tuning: Tuning, _ name: String) -> Tuning.Recommendation? {
+        tuning.recommendations.first { $0.setting == name }
+    }
 
     @Test func concurrencyByLittlesLawCappedAtTheCoresForCPUBoundWork() throws {
         // 120 arrivals an hour (2/min, all finished) taking 30 s each: 1 in progress on average, 1.5 with headroom → 2.
@@ -206,8 +240,12 @@ import Testing
 
     @Test func locksFollowTheSlowestJobsButNeverGoBelowBullMQsDefault() {
         let quick = Self.tune((0..<50).map { Q.job($0, agoMs: Int64($0) * 1000, processingMs: 200) })
-        #expect(Self.setting(quick, "lockDuration")?.value == "30000" && Self.setting(quick, "lockRenewTime")?.value == "15000")
-        let slow = Self.tune((0..<100).map { Q.job($0, agoMs: Int64($0) * 60_000, processingMs: $0 == 5 ? 200_000 : 40_000 + Int64($0)) })
+        #expect(
+            Self.setting(quick, "lockDuration")?.value == "30000"
+                && Self.setting(quick, "lockRenewTime")?.value == "15000")
+        let slow = Self.tune(
+            (0..<100).map { Q.job($0, agoMs: Int64($0) * 60_000, processingMs: $0 == 5 ? 200_000 : 40_000 + Int64($0)) }
+        )
         // p99 of 100 values is the 99th smallest: 40,099 ms → twice, rounded up to whole seconds.
         #expect(Self.setting(slow, "lockDuration")?.value == "81000")
         #expect(Self.setting(slow, "lockRenewTime")?.value == "40500")
@@ -224,14 +262,18 @@ import Testing
 
     @Test func aRateLimitWhereFailuresLookLikePushback() throws {
         var jobs = (0..<100).map { Q.job($0, agoMs: Int64($0) * 600, processingMs: 50) }
-        jobs += (0..<6).map { Q.job(200 + $0, agoMs: Int64($0) * 300_000, failed: true, reason: "HTTP 429 Too Many Requests") }
+        jobs += (0..<6).map {
+            Q.job(200 + $0, agoMs: Int64($0) * 300_000, failed: true, reason: "HTTP 429 Too Many Requests")
+        }
         let limiter = try #require(Self.setting(Self.tune(jobs), "limiter"))
         // The busiest minute had 50 completions (the 100 straddle two minutes): 80% of it, per minute.
         #expect(limiter.apply == .globalRateLimit(RateLimit(max: 40, durationMs: 60_000)), "\(limiter)")
         // 1000 in one minute: per second instead (13 a second is 80% of 1000 a minute).
-        let busy = (0..<1000).map { Q.job($0, agoMs: 31_000 + Int64($0) * 25, processingMs: 5) }
+        let busy =
+            (0..<1000).map { Q.job($0, agoMs: 31_000 + Int64($0) * 25, processingMs: 5) }
             + (0..<6).map { Q.job(2000 + $0, agoMs: 100, failed: true, reason: "rate limit exceeded") }
-        #expect(Self.setting(Self.tune(busy), "limiter")?.apply == .globalRateLimit(RateLimit(max: 13, durationMs: 1000)))
+        #expect(
+            Self.setting(Self.tune(busy), "limiter")?.apply == .globalRateLimit(RateLimit(max: 13, durationMs: 1000)))
         let plain = (0..<6).map { Q.job($0, agoMs: Int64($0) * 300_000, failed: true, reason: "bad input \($0)") }
         #expect(Self.setting(Self.tune(plain), "limiter") == nil)
     }

@@ -4,11 +4,13 @@ import Testing
 @Suite struct PointInTimeTests {
     static let now: Int64 = 1_795_372_785_606  // 2026-11-22T18:39:45.606Z
 
-    @Test(arguments: [
-        ("2h", now - 7_200_000), ("90s", now - 90_000), ("1795372785000", 1_795_372_785_000),
-        ("2026-11-22", 1_795_305_600_000), ("2026-11-22T18:39:45.606Z", now), ("2026-11-22 18:39", 1_795_372_740_000),
-        ("2026-11-22T20:39:45.606+02:00", now), ("2026-11-22T16:39:45.606-0200", now), ("1970-01-01T00:00:00Z", 0),
-    ] as [(String, Int64)])
+    @Test(
+        arguments: [
+            ("2h", now - 7_200_000), ("90s", now - 90_000), ("1795372785000", 1_795_372_785_000),
+            ("2026-11-22", 1_795_305_600_000), ("2026-11-22T18:39:45.606Z", now),
+            ("2026-11-22 18:39", 1_795_372_740_000),
+            ("2026-11-22T20:39:45.606+02:00", now), ("2026-11-22T16:39:45.606-0200", now), ("1970-01-01T00:00:00Z", 0),
+        ] as [(String, Int64)])
     func parses(_ text: String, _ expected: Int64) {
         #expect(Timestamps.pointInTime(text, now: Self.now) == expected)
     }
@@ -73,7 +75,8 @@ import Testing
         #expect(ErrorText.readPart(huge).unicodeScalars.count == ErrorText.scanLimit)
         #expect(ErrorText.normalized(ErrorText.readPart(huge)) == ErrorText.normalized(huge))
         #expect(ErrorText.readPart("short") == "short")
-        let job = FinishedJob(id: "1", name: "n", failed: true, addedAt: 0, processedOn: 0, finishedOn: 1, failedReason: huge)
+        let job = FinishedJob(
+            id: "1", name: "n", failed: true, addedAt: 0, processedOn: 0, finishedOn: 1, failedReason: huge)
         #expect(job.failedReason?.unicodeScalars.count == ErrorText.scanLimit)
     }
 
@@ -86,10 +89,12 @@ import Testing
 }
 
 @Suite struct NewJobTests {
-    @Test(arguments: [
-        ("1000", Backoff(type: "fixed", delayMs: 1000)), ("fixed:5s", Backoff(type: "fixed", delayMs: 5000)),
-        ("exponential:500ms", Backoff(type: "exponential", delayMs: 500)), ("exponential:1000", Backoff(type: "exponential", delayMs: 1000)),
-    ] as [(String, Backoff)])
+    @Test(
+        arguments: [
+            ("1000", Backoff(type: "fixed", delayMs: 1000)), ("fixed:5s", Backoff(type: "fixed", delayMs: 5000)),
+            ("exponential:500ms", Backoff(type: "exponential", delayMs: 500)),
+            ("exponential:1000", Backoff(type: "exponential", delayMs: 1000)),
+        ] as [(String, Backoff)])
     func parsesBackoff(_ text: String, _ expected: Backoff) {
         #expect(Backoff(argument: text) == expected)
     }
@@ -104,11 +109,13 @@ import Testing
         #expect(plain.storedOptions(backoffNull: false).compactText == #"{"attempts":0,"delay":0}"#)
         #expect(plain.storedOptions(backoffNull: true).compactText == #"{"attempts":0,"delay":0,"backoff":null}"#)
         let full = NewJob(
-            name: "n", data: .null, id: "x", delayMs: 5, priority: 3, attempts: 4, backoff: Backoff(type: "exponential", delayMs: 9),
+            name: "n", data: .null, id: "x", delayMs: 5, priority: 3, attempts: 4,
+            backoff: Backoff(type: "exponential", delayMs: 9),
             lifo: true, timestamp: 1)
         #expect(
             full.storedOptions(backoffNull: true).compactText
-                == #"{"attempts":4,"delay":5,"priority":3,"lifo":true,"jobId":"x","backoff":{"type":"exponential","delay":9}}"#)
+                == #"{"attempts":4,"delay":5,"priority":3,"lifo":true,"jobId":"x","backoff":{"type":"exponential","delay":9}}"#
+        )
     }
 }
 
@@ -118,10 +125,11 @@ import Testing
             code == .notFound ? "not found" : "no longer failed"
         }
         #expect(outcome.changed == ["a"])
-        #expect(outcome.skipped == [
-            SkippedJob(id: "b", reason: "not found"), SkippedJob(id: "c", reason: "no longer failed"),
-            SkippedJob(id: "d", reason: "unexpected reply 7"), SkippedJob(id: "e", reason: "unexpected reply nil"),
-        ])
+        #expect(
+            outcome.skipped == [
+                SkippedJob(id: "b", reason: "not found"), SkippedJob(id: "c", reason: "no longer failed"),
+                SkippedJob(id: "d", reason: "unexpected reply 7"), SkippedJob(id: "e", reason: "unexpected reply nil"),
+            ])
     }
 
     @Test func typedStatesNameTheJobStatesTheyStandFor() {

@@ -2,10 +2,11 @@ import JobCore
 import Testing
 
 @Suite struct DurationTextTests {
-    @Test(arguments: [
-        ("500ms", 500), ("5s", 5000), ("2m", 120_000), ("1h30m", 5_400_000), ("1d", 86_400_000), ("1.5s", 1500),
-        ("30", 30_000), (" 2h ", 7_200_000),
-    ] as [(String, Int64)])
+    @Test(
+        arguments: [
+            ("500ms", 500), ("5s", 5000), ("2m", 120_000), ("1h30m", 5_400_000), ("1d", 86_400_000), ("1.5s", 1500),
+            ("30", 30_000), (" 2h ", 7_200_000),
+        ] as [(String, Int64)])
     func parses(_ text: String, _ expected: Int64) {
         #expect(DurationText.milliseconds(text) == expected)
     }
@@ -15,10 +16,11 @@ import Testing
         #expect(DurationText.milliseconds(text) == nil)
     }
 
-    @Test(arguments: [
-        (850, "850ms"), (1500, "1.5s"), (42_000, "42s"), (312_000, "5m12s"), (11_040_000, "3h04m"),
-        (183_600_000, "2d03h"),
-    ] as [(Int64, String)])
+    @Test(
+        arguments: [
+            (850, "850ms"), (1500, "1.5s"), (42_000, "42s"), (312_000, "5m12s"), (11_040_000, "3h04m"),
+            (183_600_000, "2d03h"),
+        ] as [(Int64, String)])
     func describes(_ ms: Int64, _ text: String) {
         #expect(DurationText.describe(milliseconds: ms) == text)
     }

@@ -3,7 +3,8 @@ import Testing
 
 @Suite struct JSONValueTests {
     @Test(arguments: [
-        "{}", "[]", "null", "true", "0", "-1.5e10", "\"a\\u00e9\\ud83d\\ude00\"", "{\"a\":[1,{\"b\":null}],\"c\":\"d\"}",
+        "{}", "[]", "null", "true", "0", "-1.5e10", "\"a\\u00e9\\ud83d\\ude00\"",
+        "{\"a\":[1,{\"b\":null}],\"c\":\"d\"}",
         "12345678901234567890123",
     ])
     func roundTripsCompactText(_ text: String) throws {

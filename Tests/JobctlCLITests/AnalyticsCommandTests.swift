@@ -1,10 +1,12 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `stats` analytics, `status --check` and `-o prometheus` on both backends, over histories made by real Python
 /// `bullmq` workers with known timings.
-@Suite(.serialized, .enabled(if: !Backend.live.isEmpty, "set JOBCTL_TEST_REDIS_URL / JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
+@Suite(
+    .serialized,
+    .enabled(if: !Backend.live.isEmpty, "set JOBCTL_TEST_REDIS_URL / JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
 struct AnalyticsCommandTests {
     typealias Object = [String: Any]
     static func object(_ value: Any?) -> Object { value as? Object ?? [:] }
@@ -16,7 +18,9 @@ struct AnalyticsCommandTests {
     func figuresMatchAKnownHistory(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
         var jobs: [[String: Any]] = (0..<24).map { _ in ["name": "resize", "data": ["sleep": 0.2]] }
-        jobs += (0..<6).map { ["name": "mail", "data": ["fail": true, "error": "SMTP 550 mailbox \($0)99 unavailable"]] }
+        jobs += (0..<6).map {
+            ["name": "mail", "data": ["fail": true, "error": "SMTP 550 mailbox \($0)99 unavailable"]]
+        }
         let results = try steps.run([
             ["op": "worker_start", "queue": "an", "fail": true, "concurrency": 4, "metrics": 60],
             ["op": "add_bulk", "queue": "an", "jobs": jobs],
@@ -46,11 +50,15 @@ struct AnalyticsCommandTests {
         let failures = analytics["topFailures"] as? [Any] ?? []
         #expect(failures.count == 1, "one fingerprint for the six: \(failures)")
         let top = Self.object(failures.first)
-        #expect(top["name"] as? String == "mail" && top["reason"] as? String == "SMTP <n> mailbox <n> unavailable" && top["count"] as? Int == 6)
+        #expect(
+            top["name"] as? String == "mail" && top["reason"] as? String == "SMTP <n> mailbox <n> unavailable"
+                && top["count"] as? Int == 6)
         let advice = (stats["advice"] as? [Any] ?? []).map { Self.object($0)["code"] as? String ?? "" }
         #expect(advice == ["failure_rate"], "\(stats["advice"] ?? "")")
         let text = Self.object(results[5])["stdout"] as? String ?? ""
-        #expect(text.contains("(BullMQ metrics)") && text.contains("failure rate   20.0%") && text.contains("SMTP <n> mailbox <n> unavailable"), "\(text)")
+        #expect(
+            text.contains("(BullMQ metrics)") && text.contains("failure rate   20.0%")
+                && text.contains("SMTP <n> mailbox <n> unavailable"), "\(text)")
     }
 
     @Test(arguments: Backend.live)
@@ -61,8 +69,14 @@ struct AnalyticsCommandTests {
             ["op": "fail_jobs", "queue": "busy", "count": 2, "name": "b", "error": "boom"],
             ["op": "add_bulk", "queue": "busy", "jobs": (0..<5).map { _ in ["name": "b"] }],
             ["op": "pause", "queue": "busy"],
-            ["op": "jobctl", "args": ["status", "ok", "busy", "--check", "backlog<3, paused=false, failed_rate<5%, oldest_wait<1h"]],
-            ["op": "jobctl", "args": ["status", "ok", "--check", "backlog<3,paused=false,failed_rate<5%,oldest_wait<1h", "--json"]],
+            [
+                "op": "jobctl",
+                "args": ["status", "ok", "busy", "--check", "backlog<3, paused=false, failed_rate<5%, oldest_wait<1h"],
+            ],
+            [
+                "op": "jobctl",
+                "args": ["status", "ok", "--check", "backlog<3,paused=false,failed_rate<5%,oldest_wait<1h", "--json"],
+            ],
             ["op": "jobctl", "args": ["status", "ok", "--check", "backlog<3,speed>2"]],
         ])
         let failing = Self.object(results[4])
@@ -77,7 +91,9 @@ struct AnalyticsCommandTests {
         let passing = Self.object(results[5])
         #expect(passing["status"] as? Int == 0 && (passing["stderr"] as? String ?? "").isEmpty, "\(passing)")
         let bad = Self.object(results[6])
-        #expect(bad["status"] as? Int == 64 && (bad["stderr"] as? String ?? "").contains("'speed' is not a metric"), "\(bad)")
+        #expect(
+            bad["status"] as? Int == 64 && (bad["stderr"] as? String ?? "").contains("'speed' is not a metric"),
+            "\(bad)")
     }
 
     /// `-o prometheus` read back by the reference parser (prometheus_client's), with a queue name that needs escaping
@@ -114,19 +130,26 @@ struct AnalyticsCommandTests {
                 #expect(sample[0] as? String == "gauge")
                 let labels = sample[2] as? [String: String] ?? [:]
                 guard labels["queue"] == queue else { continue }
-                let key = ([sample[1] as? String ?? ""] + labels.filter { $0.key != "queue" }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
+                let key =
+                    ([sample[1] as? String ?? ""]
+                    + labels.filter { $0.key != "queue" }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
                     .joined(separator: ",")
                 mine[key] = Self.number(sample[3])
             }
             seen.append(mine)
         }
-        #expect(seen[0]["jobctl_queue_jobs,state=waiting"] == 2 && seen[0]["jobctl_queue_jobs,state=failed"] == 0, "\(seen[0])")
+        #expect(
+            seen[0]["jobctl_queue_jobs,state=waiting"] == 2 && seen[0]["jobctl_queue_jobs,state=failed"] == 0,
+            "\(seen[0])")
         #expect(seen[0]["jobctl_queue_paused"] == 0)
         #expect(seen[1]["jobctl_queue_jobs,state=failed"] == 1, "\(seen[1])")
         #expect(seen[1]["jobctl_queue_failure_ratio"] == 1, "\(seen[1])")
         #expect(seen[1]["jobctl_queue_processing_seconds,quantile=0.5"] != nil)
         let refused = Self.object(results[4])
-        #expect(refused["status"] as? Int == 64 && (refused["stderr"] as? String ?? "").contains("-o prometheus is for 'status' and 'stats'"), "\(refused)")
+        #expect(
+            refused["status"] as? Int == 64
+                && (refused["stderr"] as? String ?? "").contains("-o prometheus is for 'status' and 'stats'"),
+            "\(refused)")
     }
 
     /// `tune` on a history made by a Python worker whose failures look like rate limiting: it recommends a global
@@ -154,11 +177,19 @@ struct AnalyticsCommandTests {
         let tune = try parseJSONObject(Self.object(results[4])["stdout"] as? String ?? "")
         let recommendations = (tune["recommendations"] as? [Any] ?? []).map(Self.object)
         let settings = recommendations.compactMap { $0["setting"] as? String }
-        #expect(settings.starts(with: ["concurrency", "lockDuration", "lockRenewTime", "stalledInterval", "maxStalledCount", "drainDelay", "limiter"]), "\(settings)")
+        #expect(
+            settings.starts(with: [
+                "concurrency", "lockDuration", "lockRenewTime", "stalledInterval", "maxStalledCount", "drainDelay",
+                "limiter",
+            ]), "\(settings)")
         let limiter = recommendations.first { $0["setting"] as? String == "limiter" } ?? [:]
-        #expect((limiter["reason"] as? String ?? "").hasPrefix("5 of 5 sampled failures look like rate limiting"), "\(limiter)")
+        #expect(
+            (limiter["reason"] as? String ?? "").hasPrefix("5 of 5 sampled failures look like rate limiting"),
+            "\(limiter)")
         #expect(Self.object(results[5])["status"] as? Int == 64, "no --yes off a terminal: \(results[5])")
-        #expect((Self.object(results[6])["stderr"] as? String ?? "").contains("would set global concurrency 1 and global rate limit"), "\(results[6])")
+        #expect(
+            (Self.object(results[6])["stderr"] as? String ?? "").contains(
+                "would set global concurrency 1 and global rate limit"), "\(results[6])")
         let before = try parseJSONObject(Self.object(results[7])["stdout"] as? String ?? "")
         #expect(before["globalConcurrency"] is NSNull && before["rateLimit"] is NSNull, "nothing written before --yes")
         #expect(Self.object(results[8])["status"] as? Int == 0, "\(results[8])")
@@ -168,7 +199,9 @@ struct AnalyticsCommandTests {
         #expect((Self.number(rate["max"]) ?? 0) >= 1 && Self.number(rate["durationMs"]) == 60_000, "\(rate)")
         if backend == .redis {
             let limits = Self.object(results[10])
-            #expect(Self.number(limits["concurrency"]) == 1 && Self.object(limits["rateLimit"])["max"] as? Int == rate["max"] as? Int, "\(limits)")
+            #expect(
+                Self.number(limits["concurrency"]) == 1
+                    && Self.object(limits["rateLimit"])["max"] as? Int == rate["max"] as? Int, "\(limits)")
         }
     }
 
@@ -178,8 +211,10 @@ struct AnalyticsCommandTests {
         let steps = try BullMQSteps(on: backend)
         _ = try steps.run([["op": "add_bulk", "queue": "w", "jobs": [["name": "a"]]]])
         let environment = TestEnvironment.jobctlEnvironment(steps.jobctlEnvironment)
-        let stats = try BackgroundProcess(TestEnvironment.jobctlBinary, ["stats", "w", "-w", "0.3"], environment: environment)
-        let status = try BackgroundProcess(TestEnvironment.jobctlBinary, ["status", "w", "--watch"], environment: environment)
+        let stats = try BackgroundProcess(
+            TestEnvironment.jobctlBinary, ["stats", "w", "-w", "0.3"], environment: environment)
+        let status = try BackgroundProcess(
+            TestEnvironment.jobctlBinary, ["status", "w", "--watch"], environment: environment)
         // Both show the one job before the three more are added; then each shows the change (a loaded machine may
         // take seconds for either, so the test waits for what it expects rather than a fixed time).
         func changed(_ text: String) -> Bool { text.contains(" 4 (+3)") }
@@ -190,7 +225,9 @@ struct AnalyticsCommandTests {
         _ = try await status.wait(seconds: 20, until: changed)
         let statsText = stats.interruptAndCollect()
         let statusText = status.interruptAndCollect()
-        #expect(statsText.components(separatedBy: "queue    w").count - 1 >= 5, "a screen every 0.3 s: \(statsText.prefix(3000))")
+        #expect(
+            statsText.components(separatedBy: "queue    w").count - 1 >= 5,
+            "a screen every 0.3 s: \(statsText.prefix(3000))")
         let lines = statsText.split(separator: "\n")
         #expect(lines.contains { $0.hasPrefix("waiting ") && $0.hasSuffix(" 1") }, "\(statsText.prefix(6000))")
         #expect(lines.contains { $0.hasPrefix("waiting ") && $0.hasSuffix(" 4 (+3)") }, "\(statsText.prefix(6000))")

@@ -1,12 +1,15 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The bad-input corpus (Tests/Corpus/bad-input.json): job hashes and rows BullMQ would never write, keys of the
 /// wrong type, garbage meta values, huge payloads, invalid UTF-8, odd queue names, schema trouble, malformed URLs.
-/// For each case jobctl exits as documented, says what it found, still shows the rest, and changes nothing: the
-/// queue's full dump is the same before and after.
-@Suite(.serialized, .enabled(if: !Backend.live.isEmpty, "set JOBCTL_TEST_REDIS_URL / JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
+///
+/// For each case jobctl exits as documented, says what it found, still shows the rest, and changes nothing: the queue's
+/// full dump is the same before and after.
+@Suite(
+    .serialized,
+    .enabled(if: !Backend.live.isEmpty, "set JOBCTL_TEST_REDIS_URL / JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
 struct BadInputCorpusTests {
     typealias Object = [String: Any]
 
@@ -50,7 +53,8 @@ struct BadInputCorpusTests {
         for (testCase, offset, queues) in offsets { checked.append((testCase, results, offset, queues)) }
         for (testCase, steps, plan) in isolated {
             let setupCount = (testCase["setup"] as? [Any] ?? []).count
-            let queues = Array(Set((testCase["setup"] as? [[String: Any]] ?? []).compactMap { $0["queue"] as? String })).sorted()
+            let queues = Array(Set((testCase["setup"] as? [[String: Any]] ?? []).compactMap { $0["queue"] as? String }))
+                .sorted()
             checked.append((testCase, try steps.run(plan), setupCount, queues))
         }
         for (testCase, results, offset, queues) in checked {
@@ -58,13 +62,16 @@ struct BadInputCorpusTests {
             let run = results[offset + queues.count] as? Object ?? [:]
             let stdout = run["stdout"] as? String ?? "", stderr = run["stderr"] as? String ?? ""
             let status = run["status"] as? Int ?? -1
-            let context = Comment(rawValue: "\(name): exit \(status)\nstdout: \(stdout.prefix(1500))\nstderr: \(stderr.prefix(1500))")
+            let context = Comment(
+                rawValue: "\(name): exit \(status)\nstdout: \(stdout.prefix(1500))\nstderr: \(stderr.prefix(1500))")
             #expect(status == testCase["status"] as? Int, context)
             for text in testCase["stdout"] as? [String] ?? [] { #expect(stdout.contains(text), context) }
             for text in testCase["stderr"] as? [String] ?? [] { #expect(stderr.contains(text), context) }
             #expect(!stderr.contains("Fatal error") && !stderr.contains("Stack dump"), context)
             for (index, queue) in queues.enumerated() {
-                #expect(jsonEqual(results[offset + index], results[offset + queues.count + 1 + index]), "\(name): \(queue) changed")
+                #expect(
+                    jsonEqual(results[offset + index], results[offset + queues.count + 1 + index]),
+                    "\(name): \(queue) changed")
             }
         }
     }

@@ -5,9 +5,11 @@ import Testing
 /// The built binary's exit codes, messages and redaction, without needing queue data.
 @Suite struct CommandLineTests {
     @Test func usageErrorsExit64() throws {
-        for arguments in [["stats"], ["jobs", "q"], ["jobs", "q", "--state", "bogus"], ["jobs", "q", "--state", "failed", "--limit", "0"],
-                          ["status", "--output", "yaml"], ["status", "--timeout", "soon"], ["frobnicate"]]
-        {
+        for arguments in [
+            ["stats"], ["jobs", "q"], ["jobs", "q", "--state", "bogus"],
+            ["jobs", "q", "--state", "failed", "--limit", "0"],
+            ["status", "--output", "yaml"], ["status", "--timeout", "soon"], ["frobnicate"],
+        ] {
             let result = try TestEnvironment.jobctl(arguments)
             #expect(result.status == 64, "\(arguments): \(result.stderr)")
             #expect(result.stdout.isEmpty)
@@ -25,7 +27,9 @@ import Testing
 
     @Test func unreachableServerExits69NamingHostAndPort() throws {
         let password = "correct-horse-\(UUID().uuidString)"
-        for environment in [["JOBCTL_URL": "redis://:\(password)@127.0.0.1:1/0"], ["REDIS_URL": "redis://user:\(password)@127.0.0.1:1"]] {
+        for environment in [
+            ["JOBCTL_URL": "redis://:\(password)@127.0.0.1:1/0"], ["REDIS_URL": "redis://user:\(password)@127.0.0.1:1"],
+        ] {
             let result = try TestEnvironment.jobctl(["status", "--connect-timeout", "2s"], environment: environment)
             #expect(result.status == 69)
             #expect(result.stderr.contains("cannot connect to Redis at 127.0.0.1:1"))
@@ -64,13 +68,16 @@ struct AuthenticationTests {
         defer { try? redisRaw([["ACL", "DELUSER", user]]) }
         let hostPart = url.replacingOccurrences(of: "redis://", with: "")
 
-        let wrong = try TestEnvironment.jobctl(["status"], environment: ["JOBCTL_URL": "redis://\(user):not-\(password)@\(hostPart)"])
+        let wrong = try TestEnvironment.jobctl(
+            ["status"], environment: ["JOBCTL_URL": "redis://\(user):not-\(password)@\(hostPart)"])
         #expect(wrong.status == 1)
         #expect(wrong.stderr.contains("refused the login"))
         #expect(wrong.stderr.contains("WRONGPASS") || wrong.stderr.contains("check the user name and password"))
         #expect(!(wrong.stdout + wrong.stderr).contains(password))
 
-        let right = try TestEnvironment.jobctl(["status", "-o", "json"], environment: ["JOBCTL_URL": "redis://\(user):\(password)@\(hostPart)", "JOBCTL_PREFIX": "jt-none"])
+        let right = try TestEnvironment.jobctl(
+            ["status", "-o", "json"],
+            environment: ["JOBCTL_URL": "redis://\(user):\(password)@\(hostPart)", "JOBCTL_PREFIX": "jt-none"])
         #expect(right.status == 0, "\(right.stderr)")
         #expect(!(right.stdout + right.stderr).contains(password))
         #expect(right.stdout.contains("***"))

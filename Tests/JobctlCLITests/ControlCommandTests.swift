@@ -1,10 +1,12 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The control commands against the real Python `bullmq` on both backends: jobctl changes queues, the client's
 /// own workers and readers check the result (and the other way round).
-@Suite(.serialized, .enabled(if: !Backend.live.isEmpty, "set JOBCTL_TEST_REDIS_URL / JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
+@Suite(
+    .serialized,
+    .enabled(if: !Backend.live.isEmpty, "set JOBCTL_TEST_REDIS_URL / JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
 struct ControlCommandTests {
     typealias Object = [String: Any]
 
@@ -21,7 +23,10 @@ struct ControlCommandTests {
     func failedJobsRetriedByJobctlAreCompletedByABullMQWorker(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
         let results = try steps.run([
-            ["op": "fail_jobs", "queue": "mail", "count": 6, "name": "send", "error": "connect ECONNREFUSED 10.1.2.3:25"],
+            [
+                "op": "fail_jobs", "queue": "mail", "count": 6, "name": "send",
+                "error": "connect ECONNREFUSED 10.1.2.3:25",
+            ],
             Self.jobctl(["retry", "mail", "--failed", "--yes", "--json"]),
             ["op": "counts", "queue": "mail"],
             ["op": "worker_start", "queue": "mail", "fail": false],
@@ -36,7 +41,9 @@ struct ControlCommandTests {
         #expect(summary["matched"] as? Int == 6 && summary["changed"] as? Int == 6 && summary["skipped"] as? Int == 0)
         #expect(Self.count(results[2], "waiting") == 6 && Self.count(results[2], "failed") == 0)
         #expect(Self.ids(Self.object(results[4])["completed"]) == failed)
-        #expect(Self.count(results[6], "completed") == 6 && Self.count(results[6], "failed") == 0 && Self.count(results[6], "waiting") == 0)
+        #expect(
+            Self.count(results[6], "completed") == 6 && Self.count(results[6], "failed") == 0
+                && Self.count(results[6], "waiting") == 0)
     }
 
     @Test(arguments: Backend.live)
@@ -46,7 +53,10 @@ struct ControlCommandTests {
         let setup = try steps.run([
             ["op": "fail_jobs", "queue": "q", "count": 3, "name": "resize", "error": "timeout after 3000 ms"],
             ["op": "sleep", "seconds": 1.2],
-            ["op": "fail_jobs", "queue": "q", "count": 2, "name": "email", "error": "SMTP 550 mailbox 8f3a9c2e1d unavailable"],
+            [
+                "op": "fail_jobs", "queue": "q", "count": 2, "name": "email",
+                "error": "SMTP 550 mailbox 8f3a9c2e1d unavailable",
+            ],
             ["op": "add", "queue": "q", "name": "report", "data": ["n": 1], "opts": [:]],
             ["op": "worker_start", "queue": "q", "fail": false],
             ["op": "wait_until", "queue": "q", "completed": 1, "timeout": 20],
@@ -55,7 +65,8 @@ struct ControlCommandTests {
         let resize = Self.ids(Self.object(setup[0])["ids"])
         let email = Self.ids(Self.object(setup[2])["ids"])
         let report = Self.ids([Self.object(setup[3])["id"] as Any])
-        let first = try #require(Self.object(try steps.last([["op": "job", "queue": "q", "id": email.first!]]))["finishedOn"] as? NSNumber)
+        let first = try #require(
+            Self.object(try steps.last([["op": "job", "queue": "q", "id": email.first!]]))["finishedOn"] as? NSNumber)
         // Between the groups: a second before the second group finished.
         let between = String(first.int64Value - 600)
 
@@ -75,15 +86,20 @@ struct ControlCommandTests {
         #expect(try chosen(["--limit", "2"]).ids == email, "the most recently failed first")
         #expect(try chosen(["--state", "completed"]).ids == report)
         let errors = try chosen([]).byError
-        #expect(errors["timeout after <n> ms"] as? Int == 3 && errors["SMTP <n> mailbox <id> unavailable"] as? Int == 2, "\(errors)")
+        #expect(
+            errors["timeout after <n> ms"] as? Int == 3 && errors["SMTP <n> mailbox <id> unavailable"] as? Int == 2,
+            "\(errors)")
 
         // Job ids: exactly those move, and a job in another state is reported, not moved.
         let picked = Array(resize.sorted().prefix(2))
         let run = try steps.jobctl(["retry", "q", "--yes"] + picked + [report.first!])
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stdout.contains("retried 2 of 2") && run.stdout.contains("not failed (it is completed)"), "\(run.stdout)")
+        #expect(
+            run.stdout.contains("retried 2 of 2") && run.stdout.contains("not failed (it is completed)"),
+            "\(run.stdout)")
         let states = try steps.run((resize.sorted() + email.sorted()).map { ["op": "job", "queue": "q", "id": $0] })
-        let waiting = Set(states.map(Self.object).filter { $0["state"] as? String == "waiting" }.compactMap { $0["id"] as? String })
+        let waiting = Set(
+            states.map(Self.object).filter { $0["state"] as? String == "waiting" }.compactMap { $0["id"] as? String })
         #expect(waiting == Set(picked))
 
         // Completed jobs, retried, run again.
@@ -118,7 +134,9 @@ struct ControlCommandTests {
         ])
         #expect(Self.object(results[3])["status"] as? Int == 0, "\(results[3])")
         #expect(Self.object(results[4])["paused"] as? Bool == true)
-        #expect(Self.ids(Self.object(results[9])["completed"]).count == 1, "the worker took a job from a paused queue: \(results)")
+        #expect(
+            Self.ids(Self.object(results[9])["completed"]).count == 1,
+            "the worker took a job from a paused queue: \(results)")
         #expect(Self.object(results[10])["status"] as? Int == 0)
         #expect(Self.object(results[11])["paused"] as? Bool == false)
         let done = Self.object(results[12])
@@ -150,12 +168,17 @@ struct ControlCommandTests {
             ["op": "worker_stop", "queue": "d"],
         ])
         let before = results[10]
-        #expect(Self.count(before, "active") == 2 && Self.count(before, "waiting") == 5 && Self.count(before, "prioritized") == 1)
+        #expect(
+            Self.count(before, "active") == 2 && Self.count(before, "waiting") == 5
+                && Self.count(before, "prioritized") == 1)
         let summary = try parseJSONObject(Self.object(results[11])["stdout"] as? String ?? "")
         #expect(summary["changed"] as? Int == 6, "\(results[11])")
         let after = results[12]
-        #expect(Self.count(after, "waiting") == 0 && Self.count(after, "prioritized") == 0 && Self.count(after, "delayed") == 1)
-        #expect(Self.count(after, "active") == 2 && Self.count(after, "failed") == 2 && Self.count(after, "completed") == 1)
+        #expect(
+            Self.count(after, "waiting") == 0 && Self.count(after, "prioritized") == 0
+                && Self.count(after, "delayed") == 1)
+        #expect(
+            Self.count(after, "active") == 2 && Self.count(after, "failed") == 2 && Self.count(after, "completed") == 1)
         #expect(Self.count(results[14], "delayed") == 0 && Self.count(results[14], "active") == 2)
         // The slow jobs finish normally after the drain.
         #expect(Self.ids(Self.object(results[15])["completed"]).count == 3)
@@ -182,8 +205,10 @@ struct ControlCommandTests {
         #expect(first["changed"] as? Int == 3, "\(results[8])")
         #expect(Self.count(results[9], "completed") == 2 && Self.count(results[9], "failed") == 2)
         #expect(Self.object(results[10])["status"] as? Int == 0)
-        #expect(Self.count(results[11], "completed") == 1 && Self.count(results[11], "failed") == 0, "the new job stays")
-        let kept = Self.object(try steps.last([["op": "job", "queue": "c", "id": Self.object(results[5])["id"] as? String ?? ""]]))
+        #expect(
+            Self.count(results[11], "completed") == 1 && Self.count(results[11], "failed") == 0, "the new job stays")
+        let kept = Self.object(
+            try steps.last([["op": "job", "queue": "c", "id": Self.object(results[5])["id"] as? String ?? ""]]))
         #expect(kept["name"] as? String == "new")
     }
 
@@ -208,7 +233,9 @@ struct ControlCommandTests {
             ["op": "job", "queue": "pr", "id": urgent],
         ])
         #expect(Self.object(run[0])["status"] as? Int == 0, "\(run[0])")
-        #expect(Self.count(run[1], "waiting") == 1 && Self.count(run[1], "prioritized") == 1 && Self.count(run[1], "delayed") == 1)
+        #expect(
+            Self.count(run[1], "waiting") == 1 && Self.count(run[1], "prioritized") == 1
+                && Self.count(run[1], "delayed") == 1)
         #expect(Self.ids(Self.object(run[3])["completed"]) == [plain, urgent])
         #expect((Self.object(run[5])["priority"] as? NSNumber)?.intValue == 1)
     }
@@ -224,13 +251,16 @@ struct ControlCommandTests {
             Self.jobctl(["remove", "r", "busy-1", "idle-1", "missing-1", "--yes"]),
             ["op": "job", "queue": "r", "id": "busy-1"],
             Self.jobctl(["remove", "r", "busy-1", "--force", "--yes"]),
-            ["op": "job", "queue": "r", "id": "idle-1"], ["op": "job", "queue": "r", "id": "busy-1"], ["op": "counts", "queue": "r"],
+            ["op": "job", "queue": "r", "id": "idle-1"], ["op": "job", "queue": "r", "id": "busy-1"],
+            ["op": "counts", "queue": "r"],
             ["op": "worker_stop", "queue": "r"],
         ])
         let refused = Self.object(results[4])
         let text = refused["stdout"] as? String ?? ""
         #expect(refused["status"] as? Int == 1, "not every job was removed: \(refused)")
-        #expect(text.contains("removed 1 of 2") && text.contains("locked by a worker") && text.contains("not found"), "\(text)")
+        #expect(
+            text.contains("removed 1 of 2") && text.contains("locked by a worker") && text.contains("not found"),
+            "\(text)")
         #expect(Self.object(results[5])["state"] as? String == "active")
         #expect(Self.object(results[6])["status"] as? Int == 0, "\(results[6])")
         #expect(results[7] is NSNull && results[8] is NSNull)
@@ -244,7 +274,9 @@ struct ControlCommandTests {
         var stored = object(raw)
         for volatile in ["timestamp", "id", "seq", "added_at_ms", "process_at_ms"] { stored[volatile] = nil }
         for jsonField in ["opts", "data"] {
-            if let text = stored[jsonField] as? String, let parsed = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) {
+            if let text = stored[jsonField] as? String,
+                let parsed = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+            {
                 stored[jsonField] = parsed
             }
         }
@@ -263,7 +295,10 @@ struct ControlCommandTests {
             ([:], []),
             (["delay": 1500], ["--delay", "1500ms"]),
             (["priority": 3], ["--priority", "3"]),
-            (["attempts": 3, "backoff": ["type": "exponential", "delay": 1000]], ["--attempts", "3", "--backoff", "exponential:1s"]),
+            (
+                ["attempts": 3, "backoff": ["type": "exponential", "delay": 1000]],
+                ["--attempts", "3", "--backoff", "exponential:1s"]
+            ),
             (["attempts": 2, "backoff": 500], ["--attempts", "2", "--backoff", "500"]),
             (["lifo": true], ["--lifo"]),
             (["jobId": "own-py"], ["--job-id", "own-cli"]),
@@ -273,7 +308,8 @@ struct ControlCommandTests {
         var plan: [Object] = []
         for (index, item) in cases.enumerated() {
             plan.append(["op": "add", "queue": "py\(index)", "name": "send", "data": data, "opts": item.opts])
-            plan.append(Self.jobctl(["add", "cli\(index)", "send", "--data", dataText, "--yes", "--json"] + item.flags))
+            plan.append(
+                Self.jobctl(["add", "cli\(index)", "send", "--data", dataText, "--yes", "--json"] + item.flags))
         }
         let added = try steps.run(plan)
         var reads: [Object] = []
@@ -292,7 +328,9 @@ struct ControlCommandTests {
             var ours = Self.comparable(stored[2 * index + 1], backend: backend)
             python["queue"] = nil
             ours["queue"] = nil
-            #expect(!python.isEmpty && jsonEqual(python, ours), "case \(cases[index].opts): python \(python) jobctl \(ours)")
+            #expect(
+                !python.isEmpty && jsonEqual(python, ours), "case \(cases[index].opts): python \(python) jobctl \(ours)"
+            )
         }
         // A Python worker runs what jobctl added, with the same name, data and options.
         var work: [Object] = []
@@ -319,7 +357,8 @@ struct ControlCommandTests {
         let steps = try BullMQSteps(on: backend)
         try steps.last([["op": "counts", "queue": "bulk"]])  // the client creates the PostgreSQL schema
         let good = (0..<2500).map { #"{"name":"n\#($0 % 3)","data":{"i":\#($0)},"opts":{"priority":\#($0 % 2)}}"# }
-        let added = try steps.jobctl(["add", "bulk", "--from", "-", "--yes", "--json"], stdin: good.joined(separator: "\n") + "\n")
+        let added = try steps.jobctl(
+            ["add", "bulk", "--from", "-", "--yes", "--json"], stdin: good.joined(separator: "\n") + "\n")
         #expect(added.status == 0, "\(added.stderr)")
         let summary = try parseJSONObject(added.stdout)
         #expect(summary["changed"] as? Int == 2500 && (summary["ids"] as? [String])?.count == 2500)
@@ -328,7 +367,9 @@ struct ControlCommandTests {
 
         let bad = [good[0], #"{"name":"x","opts":{"removeOnComplete":true}}"#, good[1]].joined(separator: "\n")
         let refused = try steps.jobctl(["add", "bulk2", "--from", "-", "--yes"], stdin: bad)
-        #expect(refused.status == 64 && refused.stderr.contains("stdin line 2") && refused.stderr.contains("removeOnComplete"), "\(refused.stderr)")
+        #expect(
+            refused.status == 64 && refused.stderr.contains("stdin line 2")
+                && refused.stderr.contains("removeOnComplete"), "\(refused.stderr)")
         let garbage = try steps.jobctl(["add", "bulk2", "--from", "-", "--yes"], stdin: "{\"name\":\"a\"}\nnot json\n")
         #expect(garbage.status == 64 && garbage.stderr.contains("line 2"), "\(garbage.stderr)")
         let nothing = try steps.last([["op": "counts", "queue": "bulk2"]])
@@ -348,8 +389,10 @@ struct ControlCommandTests {
         ])
         let failedId = Self.ids(Self.object(setup[0])["ids"]).sorted().first ?? ""
         let commands: [[String]] = [
-            ["retry", "dr"], ["retry", "dr", failedId], ["drain", "dr", "--delayed"], ["clean", "dr", "--failed", "--older-than", "0s"],
-            ["promote", "dr"], ["pause", "dr"], ["resume", "dr"], ["remove", "dr", failedId], ["add", "dr", "new", "--data", "{}"],
+            ["retry", "dr"], ["retry", "dr", failedId], ["drain", "dr", "--delayed"],
+            ["clean", "dr", "--failed", "--older-than", "0s"],
+            ["promote", "dr"], ["pause", "dr"], ["resume", "dr"], ["remove", "dr", failedId],
+            ["add", "dr", "new", "--data", "{}"],
         ]
         var plan: [Object] = []
         for command in commands {
@@ -361,7 +404,9 @@ struct ControlCommandTests {
         let results = try steps.run(plan)
         for (index, command) in commands.enumerated() {
             let text = Self.object(results[3 * index])
-            #expect(text["status"] as? Int == 0 && (text["stdout"] as? String ?? "").contains("nothing changed"), "\(command): \(text)")
+            #expect(
+                text["status"] as? Int == 0 && (text["stdout"] as? String ?? "").contains("nothing changed"),
+                "\(command): \(text)")
             let json = Self.object(results[3 * index + 1])
             let report = try parseJSONObject(json["stdout"] as? String ?? "")
             #expect(report["dryRun"] as? Bool == true && (report["matched"] as? Int ?? 0) >= 1, "\(command): \(json)")
@@ -382,11 +427,15 @@ struct ControlCommandTests {
             ["op": "fail_jobs", "queue": "t2", "count": 1, "name": "y", "error": "bang"],
         ])
         let declined = try steps.jobctlOnTerminal(["retry", "t1"], answers: [("[y/N]", "n")])
-        #expect(declined.status == 1 && declined.screen.contains("Retry 2 failed jobs in queue 't1'? [y/N]"), "\(declined.screen)")
+        #expect(
+            declined.status == 1 && declined.screen.contains("Retry 2 failed jobs in queue 't1'? [y/N]"),
+            "\(declined.screen)")
         #expect(declined.screen.contains("nothing changed"))
         let chosen = try steps.jobctlOnTerminal(["retry"], answers: [("number:", "2"), ("[y/N]", "y")])
         #expect(chosen.status == 0, "\(chosen.screen)")
-        #expect(chosen.screen.contains("1) t1 (2 failed)") && chosen.screen.contains("2) t2 (1 failed)"), "\(chosen.screen)")
+        #expect(
+            chosen.screen.contains("1) t1 (2 failed)") && chosen.screen.contains("2) t2 (1 failed)"), "\(chosen.screen)"
+        )
         #expect(chosen.screen.contains("retried 1 of 1 matched job in queue 't2'"), "\(chosen.screen)")
         let all = try steps.jobctl(["retry", "--all-queues", "--yes"])
         #expect(all.status == 0 && all.stdout.contains("retried 2 of 2"), "\(all.stdout) \(all.stderr)")
@@ -395,14 +444,19 @@ struct ControlCommandTests {
         #expect(Self.count(counts[1], "failed") == 0 && Self.count(counts[1], "waiting") == 1)
     }
 
-    @Test(.enabled(if: TestEnvironment.runsLiveRedisTests)) func redisKeysBullMQDidNotWriteAreSkippedAndLeftAlone() throws {
+    @Test(.enabled(if: TestEnvironment.runsLiveRedisTests)) func redisKeysBullMQDidNotWriteAreSkippedAndLeftAlone()
+        throws
+    {
         let steps = try BullMQSteps(on: .redis)
         _ = try steps.run([["op": "fail_jobs", "queue": "bad", "count": 2, "name": "x", "error": "boom"]])
         let base = "\(steps.namespace):bad:"
         let now = String(Int64(Date().timeIntervalSince1970 * 1000))
         try redisRaw([
             ["SET", base + "999", "not a job"], ["ZADD", base + "failed", now, "999"],
-            ["HSET", base + "998", "name", "x", "data", "{}", "opts", "{not json", "timestamp", now, "finishedOn", now, "failedReason", "boom"],
+            [
+                "HSET", base + "998", "name", "x", "data", "{}", "opts", "{not json", "timestamp", now, "finishedOn",
+                now, "failedReason", "boom",
+            ],
             ["ZADD", base + "failed", now, "998"],
         ])
         let retried = try steps.jobctl(["retry", "bad", "--yes", "--json"])
@@ -440,7 +494,8 @@ struct ControlCommandTests {
         ]
         for (arguments, message) in cases {
             let result = try steps.jobctl(arguments)
-            #expect(result.status == (message == "not found" ? 1 : 64), "\(arguments): \(result.status) \(result.stderr)")
+            #expect(
+                result.status == (message == "not found" ? 1 : 64), "\(arguments): \(result.status) \(result.stderr)")
             #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
         }
         let counts = try steps.last([["op": "counts", "queue": "b"]])
@@ -449,13 +504,17 @@ struct ControlCommandTests {
 }
 
 /// Ctrl-C in the middle of a long change, sent as a real SIGINT to the running binary.
-@Suite(.serialized, .enabled(if: !Backend.live.isEmpty, "set JOBCTL_TEST_REDIS_URL / JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
+@Suite(
+    .serialized,
+    .enabled(if: !Backend.live.isEmpty, "set JOBCTL_TEST_REDIS_URL / JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
 struct InterruptionTests {
     @Test(arguments: Backend.live)
     func ctrlCStopsBetweenBatchesAndEveryJobIsWholeAndCounted(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
         let total = 30_000
-        let jobs = (0..<total).map { ["name": "later", "data": ["i": $0], "opts": ["delay": 3_600_000]] as [String: Any] }
+        let jobs = (0..<total).map {
+            ["name": "later", "data": ["i": $0], "opts": ["delay": 3_600_000]] as [String: Any]
+        }
         try steps.last([["op": "add_bulk", "queue": "big", "jobs": jobs]])
 
         let process = Process()
@@ -472,7 +531,9 @@ struct InterruptionTests {
         var sent = false
         while process.isRunning {
             let stats = try steps.jobctl(["stats", "big", "--json"])
-            if let counts = (try? parseJSONObject(stats.stdout))?["counts"] as? [String: Any], (counts["waiting"] as? Int ?? 0) > 0 {
+            if let counts = (try? parseJSONObject(stats.stdout))?["counts"] as? [String: Any],
+                (counts["waiting"] as? Int ?? 0) > 0
+            {
                 process.interrupt()
                 sent = true
                 break
@@ -483,7 +544,9 @@ struct InterruptionTests {
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         try #require(sent, "the command finished before it could be interrupted: \(stdout)")
         #expect(process.terminationStatus == 130, "\(stderr)")
-        #expect(stderr.contains("interrupted: every job is in a consistent state") && stderr.contains("run the same command again"), "\(stderr)")
+        #expect(
+            stderr.contains("interrupted: every job is in a consistent state")
+                && stderr.contains("run the same command again"), "\(stderr)")
         let summary = try parseJSONObject(stdout)
         #expect(summary["interrupted"] as? Bool == true)
         let changed = summary["changed"] as? Int ?? -1

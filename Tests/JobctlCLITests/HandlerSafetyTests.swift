@@ -1,17 +1,20 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Handlers cannot harm jobctl or the machine through it: job data never reaches a shell, output beyond the caps is
 /// dropped without growing jobctl's memory, a timeout kills everything the handler started, and a long run leaks
 /// neither descriptors nor zombies.
-@Suite(.serialized, .enabled(if: !Backend.live.isEmpty, "set JOBCTL_TEST_REDIS_URL / JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
+@Suite(
+    .serialized,
+    .enabled(if: !Backend.live.isEmpty, "set JOBCTL_TEST_REDIS_URL / JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
 struct HandlerSafetyTests {
     typealias Object = [String: Any]
     static func object(_ value: Any?) -> Object { value as? Object ?? [:] }
 
     static func temporaryDirectory() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("jobctl-safety-\(UUID().uuidString)").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("jobctl-safety-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
@@ -25,7 +28,8 @@ struct HandlerSafetyTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let trap = "\(directory)/pwned"
         let hostile = [
-            "$(touch \(trap)-1)", "`touch \(trap)-2`", "; touch \(trap)-3", "' ; touch \(trap)-4 ; '", "\" && touch \(trap)-5 \"",
+            "$(touch \(trap)-1)", "`touch \(trap)-2`", "; touch \(trap)-3", "' ; touch \(trap)-4 ; '",
+            "\" && touch \(trap)-5 \"",
             "line one\ntouch \(trap)-6\n", "| touch \(trap)-7", "$HOME ${PATH} %s %n \\ \\\\",
         ]
         // Each handler writes what it received (stdin's data and name, and its environment's job name) to a file
@@ -36,10 +40,14 @@ struct HandlerSafetyTests {
                 with open(os.path.join(directory, job["id"] + ".json"), "w") as f:
                     json.dump({"data": job["data"], "name": job["name"], "env": os.environ.get("JOBCTL_JOB_NAME")}, f)
             """
-        let exec = ["--exec", TestEnvironment.python, "-c", record + "\nrecord(json.load(sys.stdin), sys.argv[1])\nprint('{}')", directory]
+        let exec = [
+            "--exec", TestEnvironment.python, "-c", record + "\nrecord(json.load(sys.stdin), sys.argv[1])\nprint('{}')",
+            directory,
+        ]
         let serve = [
             "--serve", TestEnvironment.python, "-c",
-            record + "\nfor line in sys.stdin:\n    job = json.loads(line)\n    record(job, sys.argv[1])\n    print(json.dumps({'id': job['id'], 'ok': True, 'value': None}), flush=True)",
+            record
+                + "\nfor line in sys.stdin:\n    job = json.loads(line)\n    record(job, sys.argv[1])\n    print(json.dumps({'id': job['id'], 'ok': True, 'value': None}), flush=True)",
             directory + "/serve",
         ]
         try FileManager.default.createDirectory(atPath: directory + "/serve", withIntermediateDirectories: true)
@@ -69,8 +77,9 @@ struct HandlerSafetyTests {
     }
 
     /// A handler that prints far more than the caps (64 MiB on stdout, 64 MiB on stderr): the job completes with a
-    /// return value cut to 1 MiB, and jobctl's memory stays small. A `--serve` handler that answers with a line
-    /// longer than its cap fails that job and is replaced.
+    /// return value cut to 1 MiB, and jobctl's memory stays small.
+    ///
+    /// A `--serve` handler that answers with a line longer than its cap fails that job and is replaced.
     @Test(arguments: Backend.live)
     func floodsOfOutputAreCutWithoutGrowingJobctl(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
@@ -93,24 +102,39 @@ struct HandlerSafetyTests {
             """
         let results = try steps.run([
             ["op": "add", "queue": "fl", "name": "flood", "data": [:], "opts": ["jobId": "flood-1"]],
-            ["op": "jobctl", "args": ["run-once", "fl", "--exec", TestEnvironment.python, "-c", flood], "timeout": 120],
+            [
+                "op": "jobctl", "args": ["run-once", "fl", "--exec", TestEnvironment.python, "-c", flood],
+                "timeout": 120,
+            ],
             ["op": "raw_job", "queue": "fl", "id": "flood-1"],
             ["op": "add", "queue": "fl2", "name": "flood", "data": ["flood": true], "opts": ["jobId": "long-1"]],
             ["op": "add", "queue": "fl2", "name": "fine", "data": [:], "opts": ["jobId": "fine-1"]],
-            ["op": "jobctl", "args": ["run-once", "fl2", "--concurrency", "1", "--serve", TestEnvironment.python, "-c", longLine], "timeout": 120],
+            [
+                "op": "jobctl",
+                "args": ["run-once", "fl2", "--concurrency", "1", "--serve", TestEnvironment.python, "-c", longLine],
+                "timeout": 120,
+            ],
             ["op": "job", "queue": "fl2", "id": "long-1"],
             ["op": "job", "queue": "fl2", "id": "fine-1"],
         ])
         let run = Self.object(results[1])
         #expect(run["status"] as? Int == 0, "\(run["stderr"] ?? "")")
         let maxRSS = (run["children_maxrss_kb"] as? Int) ?? Int.max
-        #expect(maxRSS < 64 * 1024, "jobctl (and its handler) stayed under 64 MiB resident while 128 MiB went through: \(maxRSS) KiB")
+        #expect(
+            maxRSS < 64 * 1024,
+            "jobctl (and its handler) stayed under 64 MiB resident while 128 MiB went through: \(maxRSS) KiB")
         let raw = Self.object(results[2])
         let stored = (raw["returnvalue"] as? String) ?? (raw["return_value"] as? String) ?? ""
-        #expect(stored.count > 1 << 19 && stored.count <= (1 << 20) + 16, "the return value is cut to 1 MiB: \(stored.count) bytes")
+        #expect(
+            stored.count > 1 << 19 && stored.count <= (1 << 20) + 16,
+            "the return value is cut to 1 MiB: \(stored.count) bytes")
         let long = Self.object(results[6])
-        #expect(long["state"] as? String == "failed" && (long["failedReason"] as? String ?? "").contains("result line longer than"), "\(long)")
-        #expect(Self.object(results[7])["state"] as? String == "completed", "the next job runs on a new process: \(results[7])")
+        #expect(
+            long["state"] as? String == "failed"
+                && (long["failedReason"] as? String ?? "").contains("result line longer than"), "\(long)")
+        #expect(
+            Self.object(results[7])["state"] as? String == "completed",
+            "the next job runs on a new process: \(results[7])")
     }
 
     /// `--job-timeout` kills the handler's whole process group: a grandchild it left running is gone too, with
@@ -129,26 +153,40 @@ struct HandlerSafetyTests {
             """
         let results = try steps.run([
             ["op": "add", "queue": "to", "name": "hang", "data": [:], "opts": ["jobId": "hang-1"]],
-            ["op": "jobctl", "args": ["run-once", "to", "--job-timeout", "1s", "--exec", TestEnvironment.python, "-c", spawner, directory + "/exec.pid"]],
+            [
+                "op": "jobctl",
+                "args": [
+                    "run-once", "to", "--job-timeout", "1s", "--exec", TestEnvironment.python, "-c", spawner,
+                    directory + "/exec.pid",
+                ],
+            ],
             ["op": "add", "queue": "to2", "name": "hang", "data": [:], "opts": ["jobId": "hang-2"]],
-            ["op": "jobctl", "args": [
-                "run-once", "to2", "--job-timeout", "1s", "--serve", TestEnvironment.python, "-c",
-                "import sys\nsys.stdin.readline()\n" + spawner, directory + "/serve.pid",
-            ]],
+            [
+                "op": "jobctl",
+                "args": [
+                    "run-once", "to2", "--job-timeout", "1s", "--serve", TestEnvironment.python, "-c",
+                    "import sys\nsys.stdin.readline()\n" + spawner, directory + "/serve.pid",
+                ],
+            ],
             ["op": "job", "queue": "to", "id": "hang-1"],
             ["op": "job", "queue": "to2", "id": "hang-2"],
         ])
         for index in [4, 5] {
             let job = Self.object(results[index])
-            #expect(job["state"] as? String == "failed" && (job["failedReason"] as? String ?? "").hasPrefix("timed out after 1s"), "\(job)")
+            #expect(
+                job["state"] as? String == "failed"
+                    && (job["failedReason"] as? String ?? "").hasPrefix("timed out after 1s"), "\(job)")
         }
         Thread.sleep(forTimeInterval: 0.3)
         for name in ["exec.pid", "serve.pid"] {
             let pid = Int32(try String(contentsOfFile: "\(directory)/\(name)", encoding: .utf8)) ?? 0
             #expect(pid > 0)
             // Gone, or at most a zombie waiting for init to reap it.
-            let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.split(separator: " ").dropFirst(2).first
-            #expect(state == nil || state == "Z", "the grandchild \(pid) of the \(name) handler still runs (state \(state ?? "?"))")
+            let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.split(separator: " ")
+                .dropFirst(2).first
+            #expect(
+                state == nil || state == "Z",
+                "the grandchild \(pid) of the \(name) handler still runs (state \(state ?? "?"))")
         }
     }
 
@@ -162,7 +200,9 @@ struct HandlerSafetyTests {
         let (worker, _) = try RunCommandTests.start(steps, ["leak", "--concurrency", "16", "--exec", "/bin/true"])
         defer { if worker.isRunning { worker.terminate() } }
         let pid = worker.processIdentifier
-        func descriptors() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1 }
+        func descriptors() -> Int {
+            (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
+        }
         func zombies() -> [String] {
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
             return entries.filter { Int($0) != nil }.compactMap { entry in
@@ -173,12 +213,16 @@ struct HandlerSafetyTests {
                 return fields.count > 1 && fields[1] == "\(pid)" && fields[0] == "Z" ? entry : nil
             }
         }
-        let warmUp = try steps.run([["op": "wait_counts", "queue": "leak", "state": "completed", "count": 200, "timeout": 60]])
+        let warmUp = try steps.run([
+            ["op": "wait_counts", "queue": "leak", "state": "completed", "count": 200, "timeout": 60]
+        ])
         try #require(Self.object(warmUp[0])["timed_out"] as? Bool == false, "\(warmUp[0])")
         try await Task.sleep(nanoseconds: 300_000_000)
         let before = descriptors()
         var plan: [[String: Any]] = []
-        for _ in 0..<10 { plan.append(["op": "add_bulk", "queue": "leak", "jobs": (0..<1000).map { _ in ["name": "t"] }]) }
+        for _ in 0..<10 {
+            plan.append(["op": "add_bulk", "queue": "leak", "jobs": (0..<1000).map { _ in ["name": "t"] }])
+        }
         plan.append(["op": "wait_counts", "queue": "leak", "state": "completed", "count": 10_200, "timeout": 300])
         let run = try steps.run(plan)
         #expect(Self.object(run.last)["timed_out"] as? Bool == false, "\(run.last ?? "")")

@@ -4,7 +4,8 @@ import Testing
 
 /// Queues built by the real Python bullmq on each backend, read by the built jobctl binary, compared with what
 /// bullmq reports.
-@Suite(.enabled(if: !Backend.live.isEmpty, "set JOBCTL_TEST_REDIS_URL / JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
+@Suite(
+    .enabled(if: !Backend.live.isEmpty, "set JOBCTL_TEST_REDIS_URL / JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
 struct InteropTests {
     static let backends = Backend.live
     static let redisFixture = Result { try BullMQFixture.build(on: .redis, badData: true) }
@@ -39,13 +40,16 @@ struct InteropTests {
         let expected = try #require(client["counts"] as? [String: Any])
         #expect(Set(counts.keys) == Set(expected.keys))
         for (state, value) in expected where state != "waiting" && state != "paused" {
-            #expect(jsonEqual(counts[state], value), "\(queue) \(state): jobctl \(counts[state] ?? "nil"), bullmq \(value)")
+            #expect(
+                jsonEqual(counts[state], value), "\(queue) \(state): jobctl \(counts[state] ?? "nil"), bullmq \(value)")
         }
         // One meaning on both backends: the ready jobs of a paused queue are waiting, with the queue flagged
         // paused. BullMQ's Redis client agrees; its Postgres client counts them only under `paused`.
-        let clientWaiting = try #require(expected["waiting"] as? Int), clientPaused = try #require(expected["paused"] as? Int)
+        let clientWaiting = try #require(expected["waiting"] as? Int),
+            clientPaused = try #require(expected["paused"] as? Int)
         if backend == .redis {
-            #expect(jsonEqual(counts["waiting"], clientWaiting) && jsonEqual(counts["paused"], clientPaused), "\(queue)")
+            #expect(
+                jsonEqual(counts["waiting"], clientWaiting) && jsonEqual(counts["paused"], clientPaused), "\(queue)")
         } else {
             #expect(jsonEqual(counts["waiting"], clientWaiting + clientPaused), "\(queue) waiting")
             #expect(jsonEqual(counts["paused"], 0), "\(queue) paused")
@@ -75,7 +79,10 @@ struct InteropTests {
         for (id, client) in jobs {
             let shown = try jobctlJSON(backend, ["show", queue, id])
             for field in compared {
-                #expect(jsonEqual(shown[field], client[field]), "\(backend) \(queue)/\(id) \(field): jobctl \(shown[field] ?? "nil"), bullmq \(client[field] ?? "nil")")
+                #expect(
+                    jsonEqual(shown[field], client[field]),
+                    "\(backend) \(queue)/\(id) \(field): jobctl \(shown[field] ?? "nil"), bullmq \(client[field] ?? "nil")"
+                )
             }
             let lock = shown["lock"] as? [String: Any]
             #expect(jsonEqual(lock?["token"], client["lockToken"]), "\(queue)/\(id) lock")
@@ -94,7 +101,9 @@ struct InteropTests {
             var paged: [String] = []
             var cursor: String?
             repeat {
-                let page = try jobctlJSON(backend, ["jobs", queue, "--state", state, "--limit", "2"] + (cursor.map { ["--cursor", $0] } ?? []))
+                let page = try jobctlJSON(
+                    backend,
+                    ["jobs", queue, "--state", state, "--limit", "2"] + (cursor.map { ["--cursor", $0] } ?? []))
                 paged += ((page["jobs"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }
                 cursor = page["nextCursor"] as? String
             } while cursor != nil
@@ -110,7 +119,8 @@ struct InteropTests {
         // Redis drops an expired lock key; Postgres keeps the token beside an expiry in the past.
         let dead = jobs.filter {
             ($0.value["state"] as? String) == "active"
-                && ($0.value["lockToken"] is NSNull || ($0.value["lockToken"] as? String)?.hasPrefix("fixture-dead-worker") == true)
+                && ($0.value["lockToken"] is NSNull
+                    || ($0.value["lockToken"] as? String)?.hasPrefix("fixture-dead-worker") == true)
         }.map(\.key)
         #expect(dead.count == 1)
         let stats = try jobctlJSON(backend, ["stats", queue])
@@ -155,7 +165,9 @@ struct InteropTests {
         let counts = try #require(stats["counts"] as? [String: Any])
         #expect(jsonEqual(counts["waiting"], 3))
         #expect(counts["delayed"] is NSNull)
-        let problems = try #require(stats["problems"] as? [[String: String]]).map { "\($0["subject"] ?? ""): \($0["message"] ?? "")" }
+        let problems = try #require(stats["problems"] as? [[String: String]]).map {
+            "\($0["subject"] ?? ""): \($0["message"] ?? "")"
+        }
         #expect(problems.contains { $0.contains(":delayed") && $0.contains("has type string") })
         #expect(problems.contains { $0.contains("concurrency") && $0.contains("'lots' is not an integer") })
 
@@ -195,7 +207,9 @@ struct InteropTests {
         let counts = try #require(stats["counts"] as? [String: Any])
         #expect(jsonEqual(counts["waiting"], 5))  // the job with priority -1 included: workers take it first
         #expect(stats["globalConcurrency"] is NSNull)
-        let problems = try #require(stats["problems"] as? [[String: String]]).map { "\($0["subject"] ?? ""): \($0["message"] ?? "")" }
+        let problems = try #require(stats["problems"] as? [[String: String]]).map {
+            "\($0["subject"] ?? ""): \($0["message"] ?? "")"
+        }
         #expect(problems.contains { $0.contains("meta field concurrency") && $0.contains("'lots' is not an integer") })
 
         let listed = try jobctl(.postgres, ["jobs", queue, "--state", "waiting"])

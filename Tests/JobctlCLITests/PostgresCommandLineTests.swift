@@ -24,19 +24,23 @@ import Testing
         #expect(both.status == 64)
         #expect(both.stderr.contains("both REDIS_URL and DATABASE_URL are set"))
 
-        let prefix = try TestEnvironment.jobctl(["status", "--prefix", "bull"], environment: ["JOBCTL_URL": "postgresql://127.0.0.1:1/x"])
+        let prefix = try TestEnvironment.jobctl(
+            ["status", "--prefix", "bull"], environment: ["JOBCTL_URL": "postgresql://127.0.0.1:1/x"])
         #expect(prefix.status == 64)
         #expect(prefix.stderr.contains("--prefix applies to Redis"))
 
-        let schema = try TestEnvironment.jobctl(["status", "--schema", "bullmq"], environment: ["JOBCTL_URL": "redis://127.0.0.1:1"])
+        let schema = try TestEnvironment.jobctl(
+            ["status", "--schema", "bullmq"], environment: ["JOBCTL_URL": "redis://127.0.0.1:1"])
         #expect(schema.status == 64)
         #expect(schema.stderr.contains("--schema applies to PostgreSQL"))
 
-        let badSchema = try TestEnvironment.jobctl(["status", "--schema", "x;drop"], environment: ["JOBCTL_URL": "postgresql://127.0.0.1:1/x"])
+        let badSchema = try TestEnvironment.jobctl(
+            ["status", "--schema", "x;drop"], environment: ["JOBCTL_URL": "postgresql://127.0.0.1:1/x"])
         #expect(badSchema.status == 64)
         #expect(badSchema.stderr.contains("invalid --schema"))
 
-        let badURL = try TestEnvironment.jobctl(["status"], environment: ["JOBCTL_URL": "postgresql://u:pw-123@h/db?nonsense=1"])
+        let badURL = try TestEnvironment.jobctl(
+            ["status"], environment: ["JOBCTL_URL": "postgresql://u:pw-123@h/db?nonsense=1"])
         #expect(badURL.status == 64)
         #expect(badURL.stderr.contains("invalid PostgreSQL URL"))
         #expect(!badURL.stderr.contains("pw-123"))
@@ -47,7 +51,8 @@ import Testing
         defer { listener.stop() }
         let started = Date()
         let result = try TestEnvironment.jobctl(
-            ["status", "--connect-timeout", "700ms"], environment: ["JOBCTL_URL": "postgresql://x@127.0.0.1:\(listener.port)/db"])
+            ["status", "--connect-timeout", "700ms"],
+            environment: ["JOBCTL_URL": "postgresql://x@127.0.0.1:\(listener.port)/db"])
         #expect(result.status == 69)
         #expect(result.stderr.contains("connect timed out after 700 ms"))
         #expect(Date().timeIntervalSince(started) < 10)
@@ -69,7 +74,8 @@ struct LivePostgresCommandLineTests {
         #expect(result.stderr.contains("run_migrations"))
         #expect(result.stdout.isEmpty)
 
-        let empty = try TestEnvironment.jobctl(["status", "-o", "json"], environment: ["JOBCTL_URL": url, "JOBCTL_SCHEMA": present])
+        let empty = try TestEnvironment.jobctl(
+            ["status", "-o", "json"], environment: ["JOBCTL_URL": url, "JOBCTL_SCHEMA": present])
         #expect(empty.status == 0, "\(empty.stderr)")
         #expect(try parseJSONObject(empty.stdout)["queues"] as? [Any] != nil)
     }
@@ -80,7 +86,9 @@ struct LivePostgresCommandLineTests {
         let schema = TestEnvironment.uniqueSchema("env")
         try createBullMQSchema(schema)
         defer { try? postgresRaw(["DROP SCHEMA \"\(schema)\" CASCADE"]) }
-        try postgresRaw(["SELECT \"\(schema)\".add_job('from-env', '', 'n', '{}', '{}', 0, 0, 1700000000000, 1, NULL, NULL, NULL, NULL, NULL, false)"])
+        try postgresRaw([
+            "SELECT \"\(schema)\".add_job('from-env', '', 'n', '{}', '{}', 0, 0, 1700000000000, 1, NULL, NULL, NULL, NULL, NULL, false)"
+        ])
         let environment = [
             "PGHOST": parts.host ?? "", "PGPORT": String(parts.port ?? 5432), "PGUSER": parts.user ?? "",
             "PGDATABASE": String(parts.path.dropFirst()), "JOBCTL_SCHEMA": schema,
@@ -100,7 +108,8 @@ struct LivePostgresCommandLineTests {
             "ALTER ROLE \(role) PASSWORD '\(password)'",
         ])
         let base = "postgresql://\(role)@\(parts.host ?? "127.0.0.1"):\(parts.port ?? 5432)\(parts.path)"
-        let wrong = try TestEnvironment.jobctl(["status"], environment: ["JOBCTL_URL": base, "PGPASSWORD": "not-\(password)"])
+        let wrong = try TestEnvironment.jobctl(
+            ["status"], environment: ["JOBCTL_URL": base, "PGPASSWORD": "not-\(password)"])
         #expect(wrong.status == 1, "\(wrong.stderr)")
         #expect(wrong.stderr.contains("refused the login"))
         #expect(wrong.stderr.contains("password authentication failed"))
@@ -112,7 +121,11 @@ struct LivePostgresCommandLineTests {
 
         // The right password, in the URL on the command line: a warning, then the schema check (no schema).
         let right = try TestEnvironment.jobctl(
-            ["status", "--url", "postgresql://\(role):\(password)@\(parts.host ?? ""):\(parts.port ?? 5432)\(parts.path)", "--schema", "nothere"])
+            [
+                "status", "--url",
+                "postgresql://\(role):\(password)@\(parts.host ?? ""):\(parts.port ?? 5432)\(parts.path)", "--schema",
+                "nothere",
+            ])
         #expect(right.status == 1)
         #expect(right.stderr.contains("visible to other users in the process list"))
         #expect(right.stderr.contains("schema 'nothere' not found"))

@@ -1,10 +1,12 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `run-once` against the real Python `bullmq` on both backends: jobs the client added are run by jobctl, and the
 /// client sees them completed, retried with their backoff and failed, as its own worker would leave them.
-@Suite(.serialized, .enabled(if: !Backend.live.isEmpty, "set JOBCTL_TEST_REDIS_URL / JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
+@Suite(
+    .serialized,
+    .enabled(if: !Backend.live.isEmpty, "set JOBCTL_TEST_REDIS_URL / JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
 struct WorkerCommandTests {
     typealias Object = [String: Any]
     static func object(_ value: Any?) -> Object { value as? Object ?? [:] }
@@ -34,7 +36,8 @@ struct WorkerCommandTests {
             ["op": "add", "queue": "w", "name": "dbl", "data": ["n": 3], "opts": ["removeOnComplete": true]],
             ["op": "add", "queue": "w", "name": "dbl", "data": ["n": 4], "opts": ["lifo": true]],
             ["op": "jobctl", "args": ["run-once", "w", "--concurrency", "3", "--json"] + Self.handler],
-            ["op": "job", "queue": "w", "id": "1"], ["op": "job", "queue": "w", "id": "2"], ["op": "job", "queue": "w", "id": "3"],
+            ["op": "job", "queue": "w", "id": "1"], ["op": "job", "queue": "w", "id": "2"],
+            ["op": "job", "queue": "w", "id": "3"],
             ["op": "counts", "queue": "w"],
             ["op": "jobctl", "args": ["run-once", "w", "--json"] + Self.handler],
         ])
@@ -46,23 +49,33 @@ struct WorkerCommandTests {
             let job = Self.object(results[index])
             #expect(job["state"] as? String == "completed", "\(job)")
             #expect(jsonEqual(job["returnvalue"], ["double": n * 2, "id": job["id"] as? String ?? ""]), "\(job)")
-            #expect((job["attemptsMade"] as? NSNumber)?.intValue == 1 && job["finishedOn"] is NSNumber && job["processedOn"] is NSNumber)
+            #expect(
+                (job["attemptsMade"] as? NSNumber)?.intValue == 1 && job["finishedOn"] is NSNumber
+                    && job["processedOn"] is NSNumber)
         }
         #expect(results[7] is NSNull, "removeOnComplete: true removes the job")
-        #expect(Self.count(results[8], "completed") == 3 && Self.count(results[8], "waiting") == 0 && Self.count(results[8], "active") == 0)
+        #expect(
+            Self.count(results[8], "completed") == 3 && Self.count(results[8], "waiting") == 0
+                && Self.count(results[8], "active") == 0)
         let idle = Self.object(results[9])
-        #expect(try idle["status"] as? Int == 0 && (parseJSONObject(idle["stdout"] as? String ?? ""))["processed"] as? Int == 0)
+        #expect(
+            try idle["status"] as? Int == 0
+                && (parseJSONObject(idle["stdout"] as? String ?? ""))["processed"] as? Int == 0)
     }
 
     @Test(arguments: Backend.live)
     func aFailingHandlerIsRetriedWithTheJobsBackoffThenFails(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
         let results = try steps.run([
-            ["op": "add", "queue": "f", "name": "flaky", "data": ["fail": true], "opts": ["attempts": 3, "backoff": ["type": "exponential", "delay": 400]]],
+            [
+                "op": "add", "queue": "f", "name": "flaky", "data": ["fail": true],
+                "opts": ["attempts": 3, "backoff": ["type": "exponential", "delay": 400]],
+            ],
             ["op": "add", "queue": "f", "name": "final", "data": ["bad": true], "opts": ["attempts": 5]],
             ["op": "add", "queue": "f", "name": "now", "data": ["fail": true], "opts": ["attempts": 2]],
             ["op": "jobctl", "args": ["run-once", "f"] + Self.handler],
-            ["op": "job", "queue": "f", "id": "1"], ["op": "job", "queue": "f", "id": "2"], ["op": "job", "queue": "f", "id": "3"],
+            ["op": "job", "queue": "f", "id": "1"], ["op": "job", "queue": "f", "id": "2"],
+            ["op": "job", "queue": "f", "id": "3"],
             ["op": "sleep", "seconds": 0.5],
             ["op": "jobctl", "args": ["run-once", "f"] + Self.handler],
             ["op": "job", "queue": "f", "id": "1"],
@@ -73,19 +86,30 @@ struct WorkerCommandTests {
         ])
         let first = Self.object(results[3])
         #expect(first["status"] as? Int == 2, "\(first)")
-        #expect((first["stderr"] as? String ?? "").contains("job 1: boom 0"), "handler output is logged with the job id")
+        #expect(
+            (first["stderr"] as? String ?? "").contains("job 1: boom 0"), "handler output is logged with the job id")
         let delayed = Self.object(results[4])
-        #expect(delayed["state"] as? String == "delayed" && (delayed["attemptsMade"] as? NSNumber)?.intValue == 1, "\(delayed)")
+        #expect(
+            delayed["state"] as? String == "delayed" && (delayed["attemptsMade"] as? NSNumber)?.intValue == 1,
+            "\(delayed)")
         #expect(delayed["failedReason"] as? String == "boom 0" && (delayed["delay"] as? NSNumber)?.intValue == 400)
         let final = Self.object(results[5])
-        #expect(final["state"] as? String == "failed" && final["failedReason"] as? String == "bad input", "exit 65 skips the attempts left: \(final)")
+        #expect(
+            final["state"] as? String == "failed" && final["failedReason"] as? String == "bad input",
+            "exit 65 skips the attempts left: \(final)")
         // attempts 2 and no backoff: the second attempt ran in the same run, then it failed for good.
         let now = Self.object(results[6])
-        #expect(now["state"] as? String == "failed" && (now["attemptsMade"] as? NSNumber)?.intValue == 2 && now["failedReason"] as? String == "boom 1", "\(now)")
+        #expect(
+            now["state"] as? String == "failed" && (now["attemptsMade"] as? NSNumber)?.intValue == 2
+                && now["failedReason"] as? String == "boom 1", "\(now)")
         let second = Self.object(results[9])
-        #expect(second["state"] as? String == "delayed" && (second["delay"] as? NSNumber)?.intValue == 800, "exponential: \(second)")
+        #expect(
+            second["state"] as? String == "delayed" && (second["delay"] as? NSNumber)?.intValue == 800,
+            "exponential: \(second)")
         let last = Self.object(results[12])
-        #expect(last["state"] as? String == "failed" && (last["attemptsMade"] as? NSNumber)?.intValue == 3 && last["failedReason"] as? String == "boom 2", "\(last)")
+        #expect(
+            last["state"] as? String == "failed" && (last["attemptsMade"] as? NSNumber)?.intValue == 3
+                && last["failedReason"] as? String == "boom 2", "\(last)")
         #expect(Self.count(results[13], "failed") == 3 && Self.count(results[13], "active") == 0)
     }
 
@@ -108,9 +132,14 @@ struct WorkerCommandTests {
                 print(json.dumps({"id": job["id"], "ok": True, "value": {"double": data["n"] * 2, "pid": os.getpid()}}), flush=True)
             """,
         ]
-        var plan: [[String: Any]] = (1...6).map { ["op": "add", "queue": "s", "name": "dbl", "data": ["n": $0], "opts": [:]] }
+        var plan: [[String: Any]] = (1...6).map {
+            ["op": "add", "queue": "s", "name": "dbl", "data": ["n": $0], "opts": [:]]
+        }
         plan += [
-            ["op": "add", "queue": "s", "name": "flaky", "data": ["fail": true], "opts": ["attempts": 2, "backoff": 60_000, "jobId": "flaky-1"]],
+            [
+                "op": "add", "queue": "s", "name": "flaky", "data": ["fail": true],
+                "opts": ["attempts": 2, "backoff": 60_000, "jobId": "flaky-1"],
+            ],
             ["op": "add", "queue": "s", "name": "crash", "data": ["crash": true], "opts": ["jobId": "crash-1"]],
             ["op": "jobctl", "args": ["run-once", "s", "--concurrency", "2", "--json"] + serve],
         ]
@@ -118,14 +147,21 @@ struct WorkerCommandTests {
         plan += [["op": "job", "queue": "s", "id": "flaky-1"], ["op": "job", "queue": "s", "id": "crash-1"]]
         plan += [
             ["op": "add", "queue": "s2", "name": "dbl", "data": ["n": 5], "opts": [:]],
-            ["op": "jobctl", "args": ["run-once", "s2", "--serve", TestEnvironment.python, TestEnvironment.repositoryRoot.appendingPathComponent("examples/serve-handler.py").path]],
+            [
+                "op": "jobctl",
+                "args": [
+                    "run-once", "s2", "--serve", TestEnvironment.python,
+                    TestEnvironment.repositoryRoot.appendingPathComponent("examples/serve-handler.py").path,
+                ],
+            ],
             ["op": "job", "queue": "s2", "id": "1"],
         ]
         let results = try steps.run(plan)
         let run = Self.object(results[8])
         #expect(run["status"] as? Int == 2, "a job failed: \(run)")
         let logged = (run["stderr"] as? String ?? "").split(separator: "\n").contains {
-            $0.hasSuffix(": working on 1") && ($0.hasPrefix("job 1:") || $0.hasPrefix("jobs ") && $0.split(separator: ":")[0].contains("1"))
+            $0.hasSuffix(": working on 1")
+                && ($0.hasPrefix("job 1:") || $0.hasPrefix("jobs ") && $0.split(separator: ":")[0].contains("1"))
         }
         #expect(logged, "handler stderr is logged with the job ids it may be about: \(run)")
         var pids: [Int] = []
@@ -139,15 +175,19 @@ struct WorkerCommandTests {
         let flaky = Self.object(results[15])
         #expect(flaky["state"] as? String == "delayed" && flaky["failedReason"] as? String == "nope 0", "\(flaky)")
         let crash = Self.object(results[16])
-        #expect(crash["state"] as? String == "failed" && (crash["failedReason"] as? String ?? "").contains("exited while running this job"), "\(crash)")
+        #expect(
+            crash["state"] as? String == "failed"
+                && (crash["failedReason"] as? String ?? "").contains("exited while running this job"), "\(crash)")
         #expect(Self.object(results[18])["status"] as? Int == 0, "\(results[18])")
-        #expect(jsonEqual(Self.object(results[19])["returnvalue"], ["double": 10]), "the example handler: \(results[19])")
+        #expect(
+            jsonEqual(Self.object(results[19])["returnvalue"], ["double": 10]), "the example handler: \(results[19])")
     }
 
     /// A handler process gets several jobs before it answers the first: this one runs each line on a thread of its
-    /// own after a random pause, so answers come back out of order and must be matched by id. One job sleeps past
-    /// the timeout: its process is killed, that job fails, and the jobs sent to the same process after it are run
-    /// by another one.
+    /// own after a random pause, so answers come back out of order and must be matched by id.
+    ///
+    /// One job sleeps past the timeout: its process is killed, that job fails, and the jobs sent to the same process
+    /// after it are run by another one.
     @Test(arguments: Backend.live)
     func serveAnswersOutOfOrderAreMatchedByIdAndATimeoutFailsOnlyItsJob(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
@@ -169,7 +209,10 @@ struct WorkerCommandTests {
         jobs[10] = ["name": "hang", "data": ["n": 11, "hang": true], "opts": ["jobId": "hang-1"]]
         let results = try steps.run([
             ["op": "add_bulk", "queue": "p", "jobs": jobs],
-            ["op": "jobctl", "args": ["run-once", "p", "--concurrency", "40", "--job-timeout", "3s", "--json"] + serve],
+            [
+                "op": "jobctl",
+                "args": ["run-once", "p", "--concurrency", "40", "--job-timeout", "3s", "--json"] + serve,
+            ],
             ["op": "counts", "queue": "p"],
             ["op": "job", "queue": "p", "id": "hang-1"],
         ])
@@ -178,9 +221,12 @@ struct WorkerCommandTests {
         let lookups = try steps.run(ids.map { ["op": "job", "queue": "p", "id": $0] })
         let run = Self.object(results[1])
         #expect(run["status"] as? Int == 2, "the hanging job failed: \(run)")
-        #expect(Self.count(results[2], "completed") == total - 1 && Self.count(results[2], "failed") == 1, "\(results[2])")
+        #expect(
+            Self.count(results[2], "completed") == total - 1 && Self.count(results[2], "failed") == 1, "\(results[2])")
         let hang = Self.object(results[3])
-        #expect(hang["state"] as? String == "failed" && (hang["failedReason"] as? String ?? "").hasPrefix("timed out after 3s"), "\(hang)")
+        #expect(
+            hang["state"] as? String == "failed"
+                && (hang["failedReason"] as? String ?? "").hasPrefix("timed out after 3s"), "\(hang)")
         for result in lookups {
             let job = Self.object(result)
             let n = (Self.object(job["data"])["n"] as? Int) ?? -1
@@ -191,19 +237,29 @@ struct WorkerCommandTests {
     /// Flow children that fail for good move their parents as BullMQ's own worker does, for each of the child
     /// options: failParentOnFailure (the parent runs and fails at once, naming the child), continueParentOnFailure,
     /// ignoreDependencyOnFailure, removeDependencyOnFailure (the parent runs), and none (the parent keeps waiting).
+    ///
     /// The same flows run by the Python worker in another namespace are the reference.
     @Test(arguments: Backend.live)
     func failedFlowChildrenMoveTheirParentsAsBullMQDoes(_ backend: Backend) throws {
-        let options = ["fpof": "failParentOnFailure", "cpof": "continueParentOnFailure", "idof": "ignoreDependencyOnFailure",
-                       "rdof": "removeDependencyOnFailure", "none": ""]
+        let options = [
+            "fpof": "failParentOnFailure", "cpof": "continueParentOnFailure", "idof": "ignoreDependencyOnFailure",
+            "rdof": "removeDependencyOnFailure", "none": "",
+        ]
         let kinds = options.keys.sorted()
         var flows: [[String: Any]] = []
         for kind in kinds {
             var childOptions: [String: Any] = ["jobId": "c-\(kind)"]
             if let option = options[kind], !option.isEmpty { childOptions[option] = true }
-            var children: [[String: Any]] = [["name": "child", "queueName": "kids", "data": ["fail": true, "n": 1], "opts": childOptions]]
-            if kind == "idof" { children.append(["name": "child", "queueName": "kids", "data": ["n": 2], "opts": ["jobId": "c-idof-2"]]) }
-            let flow: [String: Any] = ["name": "parent", "queueName": "parents", "data": ["n": 3], "opts": ["jobId": "p-\(kind)"], "children": children]
+            var children: [[String: Any]] = [
+                ["name": "child", "queueName": "kids", "data": ["fail": true, "n": 1], "opts": childOptions]
+            ]
+            if kind == "idof" {
+                children.append(["name": "child", "queueName": "kids", "data": ["n": 2], "opts": ["jobId": "c-idof-2"]])
+            }
+            let flow: [String: Any] = [
+                "name": "parent", "queueName": "parents", "data": ["n": 3], "opts": ["jobId": "p-\(kind)"],
+                "children": children,
+            ]
             flows.append(["op": "add_flow", "flow": flow])
         }
         let parents: [[String: Any]] = kinds.map { ["op": "job", "queue": "parents", "id": "p-\($0)"] }
@@ -230,14 +286,20 @@ struct WorkerCommandTests {
             var states: [String: String] = [:]
             for (offset, kind) in kinds.enumerated() {
                 let job = Self.object(results[start + offset])
-                let reason = (job["failedReason"] as? String).map { $0.hasPrefix("child ") && $0.hasSuffix("kids:c-\(kind) failed") ? " (child failed)" : " (\($0))" }
+                let reason = (job["failedReason"] as? String).map {
+                    $0.hasPrefix("child ") && $0.hasSuffix("kids:c-\(kind) failed") ? " (child failed)" : " (\($0))"
+                }
                 states[kind] = (job["state"] as? String ?? "missing") + (reason ?? "")
             }
             return states
         }
-        let afterChildren = ["fpof": "waiting", "cpof": "waiting", "idof": "waiting", "rdof": "waiting", "none": "waiting-children"]
-        let afterParents = ["fpof": "failed (child failed)", "cpof": "completed", "idof": "completed", "rdof": "completed",
-                            "none": "waiting-children"]
+        let afterChildren = [
+            "fpof": "waiting", "cpof": "waiting", "idof": "waiting", "rdof": "waiting", "none": "waiting-children",
+        ]
+        let afterParents = [
+            "fpof": "failed (child failed)", "cpof": "completed", "idof": "completed", "rdof": "completed",
+            "none": "waiting-children",
+        ]
         let run = kinds.count
         #expect(states(byPython, from: run + 4) == afterChildren, "the reference")
         #expect(states(byPython, from: 2 * run + 8) == afterParents, "the reference")
@@ -251,32 +313,48 @@ struct WorkerCommandTests {
     func aJobSchedulersJobIsRunWithAWarning(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
         let results = try steps.run([
-            ["op": "upsert_scheduler", "queue": "sched", "id": "tick-s", "repeat": ["pattern": "* * * * * *"], "data": ["n": 4]],
+            [
+                "op": "upsert_scheduler", "queue": "sched", "id": "tick-s", "repeat": ["pattern": "* * * * * *"],
+                "data": ["n": 4],
+            ],
             ["op": "sleep", "seconds": 1.2],
             ["op": "jobctl", "args": ["run-once", "sched"] + Self.handler],
             ["op": "counts", "queue": "sched"],
         ])
         let run = Self.object(results[2])
         #expect(run["status"] as? Int == 0, "\(run)")
-        #expect((run["stderr"] as? String ?? "").contains("comes from job scheduler tick-s: jobctl runs it, but does not create"), "\(run)")
+        #expect(
+            (run["stderr"] as? String ?? "").contains(
+                "comes from job scheduler tick-s: jobctl runs it, but does not create"), "\(run)")
         #expect(Self.count(results[3], "completed") == 1, "\(results[3])")
     }
 
     @Test(arguments: Backend.live)
     func overlappingRunsAndABullMQWorkerRunEveryJobExactlyOnce(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
-        let marks = FileManager.default.temporaryDirectory.appendingPathComponent("jobctl-once-\(UUID().uuidString)").path
+        let marks = FileManager.default.temporaryDirectory.appendingPathComponent("jobctl-once-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: marks) }
         // Each run creates a file named after the job, exclusively: a job run twice fails the second time.
-        let once = ["--exec", TestEnvironment.python, "-c", "import json, sys; open(sys.argv[1] + '/' + json.load(sys.stdin)['id'], 'x'); print(1)", marks]
+        let once = [
+            "--exec", TestEnvironment.python, "-c",
+            "import json, sys; open(sys.argv[1] + '/' + json.load(sys.stdin)['id'], 'x'); print(1)", marks,
+        ]
         let total = 400
         let results = try steps.run([
-            ["op": "add_bulk", "queue": "m", "jobs": (0..<total).map { ["name": "j", "data": ["i": $0], "opts": [:]] }],
+            [
+                "op": "add_bulk", "queue": "m",
+                "jobs": (0..<total).map { ["name": "j", "data": ["i": $0], "opts": [:]] },
+            ],
             ["op": "worker_start", "queue": "m", "fail": false, "concurrency": 5],
-            ["op": "jobctl_many", "runs": [
-                ["run-once", "m", "--concurrency", "8", "--json"] + once, ["run-once", "m", "--concurrency", "8", "--json"] + once,
-            ]],
+            [
+                "op": "jobctl_many",
+                "runs": [
+                    ["run-once", "m", "--concurrency", "8", "--json"] + once,
+                    ["run-once", "m", "--concurrency", "8", "--json"] + once,
+                ],
+            ],
             ["op": "wait_until", "queue": "m", "completed": 1, "timeout": 5],
             ["op": "worker_stop", "queue": "m"],
             ["op": "counts", "queue": "m"],
@@ -313,22 +391,29 @@ struct WorkerCommandTests {
             ["op": "job", "queue": "p", "id": "1"],
         ])
         let paused = Self.object(results[2])
-        #expect(paused["status"] as? Int == 75 && (paused["stderr"] as? String ?? "").contains("is paused"), "\(paused)")
+        #expect(
+            paused["status"] as? Int == 75 && (paused["stderr"] as? String ?? "").contains("is paused"), "\(paused)")
         for index in [3, 4] {
             let disabled = Self.object(results[index])
-            #expect(disabled["status"] as? Int == 0 && (disabled["stderr"] as? String ?? "").contains("workers are disabled"), "\(disabled)")
+            #expect(
+                disabled["status"] as? Int == 0
+                    && (disabled["stderr"] as? String ?? "").contains("workers are disabled"), "\(disabled)")
         }
         for index in [5, 6, 7] {
             #expect(Self.object(results[index])["status"] as? Int == 64, "\(results[index])")
         }
         #expect(Self.object(results[9])["status"] as? Int == 2)
         let job = Self.object(results[10])
-        #expect(job["state"] as? String == "failed" && (job["failedReason"] as? String ?? "").contains("could not start /no/such/handler"), "\(job)")
+        #expect(
+            job["state"] as? String == "failed"
+                && (job["failedReason"] as? String ?? "").contains("could not start /no/such/handler"), "\(job)")
     }
 }
 
 /// `jobctl run` as a process: stop signals, a killed worker, and a fleet shared with Python workers.
-@Suite(.serialized, .enabled(if: !Backend.live.isEmpty, "set JOBCTL_TEST_REDIS_URL / JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
+@Suite(
+    .serialized,
+    .enabled(if: !Backend.live.isEmpty, "set JOBCTL_TEST_REDIS_URL / JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
 struct RunCommandTests {
     typealias Object = [String: Any]
     static func object(_ value: Any?) -> Object { value as? Object ?? [:] }
@@ -363,8 +448,11 @@ struct RunCommandTests {
     @Test(arguments: Backend.live)
     func sigtermLetsRunningJobsFinishAndLeavesNothingActive(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
-        _ = try steps.run([["op": "add_bulk", "queue": "t", "jobs": (0..<6).map { ["name": "slow", "data": ["i": $0], "opts": [:]] }]])
-        let (process, err) = try Self.start(steps, ["t", "--concurrency", "2", "--exec", "/bin/sh", "-c", "sleep 1; echo done"])
+        _ = try steps.run([
+            ["op": "add_bulk", "queue": "t", "jobs": (0..<6).map { ["name": "slow", "data": ["i": $0], "opts": [:]] }]
+        ])
+        let (process, err) = try Self.start(
+            steps, ["t", "--concurrency", "2", "--exec", "/bin/sh", "-c", "sleep 1; echo done"])
         try Self.waitFor("two active jobs") { (try Self.counts(steps, "t")["active"] as? Int) == 2 }
         process.terminate()
         process.waitUntilExit()
@@ -372,41 +460,58 @@ struct RunCommandTests {
         #expect(process.terminationStatus == 0, "\(stderr)")
         #expect(stderr.contains("stopped: 2 completed"), "\(stderr)")
         let counts = try Self.counts(steps, "t")
-        #expect(counts["active"] as? Int == 0 && counts["completed"] as? Int == 2 && counts["waiting"] as? Int == 4, "\(counts)")
+        #expect(
+            counts["active"] as? Int == 0 && counts["completed"] as? Int == 2 && counts["waiting"] as? Int == 4,
+            "\(counts)")
     }
 
     @Test(arguments: Backend.live)
     func jobsOfAKilledWorkerAreRescuedAndCompletedByTheNext(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
-        _ = try steps.run([["op": "add_bulk", "queue": "k", "jobs": (0..<8).map { ["name": "j", "data": ["i": $0], "opts": [:]] }]])
+        _ = try steps.run([
+            ["op": "add_bulk", "queue": "k", "jobs": (0..<8).map { ["name": "j", "data": ["i": $0], "opts": [:]] }]
+        ])
         // Short locks, so that the killed worker's jobs are free soon.
-        let (killed, _) = try Self.start(steps, ["k", "--concurrency", "4", "--lock-duration", "1s", "--stalled-interval", "500ms", "--exec", "/bin/sh", "-c", "sleep 30"])
+        let (killed, _) = try Self.start(
+            steps,
+            [
+                "k", "--concurrency", "4", "--lock-duration", "1s", "--stalled-interval", "500ms", "--exec", "/bin/sh",
+                "-c", "sleep 30",
+            ])
         try Self.waitFor("four active jobs") { (try Self.counts(steps, "k")["active"] as? Int) == 4 }
         kill(killed.processIdentifier, SIGKILL)
         killed.waitUntilExit()
-        let (next, err) = try Self.start(steps, ["k", "--concurrency", "4", "--stalled-interval", "500ms", "--exec", "/bin/echo", "ok"])
+        let (next, err) = try Self.start(
+            steps, ["k", "--concurrency", "4", "--stalled-interval", "500ms", "--exec", "/bin/echo", "ok"])
         try Self.waitFor("every job completed", timeout: 30) { (try Self.counts(steps, "k")["completed"] as? Int) == 8 }
         next.terminate()
         next.waitUntilExit()
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(stderr.contains("stalled job(s) back to waiting"), "\(stderr)")
         let counts = try Self.counts(steps, "k")
-        #expect(counts["completed"] as? Int == 8 && counts["active"] as? Int == 0 && counts["failed"] as? Int == 0, "\(counts)")
+        #expect(
+            counts["completed"] as? Int == 8 && counts["active"] as? Int == 0 && counts["failed"] as? Int == 0,
+            "\(counts)")
     }
 
     @Test(arguments: Backend.live)
     func aMixedFleetCompletesEveryJobExactlyOnce(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
-        let marks = FileManager.default.temporaryDirectory.appendingPathComponent("jobctl-fleet-\(UUID().uuidString)").path
+        let marks = FileManager.default.temporaryDirectory.appendingPathComponent("jobctl-fleet-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: marks) }
         _ = try steps.run([["op": "counts", "queue": "fleet"]])  // the client creates the PostgreSQL schema
         let (jobctl, err) = try Self.start(
-            steps, ["fleet", "--concurrency", "8", "--exec", "/bin/sh", "-c", #"set -C; : > "$0/$JOBCTL_JOB_ID""#, marks])
+            steps,
+            ["fleet", "--concurrency", "8", "--exec", "/bin/sh", "-c", #"set -C; : > "$0/$JOBCTL_JOB_ID""#, marks])
         let total = 2000
         let results = try steps.run([
             ["op": "worker_start", "queue": "fleet", "fail": false, "concurrency": 8],
-            ["op": "add_bulk", "queue": "fleet", "jobs": (0..<total).map { ["name": "j", "data": ["i": $0], "opts": [:]] }],
+            [
+                "op": "add_bulk", "queue": "fleet",
+                "jobs": (0..<total).map { ["name": "j", "data": ["i": $0], "opts": [:]] },
+            ],
             ["op": "wait_counts", "queue": "fleet", "state": "completed", "count": total, "timeout": 90],
             ["op": "worker_stop", "queue": "fleet"],
         ])
@@ -417,7 +522,9 @@ struct RunCommandTests {
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(jobctl.terminationStatus == 0, "\(stderr)")
         let counts = try Self.counts(steps, "fleet")
-        #expect(counts["completed"] as? Int == total && counts["failed"] as? Int == 0 && counts["active"] as? Int == 0, "\(counts)")
+        #expect(
+            counts["completed"] as? Int == total && counts["failed"] as? Int == 0 && counts["active"] as? Int == 0,
+            "\(counts)")
         // jobctl ran each of its jobs once (a second run of one would have failed on its mark).
         let byJobctl = try FileManager.default.contentsOfDirectory(atPath: marks).count
         #expect(stderr.contains("stopped: \(byJobctl) completed, 0 failed"), "\(stderr)")
@@ -426,7 +533,9 @@ struct RunCommandTests {
 }
 
 /// What the queue says about itself holds for jobctl's worker: pause and the global concurrency.
-@Suite(.serialized, .enabled(if: !Backend.live.isEmpty, "set JOBCTL_TEST_REDIS_URL / JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
+@Suite(
+    .serialized,
+    .enabled(if: !Backend.live.isEmpty, "set JOBCTL_TEST_REDIS_URL / JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
 struct QueueLimitsTests {
     typealias Object = [String: Any]
 
@@ -457,15 +566,20 @@ struct QueueLimitsTests {
     func aBlockedWorkerMakesOnlyAFewServerCalls(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
         _ = try steps.run([
-            ["op": "add_bulk", "queue": "held", "jobs": [["name": "j", "data": [:], "opts": [:]], ["name": "j", "data": [:], "opts": [:]]]],
-            ["op": "pause", "queue": "paused"], ["op": "add", "queue": "paused", "name": "j", "data": [:], "opts": [:]],
+            [
+                "op": "add_bulk", "queue": "held",
+                "jobs": [["name": "j", "data": [:], "opts": [:]], ["name": "j", "data": [:], "opts": [:]]],
+            ],
+            ["op": "pause", "queue": "paused"],
+            ["op": "add", "queue": "paused", "name": "j", "data": [:], "opts": [:]],
         ])
         // Queue "held" is at its global concurrency of 1: another worker holds job 1 (its lock lasts 10 minutes).
         switch backend {
         case .redis:
             let base = "\(steps.namespace):held:"
             try redisRaw([
-                ["HSET", base + "meta", "concurrency", "1"], ["LMOVE", base + "wait", base + "active", "RIGHT", "LEFT"],
+                ["HSET", base + "meta", "concurrency", "1"],
+                ["LMOVE", base + "wait", base + "active", "RIGHT", "LEFT"],
                 ["SET", base + "1:lock", "another-worker", "PX", "600000"],
             ])
         case .postgres:
@@ -491,18 +605,29 @@ struct QueueLimitsTests {
     @Test(arguments: Backend.live)
     func theQueuesGlobalConcurrencyHoldsAcrossTheWorkersSlots(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
-        _ = try steps.run([["op": "add_bulk", "queue": "gc", "jobs": (0..<4).map { ["name": "j", "data": ["i": $0], "opts": [:]] }]])
+        _ = try steps.run([
+            ["op": "add_bulk", "queue": "gc", "jobs": (0..<4).map { ["name": "j", "data": ["i": $0], "opts": [:]] }]
+        ])
         // What BullMQ's Queue.setGlobalConcurrency(1) stores (its Python client on PostgreSQL cannot set it).
         switch backend {
         case .redis: try redisRaw([["HSET", "\(steps.namespace):gc:meta", "concurrency", "1"]])
-        case .postgres: try postgresRaw(["INSERT INTO \"\(steps.namespace)\".meta (queue, field, value) VALUES ('gc', 'concurrency', '1')"])
+        case .postgres:
+            try postgresRaw([
+                "INSERT INTO \"\(steps.namespace)\".meta (queue, field, value) VALUES ('gc', 'concurrency', '1')"
+            ])
         }
         let lock = FileManager.default.temporaryDirectory.appendingPathComponent("jobctl-gc-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: lock) }
         // Two jobs running at once would find the lock directory taken and fail.
         let (process, err) = try RunCommandTests.start(
-            steps, ["gc", "--concurrency", "4", "--exec", "/bin/sh", "-c", #"mkdir "$0" || exit 3; sleep 0.3; rmdir "$0""#, lock])
-        try RunCommandTests.waitFor("every job completed", timeout: 30) { (try RunCommandTests.counts(steps, "gc")["completed"] as? Int) == 4 }
+            steps,
+            [
+                "gc", "--concurrency", "4", "--exec", "/bin/sh", "-c", #"mkdir "$0" || exit 3; sleep 0.3; rmdir "$0""#,
+                lock,
+            ])
+        try RunCommandTests.waitFor("every job completed", timeout: 30) {
+            (try RunCommandTests.counts(steps, "gc")["completed"] as? Int) == 4
+        }
         process.terminate()
         process.waitUntilExit()
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -512,7 +637,9 @@ struct QueueLimitsTests {
 }
 
 /// BullMQ's per-minute metrics, recorded by jobctl's worker exactly where and as the Python worker records them.
-@Suite(.serialized, .enabled(if: !Backend.live.isEmpty, "set JOBCTL_TEST_REDIS_URL / JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
+@Suite(
+    .serialized,
+    .enabled(if: !Backend.live.isEmpty, "set JOBCTL_TEST_REDIS_URL / JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
 struct WorkerMetricsTests {
     typealias Object = [String: Any]
 
@@ -524,7 +651,8 @@ struct WorkerMetricsTests {
         for kind in ["completed", "failed"] {
             switch steps.backend {
             case .redis:
-                var fields = ((root["\(steps.namespace):\(queue):metrics:\(kind)"] as? Object)?["value"] as? Object) ?? [:]
+                var fields =
+                    ((root["\(steps.namespace):\(queue):metrics:\(kind)"] as? Object)?["value"] as? Object) ?? [:]
                 fields["prevTS"] = fields["prevTS"] == nil ? nil : "set"
                 result[kind] = fields
             case .postgres:
@@ -552,7 +680,13 @@ struct WorkerMetricsTests {
             ["op": "wait_counts", "queue": "py", "state": "failed", "count": 1, "timeout": 20],
             ["op": "worker_stop", "queue": "py"],
             ["op": "add_bulk", "queue": "cli", "jobs": jobs],
-            ["op": "jobctl", "args": ["run-once", "cli", "--metrics", "10", "--exec", "/bin/sh", "-c", #"grep -q '"fail": *true' && exit 1; echo 1"#]],
+            [
+                "op": "jobctl",
+                "args": [
+                    "run-once", "cli", "--metrics", "10", "--exec", "/bin/sh", "-c",
+                    #"grep -q '"fail": *true' && exit 1; echo 1"#,
+                ],
+            ],
             ["op": "dump", "queue": "py"], ["op": "dump", "queue": "cli"],
         ])
         #expect(Self.object(results[6])["status"] as? Int == 2, "\(results[6])")

@@ -1,8 +1,9 @@
 import Foundation
 import JobCore
-@testable import PostgresBackend
 import TestSupport
 import Testing
+
+@testable import PostgresBackend
 
 /// The store against a real PostgreSQL with schemas made by BullMQ's own migrations; jobs are added and moved
 /// with the schema's own functions, as BullMQ clients do.
@@ -16,7 +17,10 @@ struct LivePostgresStoreTests {
     /// SQL literal for a test value.
     func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
 
-    func addJob(_ schema: String, _ queue: String, id: String, priority: Int = 0, delay: Int = 0, timestamp: Int64 = 1_700_000_000_000) -> String {
+    func addJob(
+        _ schema: String, _ queue: String, id: String, priority: Int = 0, delay: Int = 0,
+        timestamp: Int64 = 1_700_000_000_000
+    ) -> String {
         "SELECT \"\(schema)\".add_job(\(literal(queue)), \(literal(id)), 'job', '{}'::jsonb, '{}'::jsonb, \(priority), \(delay), \(timestamp), 1, NULL, NULL, NULL, NULL, NULL, false)"
     }
 
@@ -29,7 +33,8 @@ struct LivePostgresStoreTests {
         } throws: { error in
             guard let error = error as? SchemaNotFoundError else { return false }
             return error.otherSchemas.contains(present) && !error.existsWithoutLedger
-                && error.hints.joined(separator: " ").contains("run_migrations") && error.description.contains("not found")
+                && error.hints.joined(separator: " ").contains("run_migrations")
+                && error.description.contains("not found")
         }
     }
 
@@ -60,10 +65,17 @@ struct LivePostgresStoreTests {
         let schema = TestEnvironment.uniqueSchema("names")
         try createBullMQSchema(schema)
         defer { try? postgresRaw(["DROP SCHEMA \"\(schema)\" CASCADE"]) }
-        let names = ["with space", "with:colon", "{braces},comma", "quote'\"dq", "back\\slash", "ünïcødé", "NULL", "mark\"\u{301}\\\u{301}"]
-        try postgresRaw(names.enumerated().flatMap { index, name in
-            (0...index).map { addJob(schema, name, id: "j\($0)") }
-        } + [addJob(schema, "with space", id: "p1", priority: 3), addJob(schema, "with space", id: "d1", delay: 60_000)])
+        let names = [
+            "with space", "with:colon", "{braces},comma", "quote'\"dq", "back\\slash", "ünïcødé", "NULL",
+            "mark\"\u{301}\\\u{301}",
+        ]
+        try postgresRaw(
+            names.enumerated().flatMap { index, name in
+                (0...index).map { addJob(schema, name, id: "j\($0)") }
+            } + [
+                addJob(schema, "with space", id: "p1", priority: 3),
+                addJob(schema, "with space", id: "d1", delay: 60_000),
+            ])
         let store = try store(schema: schema)
         try await store.connect()
         #expect(try await store.discoverQueues() == names.sorted())
@@ -87,8 +99,12 @@ struct LivePostgresStoreTests {
         var setup: [String] = []
         for index in 0..<12 {
             setup.append(addJob(schema, queue, id: "c\(index)"))
-            setup.append("SELECT id FROM \"\(schema)\".move_to_active('\(queue)', 'tok', 30000, 1700000000000, 'test', NULL, NULL)")
-            setup.append("SELECT \"\(schema)\".move_to_completed('\(queue)', 'c\(index)', 'tok', '1'::jsonb, \(1_700_000_000_000 + Int64(index % 3)), false, NULL, NULL)")
+            setup.append(
+                "SELECT id FROM \"\(schema)\".move_to_active('\(queue)', 'tok', 30000, 1700000000000, 'test', NULL, NULL)"
+            )
+            setup.append(
+                "SELECT \"\(schema)\".move_to_completed('\(queue)', 'c\(index)', 'tok', '1'::jsonb, \(1_700_000_000_000 + Int64(index % 3)), false, NULL, NULL)"
+            )
         }
         setup += (0..<10).map { addJob(schema, queue, id: "w\($0)") }
         try postgresRaw(setup)
@@ -103,14 +119,18 @@ struct LivePostgresStoreTests {
             cursor = page.nextCursor
         } while cursor != nil
         #expect(seen.count == 12 && Set(seen).count == 12)
-        let finished = try await store.jobs(in: queue, state: .completed, limit: 100, cursor: nil).jobs.compactMap(\.finishedOn)
+        let finished = try await store.jobs(in: queue, state: .completed, limit: 100, cursor: nil).jobs.compactMap(
+            \.finishedOn)
         #expect(finished == finished.sorted(by: >))
         #expect(seen == (try await store.jobs(in: queue, state: .completed, limit: 100, cursor: nil)).jobs.map(\.id))
 
         // Waiting: the first page, then a worker takes three jobs, then the rest: nothing shown twice or missed.
         let first = try await store.jobs(in: queue, state: .waiting, limit: 4, cursor: nil)
         #expect(first.jobs.map(\.id) == ["w0", "w1", "w2", "w3"])
-        try postgresRaw((0..<3).map { _ in "SELECT id FROM \"\(schema)\".move_to_active('\(queue)', 'tok2', 30000, 1700000000000, 'test', NULL, NULL)" })
+        try postgresRaw(
+            (0..<3).map { _ in
+                "SELECT id FROM \"\(schema)\".move_to_active('\(queue)', 'tok2', 30000, 1700000000000, 'test', NULL, NULL)"
+            })
         let rest = try await store.jobs(in: queue, state: .waiting, limit: 100, cursor: first.nextCursor)
         #expect(rest.jobs.map(\.id) == (4..<10).map { "w\($0)" })
         #expect(rest.nextCursor == nil)
@@ -129,13 +149,16 @@ struct LivePostgresStoreTests {
         // Another session holds an exclusive lock on the job table for 180 s (it is killed when the test ends).
         let locker = Process()
         locker.executableURL = URL(fileURLWithPath: TestEnvironment.python)
-        locker.arguments = ["-c", """
+        locker.arguments = [
+            "-c",
+            """
             import sys, time, psycopg
             with psycopg.connect(sys.argv[1]) as conn:
                 conn.execute('LOCK TABLE "\(schema)".job IN ACCESS EXCLUSIVE MODE')
                 print("locked", flush=True)
                 time.sleep(180)
-            """, try TestEnvironment.requirePostgresURL()]
+            """, try TestEnvironment.requirePostgresURL(),
+        ]
         let out = Pipe()
         locker.standardOutput = out
         try locker.run()
@@ -161,16 +184,24 @@ struct LivePostgresStoreTests {
         try createBullMQSchema(schema)
         defer { try? postgresRaw(["DROP SCHEMA \"\(schema)\" CASCADE"]) }
         let queue = "pieces"
-        var setup = (0..<40).map { addJob(schema, queue, id: "w\($0)", priority: $0 % 4 == 0 ? 2 : 0, delay: $0 % 5 == 0 ? 60_000 : 0) }
+        var setup = (0..<40).map {
+            addJob(schema, queue, id: "w\($0)", priority: $0 % 4 == 0 ? 2 : 0, delay: $0 % 5 == 0 ? 60_000 : 0)
+        }
         for index in 0..<9 {
-            setup.append("SELECT id FROM \"\(schema)\".move_to_active('\(queue)', 'tok', 30000, 1700000000000, 'test', NULL, NULL)")
-            let finish = index % 3 == 0
+            setup.append(
+                "SELECT id FROM \"\(schema)\".move_to_active('\(queue)', 'tok', 30000, 1700000000000, 'test', NULL, NULL)"
+            )
+            let finish =
+                index % 3 == 0
                 ? "move_to_failed('\(queue)', id, 'tok', 'boom', NULL, \(1_700_000_000_000 + Int64(index)), false, NULL, NULL)"
                 : "move_to_completed('\(queue)', id, 'tok', '1'::jsonb, \(1_700_000_000_000 + Int64(index)), false, NULL, NULL)"
-            setup.append("SELECT \"\(schema)\".\(finish) FROM \"\(schema)\".job WHERE queue = '\(queue)' AND state = 'active'")
+            setup.append(
+                "SELECT \"\(schema)\".\(finish) FROM \"\(schema)\".job WHERE queue = '\(queue)' AND state = 'active'")
         }
         // Rows no BullMQ function writes: a finished job without a finish time, a delayed one without a due time.
-        setup.append("UPDATE \"\(schema)\".job SET finished_at_ms = NULL WHERE queue = '\(queue)' AND id = (SELECT min(id) FROM \"\(schema)\".job WHERE queue = '\(queue)' AND state = 'completed')")
+        setup.append(
+            "UPDATE \"\(schema)\".job SET finished_at_ms = NULL WHERE queue = '\(queue)' AND id = (SELECT min(id) FROM \"\(schema)\".job WHERE queue = '\(queue)' AND state = 'completed')"
+        )
         setup.append("UPDATE \"\(schema)\".job SET process_at_ms = NULL WHERE queue = '\(queue)' AND id = 'w5'")
         try postgresRaw(setup)
         let whole = try store(schema: schema)
@@ -188,7 +219,9 @@ struct LivePostgresStoreTests {
 
         // Stats and history read in one batch (as `stats` does) equal the two read apart.
         let (stats, history) = try await inPieces.statsWithHistory(of: queue, sampleSize: 5)
-        let apart = (stats: try await whole.stats(of: queue), history: try await whole.history(of: queue, sampleSize: 5))
+        let apart = (
+            stats: try await whole.stats(of: queue), history: try await whole.history(of: queue, sampleSize: 5)
+        )
         #expect(stats.overview.counts == apart.stats.overview.counts)
         #expect(stats.stalledCandidates == apart.stats.stalledCandidates && stats.stalledCandidates == 0)
         #expect(history.finished == apart.history.finished && !history.finished.isEmpty)

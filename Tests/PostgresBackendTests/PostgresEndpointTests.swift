@@ -4,7 +4,8 @@ import Testing
 
 @Suite struct PostgresEndpointTests {
     @Test func urlIsParsedByLibpqAndPrintedWithoutThePassword() throws {
-        let endpoint = try PostgresEndpoint(url: "postgresql://ops:s3cret-pw@db.internal:5433/queues?sslmode=require&application_name=x")
+        let endpoint = try PostgresEndpoint(
+            url: "postgresql://ops:s3cret-pw@db.internal:5433/queues?sslmode=require&application_name=x")
         #expect(endpoint.hasPassword)
         #expect(endpoint.hostDescription == "db.internal:5433")
         #expect(endpoint.databaseName == "queues")
@@ -16,7 +17,8 @@ import Testing
     }
 
     @Test(arguments: [
-        "mysql://u:s3cret-pw@h/db", "postgresql://u:s3cret-pw@h/db?no_such_setting=1", "postgresql://u:s3cret-pw@[::1/db",
+        "mysql://u:s3cret-pw@h/db", "postgresql://u:s3cret-pw@h/db?no_such_setting=1",
+        "postgresql://u:s3cret-pw@[::1/db",
         "postgres//u:s3cret-pw@h/db", "postgresql://u:s3cret-pw@h/db?sslmode=require&sslmode",
     ])
     func malformedURLsAreUsageErrorsWithoutThePassword(_ url: String) {
@@ -24,7 +26,8 @@ import Testing
             _ = try PostgresEndpoint(url: url)
         } throws: { error in
             guard let error = error as? PostgresURLError else { return false }
-            return error.kind == .usage && !error.description.contains("s3cret") && !error.hints.joined().contains("s3cret")
+            return error.kind == .usage && !error.description.contains("s3cret")
+                && !error.hints.joined().contains("s3cret")
         }
     }
 

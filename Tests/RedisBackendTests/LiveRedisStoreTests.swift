@@ -3,7 +3,9 @@ import RedisBackend
 import TestSupport
 import Testing
 
-/// Live tests of the Redis store. Under CI (CI=true) they run and fail when Redis is not configured.
+/// Live tests of the Redis store.
+///
+/// Under CI (CI=true) they run and fail when Redis is not configured.
 @Suite(.enabled(if: TestEnvironment.runsLiveRedisTests, "set JOBCTL_TEST_REDIS_URL (scripts/test.sh does)"))
 struct LiveRedisStoreTests {
     func store(prefix: String = "bull") throws -> RedisQueueStore {
@@ -24,10 +26,17 @@ struct LiveRedisStoreTests {
     @Test func discoversQueuesWithOddNamesUnderAnIsolatedPrefix() async throws {
         let prefix = TestEnvironment.uniqueName("jt-discover")
         let names = ["with space", "a:colon", "{braced}", "ünïcode-队列", "star*name"]
-        try redisRaw(names.flatMap { name in
-            [["HSET", "\(prefix):\(name):meta", "opts.maxLenEvents", "10000"], ["RPUSH", "\(prefix):\(name):wait", "1"],
-             ["HSET", "\(prefix):\(name):1", "name", "n", "data", "{}", "opts", "{}", "timestamp", "1", "delay", "0", "priority", "0"]]
-        } + [["SET", "\(prefix)x:other:meta", "not ours"]])
+        try redisRaw(
+            names.flatMap { name in
+                [
+                    ["HSET", "\(prefix):\(name):meta", "opts.maxLenEvents", "10000"],
+                    ["RPUSH", "\(prefix):\(name):wait", "1"],
+                    [
+                        "HSET", "\(prefix):\(name):1", "name", "n", "data", "{}", "opts", "{}", "timestamp", "1",
+                        "delay", "0", "priority", "0",
+                    ],
+                ]
+            } + [["SET", "\(prefix)x:other:meta", "not ours"]])
         let store = try store(prefix: prefix)
         #expect(try await store.discoverQueues() == names.sorted())
         let rows = try await store.overview(of: names)
@@ -58,10 +67,16 @@ struct LiveRedisStoreTests {
     @Test func pagesSortedSetsWithTiedScoresExactlyOnce() async throws {
         let prefix = TestEnvironment.uniqueName("jt-page")
         let ids = (1...23).map { "j\($0)" }
-        try redisRaw(ids.flatMap { id in
-            [["ZADD", "\(prefix):q:completed", id.hasSuffix("7") ? "2000" : "1000", id],
-             ["HSET", "\(prefix):q:\(id)", "name", "n", "data", "{}", "opts", "{}", "timestamp", "1", "finishedOn", "1000"]]
-        })
+        try redisRaw(
+            ids.flatMap { id in
+                [
+                    ["ZADD", "\(prefix):q:completed", id.hasSuffix("7") ? "2000" : "1000", id],
+                    [
+                        "HSET", "\(prefix):q:\(id)", "name", "n", "data", "{}", "opts", "{}", "timestamp", "1",
+                        "finishedOn", "1000",
+                    ],
+                ]
+            })
         let store = try store(prefix: prefix)
         var seen: [String] = []
         var cursor: String?
@@ -82,9 +97,11 @@ struct LiveRedisStoreTests {
         let prefix = TestEnvironment.uniqueName("jt-list")
         let ids = (1...10).map(String.init)
         // LPUSH like BullMQ: the first job added ends up on the right, next to be taken.
-        try redisRaw([["LPUSH", "\(prefix):q:wait"] + ids] + ids.map {
-            ["HSET", "\(prefix):q:\($0)", "name", "n", "data", "{}", "opts", "{}", "timestamp", "1"]
-        })
+        try redisRaw(
+            [["LPUSH", "\(prefix):q:wait"] + ids]
+                + ids.map {
+                    ["HSET", "\(prefix):q:\($0)", "name", "n", "data", "{}", "opts", "{}", "timestamp", "1"]
+                })
         let store = try store(prefix: prefix)
         let first = try await store.jobs(in: "q", state: .waiting, limit: 3, cursor: nil)
         #expect(first.jobs.map(\.id) == ["1", "2", "3"])
@@ -104,14 +121,21 @@ struct LiveRedisStoreTests {
         let prefix = TestEnvironment.uniqueName("jt-bad")
         try redisRaw([
             ["RPUSH", "\(prefix):q:wait", "1", "2"],
-            ["HSET", "\(prefix):q:1", "name", "x", "data", "{not json", "opts", "[1,", "timestamp", "soon", "atm", "2",
-             "stacktrace", "\"just text\"", "mystery", "42"],
+            [
+                "HSET", "\(prefix):q:1", "name", "x", "data", "{not json", "opts", "[1,", "timestamp", "soon", "atm",
+                "2",
+                "stacktrace", "\"just text\"", "mystery", "42",
+            ],
             ["SET", "\(prefix):q:2", "a string, not a hash"],
         ])
         let store = try store(prefix: prefix)
         let job = try #require(try await store.job(in: "q", id: "1"))
         #expect(job.state == .waiting)
-        #expect(job.data == .invalid(raw: "{not json", reason: job.data.flatMap { if case .invalid(_, let r) = $0 { r } else { nil } } ?? ""))
+        #expect(
+            job.data
+                == .invalid(
+                    raw: "{not json",
+                    reason: job.data.flatMap { if case .invalid(_, let r) = $0 { r } else { nil } } ?? ""))
         #expect(job.timestamp == nil)
         #expect(job.attemptsMade == 2)
         #expect(job.otherFields.map(\.0) == ["mystery"])

@@ -1,14 +1,17 @@
 import JobCore
-@testable import RedisBackend
 import TestSupport
 import Testing
+
+@testable import RedisBackend
 
 /// jobctl's Lua scripts on a real Redis: each compiles (SCRIPT LOAD) to the SHA1 the generator computed, and a
 /// connection whose scripts the server forgot (restart, failover, SCRIPT FLUSH) loads them again by itself.
 @Suite(.enabled(if: TestEnvironment.runsLiveRedisTests, "set JOBCTL_TEST_REDIS_URL (scripts/test.sh does)"))
 struct RedisScriptTests {
     func client() throws -> RedisClient {
-        RedisClient(endpoint: try RedisEndpoint(url: try TestEnvironment.requireRedisURL()), connectTimeoutMs: 5000, commandTimeoutMs: 30000)
+        RedisClient(
+            endpoint: try RedisEndpoint(url: try TestEnvironment.requireRedisURL()), connectTimeoutMs: 5000,
+            commandTimeoutMs: 30000)
     }
 
     @Test func everyScriptCompilesToItsGeneratedSHA1() async throws {
@@ -21,7 +24,8 @@ struct RedisScriptTests {
 
     @Test func aFlushedScriptCacheIsReloadedOnce() async throws {
         let prefix = TestEnvironment.uniqueName("jt-noscript")
-        let store = RedisQueueStore(endpoint: try RedisEndpoint(url: try TestEnvironment.requireRedisURL()), prefix: prefix)
+        let store = RedisQueueStore(
+            endpoint: try RedisEndpoint(url: try TestEnvironment.requireRedisURL()), prefix: prefix)
         let job = NewJob(name: "n", data: .null, timestamp: currentTimeMs())
         #expect(try await store.add([job], to: "q").map(\.id) == ["1"])
         // The server forgets every script; the store's connection still believes the add script loaded.
@@ -37,13 +41,15 @@ struct RedisScriptTests {
         let prefix = TestEnvironment.uniqueName("jt-scripterror")
         try redisRaw([["SET", "\(prefix):q:meta", "not a hash"]])
         let keys = RedisScripts.Retry.Keys(
-            events: "\(prefix):q:events", state: "\(prefix):q:failed", wait: "\(prefix):q:wait", meta: "\(prefix):q:meta",
+            events: "\(prefix):q:events", state: "\(prefix):q:failed", wait: "\(prefix):q:wait",
+            meta: "\(prefix):q:meta",
             active: "\(prefix):q:active", marker: "\(prefix):q:marker", prioritized: "\(prefix):q:prioritized",
             pc: "\(prefix):q:pc")
         let arguments = RedisScripts.Retry.Arguments(queueBase: "\(prefix):q:", state: "failed", reset: "0", ids: ["1"])
         await #expect {
             _ = try await client.evaluate(
-                sha1: RedisScripts.Retry.sha1, source: RedisScripts.Retry.source, keys: keys.list, arguments: arguments.list)
+                sha1: RedisScripts.Retry.sha1, source: RedisScripts.Retry.source, keys: keys.list,
+                arguments: arguments.list)
         } throws: { error in
             (error as? RedisError)?.serverCode == "WRONGTYPE"
         }

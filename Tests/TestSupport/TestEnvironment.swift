@@ -5,7 +5,7 @@ import Foundation
 public enum TestEnvironment {
     public static let variables = ProcessInfo.processInfo.environment
 
-    /// `JOBCTL_TEST_REDIS_URL`, e.g. `redis://127.0.0.1:56379/0`.
+    /// `JOBCTL_TEST_REDIS_URL`, such as `redis://127.0.0.1:56379/0`.
     public static var redisURL: String? { variables["JOBCTL_TEST_REDIS_URL"].flatMap { $0.isEmpty ? nil : $0 } }
 
     /// True under CI, where a live suite that cannot reach its server must fail rather than skip.
@@ -17,12 +17,13 @@ public enum TestEnvironment {
     /// The Redis URL for live tests, or an error that says how to set it.
     public static func requireRedisURL() throws -> String {
         guard let url = redisURL else {
-            throw MissingServiceError(description: "JOBCTL_TEST_REDIS_URL is not set: run the tests with scripts/test.sh")
+            throw MissingServiceError(
+                description: "JOBCTL_TEST_REDIS_URL is not set: run the tests with scripts/test.sh")
         }
         return url
     }
 
-    /// `JOBCTL_TEST_POSTGRES_URL`, e.g. `postgresql://jobctl@127.0.0.1:55432/postgres`.
+    /// `JOBCTL_TEST_POSTGRES_URL`, such as `postgresql://jobctl@127.0.0.1:55432/postgres`.
     public static var postgresURL: String? { variables["JOBCTL_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 } }
 
     /// Whether live PostgreSQL suites run: when a server is configured, and always under CI.
@@ -31,7 +32,8 @@ public enum TestEnvironment {
     /// The PostgreSQL URL for live tests, or an error that says how to set it.
     public static func requirePostgresURL() throws -> String {
         guard let url = postgresURL else {
-            throw MissingServiceError(description: "JOBCTL_TEST_POSTGRES_URL is not set: run the tests with scripts/test.sh")
+            throw MissingServiceError(
+                description: "JOBCTL_TEST_POSTGRES_URL is not set: run the tests with scripts/test.sh")
         }
         return url
     }
@@ -110,12 +112,15 @@ extension TestEnvironment {
     /// The built `jobctl` binary: `JOBCTL_BIN`, else the one beside the test bundle.
     public static var jobctlBinary: String {
         if let path = variables["JOBCTL_BIN"], !path.isEmpty { return path }
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let exe =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("jobctl").path
     }
 
     /// Runs the built binary with the given arguments and environment additions (see `jobctlEnvironment`).
-    public static func jobctl(_ arguments: [String], environment extra: [String: String] = [:], stdin: String? = nil)
+    public static func jobctl(
+        _ arguments: [String], environment extra: [String: String] = [:], stdin: String? = nil
+    )
         throws -> ProcessResult
     {
         try runProcess(jobctlBinary, arguments, environment: jobctlEnvironment(extra), stdin: stdin)
@@ -190,13 +195,16 @@ public struct BullMQFixture: Sendable {
         return (report["queues"] as? [String: [String: Any]]) ?? [:]
     }
 
-    /// Builds the fixture under a fresh suffix (and, on PostgreSQL, a fresh schema). Requires the backend's test
-    /// URL and the venv.
+    /// Builds the fixture under a fresh suffix (and, on PostgreSQL, a fresh schema).
+    ///
+    /// Requires the backend's test URL and the venv.
     public static func build(on backend: Backend = .redis, badData: Bool = false) throws -> BullMQFixture {
         let url = try backend.requireURL()
         let suffix = String(UUID().uuidString.prefix(8)).lowercased()
         let namespace = backend == .redis ? "bull" : "fx_\(suffix)"
-        var arguments = [TestEnvironment.fixtureScript, "--backend", backend.rawValue, "--url", url, "--suffix", suffix]
+        var arguments = [
+            TestEnvironment.fixtureScript, "--backend", backend.rawValue, "--url", url, "--suffix", suffix,
+        ]
         arguments += backend == .redis ? ["--prefix", namespace] : ["--schema", namespace]
         if badData { arguments.append("--bad-data") }
         let result = try runProcess(TestEnvironment.python, arguments)
@@ -205,13 +213,16 @@ public struct BullMQFixture: Sendable {
         }
         _ = try parseJSONObject(result.stdout)
         if backend == .postgres { FixtureSchemas.dropAtExit(namespace) }
-        return BullMQFixture(backend: backend, url: url, namespace: namespace, suffix: suffix, reportText: result.stdout)
+        return BullMQFixture(
+            backend: backend, url: url, namespace: namespace, suffix: suffix, reportText: result.stdout)
     }
 }
 
 /// Parses a JSON document printed by jobctl with Foundation, independent of jobctl's own JSON code.
 public func parseJSONObject(_ text: String) throws -> [String: Any] {
-    guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) as? [String: Any]
+    guard
+        let object = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+            as? [String: Any]
     else { throw MissingServiceError(description: "not a JSON object: \(text.prefix(200))") }
     return object
 }
@@ -242,7 +253,8 @@ public func redisRaw(_ commands: [[String]]) throws {
             r.execute_command(*command)
         """
     let payload = try JSONSerialization.data(withJSONObject: commands)
-    let result = try runProcess(TestEnvironment.python, ["-c", script, url], stdin: String(decoding: payload, as: UTF8.self))
+    let result = try runProcess(
+        TestEnvironment.python, ["-c", script, url], stdin: String(decoding: payload, as: UTF8.self))
     guard result.status == 0 else { throw MissingServiceError(description: "raw redis write failed: \(result.stderr)") }
 }
 
@@ -257,7 +269,8 @@ public func postgresRaw(_ statements: [String]) throws {
                 conn.execute(statement)
         """
     let payload = try JSONSerialization.data(withJSONObject: statements)
-    let result = try runProcess(TestEnvironment.python, ["-c", script, url], stdin: String(decoding: payload, as: UTF8.self))
+    let result = try runProcess(
+        TestEnvironment.python, ["-c", script, url], stdin: String(decoding: payload, as: UTF8.self))
     guard result.status == 0 else { throw MissingServiceError(description: "raw SQL failed: \(result.stderr)") }
 }
 
@@ -310,7 +323,8 @@ public struct BullMQSteps: Sendable {
     /// Runs the steps (see the script's documentation) and returns one result per step.
     public func run(_ steps: [[String: Any]]) throws -> [Any] {
         var arguments = [
-            TestEnvironment.repositoryRoot.appendingPathComponent("scripts/bullmq-steps.py").path, "--backend", backend.rawValue,
+            TestEnvironment.repositoryRoot.appendingPathComponent("scripts/bullmq-steps.py").path, "--backend",
+            backend.rawValue,
             "--url", url, "--jobctl", TestEnvironment.jobctlBinary,
         ]
         arguments += backend == .redis ? ["--prefix", namespace] : ["--schema", namespace]
@@ -319,7 +333,9 @@ public struct BullMQSteps: Sendable {
         guard result.status == 0 else {
             throw MissingServiceError(description: "steps failed (\(result.status)): \(result.stderr.suffix(3000))")
         }
-        guard let results = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [Any], results.count == steps.count else {
+        guard let results = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [Any],
+            results.count == steps.count
+        else {
             throw MissingServiceError(description: "steps printed no result list: \(result.stdout.prefix(500))")
         }
         return results
@@ -333,7 +349,9 @@ public struct BullMQSteps: Sendable {
 
     /// Runs the built binary on a pseudo-terminal (stdin, stdout and stderr), typing each answer once its prompt
     /// has appeared; returns the exit status and everything the terminal showed.
-    public func jobctlOnTerminal(_ arguments: [String], answers: [(prompt: String, answer: String)]) throws -> (status: Int, screen: String) {
+    public func jobctlOnTerminal(
+        _ arguments: [String], answers: [(prompt: String, answer: String)]
+    ) throws -> (status: Int, screen: String) {
         let script = """
             import json, os, pty, select, sys
             args, answers, env = json.loads(sys.stdin.read())
@@ -359,7 +377,9 @@ public struct BullMQSteps: Sendable {
             """
         var environment = TestEnvironment.variables.filter { !$0.key.hasPrefix("JOBCTL_") && !$0.key.hasPrefix("PG") }
         environment.merge(jobctlEnvironment) { $1 }
-        let input: [Any] = [[TestEnvironment.jobctlBinary] + arguments, answers.map { [$0.prompt, $0.answer] }, environment]
+        let input: [Any] = [
+            [TestEnvironment.jobctlBinary] + arguments, answers.map { [$0.prompt, $0.answer] }, environment,
+        ]
         let payload = String(decoding: try JSONSerialization.data(withJSONObject: input), as: UTF8.self)
         let result = try runProcess(TestEnvironment.python, ["-c", script], stdin: payload)
         let report = try parseJSONObject(result.stdout)

@@ -24,7 +24,11 @@ public struct Advice: Sendable, Equatable {
         public init(parsing text: String) throws(HealthCheck.ParseError) {
             for part in text.split(separator: ",") {
                 let pair = part.split(separator: "=", maxSplits: 1).map { String($0.filter { !$0.isWhitespace }) }
-                guard pair.count == 2 else { throw HealthCheck.ParseError(description: "'\(part.prefix(80))' is not KEY=VALUE; keys: \(Self.keys.joined(separator: ", "))") }
+                guard pair.count == 2 else {
+                    throw HealthCheck.ParseError(
+                        description: "'\(part.prefix(80))' is not KEY=VALUE; keys: \(Self.keys.joined(separator: ", "))"
+                    )
+                }
                 let (key, value) = (pair[0], pair[1])
                 func bad(_ expected: String) -> HealthCheck.ParseError {
                     HealthCheck.ParseError(description: "threshold \(key) takes \(expected), not '\(value.prefix(40))'")
@@ -34,7 +38,9 @@ public struct Advice: Sendable, Equatable {
                     guard let fraction = Percent.fraction(value) else { throw bad("a percentage such as 10%") }
                     failureRate = fraction
                 case "throughput":
-                    guard let number = Double(value), number.isFinite, number >= 0 else { throw bad("jobs per minute, such as 5") }
+                    guard let number = Double(value), number.isFinite, number >= 0 else {
+                        throw bad("jobs per minute, such as 5")
+                    }
                     throughput = number
                 case "waiting":
                     guard let number = Int(value), number >= 0 else { throw bad("a whole number") }
@@ -46,14 +52,17 @@ public struct Advice: Sendable, Equatable {
                     guard let ms = DurationText.milliseconds(value) else { throw bad("a duration such as 5s") }
                     lockMarginMs = ms
                 default:
-                    throw HealthCheck.ParseError(description: "'\(key.prefix(40))' is not a threshold; keys: \(Self.keys.joined(separator: ", "))")
+                    throw HealthCheck.ParseError(
+                        description:
+                            "'\(key.prefix(40))' is not a threshold; keys: \(Self.keys.joined(separator: ", "))")
                 }
             }
         }
     }
 
-    /// The advice for a queue: what is wrong by the thresholds, and the numbers that show it. `pausedQueue` is the
-    /// queue's name when it is paused: its backlog then waits for a resume, not for workers.
+    /// The advice for a queue: what is wrong by the thresholds, and the numbers that show it.
+    ///
+    /// `pausedQueue` is the queue's name when it is paused: its backlog then waits for a resume, not for workers.
     public static func lines(
         _ analysis: QueueAnalysis, stalledCandidates: Int?, thresholds: Thresholds, pausedQueue: String? = nil
     ) -> [Advice] {
@@ -61,40 +70,62 @@ public struct Advice: Sendable, Equatable {
         let finishedRate = (analysis.completedRate ?? 0) + (analysis.failedRate ?? 0)
         let window = DurationText.describe(milliseconds: analysis.rateWindowMs)
         if let rate = analysis.failureRate, rate > thresholds.failureRate {
-            advice.append(Advice(
-                code: "failure_rate",
-                message: "\(Percent.text(rate)) of finished jobs failed (above \(Percent.text(thresholds.failureRate))): see the top failures and 'jobctl jobs --state failed'",
-                evidence: "\(rate1(analysis.failedRate)) failed vs \(rate1(analysis.completedRate)) completed per minute over \(window)"))
+            advice.append(
+                Advice(
+                    code: "failure_rate",
+                    message:
+                        "\(Percent.text(rate)) of finished jobs failed (above \(Percent.text(thresholds.failureRate))): see the top failures and 'jobctl jobs --state failed'",
+                    evidence:
+                        "\(rate1(analysis.failedRate)) failed vs \(rate1(analysis.completedRate)) completed per minute over \(window)"
+                ))
         }
         if let pausedQueue, analysis.backlog > 0 {
-            advice.append(Advice(
-                code: "paused",
-                message: "the queue is paused: its \(analysis.backlog) waiting jobs run only after 'jobctl resume \(pausedQueue)'",
-                evidence: "paused flag set; backlog \(analysis.backlog); \(rate1(finishedRate)) finished per minute over \(window)"))
+            advice.append(
+                Advice(
+                    code: "paused",
+                    message:
+                        "the queue is paused: its \(analysis.backlog) waiting jobs run only after 'jobctl resume \(pausedQueue)'",
+                    evidence:
+                        "paused flag set; backlog \(analysis.backlog); \(rate1(finishedRate)) finished per minute over \(window)"
+                ))
         } else if analysis.backlog > 0 && finishedRate < thresholds.throughput {
-            advice.append(Advice(
-                code: "slow",
-                message: "\(rate1(finishedRate)) jobs/min finished with \(analysis.backlog) waiting (below \(rate1(thresholds.throughput))/min): are workers running, and enough of them?",
-                evidence: "backlog \(analysis.backlog); \(rate1(finishedRate)) finished per minute over \(window)"))
+            advice.append(
+                Advice(
+                    code: "slow",
+                    message:
+                        "\(rate1(finishedRate)) jobs/min finished with \(analysis.backlog) waiting (below \(rate1(thresholds.throughput))/min): are workers running, and enough of them?",
+                    evidence: "backlog \(analysis.backlog); \(rate1(finishedRate)) finished per minute over \(window)"))
         }
         if analysis.backlog > thresholds.waiting {
-            let growth = analysis.backlogGrowthRate.map { $0 > 0 ? "growing by \(rate1($0))/min" : "shrinking by \(rate1(-$0))/min" } ?? "rate unknown"
-            advice.append(Advice(
-                code: "backlog",
-                message: "\(analysis.backlog) jobs waiting (above \(thresholds.waiting)); \(growth)" + (analysis.timeToEmptyMs.map { ", empty in about \(DurationText.describe(milliseconds: $0))" } ?? ""),
-                evidence: "arrivals \(rate1(analysis.arrivalRate))/min, finishes \(rate1(finishedRate))/min"))
+            let growth =
+                analysis.backlogGrowthRate.map {
+                    $0 > 0 ? "growing by \(rate1($0))/min" : "shrinking by \(rate1(-$0))/min"
+                } ?? "rate unknown"
+            advice.append(
+                Advice(
+                    code: "backlog",
+                    message: "\(analysis.backlog) jobs waiting (above \(thresholds.waiting)); \(growth)"
+                        + (analysis.timeToEmptyMs.map { ", empty in about \(DurationText.describe(milliseconds: $0))" }
+                            ?? ""),
+                    evidence: "arrivals \(rate1(analysis.arrivalRate))/min, finishes \(rate1(finishedRate))/min"))
         }
         if let processing = analysis.processing, processing.mean > thresholds.processingMs {
-            advice.append(Advice(
-                code: "long_jobs",
-                message: "jobs take \(DurationText.describe(milliseconds: processing.mean)) on average (above \(DurationText.describe(milliseconds: thresholds.processingMs))): check lockDuration with 'jobctl tune'",
-                evidence: "p50 \(DurationText.describe(milliseconds: processing.p50)), p99 \(DurationText.describe(milliseconds: processing.p99)) over \(processing.sampleSize) jobs"))
+            advice.append(
+                Advice(
+                    code: "long_jobs",
+                    message:
+                        "jobs take \(DurationText.describe(milliseconds: processing.mean)) on average (above \(DurationText.describe(milliseconds: thresholds.processingMs))): check lockDuration with 'jobctl tune'",
+                    evidence:
+                        "p50 \(DurationText.describe(milliseconds: processing.p50)), p99 \(DurationText.describe(milliseconds: processing.p99)) over \(processing.sampleSize) jobs"
+                ))
         }
         if analysis.locksNearExpiry > 0 || (stalledCandidates ?? 0) > 0 {
-            advice.append(Advice(
-                code: "stall_risk",
-                message: "\(analysis.locksNearExpiry) active job(s) have a lock that runs out within \(DurationText.describe(milliseconds: thresholds.lockMarginMs)) or has run out: their workers may be stuck or overloaded; raise lockDuration or look at the workers",
-                evidence: "stalled candidates \(stalledCandidates ?? 0)"))
+            advice.append(
+                Advice(
+                    code: "stall_risk",
+                    message:
+                        "\(analysis.locksNearExpiry) active job(s) have a lock that runs out within \(DurationText.describe(milliseconds: thresholds.lockMarginMs)) or has run out: their workers may be stuck or overloaded; raise lockDuration or look at the workers",
+                    evidence: "stalled candidates \(stalledCandidates ?? 0)"))
         }
         return advice
     }

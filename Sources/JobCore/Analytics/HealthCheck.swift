@@ -69,7 +69,10 @@ public struct HealthCheck: Sendable, Equatable {
         var rules: [Rule] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             let rule = String(part.filter { !$0.isWhitespace })
-            guard !rule.isEmpty else { throw ParseError(description: "an empty rule in '\(text.prefix(200))' (rules are separated by single commas)") }
+            guard !rule.isEmpty else {
+                throw ParseError(
+                    description: "an empty rule in '\(text.prefix(200))' (rules are separated by single commas)")
+            }
             guard let opStart = rule.firstIndex(where: { "<>=!".contains($0) }) else {
                 throw ParseError(description: "'\(rule.prefix(100))' has no comparison (use <, <=, >, >=, = or !=)")
             }
@@ -77,11 +80,16 @@ public struct HealthCheck: Sendable, Equatable {
             if opEnd < rule.endIndex, rule[opEnd] == "=" { opEnd = rule.index(after: opEnd) }
             let name = String(rule[..<opStart])
             guard let comparison = Comparison(rawValue: String(rule[opStart..<opEnd])) else {
-                throw ParseError(description: "'\(rule.prefix(100))': unknown comparison '\(rule[opStart..<opEnd])' (use <, <=, >, >=, = or !=)")
+                throw ParseError(
+                    description:
+                        "'\(rule.prefix(100))': unknown comparison '\(rule[opStart..<opEnd])' (use <, <=, >, >=, = or !=)"
+                )
             }
             guard let metric = Metric(rawValue: name) else {
                 throw ParseError(
-                    description: "'\(name.prefix(60))' is not a metric; known: \(Metric.allCases.map(\.rawValue).joined(separator: ", "))")
+                    description:
+                        "'\(name.prefix(60))' is not a metric; known: \(Metric.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             let valueText = String(rule[opEnd...])
             guard let value = Self.value(valueText, for: metric.kind) else {
@@ -92,10 +100,13 @@ public struct HealthCheck: Sendable, Equatable {
                 case .duration: expected = "a duration such as 90s, 10m or 2h"
                 case .percentage: expected = "a percentage such as 5%"
                 }
-                throw ParseError(description: "'\(rule.prefix(100))': \(metric.rawValue) takes \(expected), not '\(valueText.prefix(40))'")
+                throw ParseError(
+                    description:
+                        "'\(rule.prefix(100))': \(metric.rawValue) takes \(expected), not '\(valueText.prefix(40))'")
             }
             if metric.kind == .boolean && comparison != .equal && comparison != .notEqual {
-                throw ParseError(description: "'\(rule.prefix(100))': \(metric.rawValue) can only be compared with = or !=")
+                throw ParseError(
+                    description: "'\(rule.prefix(100))': \(metric.rawValue) can only be compared with = or !=")
             }
             rules.append(Rule(metric: metric, comparison: comparison, value: value, text: rule))
         }
@@ -123,7 +134,9 @@ public struct HealthCheck: Sendable, Equatable {
         public var failureRate: Double?
         public var stalled: Int?
 
-        public init(counts: JobCounts, isPaused: Bool, oldestWaitMs: Int64?, failureRate: Double? = nil, stalled: Int? = nil) {
+        public init(
+            counts: JobCounts, isPaused: Bool, oldestWaitMs: Int64?, failureRate: Double? = nil, stalled: Int? = nil
+        ) {
             self.counts = counts
             self.isPaused = isPaused
             self.oldestWaitMs = oldestWaitMs
@@ -155,7 +168,9 @@ public struct HealthCheck: Sendable, Equatable {
         public var found: String
     }
 
-    /// The rules that do not hold for these figures. A count that could not be read fails its rule.
+    /// The rules that do not hold for these figures.
+    ///
+    /// A count that could not be read fails its rule.
     public func failures(_ figures: Figures) -> [Failure] {
         rules.compactMap { rule in
             guard let found = figures.value(of: rule.metric) else { return Failure(rule: rule.text, found: "unknown") }
@@ -178,7 +193,9 @@ public struct HealthCheck: Sendable, Equatable {
 public enum Percent {
     /// "5%" → 0.05; nil for anything but a finite, non-negative number followed by "%".
     public static func fraction(_ text: String) -> Double? {
-        guard text.hasSuffix("%"), let number = Double(text.dropLast()), number.isFinite, number >= 0 else { return nil }
+        guard text.hasSuffix("%"), let number = Double(text.dropLast()), number.isFinite, number >= 0 else {
+            return nil
+        }
         return number / 100
     }
 

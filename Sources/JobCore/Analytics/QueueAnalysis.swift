@@ -1,5 +1,6 @@
-/// The figures `jobctl stats` adds to the counts, computed from a `QueueHistory` at one instant. Pure: the same
-/// history gives the same figures, whichever backend it came from.
+/// The figures `jobctl stats` adds to the counts, computed from a `QueueHistory` at one instant.
+///
+/// Pure: the same history gives the same figures, whichever backend it came from.
 public struct QueueAnalysis: Sendable {
     public struct Percentiles: Sendable, Equatable {
         public var p50: Int64
@@ -70,7 +71,10 @@ public struct QueueAnalysis: Sendable {
     public static let windowMs: Int64 = 3_600_000
     public static let defaultLockMarginMs: Int64 = 5_000
 
-    public init(history: QueueHistory, backlog: Int, oldestWaitingAt: Int64?, now: Int64, lockMarginMs: Int64 = defaultLockMarginMs) {
+    public init(
+        history: QueueHistory, backlog: Int, oldestWaitingAt: Int64?, now: Int64,
+        lockMarginMs: Int64 = defaultLockMarginMs
+    ) {
         self.backlog = backlog
         sampleSize = history.sampleSize
         oldestWaitingAgeMs = oldestWaitingAt.map { max(0, now - $0) }
@@ -136,10 +140,16 @@ public struct QueueAnalysis: Sendable {
         var arrivalStart = windowStart
         let unfinished = history.unfinishedAddedAt
         if history.unfinishedTruncated, let oldest = unfinished.min() { arrivalStart = max(arrivalStart, oldest) }
-        if history.completedTruncated, let oldest = completed.map(\.addedAt).min() { arrivalStart = max(arrivalStart, oldest) }
-        if history.failedTruncated, let oldest = failed.map(\.addedAt).min() { arrivalStart = max(arrivalStart, oldest) }
+        if history.completedTruncated, let oldest = completed.map(\.addedAt).min() {
+            arrivalStart = max(arrivalStart, oldest)
+        }
+        if history.failedTruncated, let oldest = failed.map(\.addedAt).min() {
+            arrivalStart = max(arrivalStart, oldest)
+        }
         arrivalWindowMs = max(1, now - arrivalStart)
-        let arrivals = unfinished.filter { $0 >= arrivalStart }.count + history.finished.filter { $0.addedAt >= arrivalStart }.count
+        let arrivals =
+            unfinished.filter { $0 >= arrivalStart }.count
+            + history.finished.filter { $0.addedAt >= arrivalStart }.count
         arrivalRate = Double(arrivals) * 60_000 / Double(arrivalWindowMs)
         if let arrivalRate, let completedRate, let failedRate {
             let growth = arrivalRate - completedRate - failedRate
@@ -167,11 +177,13 @@ public struct QueueAnalysis: Sendable {
                 group.lastSeen = max(group.lastSeen, job.finishedOn)
                 groups[key] = group
             } else {
-                groups[key] = Fingerprint(name: job.name, reason: reason, count: 1, firstSeen: job.finishedOn, lastSeen: job.finishedOn)
+                groups[key] = Fingerprint(
+                    name: job.name, reason: reason, count: 1, firstSeen: job.finishedOn, lastSeen: job.finishedOn)
                 order.append(key)
             }
         }
-        topFailures = order.compactMap { groups[$0] }.sorted { ($0.count, $0.lastSeen) > ($1.count, $1.lastSeen) }.prefix(5).map { $0 }
+        topFailures = order.compactMap { groups[$0] }.sorted { ($0.count, $0.lastSeen) > ($1.count, $1.lastSeen) }
+            .prefix(5).map { $0 }
         locksNearExpiry = history.active.filter { ($0.lockedUntil ?? 0) - now < lockMarginMs }.count
     }
 }

@@ -1,6 +1,7 @@
 /// What a backend reads for `jobctl stats` analytics and `jobctl tune`: bounded samples of a queue's recent jobs
-/// and BullMQ's own metrics. Read the same way on both backends; every figure is computed from it in
-/// `QueueAnalysis`.
+/// and BullMQ's own metrics.
+///
+/// Read the same way on both backends; every figure is computed from it in `QueueAnalysis`.
 public struct QueueHistory: Sendable {
     /// The most recently finished jobs (at most `sampleSize` completed and `sampleSize` failed).
     public var finished: [FinishedJob]
@@ -52,7 +53,8 @@ public struct FinishedJob: Sendable, Equatable {
     public var failedReason: String?
 
     public init(
-        id: String, name: String, failed: Bool, addedAt: Int64, delayMs: Int64 = 0, processedOn: Int64?, finishedOn: Int64,
+        id: String, name: String, failed: Bool, addedAt: Int64, delayMs: Int64 = 0, processedOn: Int64?,
+        finishedOn: Int64,
         failedReason: String? = nil
     ) {
         self.id = id
@@ -84,8 +86,10 @@ public struct ActiveJob: Sendable, Equatable {
 }
 
 /// BullMQ's metrics of one kind (completed or failed): a running `count`, the count and time of the last data
-/// point, and one data point per minute before it, newest first. A data point is pushed when a job finishes in a
-/// later minute, so the jobs since `previousTimestamp` (count − previousCount) all finished in that minute.
+/// point, and one data point per minute before it, newest first.
+///
+/// A data point is pushed when a job finishes in a later minute, so the jobs since `previousTimestamp` (count −
+/// previousCount) all finished in that minute.
 public struct MetricsSeries: Sendable, Equatable {
     public var count: Int64
     public var previousTimestamp: Int64?

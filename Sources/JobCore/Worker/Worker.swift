@@ -36,7 +36,9 @@ public struct LostJob: Sendable, Equatable {
 }
 
 /// The server side of a worker: claim, finish, renew locks, rescue stalled jobs, the way BullMQ's workers do
-/// them on one backend. Each call handles a batch in one round trip where the backend allows.
+/// them on one backend.
+///
+/// Each call handles a batch in one round trip where the backend allows.
 public protocol WorkerBackend: Sendable {
     /// Takes up to `tokens.count` ready jobs, one per token, locked for `lockDurationMs`.
     func claim(queue: String, tokens: [String], lockDurationMs: Int64, limiter: RateLimit?) async throws -> ClaimResult
@@ -44,7 +46,9 @@ public protocol WorkerBackend: Sendable {
     /// Finishes jobs (complete, retry or fail); returns the jobs the server refused because their lock is gone.
     /// With `metricsDataPoints`, completions and final failures are counted in BullMQ's per-minute metrics, which
     /// keep that many points.
-    func finish(queue: String, _ jobs: [(job: ClaimedJob, finish: Finish)], metricsDataPoints: Int?) async throws -> [LostJob]
+    func finish(
+        queue: String, _ jobs: [(job: ClaimedJob, finish: Finish)], metricsDataPoints: Int?
+    ) async throws -> [LostJob]
 
     /// Renews the locks of running jobs; returns the ids whose lock could not be renewed.
     func extendLocks(queue: String, _ jobs: [(id: String, token: String)], durationMs: Int64) async throws -> [String]
@@ -148,13 +152,16 @@ public actor Worker {
     }
 
     /// Processes every job that is ready now, and those that become ready meanwhile; returns when none is.
+    ///
     /// Server errors end the run (and are thrown).
     public func runUntilIdle() async throws -> WorkerSummary {
         try await process(untilStopped: false)
     }
 
     /// Processes jobs until `stop()`: then takes no new job, lets the running ones finish within `graceMs`, and
-    /// hands the rest back to waiting. Waits for work without polling; a lost connection is retried with back-off.
+    /// hands the rest back to waiting.
+    ///
+    /// Waits for work without polling; a lost connection is retried with back-off.
     public func runUntilStopped(graceMs: Int64, progressEveryMs: Int64? = nil) async throws -> WorkerSummary {
         self.graceMs = graceMs
         self.progressEveryMs = progressEveryMs
@@ -284,16 +291,21 @@ public actor Worker {
                         let tokens = (0..<want).map { _ in nextToken() }
                         summary.serverCalls += 1
                         let result = try await backend.claim(
-                            queue: queue, tokens: tokens, lockDurationMs: settings.lockDurationMs, limiter: settings.limiter)
+                            queue: queue, tokens: tokens, lockDurationMs: settings.lockDurationMs,
+                            limiter: settings.limiter)
                         if let since = unreachableSince {
-                            log("connection to the server is back after \(DurationText.describe(milliseconds: currentTimeMs() - since))")
+                            log(
+                                "connection to the server is back after \(DurationText.describe(milliseconds: currentTimeMs() - since))"
+                            )
                             unreachableSince = nil
                             retryDelayMs = 500
                         }
                         let now = currentTimeMs()
                         for job in result.jobs {
                             if let scheduler = job.schedulerId, warnedSchedulers.insert(scheduler).inserted {
-                                log("job \(job.id) comes from job scheduler \(scheduler): jobctl runs it, but does not create the scheduler's next iteration as a BullMQ worker does; keep a BullMQ worker on \(queue) for its schedulers to go on firing")
+                                log(
+                                    "job \(job.id) comes from job scheduler \(scheduler): jobctl runs it, but does not create the scheduler's next iteration as a BullMQ worker does; keep a BullMQ worker on \(queue) for its schedulers to go on firing"
+                                )
                             }
                             running[job.id] = RunningJob(job: job, lockedUntil: now + settings.lockDurationMs)
                             claimedCount += 1
@@ -367,7 +379,9 @@ public actor Worker {
                         if !exhausted {
                             exhausted = true
                             if !running.isEmpty {
-                                log("stopping: waiting up to \(DurationText.describe(milliseconds: graceMs)) for \(running.count) running job(s)")
+                                log(
+                                    "stopping: waiting up to \(DurationText.describe(milliseconds: graceMs)) for \(running.count) running job(s)"
+                                )
                                 post(.graceOver, afterMs: graceMs)
                             }
                         }
@@ -392,7 +406,9 @@ public actor Worker {
                         do {
                             summary.serverCalls += 1
                             try await backend.handBack(queue: queue, left)
-                            log("handed \(left.count) unfinished job(s) back to waiting: \(left.prefix(10).map(\.id).joined(separator: ", "))")
+                            log(
+                                "handed \(left.count) unfinished job(s) back to waiting: \(left.prefix(10).map(\.id).joined(separator: ", "))"
+                            )
                         } catch {
                             log("could not hand back \(left.count) job(s) (\(error)); the stalled check will")
                         }
@@ -403,8 +419,12 @@ public actor Worker {
                     }
                 }
                 if let every = progressEveryMs, currentTimeMs() - lastProgress.time >= every {
-                    let rate = Double(summary.completed - lastProgress.completed) * 1000 / Double(max(currentTimeMs() - lastProgress.time, 1))
-                    log("\(queue): \(summary.completed) completed, \(summary.failed) failed, \(summary.retried) to retry, \(running.count) running (\(Int(rate)) jobs/s)")
+                    let rate =
+                        Double(summary.completed - lastProgress.completed) * 1000
+                        / Double(max(currentTimeMs() - lastProgress.time, 1))
+                    log(
+                        "\(queue): \(summary.completed) completed, \(summary.failed) failed, \(summary.retried) to retry, \(running.count) running (\(Int(rate)) jobs/s)"
+                    )
                     lastProgress = (currentTimeMs(), summary.completed)
                 }
             }
@@ -419,8 +439,13 @@ public actor Worker {
     private func checkStalled() async {
         do {
             summary.serverCalls += 1
-            let rescued = try await backend.rescueStalled(queue: queue, maxStalledCount: settings.maxStalledCount, intervalMs: settings.stalledIntervalMs)
-            if !rescued.isEmpty { log("moved \(rescued.count) stalled job(s) back to waiting: \(rescued.prefix(10).joined(separator: ", "))") }
+            let rescued = try await backend.rescueStalled(
+                queue: queue, maxStalledCount: settings.maxStalledCount, intervalMs: settings.stalledIntervalMs)
+            if !rescued.isEmpty {
+                log(
+                    "moved \(rescued.count) stalled job(s) back to waiting: \(rescued.prefix(10).joined(separator: ", "))"
+                )
+            }
         } catch {
             log("stalled check failed: \(error)")
         }
@@ -433,7 +458,9 @@ public actor Worker {
         if entry.lost || currentTimeMs() > entry.lockedUntil {
             // The schema on PostgreSQL checks only the token; an expired lock may already belong to another worker.
             summary.lost += 1
-            log("job \(job.id): its lock expired before the handler finished; left to the stalled check, not finished here")
+            log(
+                "job \(job.id): its lock expired before the handler finished; left to the stalled check, not finished here"
+            )
             return nil
         }
         return finish(for: job, outcome: outcome)

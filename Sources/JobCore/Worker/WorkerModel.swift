@@ -97,7 +97,9 @@ public struct Retention: Sendable, Equatable {
         case .bool(true): self.init(removeAll: true, keepCount: nil, keepAgeSeconds: nil)
         case .number(let text): self.init(removeAll: false, keepCount: Int64(text), keepAgeSeconds: nil)
         case .object:
-            self.init(removeAll: false, keepCount: option?["count"]?.integerValue, keepAgeSeconds: option?["age"]?.integerValue)
+            self.init(
+                removeAll: false, keepCount: option?["count"]?.integerValue,
+                keepAgeSeconds: option?["age"]?.integerValue)
         default: self = .keepAll
         }
     }
@@ -105,23 +107,31 @@ public struct Retention: Sendable, Equatable {
 
 /// The finish a job gets for an outcome, as BullMQ's worker computes it: attempts and backoff from the job's
 /// options (fixed or exponential, with Node's jitter), unrecoverable failures and stalled jobs fail at once.
-public func finish(for job: ClaimedJob, outcome: JobOutcome, random: () -> Double = { Double.random(in: 0..<1) }) -> Finish {
+public func finish(
+    for job: ClaimedJob, outcome: JobOutcome, random: () -> Double = { Double.random(in: 0..<1) }
+) -> Finish {
     switch outcome {
     case .completed(let value):
         return .complete(returnValue: value, keep: Retention(option: job.opts["removeOnComplete"]))
     case .failed(let reason, let trace, let unrecoverable):
         let stack = stacktrace(of: job, adding: trace)
         let keep = Retention(option: job.opts["removeOnFail"])
-        guard !unrecoverable, job.attemptsMade + 1 < job.attempts else { return .fail(reason: reason, stacktrace: stack, keep: keep) }
+        guard !unrecoverable, job.attemptsMade + 1 < job.attempts else {
+            return .fail(reason: reason, stacktrace: stack, keep: keep)
+        }
         guard let delay = backoffDelay(job.opts["backoff"], attemptsMade: job.attemptsMade + 1, random: random) else {
             return .retryNow(reason: reason, stacktrace: stack)
         }
         if delay < 0 { return .fail(reason: reason, stacktrace: stack, keep: keep) }
-        return delay == 0 ? .retryNow(reason: reason, stacktrace: stack) : .retryLater(delayMs: delay, reason: reason, stacktrace: stack)
+        return delay == 0
+            ? .retryNow(reason: reason, stacktrace: stack)
+            : .retryLater(delayMs: delay, reason: reason, stacktrace: stack)
     }
 }
 
-/// BullMQ's backoff: `{type: fixed|exponential, delay, jitter?}` or a number (fixed). Nil without one.
+/// BullMQ's backoff: `{type: fixed|exponential, delay, jitter?}` or a number (fixed).
+///
+/// Nil without one.
 public func backoffDelay(_ option: JSONValue?, attemptsMade: Int64, random: () -> Double) -> Int64? {
     guard let option, option != .null else { return nil }
     let type: String

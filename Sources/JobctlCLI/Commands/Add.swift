@@ -52,13 +52,18 @@ struct Add: AsyncParsableCommand {
     @Flag(help: "Last in, first out: workers take this job before the waiting ones.")
     var lifo = false
 
-    @Option(name: .customLong("from"), help: ArgumentHelp("Add the jobs of a JSON Lines file ('-' reads stdin).", valueName: "file"))
+    @Option(
+        name: .customLong("from"),
+        help: ArgumentHelp("Add the jobs of a JSON Lines file ('-' reads stdin).", valueName: "file"))
     var file: String?
 
     func validate() throws {
         if file != nil {
-            if name != nil || data != nil || delay != nil || priority != nil || attempts != nil || backoff != nil || jobId != nil || lifo {
-                throw ValidationError("--from takes every job's name and options from the file; give no name or job options")
+            if name != nil || data != nil || delay != nil || priority != nil || attempts != nil || backoff != nil
+                || jobId != nil || lifo
+            {
+                throw ValidationError(
+                    "--from takes every job's name and options from the file; give no name or job options")
             }
         } else if name == nil {
             throw ValidationError("give the job's name, or --from FILE")
@@ -72,11 +77,13 @@ struct Add: AsyncParsableCommand {
             let controller = try await global.connect()
             var selection = Selection()
             for job in jobs { selection.entries.append(.init(id: job.id ?? "(new)", name: job.name)) }
-            let description = jobs.count == 1
+            let description =
+                jobs.count == 1
                 ? "add job '\(jobs[0].name)' to queue '\(queue)'"
                 : "add \(jobs.count) jobs to queue '\(queue)'"
             if change.dryRun {
-                printDryRun(command: "add", description: description, queue: queue, selection: selection, format: global.format)
+                printDryRun(
+                    command: "add", description: description, queue: queue, selection: selection, format: global.format)
                 return
             }
             var summary = ChangeSummary(command: "add", verb: "added", queue: queue, matched: jobs.count)
@@ -92,7 +99,10 @@ struct Add: AsyncParsableCommand {
                     }
                     for job in try await controller.add(Array(batch), to: queue) {
                         if job.duplicate {
-                            summary.record(BatchOutcome(skipped: [SkippedJob(id: job.id, reason: "a job with this id already exists")]))
+                            summary.record(
+                                BatchOutcome(skipped: [
+                                    SkippedJob(id: job.id, reason: "a job with this id already exists")
+                                ]))
                         } else {
                             summary.changed += 1
                             added.append(job.id)
@@ -104,7 +114,9 @@ struct Add: AsyncParsableCommand {
             }
             summary.extra = [("ids", .array(added.map { .string($0) }))]
             if global.format == .text && added.count == 1 { Terminal.write("job \(added[0])\n") }
-            try summary.finish(format: global.format, resumeHint: "the jobs added so far stay; remove those lines from the file before running it again")
+            try summary.finish(
+                format: global.format,
+                resumeHint: "the jobs added so far stay; remove those lines from the file before running it again")
         }
     }
 
@@ -134,13 +146,21 @@ struct Add: AsyncParsableCommand {
     /// Checks what BullMQ would refuse or misread.
     private static func check(_ job: NewJob, where place: String) throws {
         if job.name.isEmpty { throw ValidationError("\(place)the job needs a name") }
-        if !(0...2_097_152).contains(job.priority) { throw ValidationError("\(place)priority must be between 0 and 2097152") }
+        if !(0...2_097_152).contains(job.priority) {
+            throw ValidationError("\(place)priority must be between 0 and 2097152")
+        }
         if let attempts = job.attempts, attempts < 1 { throw ValidationError("\(place)attempts must be at least 1") }
         if job.delayMs < 0 { throw ValidationError("\(place)delay must not be negative") }
         if let id = job.id {
             if id.isEmpty { throw ValidationError("\(place)jobId must not be empty") }
-            if Int64(id) != nil { throw ValidationError("\(place)jobId '\(id)' is a number: BullMQ's own ids are numbers, so it could collide with one; use another id") }
-            if id.contains(":") { throw ValidationError("\(place)jobId '\(id)' contains ':', which BullMQ's keys cannot hold") }
+            if Int64(id) != nil {
+                throw ValidationError(
+                    "\(place)jobId '\(id)' is a number: BullMQ's own ids are numbers, so it could collide with one; use another id"
+                )
+            }
+            if id.contains(":") {
+                throw ValidationError("\(place)jobId '\(id)' contains ':', which BullMQ's keys cannot hold")
+            }
         }
     }
 
@@ -166,7 +186,9 @@ struct Add: AsyncParsableCommand {
             for (key, member) in members {
                 switch key {
                 case "name":
-                    guard case .string(let text) = member else { throw ValidationError("\(place)name must be a string") }
+                    guard case .string(let text) = member else {
+                        throw ValidationError("\(place)name must be a string")
+                    }
                     name = text
                 case "data": data = member
                 case "opts": try applyOptions(member, to: &job, place: place)
@@ -195,23 +217,32 @@ struct Add: AsyncParsableCommand {
             case "priority": job.priority = try integer(option, key)
             case "attempts": job.attempts = try integer(option, key)
             case "lifo":
-                guard case .bool(let flag) = option else { throw ValidationError("\(place)opts.lifo must be true or false") }
+                guard case .bool(let flag) = option else {
+                    throw ValidationError("\(place)opts.lifo must be true or false")
+                }
                 job.lifo = flag
             case "jobId":
-                guard case .string(let id) = option else { throw ValidationError("\(place)opts.jobId must be a string") }
+                guard case .string(let id) = option else {
+                    throw ValidationError("\(place)opts.jobId must be a string")
+                }
                 job.id = id
             case "backoff":
                 if case .number = option {
                     job.backoff = Backoff(type: "fixed", delayMs: try integer(option, key))
-                } else if case .object = option, case .string(let type) = option["type"], type == "fixed" || type == "exponential",
+                } else if case .object = option, case .string(let type) = option["type"],
+                    type == "fixed" || type == "exponential",
                     let delay = option["delay"]
                 {
                     job.backoff = Backoff(type: type, delayMs: try integer(delay, "backoff.delay"))
                 } else {
-                    throw ValidationError("\(place)opts.backoff must be a number of ms or {\"type\": \"fixed\"|\"exponential\", \"delay\": ms}")
+                    throw ValidationError(
+                        "\(place)opts.backoff must be a number of ms or {\"type\": \"fixed\"|\"exponential\", \"delay\": ms}"
+                    )
                 }
             default:
-                throw ValidationError("\(place)option '\(key)' is not supported by jobctl add (supported: delay, priority, attempts, backoff, jobId, lifo)")
+                throw ValidationError(
+                    "\(place)option '\(key)' is not supported by jobctl add (supported: delay, priority, attempts, backoff, jobId, lifo)"
+                )
             }
         }
     }

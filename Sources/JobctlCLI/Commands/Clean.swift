@@ -51,20 +51,25 @@ struct Clean: AsyncParsableCommand {
             var total = Selection()
             var perState: [(state: FinishedState, count: Int)] = []
             for state in states {
-                var selection = change.dryRun
+                var selection =
+                    change.dryRun
                     ? try await JobSelection.inState(state.jobState, of: queue, in: controller) { job in
                         job.finishedOn.map { $0 <= cutoff } ?? false
                     }
-                    : Selection(ids: try await controller.jobIds(in: queue, state: TimedState(state), times: .min..<(cutoff + 1)))
+                    : Selection(
+                        ids: try await controller.jobIds(
+                            in: queue, state: TimedState(state), times: .min..<(cutoff + 1)))
                 // The listing is newest first; the limit keeps the oldest, as the deletion takes them.
                 if let limit, selection.count > limit { selection = selection.suffix(limit) }
                 perState.append((state, selection.count))
                 total.merge(selection)
             }
             let kinds = states.map(\.rawValue).joined(separator: " and ")
-            let description = "delete \(total.count) \(kinds) job\(total.count == 1 ? "" : "s") of queue '\(queue)' that finished more than \(DurationText.describe(milliseconds: age)) ago"
+            let description =
+                "delete \(total.count) \(kinds) job\(total.count == 1 ? "" : "s") of queue '\(queue)' that finished more than \(DurationText.describe(milliseconds: age)) ago"
             if change.dryRun {
-                printDryRun(command: "clean", description: description, queue: queue, selection: total, format: global.format)
+                printDryRun(
+                    command: "clean", description: description, queue: queue, selection: total, format: global.format)
                 return
             }
             var summary = ChangeSummary(command: "clean", verb: "deleted", queue: queue, matched: total.count)
@@ -72,7 +77,8 @@ struct Clean: AsyncParsableCommand {
                 try confirm("D" + description.dropFirst(), options: change)
                 Interruption.beginChanges()
                 let progress = Progress(total: total.count, verb: "deleting")
-                try await summary.deleteCounted(perState, batchSize: controller.batchSize, progress: progress) { state, limit in
+                try await summary.deleteCounted(perState, batchSize: controller.batchSize, progress: progress) {
+                    state, limit in
                     try await controller.clean(state, in: queue, finishedBefore: cutoff, limit: limit).count
                 }
             }

@@ -31,11 +31,17 @@ struct Drain: AsyncParsableCommand {
             try await controller.requireQueue(queue)
             let states: [ReadyState] = [.waiting, .prioritized] + (delayed ? [.delayed] : [])
             let kinds = delayed ? "waiting, prioritized and delayed" : "waiting and prioritized"
-            func describe(_ count: Int) -> String { "delete \(count) \(kinds) job\(count == 1 ? "" : "s") of queue '\(queue)'" }
+            func describe(_ count: Int) -> String {
+                "delete \(count) \(kinds) job\(count == 1 ? "" : "s") of queue '\(queue)'"
+            }
             if change.dryRun {
                 var total = Selection()
-                for state in states { total.merge(try await JobSelection.inState(state.jobState, of: queue, in: controller)) }
-                printDryRun(command: "drain", description: describe(total.count), queue: queue, selection: total, format: global.format)
+                for state in states {
+                    total.merge(try await JobSelection.inState(state.jobState, of: queue, in: controller))
+                }
+                printDryRun(
+                    command: "drain", description: describe(total.count), queue: queue, selection: total,
+                    format: global.format)
                 return
             }
             // The counts are enough to confirm and to bound the batches.
@@ -44,7 +50,9 @@ struct Drain: AsyncParsableCommand {
             reportProblems(overview?.problems ?? [])
             let counts = overview?.counts ?? JobCounts()
             // A queue paused by BullMQ 5 or older keeps its ready jobs in the legacy paused list: they go too.
-            let perState = (states + [.paused]).map { (state: $0, count: counts[$0.jobState] ?? 0) }.filter { $0.count > 0 }
+            let perState = (states + [.paused]).map { (state: $0, count: counts[$0.jobState] ?? 0) }.filter {
+                $0.count > 0
+            }
             let matched = perState.reduce(0) { $0 + $1.count }
             var summary = ChangeSummary(command: "drain", verb: "deleted", queue: queue, matched: matched)
             if matched > 0 {
@@ -53,7 +61,8 @@ struct Drain: AsyncParsableCommand {
                 let progress = Progress(total: matched, verb: "deleting")
                 // Scheduler jobs stay in place; later batches of the same state skip past them.
                 var kept: [ReadyState: Int] = [:]
-                try await summary.deleteCounted(perState, batchSize: controller.batchSize, progress: progress) { state, limit in
+                try await summary.deleteCounted(perState, batchSize: controller.batchSize, progress: progress) {
+                    state, limit in
                     let batch = try await controller.drain(state, in: queue, limit: limit, skipping: kept[state] ?? 0)
                     kept[state, default: 0] += batch.kept
                     return batch.removed

@@ -73,10 +73,13 @@ struct Jobs: AsyncParsableCommand {
                     Terminal.write(table(page.jobs, now: now))
                 }
                 if let next = page.nextCursor {
-                    Terminal.writeError("next page: jobctl jobs \(queue) --state \(state.rawValue) --limit \(limit) --cursor \(next)\n")
+                    Terminal.writeError(
+                        "next page: jobctl jobs \(queue) --state \(state.rawValue) --limit \(limit) --cursor \(next)\n")
                 }
                 if !page.vanishedIds.isEmpty {
-                    Terminal.writeError("\(page.vanishedIds.count) job(s) listed in this state have no job (removed while listing, or ids left behind): \(page.vanishedIds.prefix(5).joined(separator: ", "))\n")
+                    Terminal.writeError(
+                        "\(page.vanishedIds.count) job(s) listed in this state have no job (removed while listing, or ids left behind): \(page.vanishedIds.prefix(5).joined(separator: ", "))\n"
+                    )
                 }
                 reportProblems(page.problems)
                 for job in page.jobs { reportProblems(job.problems, context: "job \(job.id)") }

@@ -52,7 +52,9 @@ private func validateQueueChoice(_ queues: [String], all: Bool) throws {
     if !all && queues.isEmpty { throw ValidationError("name the queues, or pass --all") }
 }
 
-private func setPaused(_ paused: Bool, queues named: [String], all: Bool, global: GlobalOptions, change: ChangeOptions) async throws {
+private func setPaused(
+    _ paused: Bool, queues named: [String], all: Bool, global: GlobalOptions, change: ChangeOptions
+) async throws {
     try await Terminal.reportingErrors {
         Interruption.install()
         let controller = try await global.connect()
@@ -67,19 +69,25 @@ private func setPaused(_ paused: Bool, queues named: [String], all: Bool, global
             case .json, .jsonl:
                 let value = JSONValue.object([
                     ("command", .string(verb)), ("dryRun", .bool(true)), ("matched", .int(queues.count)),
-                    ("queues", .array(overviews.map { .object([("queue", .string($0.queue)), ("paused", .bool($0.isPaused))]) })),
+                    (
+                        "queues",
+                        .array(
+                            overviews.map { .object([("queue", .string($0.queue)), ("paused", .bool($0.isPaused))]) })
+                    ),
                 ])
                 Terminal.write((global.format == .json ? value.prettyText : value.compactText) + "\n")
             case .text:
                 var text = "would \(description)\n"
                 for overview in overviews {
-                    text += "  \(Cell.oneLine(overview.queue, limit: 200)): \(overview.isPaused ? "paused" : "running"), \(Cell.count(overview.counts.ready)) ready\n"
+                    text +=
+                        "  \(Cell.oneLine(overview.queue, limit: 200)): \(overview.isPaused ? "paused" : "running"), \(Cell.count(overview.counts.ready)) ready\n"
                 }
                 Terminal.write(text + "nothing changed (--dry-run)\n")
             }
             return
         }
-        var summary = ChangeSummary(command: verb, verb: paused ? "paused" : "resumed", queue: nil, matched: queues.count)
+        var summary = ChangeSummary(
+            command: verb, verb: paused ? "paused" : "resumed", queue: nil, matched: queues.count)
         summary.noun = "queue"
         if !queues.isEmpty {
             try confirm(verb.prefix(1).uppercased() + description.dropFirst(), options: change)

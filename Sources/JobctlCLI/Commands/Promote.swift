@@ -42,12 +42,16 @@ struct Promote: AsyncParsableCommand {
             } else if ids.isEmpty {
                 selection = try await JobSelection.inState(.delayed, of: queue, in: controller, limit: limit)
             } else {
-                (selection, notChosen) = try await JobSelection.byId(ids, expecting: .delayed, of: queue, in: controller)
+                (selection, notChosen) = try await JobSelection.byId(
+                    ids, expecting: .delayed, of: queue, in: controller)
                 if let limit, selection.count > limit { selection = selection.prefix(limit) }
             }
-            let description = "promote \(selection.count) delayed job\(selection.count == 1 ? "" : "s") of queue '\(queue)'"
+            let description =
+                "promote \(selection.count) delayed job\(selection.count == 1 ? "" : "s") of queue '\(queue)'"
             if change.dryRun {
-                printDryRun(command: "promote", description: description, queue: queue, selection: selection, format: global.format)
+                printDryRun(
+                    command: "promote", description: description, queue: queue, selection: selection,
+                    format: global.format)
                 return
             }
             var summary = ChangeSummary(command: "promote", verb: "promoted", queue: queue, matched: selection.count)
@@ -56,7 +60,8 @@ struct Promote: AsyncParsableCommand {
                 try confirm("P" + description.dropFirst(), options: change)
                 Interruption.beginChanges()
                 let progress = Progress(total: selection.count, verb: "promoting")
-                _ = try await summary.apply(selection.ids, batchSize: controller.batchSize, progress: progress) { batch in
+                _ = try await summary.apply(selection.ids, batchSize: controller.batchSize, progress: progress) {
+                    batch in
                     try await controller.promote(batch, in: queue)
                 }
                 progress.finish()

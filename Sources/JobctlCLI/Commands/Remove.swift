@@ -32,10 +32,13 @@ struct Remove: AsyncParsableCommand {
             let controller = try await global.connect()
             try await controller.requireQueue(queue)
             let (selection, notFound) = try await JobSelection.byId(ids, expecting: nil, of: queue, in: controller)
-            let description = "remove \(selection.count) job\(selection.count == 1 ? "" : "s") of queue '\(queue)'"
+            let description =
+                "remove \(selection.count) job\(selection.count == 1 ? "" : "s") of queue '\(queue)'"
                 + (force ? ", even running ones" : "")
             if change.dryRun {
-                printDryRun(command: "remove", description: description, queue: queue, selection: selection, format: global.format)
+                printDryRun(
+                    command: "remove", description: description, queue: queue, selection: selection,
+                    format: global.format)
                 return
             }
             var summary = ChangeSummary(command: "remove", verb: "removed", queue: queue, matched: selection.count)

@@ -43,7 +43,9 @@ struct Retry: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Only jobs whose failure reason matches this regular expression.", valueName: "regex"))
     var errorMatch: Pattern?
 
-    @Option(help: ArgumentHelp("Only jobs that finished at or after this time: 2h (ago), 2026-11-23T10:00Z, epoch ms.", valueName: "time"))
+    @Option(
+        help: ArgumentHelp(
+            "Only jobs that finished at or after this time: 2h (ago), 2026-11-23T10:00Z, epoch ms.", valueName: "time"))
     var since: PointInTime?
 
     @Option(help: ArgumentHelp("Only jobs that finished before this time (same forms as --since).", valueName: "time"))
@@ -106,15 +108,19 @@ struct Retry: AsyncParsableCommand {
                     if let left, left <= 0 { break }
                     if !change.dryRun && name == nil && errorMatch == nil {
                         // Nothing to read from the jobs themselves: their ids (by finish time) are enough.
-                        let times = since == nil && before == nil
+                        let times =
+                            since == nil && before == nil
                             ? nil : (since?.milliseconds ?? .min)..<(before?.milliseconds ?? .max)
-                        let found = try await controller.jobIds(in: queue, state: TimedState(finishedState), times: times)
+                        let found = try await controller.jobIds(
+                            in: queue, state: TimedState(finishedState), times: times)
                         selection = Selection(ids: left.map { Array(found.prefix($0)) } ?? found)
                     } else {
-                        selection = try await JobSelection.inState(state, of: queue, in: controller, limit: left, matches: matches)
+                        selection = try await JobSelection.inState(
+                            state, of: queue, in: controller, limit: left, matches: matches)
                     }
                 } else {
-                    (selection, notChosen) = try await JobSelection.byId(ids, expecting: state, of: queue, in: controller, matches: matches)
+                    (selection, notChosen) = try await JobSelection.byId(
+                        ids, expecting: state, of: queue, in: controller, matches: matches)
                     if let limit, selection.count > limit { selection = selection.prefix(limit) }
                 }
                 total.merge(selection)
@@ -124,24 +130,34 @@ struct Retry: AsyncParsableCommand {
             let scope = queues.count == 1 ? "queue '\(queues[0])'" : "\(plans.count) queues"
             let description = "retry \(total.count) \(state.rawValue) job\(total.count == 1 ? "" : "s") in \(scope)"
             if change.dryRun {
-                printDryRun(command: "retry", description: description, queue: queues.count == 1 ? queues[0] : nil, selection: total, format: global.format)
+                printDryRun(
+                    command: "retry", description: description, queue: queues.count == 1 ? queues[0] : nil,
+                    selection: total, format: global.format)
                 return
             }
-            var summary = ChangeSummary(command: "retry", verb: "retried", queue: queues.count == 1 ? queues[0] : nil, matched: total.count)
+            var summary = ChangeSummary(
+                command: "retry", verb: "retried", queue: queues.count == 1 ? queues[0] : nil, matched: total.count)
             summary.record(BatchOutcome(skipped: notChosen))
             if !total.ids.isEmpty {
                 try confirm(description.prefix(1).uppercased() + description.dropFirst(), options: change)
                 Interruption.beginChanges()
                 let progress = Progress(total: total.count, verb: "retrying")
                 for plan in plans {
-                    let finished = try await summary.apply(plan.selection.ids, batchSize: controller.batchSize, progress: progress) { batch in
-                        try await controller.retry(batch, in: plan.queue, from: finishedState, resetAttempts: resetAttempts)
+                    let finished = try await summary.apply(
+                        plan.selection.ids, batchSize: controller.batchSize, progress: progress
+                    ) { batch in
+                        try await controller.retry(
+                            batch, in: plan.queue, from: finishedState, resetAttempts: resetAttempts)
                     }
                     if !finished { break }
                 }
                 progress.finish()
             }
-            try summary.finish(format: global.format, resumeHint: "run the same command again to retry the rest (jobs already retried are no longer \(state.rawValue))")
+            try summary.finish(
+                format: global.format,
+                resumeHint:
+                    "run the same command again to retry the rest (jobs already retried are no longer \(state.rawValue))"
+            )
         }
     }
 }
@@ -154,12 +170,16 @@ func chooseQueue(having state: JobState, in inspector: any QueueInspector) async
     guard isatty(STDIN_FILENO) == 1, !candidates.isEmpty else {
         throw ValidationError(
             "name a queue, or pass --all-queues"
-                + (candidates.isEmpty ? " (no queue has \(state.rawValue) jobs)" : "; queues with \(state.rawValue) jobs: " + listing.joined(separator: ", ")))
+                + (candidates.isEmpty
+                    ? " (no queue has \(state.rawValue) jobs)"
+                    : "; queues with \(state.rawValue) jobs: " + listing.joined(separator: ", ")))
     }
     var prompt = "Which queue?\n"
     for (index, line) in listing.enumerated() { prompt += "  \(index + 1)) \(line)\n" }
     Terminal.writeError(prompt + "number: ")
-    guard let answer = readLine().flatMap({ Int($0.trimmingCharactersInWhitespace()) }), (1...listing.count).contains(answer) else {
+    guard let answer = readLine().flatMap({ Int($0.trimmingCharactersInWhitespace()) }),
+        (1...listing.count).contains(answer)
+    else {
         throw DeclinedError()
     }
     return candidates[answer - 1].queue

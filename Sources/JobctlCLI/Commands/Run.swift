@@ -31,7 +31,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: ArgumentHelp("After a stop signal, how long running jobs may take to finish.", valueName: "duration"))
     var grace = "30s"
 
-    @Option(help: ArgumentHelp("How often to look for jobs whose worker died (BullMQ's stalledInterval).", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp(
+            "How often to look for jobs whose worker died (BullMQ's stalledInterval).", valueName: "duration"))
     var stalledInterval = "30s"
 
     @Option(help: "How often a job may stall before it fails (BullMQ's maxStalledCount).")
@@ -50,7 +52,9 @@ struct Run: AsyncParsableCommand {
                 throw ValidationError("\(flag) '\(value)' is not a duration (examples: 30s, 2m)")
             }
         }
-        if (DurationText.milliseconds(stalledInterval) ?? 0) < 100 { throw ValidationError("--stalled-interval must be at least 100ms") }
+        if (DurationText.milliseconds(stalledInterval) ?? 0) < 100 {
+            throw ValidationError("--stalled-interval must be at least 100ms")
+        }
         if maxStalledCount < 0 { throw ValidationError("--max-stalled-count must not be negative") }
     }
 
@@ -74,14 +78,16 @@ struct Run: AsyncParsableCommand {
             let summary: WorkerSummary
             do {
                 summary = try await engine.runUntilStopped(
-                    graceMs: DurationText.milliseconds(grace) ?? 30_000, progressEveryMs: progressMs > 0 ? progressMs : nil)
+                    graceMs: DurationText.milliseconds(grace) ?? 30_000,
+                    progressEveryMs: progressMs > 0 ? progressMs : nil)
             } catch {
                 await handler.shutdown()
                 throw error
             }
             await handler.shutdown()
             withExtendedLifetime(stopper) {}
-            let text = "stopped: \(summary.completed) completed, \(summary.failed) failed, \(summary.retried) to retry"
+            let text =
+                "stopped: \(summary.completed) completed, \(summary.failed) failed, \(summary.retried) to retry"
                 + (summary.handedBack > 0 ? ", \(summary.handedBack) handed back" : "")
                 + (summary.lost > 0 ? ", \(summary.lost) lost (lock expired)" : "")
                 + " in \(DurationText.describe(milliseconds: summary.durationMs)), \(summary.serverCalls) server calls"
@@ -101,7 +107,9 @@ extension Run {
             do {
                 try await open()
                 if let since {
-                    Terminal.writeError("jobctl run: the server is there after \(DurationText.describe(milliseconds: currentTimeMs() - since))\n")
+                    Terminal.writeError(
+                        "jobctl run: the server is there after \(DurationText.describe(milliseconds: currentTimeMs() - since))\n"
+                    )
                 }
                 return backend
             } catch let error as any OperatorFacingError where error.kind == .unavailable {
@@ -127,7 +135,8 @@ final class StopSignals {
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 if seen.increment() > 1 {
-                    Terminal.writeError("second stop signal: exiting now; running jobs go back to waiting through the stalled check\n")
+                    Terminal.writeError(
+                        "second stop signal: exiting now; running jobs go back to waiting through the stalled check\n")
                     exit(130)
                 }
                 Terminal.writeError("stop signal: finishing running jobs (send it again to exit at once)\n")

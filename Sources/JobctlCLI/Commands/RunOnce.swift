@@ -5,12 +5,17 @@ import JobHandlers
 
 /// Options of the commands that run jobs.
 struct WorkerOptions: ParsableArguments {
-    @Option(parsing: .remaining, help: ArgumentHelp("Run this command per job, no shell; it takes the rest of the line, so put it last.", valueName: "command"))
+    @Option(
+        parsing: .remaining,
+        help: ArgumentHelp(
+            "Run this command per job, no shell; it takes the rest of the line, so put it last.", valueName: "command"))
     var exec: [String] = []
 
-    @Option(parsing: .remaining, help: ArgumentHelp(
-        "Feed jobs to long-lived handler processes of this command, one JSON line each (see the protocol below); it takes the rest of the line, so put it last.",
-        valueName: "command"))
+    @Option(
+        parsing: .remaining,
+        help: ArgumentHelp(
+            "Feed jobs to long-lived handler processes of this command, one JSON line each (see the protocol below); it takes the rest of the line, so put it last.",
+            valueName: "command"))
     var serve: [String] = []
 
     @Flag(help: "Complete every job at once without running anything (for benchmarks and smoke tests).")
@@ -19,24 +24,38 @@ struct WorkerOptions: ParsableArguments {
     @Option(help: "Jobs run at the same time.")
     var concurrency = 1
 
-    @Option(help: ArgumentHelp("Kill a job's process group and fail the job after this long, e.g. 5m.", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp(
+            "Kill a job's process group and fail the job after this long, e.g. 5m.", valueName: "duration"))
     var jobTimeout: String?
 
-    @Option(help: ArgumentHelp("How long a job's lock lasts unless renewed (BullMQ's lockDuration).", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp("How long a job's lock lasts unless renewed (BullMQ's lockDuration).", valueName: "duration")
+    )
     var lockDuration = "30s"
 
-    @Option(help: ArgumentHelp("Renew the locks of running jobs this often (default: half the lock duration).", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp(
+            "Renew the locks of running jobs this often (default: half the lock duration).", valueName: "duration"))
     var lockRenew: String?
 
-    @Option(help: ArgumentHelp("This worker starts at most MAX jobs per DURATION, e.g. 100/1s.", valueName: "max/duration"))
+    @Option(
+        help: ArgumentHelp("This worker starts at most MAX jobs per DURATION, e.g. 100/1s.", valueName: "max/duration"))
     var limiter: String?
 
-    @Option(help: ArgumentHelp("Record BullMQ's per-minute metrics of completed and failed jobs, keeping this many points (BullMQ's metrics.maxDataPoints).", valueName: "points"))
+    @Option(
+        help: ArgumentHelp(
+            "Record BullMQ's per-minute metrics of completed and failed jobs, keeping this many points (BullMQ's metrics.maxDataPoints).",
+            valueName: "points"))
     var metrics: Int?
 
     func validate() throws {
-        if concurrency < 1 || concurrency > 10_000 { throw ValidationError("--concurrency must be between 1 and 10000") }
-        for (flag, value) in [("--job-timeout", jobTimeout), ("--lock-duration", lockDuration), ("--lock-renew", lockRenew)] {
+        if concurrency < 1 || concurrency > 10_000 {
+            throw ValidationError("--concurrency must be between 1 and 10000")
+        }
+        for (flag, value) in [
+            ("--job-timeout", jobTimeout), ("--lock-duration", lockDuration), ("--lock-renew", lockRenew),
+        ] {
             if let value, (DurationText.milliseconds(value) ?? 0) <= 0 {
                 throw ValidationError("\(flag) '\(value)' is not a duration (examples: 500ms, 30s, 5m)")
             }
@@ -49,7 +68,9 @@ struct WorkerOptions: ParsableArguments {
 
     func parsedLimiter(_ text: String) -> RateLimit? {
         let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
-        guard parts.count == 2, let max = Int64(parts[0]), max > 0, let duration = DurationText.milliseconds(parts[1]), duration > 0 else {
+        guard parts.count == 2, let max = Int64(parts[0]), max > 0, let duration = DurationText.milliseconds(parts[1]),
+            duration > 0
+        else {
             return nil
         }
         return RateLimit(max: max, durationMs: duration)
@@ -69,18 +90,26 @@ struct WorkerOptions: ParsableArguments {
     /// `--exec COMMAND…`, or the command after `--`.
     func handlerCommand(afterTerminator command: [String]) throws -> [String] {
         if !serve.isEmpty {
-            if !exec.isEmpty || !command.isEmpty || noop { throw ValidationError("--serve takes the one command; drop --exec, -- and --noop") }
+            if !exec.isEmpty || !command.isEmpty || noop {
+                throw ValidationError("--serve takes the one command; drop --exec, -- and --noop")
+            }
             return serve
         }
         let chosen = exec.isEmpty ? command : exec
-        if !exec.isEmpty && !command.isEmpty { throw ValidationError("give the command once: --exec COMMAND… or -- COMMAND…") }
+        if !exec.isEmpty && !command.isEmpty {
+            throw ValidationError("give the command once: --exec COMMAND… or -- COMMAND…")
+        }
         if noop && !chosen.isEmpty { throw ValidationError("--noop runs no command; drop the command") }
-        if !noop && chosen.isEmpty { throw ValidationError("say what runs each job: --exec COMMAND [ARGS…] (or -- COMMAND [ARGS…]), or --noop") }
+        if !noop && chosen.isEmpty {
+            throw ValidationError("say what runs each job: --exec COMMAND [ARGS…] (or -- COMMAND [ARGS…]), or --noop")
+        }
         return chosen
     }
 
     /// The handler, and what ends it when the run is over (the `--serve` processes).
-    func handler(command handlerCommand: [String], queue: String) -> (run: Worker.Handler, shutdown: @Sendable () async -> Void) {
+    func handler(
+        command handlerCommand: [String], queue: String
+    ) -> (run: Worker.Handler, shutdown: @Sendable () async -> Void) {
         if noop { return ({ _ in .completed(returnValue: "null") }, {}) }
         let log: @Sendable (String) -> Void = { line in Terminal.writeError(line + "\n") }
         let timeout = jobTimeout.flatMap(DurationText.milliseconds)
@@ -120,7 +149,10 @@ struct WorkerOptions: ParsableArguments {
     /// `JOBCTL_DISABLE_WORKERS=true` or `DISABLE_BACKGROUND_WORKERS=true`: the variable that disables workers, if set.
     static var disablingVariable: String? {
         for name in ["JOBCTL_DISABLE_WORKERS", "DISABLE_BACKGROUND_WORKERS"] {
-            if let value = getenv(name).map({ String(cString: $0).lowercased() }), ["true", "1", "yes"].contains(value) { return name }
+            if let value = getenv(name).map({ String(cString: $0).lowercased() }), ["true", "1", "yes"].contains(value)
+            {
+                return name
+            }
         }
         return nil
     }
@@ -193,7 +225,8 @@ struct RunOnce: AsyncParsableCommand {
             printSummary(summary)
             if summary.failed + summary.retried + summary.lost > 0 { throw ExitStatus.checkFailed.exitCode }
             if summary.sawPause && summary.processed == 0 {
-                Terminal.writeError("queue '\(queue)' is paused: no job taken ('jobctl resume \(queue)' lets workers take them)\n")
+                Terminal.writeError(
+                    "queue '\(queue)' is paused: no job taken ('jobctl resume \(queue)' lets workers take them)\n")
                 throw ExitStatus.temporary.exitCode
             }
         }
@@ -203,14 +236,16 @@ struct RunOnce: AsyncParsableCommand {
         switch global.format {
         case .json, .jsonl:
             let value = JSONValue.object([
-                ("queue", .string(queue)), ("processed", .int(summary.processed)), ("completed", .int(summary.completed)),
+                ("queue", .string(queue)), ("processed", .int(summary.processed)),
+                ("completed", .int(summary.completed)),
                 ("failed", .int(summary.failed)), ("retried", .int(summary.retried)), ("lost", .int(summary.lost)),
                 ("durationMs", .int(summary.durationMs)), ("paused", .bool(summary.sawPause)),
                 ("serverCalls", .int(summary.serverCalls)),
             ])
             Terminal.write((global.format == .json ? value.prettyText : value.compactText) + "\n")
         case .text:
-            var text = "processed \(summary.processed) job\(summary.processed == 1 ? "" : "s") of queue '\(Cell.oneLine(queue, limit: 200))': "
+            var text =
+                "processed \(summary.processed) job\(summary.processed == 1 ? "" : "s") of queue '\(Cell.oneLine(queue, limit: 200))': "
             text += "\(summary.completed) completed, \(summary.failed) failed, \(summary.retried) to retry"
             if summary.lost > 0 { text += ", \(summary.lost) lost (lock expired)" }
             Terminal.write(text + " in \(DurationText.describe(milliseconds: summary.durationMs))\n")

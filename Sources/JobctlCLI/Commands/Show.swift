@@ -55,12 +55,14 @@ struct Show: AsyncParsableCommand {
             case .none: expiry = ", no expiry"
             case .some(let ttl) where ttl >= 0: expiry = ", expires in \(DurationText.describe(milliseconds: ttl))"
             case .some(let ttl):
-                expiry = ", expired \(DurationText.describe(milliseconds: -ttl)) ago (the worker is gone or stuck); "
+                expiry =
+                    ", expired \(DurationText.describe(milliseconds: -ttl)) ago (the worker is gone or stuck); "
                     + "the next stalled check moves the job back to waiting"
             }
             lines.append(("lock", "held by \(lock.token)" + expiry))
         } else if job.state == .active {
-            lines.append(("lock", "none: expired (the worker is gone); the next stalled check moves the job back to waiting"))
+            lines.append(
+                ("lock", "none: expired (the worker is gone); the next stalled check moves the job back to waiting"))
         }
         if let reason = job.failedReason { lines.append(("failed reason", reason)) }
         if let deferred = job.deferredFailure { lines.append(("deferred failure", deferred)) }
@@ -71,7 +73,9 @@ struct Show: AsyncParsableCommand {
         for (field, value) in job.otherFields { lines.append((field, value)) }
 
         let width = lines.map(\.0.count).max() ?? 0
-        var out = lines.map { $0.0 + String(repeating: " ", count: width - $0.0.count) + "  " + $0.1 }.joined(separator: "\n") + "\n"
+        var out =
+            lines.map { $0.0 + String(repeating: " ", count: width - $0.0.count) + "  " + $0.1 }.joined(separator: "\n")
+            + "\n"
         func block(_ title: String, _ value: StoredJSON?) {
             guard let value else { return }
             out += "\n\(title):\n" + indent(value.displayValue.prettyText) + "\n"
@@ -82,7 +86,9 @@ struct Show: AsyncParsableCommand {
         block("return value", job.returnValue)
         if !job.stacktrace.isEmpty {
             out += "\nstack traces (\(job.stacktrace.count), oldest first):\n"
-            for (index, trace) in job.stacktrace.enumerated() { out += "  [\(index + 1)]\n" + indent(trace, by: 4) + "\n" }
+            for (index, trace) in job.stacktrace.enumerated() {
+                out += "  [\(index + 1)]\n" + indent(trace, by: 4) + "\n"
+            }
         }
         if job.logCount > 0 {
             out += "\nlogs (\(job.logCount)):\n" + job.logs.map { "  " + $0 }.joined(separator: "\n") + "\n"

@@ -39,7 +39,9 @@ struct Stats: AsyncParsableCommand {
 
     func validate() throws {
         if let thresholds {
-            do { _ = try Advice.Thresholds(parsing: thresholds) } catch { throw ValidationError("--thresholds: \(error)") }
+            do { _ = try Advice.Thresholds(parsing: thresholds) } catch {
+                throw ValidationError("--thresholds: \(error)")
+            }
         }
     }
 
@@ -57,8 +59,11 @@ struct Stats: AsyncParsableCommand {
     }
 
     /// One screen of stats; returns the counts shown, for the next screen's changes.
-    private func show(_ inspector: any QueueInspector, limits: Advice.Thresholds, previous: JobCounts?) async throws -> JobCounts {
-        let (stats, _, analysis) = try await inspector.analyzed(queue, sampleSize: sample.sample, lockMarginMs: limits.lockMarginMs)
+    private func show(
+        _ inspector: any QueueInspector, limits: Advice.Thresholds, previous: JobCounts?
+    ) async throws -> JobCounts {
+        let (stats, _, analysis) = try await inspector.analyzed(
+            queue, sampleSize: sample.sample, lockMarginMs: limits.lockMarginMs)
         let now = currentTimeMs()
         let advice = Advice.lines(
             analysis, stalledCandidates: stats.stalledCandidates, thresholds: limits,
@@ -72,7 +77,8 @@ struct Stats: AsyncParsableCommand {
         }
         switch global.format {
         case .json, .jsonl:
-            let shape = JSONShapes.stats(stats, location: inspector.location, now: now, analysis: analysis, advice: advice)
+            let shape = JSONShapes.stats(
+                stats, location: inspector.location, now: now, analysis: analysis, advice: advice)
             Terminal.write((global.format == .json ? shape.prettyText : shape.compactText) + "\n")
         case .text:
             Terminal.write(text(stats, location: inspector.location, now: now, previous: previous))
@@ -103,10 +109,13 @@ struct Stats: AsyncParsableCommand {
         facts.append(["global concurrency", stats.globalConcurrency.map { String($0) } ?? "not set"])
         facts.append([
             "global rate limit",
-            stats.rateLimit.map { "\($0.max) jobs per \(DurationText.describe(milliseconds: $0.durationMs))" } ?? "not set",
+            stats.rateLimit.map { "\($0.max) jobs per \(DurationText.describe(milliseconds: $0.durationMs))" }
+                ?? "not set",
         ])
         var stalled = Cell.count(stats.stalledCandidates)
-        if !stats.stalledCandidateSample.isEmpty { stalled += " (e.g. " + stats.stalledCandidateSample.joined(separator: ", ") + ")" }
+        if !stats.stalledCandidateSample.isEmpty {
+            stalled += " (e.g. " + stats.stalledCandidateSample.joined(separator: ", ") + ")"
+        }
         facts.append(["stalled candidates", stalled])
         if let version = stats.recordedVersion { facts.append(["created by", version]) }
         out += facts.renderWithoutHeaders()

@@ -96,12 +96,15 @@ struct Status: AsyncParsableCommand {
     }
 
     /// The --check rules that fail, per queue, each reported on stderr.
-    private func checkFailures(_ rows: [QueueOverview], inspector: any QueueInspector, now: Int64) async throws -> [(String, HealthCheck.Failure)] {
+    private func checkFailures(
+        _ rows: [QueueOverview], inspector: any QueueInspector, now: Int64
+    ) async throws -> [(String, HealthCheck.Failure)] {
         guard let check, let rules = try? HealthCheck(parsing: check) else { return [] }
         var failures: [(String, HealthCheck.Failure)] = []
         for row in rows {
             var figures = HealthCheck.Figures(
-                counts: row.counts, isPaused: row.isPaused, oldestWaitMs: row.oldestWaitingTimestamp.map { max(0, now - $0) })
+                counts: row.counts, isPaused: row.isPaused,
+                oldestWaitMs: row.oldestWaitingTimestamp.map { max(0, now - $0) })
             let sampleSize = QueueHistory.defaultSampleSize
             var history: QueueHistory?
             switch (rules.needsStalled, rules.needsHistory) {
@@ -113,11 +116,16 @@ struct Status: AsyncParsableCommand {
             case (false, false): break
             }
             if let history {
-                figures.failureRate = QueueAnalysis(history: history, backlog: row.counts.ready, oldestWaitingAt: row.oldestWaitingTimestamp, now: now).failureRate
+                figures.failureRate =
+                    QueueAnalysis(
+                        history: history, backlog: row.counts.ready, oldestWaitingAt: row.oldestWaitingTimestamp,
+                        now: now
+                    ).failureRate
             }
             for failure in rules.failures(figures) {
                 failures.append((row.queue, failure))
-                Terminal.writeError("check failed: \(Cell.oneLine(row.queue)): \(failure.rule) (found \(failure.found))\n")
+                Terminal.writeError(
+                    "check failed: \(Cell.oneLine(row.queue)): \(failure.rule) (found \(failure.found))\n")
             }
         }
         return failures
@@ -133,23 +141,32 @@ struct Status: AsyncParsableCommand {
             ("QUEUE", .left), ("WAITING", .right), ("ACTIVE", .right), ("DELAYED", .right), ("FAILED", .right),
             ("COMPLETED", .right), ("PAUSED", .left), ("OLDEST WAITING", .left),
         ])
-        func line(_ name: String, _ counts: JobCounts, paused: String, oldest: Int64?, before: JobCounts? = nil) -> [String] {
+        func line(
+            _ name: String, _ counts: JobCounts, paused: String, oldest: Int64?, before: JobCounts? = nil
+        ) -> [String] {
             [
-                name, Watch.count(counts.ready, previous: before?.ready), Watch.count(counts[.active], previous: before?[.active]),
-                Watch.count(counts[.delayed], previous: before?[.delayed]), Watch.count(counts[.failed], previous: before?[.failed]),
+                name, Watch.count(counts.ready, previous: before?.ready),
+                Watch.count(counts[.active], previous: before?[.active]),
+                Watch.count(counts[.delayed], previous: before?[.delayed]),
+                Watch.count(counts[.failed], previous: before?[.failed]),
                 Watch.count(counts[.completed], previous: before?[.completed]), paused,
                 oldest.map { DurationText.describe(milliseconds: max(0, now - $0)) } ?? "-",
             ]
         }
         for row in rows {
-            table.append(line(
-                Cell.oneLine(row.queue), row.counts, paused: row.isPaused ? "yes" : "no", oldest: row.oldestWaitingTimestamp,
-                before: previous[row.queue]))
+            table.append(
+                line(
+                    Cell.oneLine(row.queue), row.counts, paused: row.isPaused ? "yes" : "no",
+                    oldest: row.oldestWaitingTimestamp,
+                    before: previous[row.queue]))
         }
         if rows.count > 1 {
             let totals = rows.reduce(JobCounts()) { $0 + $1.counts }
             let paused = rows.filter(\.isPaused).count
-            table.append(line("TOTAL", totals, paused: "\(paused) of \(rows.count)", oldest: rows.compactMap(\.oldestWaitingTimestamp).min()))
+            table.append(
+                line(
+                    "TOTAL", totals, paused: "\(paused) of \(rows.count)",
+                    oldest: rows.compactMap(\.oldestWaitingTimestamp).min()))
         }
         return table.render()
     }

@@ -53,20 +53,27 @@ struct Tune: AsyncParsableCommand {
             try await controller.requireQueue(queue)
             let (stats, sampled, analysis) = try await controller.analyzed(queue, sampleSize: sample.sample)
             let tuning = Tuning(
-                analysis: analysis, history: sampled, globalConcurrency: stats.globalConcurrency, rateLimit: stats.rateLimit,
+                analysis: analysis, history: sampled, globalConcurrency: stats.globalConcurrency,
+                rateLimit: stats.rateLimit,
                 workload: cpuBound ? .cpuBound : ioBound ? .ioBound : .unknown, cores: cores)
             let changes = tuning.recommendations.compactMap(\.apply)
             switch global.format {
             case .json, .jsonl:
                 let shape = JSONValue.object([
                     ("queue", .string(queue)),
-                    ("recommendations", .array(tuning.recommendations.map { recommendation in
-                        .object([
-                            ("setting", .string(recommendation.setting)), ("value", .string(recommendation.value)),
-                            ("current", .string(recommendation.current)), ("reason", .string(recommendation.reason)),
-                            ("appliable", .bool(recommendation.apply != nil)),
-                        ])
-                    })),
+                    (
+                        "recommendations",
+                        .array(
+                            tuning.recommendations.map { recommendation in
+                                .object([
+                                    ("setting", .string(recommendation.setting)),
+                                    ("value", .string(recommendation.value)),
+                                    ("current", .string(recommendation.current)),
+                                    ("reason", .string(recommendation.reason)),
+                                    ("appliable", .bool(recommendation.apply != nil)),
+                                ])
+                            })
+                    ),
                     ("warnings", .array(tuning.warnings.map { .string($0) })),
                     ("analytics", JSONShapes.analytics(analysis)),
                 ])
@@ -106,7 +113,8 @@ struct Tune: AsyncParsableCommand {
     static func describe(_ change: Tuning.Apply) -> String {
         switch change {
         case .globalConcurrency(let value): "global concurrency \(value)"
-        case .globalRateLimit(let limit): "global rate limit \(limit.max) per \(DurationText.describe(milliseconds: limit.durationMs))"
+        case .globalRateLimit(let limit):
+            "global rate limit \(limit.max) per \(DurationText.describe(milliseconds: limit.durationMs))"
         }
     }
 }
