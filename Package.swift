@@ -50,8 +50,8 @@ let package = Package(
         .executableTarget(name: "jobctl", dependencies: ["JobctlCLI"], swiftSettings: strictSettings),
 
         // Tests.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "JobCoreTests", dependencies: ["JobCore"], swiftSettings: strictSettings),
+        .target(name: "TestSupport", dependencies: ["JobCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "JobCoreTests", dependencies: ["JobCore", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "JobHandlersTests", dependencies: ["JobHandlers", "JobCore"], swiftSettings: strictSettings),
         .testTarget(
             name: "RedisBackendTests",

@@ -112,8 +112,9 @@ public struct WorkerSummary: Sendable, Equatable {
 /// Runs a handler over the jobs of a queue: one engine for `run-once` and `run`, usable from Swift programs.
 ///
 /// `runUntilIdle` processes every job that is ready (and every job that becomes ready while the others run),
-/// then returns; `runUntilStopped` works until `stop()`. Locks of running jobs are renewed from one timer; jobs
-/// are claimed and finished in batches, finishes beside the next claim.
+/// then returns; `runUntilStopped` works until `stop()` or until the task running it is cancelled. The decisions
+/// are `WorkerLoop`'s; the worker carries out its actions: claims, handler tasks, finishes beside the next claim,
+/// waits, one timer renewing the locks of running jobs, and the stalled check.
 public actor Worker {
     public typealias Handler = @Sendable (ClaimedJob) async -> JobOutcome
 
@@ -125,15 +126,11 @@ public actor Worker {
     private let workerId = UUID().uuidString.lowercased().filter { $0 != "-" }
     private var tokenCounter = 0
 
-    private var running: [String: RunningJob] = [:]
-    private var summary = WorkerSummary()
-
-    private struct RunningJob {
-        var job: ClaimedJob
-        /// When this worker's lock runs out unless renewed (its own clock).
-        var lockedUntil: Int64
-        var lost = false
-    }
+    /// The decisions of the run under way.
+    private var loop = WorkerLoop(mode: .untilIdle, settings: WorkerSettings(), now: 0)
+    private var serverCalls = 0
+    private var mailbox: Mailbox?
+    private var stopRequested = false
 
     public init(
         backend: any WorkerBackend, queue: String, settings: WorkerSettings, handler: @escaping Handler,
@@ -155,290 +152,236 @@ public actor Worker {
     ///
     /// Server errors end the run (and are thrown).
     public func runUntilIdle() async throws -> WorkerSummary {
-        try await process(untilStopped: false)
+        try await runStoppingOnCancel(.untilIdle, graceMs: 0, progressEveryMs: nil)
     }
 
-    /// Processes jobs until `stop()`: then takes no new job, lets the running ones finish within `graceMs`, and
-    /// hands the rest back to waiting.
+    /// Processes jobs until `stop()` (or the cancellation of the calling task).
     ///
+    /// Then it takes no new job, lets the running ones finish within `graceMs`, and hands the rest back to waiting.
     /// Waits for work without polling; a lost connection is retried with back-off.
     public func runUntilStopped(graceMs: Int64, progressEveryMs: Int64? = nil) async throws -> WorkerSummary {
-        self.graceMs = graceMs
-        self.progressEveryMs = progressEveryMs
-        return try await process(untilStopped: true)
+        try await runStoppingOnCancel(.untilStopped, graceMs: graceMs, progressEveryMs: progressEveryMs)
     }
 
-    /// Asks a `runUntilStopped` to stop; callable from anywhere (a signal handler's queue, say).
+    /// Runs in a task of its own, awaited here, so that cancelling the caller does not cancel the handlers at
+    /// once: it stops the run as SIGTERM does (grace, then hand-back), and the run still ends before this returns.
+    private func runStoppingOnCancel(
+        _ mode: WorkerLoop.Mode, graceMs: Int64, progressEveryMs: Int64?
+    ) async throws
+        -> WorkerSummary
+    {
+        let run = Task { try await self.process(mode, graceMs: graceMs, progressEveryMs: progressEveryMs) }
+        return try await withTaskCancellationHandler {
+            try await run.value
+        } onCancel: {
+            stop()
+        }
+    }
+
+    /// Asks a run to stop; callable from anywhere (a signal handler's queue, say).
     public nonisolated func stop() {
         Task { await self.requestStop() }
     }
-
-    private var graceMs: Int64 = 30_000
-    private var progressEveryMs: Int64?
-    private var mailbox: Mailbox?
-    private var stopRequested = false
 
     private func requestStop() async {
         stopRequested = true
         await mailbox?.post(.stop)
     }
 
-    /// How long an idle worker waits for a signal before it looks anyway; doubles while nothing comes.
-    static let firstIdleWaitMs: Int64 = 5000
-    static let longestIdleWaitMs: Int64 = 60_000
-
-    private func process(untilStopped: Bool) async throws -> WorkerSummary {
+    private func process(_ mode: WorkerLoop.Mode, graceMs: Int64, progressEveryMs: Int64?) async throws -> WorkerSummary
+    {
         let started = currentTimeMs()
         let mailbox = Mailbox()
         self.mailbox = mailbox
-        if stopRequested { await mailbox.post(.stop) }
-        if untilStopped {
+        serverCalls = 0
+        loop = WorkerLoop(mode: mode, settings: settings, graceMs: graceMs, now: started)
+        defer {
+            self.mailbox = nil
+            stopRequested = false  // a stop ends this run, not the next
+        }
+        if mode == .untilStopped {
             // Workers started together (a deploy) do not all hit the server in the same millisecond.
             try? await Task.sleep(nanoseconds: UInt64.random(in: 0...200_000_000))
         }
         // First hand back what dead workers left behind (throttled across workers by the backend).
         await checkStalled()
 
-        let renewEvery = settings.lockRenewMs ?? settings.lockDurationMs / 2
-        var claimedCount = 0
-        var warnedSchedulers = Set<String>()
-        // No more claims: nothing was ready (run-once), the queue is paused (run-once), a limit of the run was
-        // reached, or a stop was asked for.
-        var exhausted = false
-        // The last claim found nothing to take: wait for an event (a job done, a signal, a timer) first.
-        var blocked = false
-        var waiting = false
-        var idleWaitMs = Self.firstIdleWaitMs
-        // At the global concurrency nothing signals a free slot: look again after 100 ms, doubling up to 5 s.
-        var maxedWaitMs: Int64 = 100
-        var unreachableSince: Int64?
-        var retryDelayMs: Int64 = 500
-        var pending: [(job: ClaimedJob, finish: Finish)] = []
-        var finishing = 0
         var failure: (any Error)?
         var lastProgress = (time: started, completed: 0)
-
-        func startWaiter(timeoutMs: Int64) {
-            guard !waiting else { return }
-            waiting = true
-            summary.serverCalls += 1
-            let backend = backend
-            let queue = queue
-            // Not a child task: a blocking wait must not hold up the end of the run.
-            Task {
-                do {
-                    _ = try await backend.waitForWork(queue: queue, timeoutMs: timeoutMs)
-                } catch {
-                    try? await Task.sleep(nanoseconds: UInt64(min(timeoutMs, 5000)) * 1_000_000)
-                }
-                await mailbox.post(.woke)
-            }
-        }
-
         await withDiscardingTaskGroup { group in
-            /// Posts `event` after a pause (a rate limit, a back-off, the grace of a stop).
-            func post(_ event: Mailbox.Event, afterMs ms: Int64) {
-                group.addTask {
-                    try? await Task.sleep(nanoseconds: UInt64(max(ms, 0)) * 1_000_000)
-                    await mailbox.post(event)
-                }
-            }
-            /// The server is away: look again after a pause that doubles up to 30 s.
-            func backOff() {
-                post(.woke, afterMs: retryDelayMs)
-                retryDelayMs = min(retryDelayMs * 2, 30_000)
-            }
-            group.addTask { [weak self] in
-                while !Task.isCancelled {
-                    try? await Task.sleep(nanoseconds: UInt64(max(renewEvery, 10)) * 1_000_000)
-                    if Task.isCancelled { break }
-                    await self?.renewLocks()
-                }
-            }
-            if untilStopped {
-                let interval = settings.stalledIntervalMs
-                group.addTask { [weak self] in
-                    while !Task.isCancelled {
-                        try? await Task.sleep(nanoseconds: UInt64(max(interval, 100)) * 1_000_000)
-                        if Task.isCancelled { break }
-                        await self?.checkStalled()
+            startTimers(in: &group, mode: mode)
+            run: while true {
+                // A stop asked for while claims keep coming back full is seen before the next claim.
+                if stopRequested && !loop.isStopping {
+                    if await perform(loop.stopRequested(), in: &group, mailbox: mailbox, failure: &failure) {
+                        break run
                     }
                 }
-            }
-            loop: while true {
-                do {
-                    if !pending.isEmpty {
-                        // Finishing runs beside the next claim (on a connection of its own where the backend has
-                        // one), so that the server works on both at once.
-                        let batch = pending
-                        pending = []
-                        finishing += 1
-                        group.addTask { [weak self] in
-                            do {
-                                try await self?.flush(batch)
-                                await mailbox.post(.flushed(batch, nil))
-                            } catch {
-                                await mailbox.post(.flushed(batch, error))
-                            }
-                        }
-                    }
-                    if settings.maxJobs.map({ claimedCount >= $0 }) ?? false { exhausted = true }
-                    if settings.maxRuntimeMs.map({ currentTimeMs() - started >= $0 }) ?? false { exhausted = true }
-                    let free = settings.concurrency - running.count
-                    if !exhausted && !blocked && free > 0 {
-                        var want = min(free, settings.claimBatch)
-                        if let maxJobs = settings.maxJobs { want = min(want, maxJobs - claimedCount) }
-                        let tokens = (0..<want).map { _ in nextToken() }
-                        summary.serverCalls += 1
-                        let result = try await backend.claim(
-                            queue: queue, tokens: tokens, lockDurationMs: settings.lockDurationMs,
-                            limiter: settings.limiter)
-                        if let since = unreachableSince {
-                            log(
-                                "connection to the server is back after \(DurationText.describe(milliseconds: currentTimeMs() - since))"
-                            )
-                            unreachableSince = nil
-                            retryDelayMs = 500
-                        }
-                        let now = currentTimeMs()
-                        for job in result.jobs {
-                            if let scheduler = job.schedulerId, warnedSchedulers.insert(scheduler).inserted {
-                                log(
-                                    "job \(job.id) comes from job scheduler \(scheduler): jobctl runs it, but does not create the scheduler's next iteration as a BullMQ worker does; keep a BullMQ worker on \(queue) for its schedulers to go on firing"
-                                )
-                            }
-                            running[job.id] = RunningJob(job: job, lockedUntil: now + settings.lockDurationMs)
-                            claimedCount += 1
-                            group.addTask { [handler] in
-                                let outcome: JobOutcome
-                                if let deferred = job.deferredFailure {
-                                    // A stalled check gave up on it: it fails without running, as in BullMQ.
-                                    outcome = .failed(reason: deferred, stacktrace: nil, unrecoverable: true)
-                                } else {
-                                    outcome = await handler(job)
-                                }
-                                await mailbox.post(.done(job, outcome))
-                            }
-                        }
-                        if !result.jobs.isEmpty {
-                            idleWaitMs = Self.firstIdleWaitMs
-                            maxedWaitMs = 100
-                        }
-                        switch result.wait {
-                        case nil:
-                            continue loop
-                        case .rateLimited(let ms):
-                            blocked = true
-                            post(.woke, afterMs: min(max(ms, 1), 30_000))
-                        case .paused where !untilStopped:
-                            summary.sawPause = true
-                            exhausted = true
-                        case .maxed where untilStopped:
-                            // Finishing jobs sends no signal: look again after a growing pause.
-                            blocked = true
-                            post(.woke, afterMs: maxedWaitMs)
-                            maxedWaitMs = min(maxedWaitMs * 2, 5000)
-                        case .empty(let nextDelayedAt) where untilStopped:
-                            blocked = true
-                            var timeout = idleWaitMs
-                            if let nextDelayedAt { timeout = min(timeout, max(nextDelayedAt - currentTimeMs(), 1)) }
-                            idleWaitMs = min(idleWaitMs * 2, Self.longestIdleWaitMs)
-                            startWaiter(timeoutMs: timeout)
-                        case .paused:
-                            blocked = true
-                            startWaiter(timeoutMs: Self.longestIdleWaitMs)
-                        case .empty, .maxed:
-                            // Jobs still running or being finished may put retries back (no backoff): look again
-                            // when one is done.
-                            if running.isEmpty && finishing == 0 { exhausted = true } else { blocked = true }
-                        }
-                    }
-                } catch {
-                    guard untilStopped, (error as? any OperatorFacingError)?.kind == .unavailable else {
-                        failure = error
-                        break loop
-                    }
-                    if unreachableSince == nil {
-                        unreachableSince = currentTimeMs()
-                        log("lost the server (\(error)); retrying with back-off")
-                    }
-                    blocked = true
-                    backOff()
-                }
-                if running.isEmpty && pending.isEmpty && finishing == 0 && exhausted { break }
-                if running.isEmpty && finishing == 0 && !blocked && !exhausted { continue }
+                let actions = loop.next(now: currentTimeMs())
+                if await perform(actions, in: &group, mailbox: mailbox, failure: &failure) { break run }
+                if actions.contains(where: \.isClaim) { continue }
+                // Nothing to do before an event: a job done, a flush answered, a wait over, a stop.
                 for event in await mailbox.takeAll() {
-                    switch event {
-                    case .done(let job, let outcome):
-                        blocked = false
-                        if let finish = settle(job, outcome) { pending.append((job, finish)) }
-                    case .woke:
-                        blocked = false
-                        waiting = false
-                    case .stop:
-                        if !exhausted {
-                            exhausted = true
-                            if !running.isEmpty {
-                                log(
-                                    "stopping: waiting up to \(DurationText.describe(milliseconds: graceMs)) for \(running.count) running job(s)"
-                                )
-                                post(.graceOver, afterMs: graceMs)
-                            }
-                        }
-                    case .flushed(let batch, let error):
-                        finishing -= 1
-                        guard let error else {
-                            blocked = false
-                            break
-                        }
-                        guard untilStopped, (error as? any OperatorFacingError)?.kind == .unavailable else {
-                            failure = error
-                            break loop
-                        }
-                        // The server is away: keep the finishes and try again (a lock that expires meanwhile makes
-                        // the server refuse the job, which is then counted as lost).
-                        pending += batch
-                        blocked = true
-                        backOff()
-                    case .graceOver:
-                        let left = running.values.map { (id: $0.job.id, token: $0.job.token) }
-                        guard !left.isEmpty else { break }
-                        do {
-                            summary.serverCalls += 1
-                            try await backend.handBack(queue: queue, left)
-                            log(
-                                "handed \(left.count) unfinished job(s) back to waiting: \(left.prefix(10).map(\.id).joined(separator: ", "))"
-                            )
-                        } catch {
-                            log("could not hand back \(left.count) job(s) (\(error)); the stalled check will")
-                        }
-                        summary.handedBack += left.count
-                        running.removeAll()
-                        pending.removeAll()
-                        break loop
-                    }
+                    let actions = feed(event, failure: &failure)
+                    if await perform(actions, in: &group, mailbox: mailbox, failure: &failure) { break run }
                 }
                 if let every = progressEveryMs, currentTimeMs() - lastProgress.time >= every {
-                    let rate =
-                        Double(summary.completed - lastProgress.completed) * 1000
-                        / Double(max(currentTimeMs() - lastProgress.time, 1))
+                    let summary = loop.summary
+                    let elapsed = max(currentTimeMs() - lastProgress.time, 1)
+                    let rate = Double(summary.completed - lastProgress.completed) * 1000 / Double(elapsed)
                     log(
-                        "\(queue): \(summary.completed) completed, \(summary.failed) failed, \(summary.retried) to retry, \(running.count) running (\(Int(rate)) jobs/s)"
-                    )
+                        "\(queue): \(summary.completed) completed, \(summary.failed) failed, \(summary.retried) to "
+                            + "retry, \(loop.runningCount) running (\(Int(rate)) jobs/s)")
                     lastProgress = (currentTimeMs(), summary.completed)
                 }
             }
             group.cancelAll()
         }
-        self.mailbox = nil
+        var summary = loop.summary
+        summary.serverCalls = serverCalls
         summary.durationMs = currentTimeMs() - started
         if let failure { throw failure }
         return summary
     }
 
+    /// The lock renewal timer, and the stalled check of a long-running worker.
+    private func startTimers(in group: inout DiscardingTaskGroup, mode: WorkerLoop.Mode) {
+        let renewEvery = settings.lockRenewMs ?? settings.lockDurationMs / 2
+        group.addTask {
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: UInt64(max(renewEvery, 10)) * 1_000_000)
+                if Task.isCancelled { break }
+                await self.renewLocks()
+            }
+        }
+        guard mode == .untilStopped else { return }
+        let interval = settings.stalledIntervalMs
+        group.addTask {
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: UInt64(max(interval, 100)) * 1_000_000)
+                if Task.isCancelled { break }
+                await self.checkStalled()
+            }
+        }
+    }
+
+    /// An event, told to the loop; what it answers.
+    private func feed(_ event: Mailbox.Event, failure: inout (any Error)?) -> [WorkerLoop.Action] {
+        let now = currentTimeMs()
+        switch event {
+        case .done(let job, let outcome): return loop.jobDone(job, outcome: outcome, now: now)
+        case .woke: return loop.woke()
+        case .stop: return loop.stopRequested()
+        case .graceOver: return loop.graceOver()
+        case .flushed(let batch, let lost): return loop.flushed(batch, lost: lost)
+        case .flushFailed(let batch, let error):
+            let actions = loop.flushFailed(batch, serverAway: (error as? any OperatorFacingError)?.kind == .unavailable)
+            if actions.contains(.end) { failure = error }
+            return actions
+        }
+    }
+
+    /// Carries out the loop's actions.
+    ///
+    /// A claim is awaited here and its answer carried out next; the other calls answer later, as events. True when the
+    /// run is over.
+    private func perform(
+        _ actions: [WorkerLoop.Action], in group: inout DiscardingTaskGroup, mailbox: Mailbox,
+        failure: inout (any Error)?
+    ) async -> Bool {
+        var work = actions[...]
+        while let action = work.popFirst() {
+            switch action {
+            case .claim(let count):
+                let tokens = (0..<count).map { _ in nextToken() }
+                serverCalls += 1
+                do {
+                    let result = try await backend.claim(
+                        queue: queue, tokens: tokens, lockDurationMs: settings.lockDurationMs, limiter: settings.limiter
+                    )
+                    work += loop.claimed(result, now: currentTimeMs())
+                } catch {
+                    let serverAway = (error as? any OperatorFacingError)?.kind == .unavailable
+                    let answer = loop.claimFailed(serverAway: serverAway, description: "\(error)", now: currentTimeMs())
+                    if answer.contains(.end) { failure = error }
+                    work += answer
+                }
+            case .startHandler(let job):
+                group.addTask { [handler] in
+                    let outcome: JobOutcome
+                    if let deferred = job.deferredFailure {
+                        // A stalled check gave up on it: it fails without running, as in BullMQ.
+                        outcome = .failed(reason: deferred, stacktrace: nil, unrecoverable: true)
+                    } else {
+                        outcome = await handler(job)
+                    }
+                    await mailbox.post(.done(job, outcome))
+                }
+            case .flush(let batch):
+                serverCalls += 1
+                let (backend, queue, points) = (backend, queue, settings.metricsDataPoints)
+                group.addTask {
+                    do {
+                        let lost = try await backend.finish(
+                            queue: queue, batch.map { ($0.job, $0.finish) }, metricsDataPoints: points)
+                        await mailbox.post(.flushed(batch, lost))
+                    } catch {
+                        await mailbox.post(.flushFailed(batch, error))
+                    }
+                }
+            case .wake(let ms):
+                post(.woke, afterMs: ms, in: &group, mailbox: mailbox)
+            case .startGrace(let ms):
+                post(.graceOver, afterMs: ms, in: &group, mailbox: mailbox)
+            case .waitForWork(let timeoutMs):
+                serverCalls += 1
+                let (backend, queue) = (backend, queue)
+                // Not a child task: the backends' blocking waits cannot be interrupted yet, and one must not hold
+                // up the end of the run.
+                Task {
+                    do {
+                        _ = try await backend.waitForWork(queue: queue, timeoutMs: timeoutMs)
+                    } catch {
+                        try? await Task.sleep(nanoseconds: UInt64(min(timeoutMs, 5000)) * 1_000_000)
+                    }
+                    await mailbox.post(.woke)
+                }
+            case .handBack(let locks):
+                await handBack(locks)
+            case .log(let message):
+                log(message)
+            case .end:
+                return true
+            }
+        }
+        return false
+    }
+
+    /// Posts `event` after a pause (a rate limit, a back-off, the grace of a stop).
+    private func post(_ event: Mailbox.Event, afterMs ms: Int64, in group: inout DiscardingTaskGroup, mailbox: Mailbox)
+    {
+        group.addTask {
+            try? await Task.sleep(nanoseconds: UInt64(max(ms, 0)) * 1_000_000)
+            if Task.isCancelled { return }
+            await mailbox.post(event)
+        }
+    }
+
+    private func handBack(_ locks: [WorkerLoop.JobLock]) async {
+        do {
+            serverCalls += 1
+            try await backend.handBack(queue: queue, locks.map { (id: $0.id, token: $0.token) })
+            log(
+                "handed \(locks.count) unfinished job(s) back to waiting: \(locks.prefix(10).map(\.id).joined(separator: ", "))"
+            )
+        } catch {
+            log("could not hand back \(locks.count) job(s) (\(error)); the stalled check will")
+        }
+    }
+
     private func checkStalled() async {
         do {
-            summary.serverCalls += 1
+            serverCalls += 1
             let rescued = try await backend.rescueStalled(
                 queue: queue, maxStalledCount: settings.maxStalledCount, intervalMs: settings.stalledIntervalMs)
             if !rescued.isEmpty {
@@ -451,54 +394,16 @@ public actor Worker {
         }
     }
 
-    /// Turns a handler's outcome into a finish, or nil for a job this worker no longer holds.
-    private func settle(_ job: ClaimedJob, _ outcome: JobOutcome) -> Finish? {
-        guard let entry = running.removeValue(forKey: job.id) else { return nil }
-        summary.processed += 1
-        if entry.lost || currentTimeMs() > entry.lockedUntil {
-            // The schema on PostgreSQL checks only the token; an expired lock may already belong to another worker.
-            summary.lost += 1
-            log(
-                "job \(job.id): its lock expired before the handler finished; left to the stalled check, not finished here"
-            )
-            return nil
-        }
-        return finish(for: job, outcome: outcome)
-    }
-
-    private func flush(_ finishes: [(job: ClaimedJob, finish: Finish)]) async throws {
-        summary.serverCalls += 1
-        let lost = try await backend.finish(queue: queue, finishes, metricsDataPoints: settings.metricsDataPoints)
-        let lostIds = Set(lost.map(\.id))
-        for (job, finish) in finishes where !lostIds.contains(job.id) {
-            switch finish {
-            case .complete: summary.completed += 1
-            case .fail: summary.failed += 1
-            case .retryNow, .retryLater: summary.retried += 1
-            }
-        }
-        for job in lost {
-            summary.lost += 1
-            log("job \(job.id): not finished: \(job.reason)")
-        }
-    }
-
     private func renewLocks() async {
-        let locks = running.values.filter { !$0.lost }.map { (id: $0.job.id, token: $0.job.token) }
+        let locks = loop.locksToRenew()
         guard !locks.isEmpty else { return }
         let now = currentTimeMs()
         do {
-            summary.serverCalls += 1
-            let failed = Set(try await backend.extendLocks(queue: queue, locks, durationMs: settings.lockDurationMs))
-            for (id, _) in locks {
-                guard var entry = running[id] else { continue }
-                if failed.contains(id) {
-                    entry.lost = true
-                    log("job \(id): its lock could not be renewed; it will not be finished by this worker")
-                } else {
-                    entry.lockedUntil = now + settings.lockDurationMs
-                }
-                running[id] = entry
+            serverCalls += 1
+            let failed = try await backend.extendLocks(
+                queue: queue, locks.map { (id: $0.id, token: $0.token) }, durationMs: settings.lockDurationMs)
+            for action in loop.locksRenewed(locks, failed: Set(failed), now: now) {
+                if case .log(let message) = action { log(message) }
             }
         } catch {
             log("renewing locks failed: \(error)")
@@ -506,7 +411,7 @@ public actor Worker {
     }
 }
 
-/// Events from the handler tasks to the worker loop, taken all at once so that finishes batch up.
+/// Events from the handler tasks and timers to the worker, taken all at once so that finishes batch up.
 private actor Mailbox {
     enum Event: Sendable {
         case done(ClaimedJob, JobOutcome)
@@ -514,8 +419,9 @@ private actor Mailbox {
         case woke
         case stop
         case graceOver
-        /// A batch of finishes went to the server (or failed to).
-        case flushed([(job: ClaimedJob, finish: Finish)], (any Error)?)
+        /// A batch of finishes went to the server (the jobs it refused: lost), or failed to.
+        case flushed([WorkerLoop.JobFinish], [LostJob])
+        case flushFailed([WorkerLoop.JobFinish], any Error)
     }
 
     private var buffered: [Event] = []

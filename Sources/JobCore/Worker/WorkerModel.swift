@@ -1,5 +1,5 @@
 /// A job a worker has taken: what the handler gets, and what finishing it needs.
-public struct ClaimedJob: Sendable {
+public struct ClaimedJob: Sendable, Equatable {
     public var queue: String
     public var id: String
     public var name: String
