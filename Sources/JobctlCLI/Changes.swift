@@ -27,6 +27,13 @@ struct ConfirmationNeededError: OperatorFacingError {
     var hints: [String] { ["add --yes to go ahead, or --dry-run to see what would change"] }
 }
 
+/// Asks for a change described in lower case ("retry 40 failed jobs …"), then marks that changes begin: from then
+/// on Ctrl-C stops after the batch in flight instead of at once.
+func confirmAndBeginChanges(_ description: String, options: ChangeOptions) throws {
+    try confirm(description.prefix(1).uppercased() + description.dropFirst(), options: options)
+    Interruption.beginChanges()
+}
+
 /// Asks before a change: on a terminal it states what will change and waits for "y"; elsewhere `--yes` is required.
 func confirm(_ question: String, options: ChangeOptions) throws {
     if options.yes { return }

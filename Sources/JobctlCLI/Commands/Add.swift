@@ -89,8 +89,7 @@ struct Add: AsyncParsableCommand {
             var summary = ChangeSummary(command: "add", verb: "added", queue: queue, matched: jobs.count)
             var added: [String] = []
             if !jobs.isEmpty {
-                try confirm("A" + description.dropFirst(), options: change)
-                Interruption.beginChanges()
+                try confirmAndBeginChanges(description, options: change)
                 let progress = Progress(total: jobs.count, verb: "adding")
                 for batch in jobs.batches(of: controller.batchSize) {
                     if Interruption.isRequested {

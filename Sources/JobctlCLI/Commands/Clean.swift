@@ -74,8 +74,7 @@ struct Clean: AsyncParsableCommand {
             }
             var summary = ChangeSummary(command: "clean", verb: "deleted", queue: queue, matched: total.count)
             if !total.ids.isEmpty {
-                try confirm("D" + description.dropFirst(), options: change)
-                Interruption.beginChanges()
+                try confirmAndBeginChanges(description, options: change)
                 let progress = Progress(total: total.count, verb: "deleting")
                 try await summary.deleteCounted(perState, batchSize: controller.batchSize, progress: progress) {
                     state, limit in

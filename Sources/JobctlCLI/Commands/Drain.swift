@@ -56,8 +56,7 @@ struct Drain: AsyncParsableCommand {
             let matched = perState.reduce(0) { $0 + $1.count }
             var summary = ChangeSummary(command: "drain", verb: "deleted", queue: queue, matched: matched)
             if matched > 0 {
-                try confirm("D" + describe(matched).dropFirst(), options: change)
-                Interruption.beginChanges()
+                try confirmAndBeginChanges(describe(matched), options: change)
                 let progress = Progress(total: matched, verb: "deleting")
                 // Scheduler jobs stay in place; later batches of the same state skip past them.
                 var kept: [ReadyState: Int] = [:]

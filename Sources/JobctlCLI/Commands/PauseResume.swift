@@ -90,8 +90,7 @@ private func setPaused(
             command: verb, verb: paused ? "paused" : "resumed", queue: nil, matched: queues.count)
         summary.noun = "queue"
         if !queues.isEmpty {
-            try confirm(verb.prefix(1).uppercased() + description.dropFirst(), options: change)
-            Interruption.beginChanges()
+            try confirmAndBeginChanges(description, options: change)
             for queue in queues {
                 if Interruption.isRequested {
                     summary.interrupted = true

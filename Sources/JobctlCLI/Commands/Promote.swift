@@ -57,8 +57,7 @@ struct Promote: AsyncParsableCommand {
             var summary = ChangeSummary(command: "promote", verb: "promoted", queue: queue, matched: selection.count)
             summary.record(BatchOutcome(skipped: notChosen))
             if selection.count > 0 {
-                try confirm("P" + description.dropFirst(), options: change)
-                Interruption.beginChanges()
+                try confirmAndBeginChanges(description, options: change)
                 let progress = Progress(total: selection.count, verb: "promoting")
                 _ = try await summary.apply(selection.ids, batchSize: controller.batchSize, progress: progress) {
                     batch in

@@ -44,8 +44,7 @@ struct Remove: AsyncParsableCommand {
             var summary = ChangeSummary(command: "remove", verb: "removed", queue: queue, matched: selection.count)
             summary.record(BatchOutcome(skipped: notFound))
             if selection.count > 0 {
-                try confirm("R" + description.dropFirst(), options: change)
-                Interruption.beginChanges()
+                try confirmAndBeginChanges(description, options: change)
                 _ = try await summary.apply(selection.ids, batchSize: controller.batchSize) { batch in
                     try await controller.remove(batch, in: queue, force: force)
                 }

@@ -139,8 +139,7 @@ struct Retry: AsyncParsableCommand {
                 command: "retry", verb: "retried", queue: queues.count == 1 ? queues[0] : nil, matched: total.count)
             summary.record(BatchOutcome(skipped: notChosen))
             if !total.ids.isEmpty {
-                try confirm(description.prefix(1).uppercased() + description.dropFirst(), options: change)
-                Interruption.beginChanges()
+                try confirmAndBeginChanges(description, options: change)
                 let progress = Progress(total: total.count, verb: "retrying")
                 for plan in plans {
                     let finished = try await summary.apply(
