@@ -21,7 +21,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 QUEUE = "huge"
-REASON = "boom 42 at 10.0.0.1 "  # 20 bytes
+REASON = "boom "  # as the bad-input corpus' 5 MB case: 200,000 words a MB
 FRAME = "at handler (worker.js:17)\\n"  # 27 bytes of JSON
 
 COMMANDS = {

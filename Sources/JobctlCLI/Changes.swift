@@ -50,28 +50,24 @@ func confirm(_ question: String, options: ChangeOptions) throws {
 enum Interruption {
     private static let changing = Atomic<Bool>(false)
     private static let requested = Atomic<Bool>(false)
-    nonisolated(unsafe) private static var source: (any DispatchSourceSignal)?
+    private static let installed = Atomic<Bool>(false)
+    nonisolated(unsafe) private static var signals: StopSignals?
 
     static var isRequested: Bool { requested.load(ordering: .relaxed) }
 
     static func install() {
-        guard source == nil else { return }
-        signal(SIGINT, SIG_IGN)
-        let handler = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        handler.setEventHandler {
-            guard changing.load(ordering: .relaxed) else {
-                Terminal.writeError("\ninterrupted: nothing changed\n")
-                exit(130)
-            }
-            if requested.exchange(true, ordering: .relaxed) {
-                Terminal.writeError(
-                    "\ninterrupted again: exiting now (the batch in flight is applied whole or not at all)\n")
-                exit(130)
-            }
-            Terminal.writeError("\nstopping after the batch in flight… (Ctrl-C again to exit at once)\n")
-        }
-        handler.resume()
-        source = handler
+        guard !installed.exchange(true, ordering: .relaxed) else { return }
+        signals = StopSignals(
+            [SIGINT],
+            onFirst: {
+                guard changing.load(ordering: .relaxed) else {
+                    Terminal.writeError("\ninterrupted: nothing changed\n")
+                    exit(ExitStatus.interrupted.rawValue)
+                }
+                requested.store(true, ordering: .relaxed)
+                Terminal.writeError("\nstopping after the batch in flight… (Ctrl-C again to exit at once)\n")
+            },
+            secondMessage: "interrupted again: exiting now (the batch in flight is applied whole or not at all)")
     }
 
     /// From here on, Ctrl-C lets the batch in flight finish.

@@ -1,8 +1,6 @@
 import ArgumentParser
-import Dispatch
 import Glibc
 import JobCore
-import Synchronization
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -72,7 +70,14 @@ struct Run: AsyncParsableCommand {
             let engine = Worker(backend: backend, queue: queue, settings: settings, handler: handler.run) { message in
                 Terminal.writeError(message + "\n")
             }
-            let stopper = StopSignals { engine.stop() }
+            let stopper = StopSignals(
+                [SIGTERM, SIGINT],
+                onFirst: {
+                    Terminal.writeError("stop signal: finishing running jobs (send it again to exit at once)\n")
+                    engine.stop()
+                },
+                secondMessage:
+                    "second stop signal: exiting now; running jobs go back to waiting through the stalled check")
             let progressMs = DurationText.milliseconds(progress) ?? 0
             Terminal.writeError("jobctl run: working queue '\(queue)' at concurrency \(settings.concurrency)\n")
             let summary: WorkerSummary
@@ -122,34 +127,4 @@ extension Run {
             }
         }
     }
-}
-
-/// SIGTERM and SIGINT: the first asks the worker to stop, a second exits at once.
-final class StopSignals {
-    private let sources: [any DispatchSourceSignal]
-
-    init(onFirst stop: @escaping @Sendable () -> Void) {
-        let seen = SignalCount()
-        sources = [SIGTERM, SIGINT].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                if seen.increment() > 1 {
-                    Terminal.writeError(
-                        "second stop signal: exiting now; running jobs go back to waiting through the stalled check\n")
-                    exit(130)
-                }
-                Terminal.writeError("stop signal: finishing running jobs (send it again to exit at once)\n")
-                stop()
-            }
-            source.resume()
-            return source
-        }
-    }
-}
-
-private final class SignalCount: Sendable {
-    private let count = Atomic<Int>(0)
-
-    func increment() -> Int { count.add(1, ordering: .relaxed).newValue }
 }
