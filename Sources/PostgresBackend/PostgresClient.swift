@@ -10,7 +10,12 @@ actor PostgresClient {
     nonisolated let endpoint: PostgresEndpoint
     private let connectTimeoutMs: Int
     private let commandTimeoutMs: Int
-    private var connection: PostgresConnection?
+    private var connection: PostgresConnection? {
+        didSet { if let connection { socket.set(connection.socket) } }
+        willSet { if newValue == nil { socket.clear() } }
+    }
+    /// The current connection's socket, which a cancelled wait shuts down from any thread.
+    private nonisolated let socket = InterruptibleSocket()
 
     init(endpoint: PostgresEndpoint, connectTimeoutMs: Int, commandTimeoutMs: Int) {
         self.executor = DispatchQueueExecutor(label: "jobctl.postgres")
@@ -51,6 +56,28 @@ actor PostgresClient {
     /// Waits for a NOTIFY on `channel` with `payload`, up to `timeoutMs`; true when one came.
     ///
     /// The LISTEN is issued on first use (on this client's own connection, which then serves nothing else).
+    nonisolated func interruptiblyAwaitNotification(
+        channel: String, payload: String, timeoutMs: Int
+    ) async throws
+        -> Bool
+    {
+        try await withTaskCancellationHandler {
+            try await self.awaitNotificationUnlessInterrupted(channel: channel, payload: payload, timeoutMs: timeoutMs)
+        } onCancel: {
+            socket.interrupt()
+        }
+    }
+
+    private func awaitNotificationUnlessInterrupted(channel: String, payload: String, timeoutMs: Int) throws -> Bool {
+        if socket.takeInterruption() || Task.isCancelled { throw CancellationError() }
+        do {
+            return try awaitNotification(channel: channel, payload: payload, timeoutMs: timeoutMs)
+        } catch {
+            if socket.takeInterruption() { throw CancellationError() }
+            throw error
+        }
+    }
+
     func awaitNotification(channel: String, payload: String, timeoutMs: Int) throws(PostgresError) -> Bool {
         if !listening.contains(channel) {
             _ = try query("LISTEN \"\(channel)\"")

@@ -103,6 +103,9 @@ final class PostgresConnection {
     /// `payload`; true when one came.
     ///
     /// Notifications for other payloads are consumed and ignored.
+    /// The connection's socket, for `InterruptibleSocket`.
+    var socket: Int32 { PQsocket(connection) }
+
     func waitForNotification(payload: String, timeoutMs: Int) throws(PostgresError) -> Bool {
         guard !broken else { throw PostgresError(code: .connectionLost, server: server, message: "connection closed") }
         let deadline = Self.deadline(afterMs: timeoutMs)

@@ -190,7 +190,8 @@ extension PostgresQueueStore: WorkerBackend {
     public func waitForWork(queue: String, timeoutMs: Int64) async throws -> Bool {
         // The payload is the bare queue name, shared by every schema of the database: a wake-up for a namesake
         // queue elsewhere only costs one claim that finds nothing.
-        try await listener.awaitNotification(channel: "bullmq_jobs", payload: queue, timeoutMs: Int(max(timeoutMs, 10)))
+        try await listener.interruptiblyAwaitNotification(
+            channel: "bullmq_jobs", payload: queue, timeoutMs: Int(max(timeoutMs, 10)))
     }
 
     public func handBack(queue: String, _ jobs: [(id: String, token: String)]) async throws {

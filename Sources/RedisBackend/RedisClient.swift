@@ -10,6 +10,8 @@ actor RedisClient {
     private let connectTimeoutMs: Int
     private let commandTimeoutMs: Int
     private var connection: RedisConnection?
+    /// The current connection's socket, which `interrupt()` shuts down from any thread.
+    private nonisolated let socket = InterruptibleSocket()
     /// The scripts (by SHA1) loaded on the current connection.
     private var loadedScripts: Set<String> = []
 
@@ -30,6 +32,7 @@ actor RedisClient {
         let fresh = try RedisConnection(
             endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
         connection = fresh
+        socket.set(fresh.socket)
         return fresh
     }
 
@@ -42,6 +45,7 @@ actor RedisClient {
         do {
             return try connection.pipeline(commands)
         } catch {
+            socket.clear()
             self.connection = nil  // a broken connection is not reused
             loadedScripts.removeAll()
             throw error
@@ -81,6 +85,26 @@ actor RedisClient {
             throw RedisError(code: .server, server: endpoint.hostDescription, serverCode: code, message: message)
         }
         return reply
+    }
+
+    /// Runs a blocking command (BZPOPMIN) that cancelling the calling task ends at once: the socket is shut down,
+    /// the command fails and the connection is opened again on next use.
+    nonisolated func interruptibleCommand(_ command: RedisCommand) async throws -> RedisValue {
+        try await withTaskCancellationHandler {
+            try await self.commandUnlessInterrupted(command)
+        } onCancel: {
+            socket.interrupt()
+        }
+    }
+
+    private func commandUnlessInterrupted(_ command: RedisCommand) throws -> RedisValue {
+        if socket.takeInterruption() || Task.isCancelled { throw CancellationError() }
+        do {
+            return try self.command(command)
+        } catch {
+            if socket.takeInterruption() { throw CancellationError() }
+            throw error
+        }
     }
 
     /// Runs one command; an error reply is thrown.

@@ -65,6 +65,9 @@ final class RedisConnection {
 
     deinit { redisFree(context) }
 
+    /// The connection's socket, for `InterruptibleSocket`.
+    var socket: Int32 { context.pointee.fd }
+
     /// Sends every command at once, then reads every reply: one round trip.
     ///
     /// Error replies are returned as `.error` values, not thrown; I/O failures throw and leave the connection unusable.

@@ -124,7 +124,8 @@ extension RedisQueueStore: WorkerBackend {
 
     public func waitForWork(queue: String, timeoutMs: Int64) async throws -> Bool {
         let seconds = Double(min(max(timeoutMs, 10), Self.longestBlockMs)) / 1000
-        let reply = try await waitClient.command(RedisCommand("BZPOPMIN", keys(queue).key("marker"), String(seconds)))
+        let reply = try await waitClient.interruptibleCommand(
+            RedisCommand("BZPOPMIN", keys(queue).key("marker"), String(seconds)))
         return !reply.isNull && reply.array?.isEmpty == false
     }
 

@@ -8,6 +8,8 @@ import Testing
         var settings = WorkerSettings()
         settings.concurrency = concurrency
         settings.claimBatch = 3
+        // Locks that cannot run out by the worker's clock while other suites hold the cooperative pool for a while.
+        settings.lockDurationMs = 3_600_000
         return settings
     }
 

@@ -229,3 +229,34 @@ struct LivePostgresStoreTests {
         #expect(history.unfinishedAddedAt == apart.history.unfinishedAddedAt)
     }
 }
+
+/// A worker's idle wait (LISTEN and a poll on the socket) ends as soon as the task waiting is cancelled.
+@Suite(.enabled(if: TestEnvironment.runsLivePostgresTests, "set JOBCTL_TEST_POSTGRES_URL (scripts/test.sh does)"))
+struct InterruptedPostgresWaitTests {
+    @Test func cancellingAnIdleWaitEndsItAtOnceAndTheStoreStillWorks() async throws {
+        let schema = TestEnvironment.uniqueSchema("wait")
+        try createBullMQSchema(schema)
+        defer { try? postgresRaw(["DROP SCHEMA \"\(schema)\" CASCADE"]) }
+        let url = try TestEnvironment.requirePostgresURL()
+        let store = PostgresQueueStore(endpoint: try PostgresEndpoint(url: url), schema: try SchemaName(schema))
+        try await store.connect()
+        let wait = Task { try await store.waitForWork(queue: "q", timeoutMs: 120_000) }
+        // Until a session has run LISTEN and sits idle (up to 30 s). Asked without blocking a thread of the
+        // cooperative pool, which the waiting task needs to start.
+        let observer = PostgresClient(
+            endpoint: try PostgresEndpoint(url: url), connectTimeoutMs: 5000, commandTimeoutMs: 5000)
+        var listening = false
+        for _ in 0..<300 where !listening {
+            let rows = try await observer.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND state = 'idle'")
+            listening = (rows.scalar.flatMap { Int($0) } ?? 0) > 0
+            if !listening { try await Task.sleep(nanoseconds: 100_000_000) }
+        }
+        #expect(listening, "no session listening")
+        let cancelled = Date()
+        wait.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await wait.value }
+        #expect(Date().timeIntervalSince(cancelled) < 60)
+        #expect(try await store.waitForWork(queue: "q", timeoutMs: 10) == false)
+    }
+}

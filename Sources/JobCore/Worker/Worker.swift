@@ -57,7 +57,8 @@ public protocol WorkerBackend: Sendable {
     func rescueStalled(queue: String, maxStalledCount: Int, intervalMs: Int64) async throws -> [String]
 
     /// Waits (on a connection of its own) until the queue signals work — BullMQ's marker on Redis, a NOTIFY on
-    /// `bullmq_jobs` with the queue's name on PostgreSQL — or `timeoutMs` passes; true when signalled.
+    /// `bullmq_jobs` with the queue's name on PostgreSQL — or `timeoutMs` passes; true when signalled. Cancelling the
+    /// calling task ends the wait at once (with `CancellationError`).
     func waitForWork(queue: String, timeoutMs: Int64) async throws -> Bool
 
     /// Puts jobs this worker holds but will not finish back at the front of waiting, releasing their locks.
@@ -336,14 +337,15 @@ public actor Worker {
             case .waitForWork(let timeoutMs):
                 serverCalls += 1
                 let (backend, queue) = (backend, queue)
-                // Not a child task: the backends' blocking waits cannot be interrupted yet, and one must not hold
-                // up the end of the run.
-                Task {
+                // A child task: the end of the run cancels it, which interrupts the backend's blocking wait.
+                group.addTask {
                     do {
                         _ = try await backend.waitForWork(queue: queue, timeoutMs: timeoutMs)
                     } catch {
+                        if Task.isCancelled { return }
                         try? await Task.sleep(nanoseconds: UInt64(min(timeoutMs, 5000)) * 1_000_000)
                     }
+                    if Task.isCancelled { return }
                     await mailbox.post(.woke)
                 }
             case .handBack(let locks):

@@ -1,0 +1,37 @@
+import Glibc
+import Synchronization
+
+/// The socket of a blocking connection, which another thread may shut down to end a wait on it at once (the
+/// cancellation of the task waiting).
+///
+/// The owner sets it when the connection opens and clears it before the connection is freed, under the same lock
+/// a shutdown takes: a shutdown never reaches a descriptor number the system has since given to something else.
+public final class InterruptibleSocket: Sendable {
+    private let descriptor = Mutex<Int32>(-1)
+    private let interrupted = Atomic<Bool>(false)
+
+    public init() {}
+
+    public func set(_ socket: Int32) {
+        descriptor.withLock { $0 = socket }
+    }
+
+    public func clear() {
+        descriptor.withLock { $0 = -1 }
+    }
+
+    /// Shuts the socket down: a read or poll blocked on it returns at once, and the connection is unusable after.
+    ///
+    /// Also remembered for a wait that has not started yet (`takeInterruption`).
+    public func interrupt() {
+        interrupted.store(true, ordering: .relaxed)
+        descriptor.withLock { socket in
+            if socket >= 0 { _ = shutdown(socket, Int32(SHUT_RDWR)) }
+        }
+    }
+
+    /// Whether an interruption came since the last call (a wait checks it before it blocks).
+    public func takeInterruption() -> Bool {
+        interrupted.exchange(false, ordering: .relaxed)
+    }
+}
