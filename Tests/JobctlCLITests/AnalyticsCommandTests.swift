@@ -21,17 +21,18 @@ struct AnalyticsCommandTests {
         jobs += (0..<6).map {
             ["name": "mail", "data": ["fail": true, "error": "SMTP 550 mailbox \($0)99 unavailable"]]
         }
-        let results = try steps.run([
+        let plan = StepPlan()
+        plan.steps([
             ["op": "worker_start", "queue": "an", "fail": true, "concurrency": 4, "metrics": 60],
             ["op": "add_bulk", "queue": "an", "jobs": jobs],
             ["op": "wait_until", "queue": "an", "completed": 24, "failed": 6, "timeout": 30],
             ["op": "worker_stop", "queue": "an"],
-            ["op": "jobctl", "args": ["stats", "an", "--json"]],
-            ["op": "jobctl", "args": ["stats", "an"]],
         ])
-        let run = Self.object(results[4])
-        #expect(run["status"] as? Int == 0, "\(run)")
-        let stats = try parseJSONObject(run["stdout"] as? String ?? "")
+        let run = plan.jobctl(["stats", "an", "--json"])
+        let textRun = plan.jobctl(["stats", "an"])
+        try plan.run(on: steps)
+        #expect(run.status == 0, "\(run)")
+        let stats = try run.json()
         let analytics = Self.object(stats["analytics"])
         #expect(analytics["throughputSource"] as? String == "metrics", "the worker records metrics: \(analytics)")
         let byMinute = (analytics["completedByMinute"] as? [Any] ?? []).compactMap(Self.number)
@@ -55,7 +56,7 @@ struct AnalyticsCommandTests {
                 && top["count"] as? Int == 6)
         let advice = (stats["advice"] as? [Any] ?? []).map { Self.object($0)["code"] as? String ?? "" }
         #expect(advice == ["failure_rate"], "\(stats["advice"] ?? "")")
-        let text = Self.object(results[5])["stdout"] as? String ?? ""
+        let text = textRun.stdout
         #expect(
             text.contains("(BullMQ metrics)") && text.contains("failure rate   20.0%")
                 && text.contains("SMTP <n> mailbox <n> unavailable"), "\(text)")
@@ -64,36 +65,31 @@ struct AnalyticsCommandTests {
     @Test(arguments: Backend.live)
     func checkExitsTwoNamingEachRuleThatFails(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
-        let results = try steps.run([
+        let plan = StepPlan()
+        plan.steps([
             ["op": "add_bulk", "queue": "ok", "jobs": [["name": "a"]]],
             ["op": "fail_jobs", "queue": "busy", "count": 2, "name": "b", "error": "boom"],
             ["op": "add_bulk", "queue": "busy", "jobs": (0..<5).map { _ in ["name": "b"] }],
             ["op": "pause", "queue": "busy"],
-            [
-                "op": "jobctl",
-                "args": ["status", "ok", "busy", "--check", "backlog<3, paused=false, failed_rate<5%, oldest_wait<1h"],
-            ],
-            [
-                "op": "jobctl",
-                "args": ["status", "ok", "--check", "backlog<3,paused=false,failed_rate<5%,oldest_wait<1h", "--json"],
-            ],
-            ["op": "jobctl", "args": ["status", "ok", "--check", "backlog<3,speed>2"]],
         ])
-        let failing = Self.object(results[4])
-        #expect(failing["status"] as? Int == 2, "\(failing)")
-        let stderr = failing["stderr"] as? String ?? ""
+        let failing = plan.jobctl([
+            "status", "ok", "busy", "--check", "backlog<3, paused=false, failed_rate<5%, oldest_wait<1h",
+        ])
+        let passing = plan.jobctl([
+            "status", "ok", "--check", "backlog<3,paused=false,failed_rate<5%,oldest_wait<1h", "--json",
+        ])
+        let bad = plan.jobctl(["status", "ok", "--check", "backlog<3,speed>2"])
+        try plan.run(on: steps)
+        #expect(failing.status == 2, "\(failing)")
+        let stderr = failing.stderr
         let busy = "busy"
         #expect(stderr.contains("check failed: \(busy): backlog<3 (found 5)"), "\(stderr)")
         #expect(stderr.contains("check failed: \(busy): paused=false (found true)"), "\(stderr)")
         #expect(stderr.contains("check failed: \(busy): failed_rate<5% (found 100.0%)"), "\(stderr)")
         #expect(!stderr.contains(": ok:"), "the healthy queue is not named: \(stderr)")
-        #expect((failing["stdout"] as? String ?? "").contains(busy), "the table is still shown")
-        let passing = Self.object(results[5])
-        #expect(passing["status"] as? Int == 0 && (passing["stderr"] as? String ?? "").isEmpty, "\(passing)")
-        let bad = Self.object(results[6])
-        #expect(
-            bad["status"] as? Int == 64 && (bad["stderr"] as? String ?? "").contains("'speed' is not a metric"),
-            "\(bad)")
+        #expect(failing.stdout.contains(busy), "the table is still shown")
+        #expect(passing.status == 0 && passing.stderr.isEmpty, "\(passing)")
+        #expect(bad.status == 64 && bad.stderr.contains("'speed' is not a metric"), "\(bad)")
     }
 
     /// `-o prometheus` read back by the reference parser (prometheus_client's), with a queue name that needs escaping
@@ -102,13 +98,15 @@ struct AnalyticsCommandTests {
     func prometheusOutputParsesWithTheReferenceParser(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
         let odd = "q \"quoted\" \\ back"
-        let results = try steps.run([
+        let plan = StepPlan()
+        plan.steps([
             ["op": "add_bulk", "queue": odd, "jobs": (0..<2).map { _ in ["name": "x"] }],
             ["op": "fail_jobs", "queue": "pm", "count": 1, "name": "x", "error": "boom"],
-            ["op": "jobctl", "args": ["status", "-o", "prometheus"]],
-            ["op": "jobctl", "args": ["stats", "pm", "-o", "prometheus"]],
-            ["op": "jobctl", "args": ["jobs", odd, "--state", "failed", "-o", "prometheus"]],
         ])
+        let status = plan.jobctl(["status", "-o", "prometheus"])
+        let stats = plan.jobctl(["stats", "pm", "-o", "prometheus"])
+        let refused = plan.jobctl(["jobs", odd, "--state", "failed", "-o", "prometheus"])
+        try plan.run(on: steps)
         let parser = """
             import json, sys
             from prometheus_client.parser import text_string_to_metric_families
@@ -119,10 +117,9 @@ struct AnalyticsCommandTests {
             print(json.dumps(out))
             """
         var seen: [[String: Double]] = []
-        for (index, queue) in [(2, odd), (3, "pm")] {
-            let run = Self.object(results[index])
-            #expect(run["status"] as? Int == 0, "\(run)")
-            let parsed = try runProcess(TestEnvironment.python, ["-c", parser], stdin: run["stdout"] as? String ?? "")
+        for (run, queue) in [(status, odd), (stats, "pm")] {
+            #expect(run.status == 0, "\(run)")
+            let parsed = try runProcess(TestEnvironment.python, ["-c", parser], stdin: run.stdout)
             #expect(parsed.status == 0, "the parser accepts it: \(parsed.stderr)")
             let samples = (try JSONSerialization.jsonObject(with: Data(parsed.stdout.utf8)) as? [[Any]]) ?? []
             var mine: [String: Double] = [:]
@@ -145,11 +142,8 @@ struct AnalyticsCommandTests {
         #expect(seen[1]["jobctl_queue_jobs,state=failed"] == 1, "\(seen[1])")
         #expect(seen[1]["jobctl_queue_failure_ratio"] == 1, "\(seen[1])")
         #expect(seen[1]["jobctl_queue_processing_seconds,quantile=0.5"] != nil)
-        let refused = Self.object(results[4])
         #expect(
-            refused["status"] as? Int == 64
-                && (refused["stderr"] as? String ?? "").contains("-o prometheus is for 'status' and 'stats'"),
-            "\(refused)")
+            refused.status == 64 && refused.stderr.contains("-o prometheus is for 'status' and 'stats'"), "\(refused)")
     }
 
     /// `tune` on a history made by a Python worker whose failures look like rate limiting: it recommends a global
@@ -160,21 +154,22 @@ struct AnalyticsCommandTests {
         let steps = try BullMQSteps(on: backend)
         var jobs: [[String: Any]] = (0..<20).map { _ in ["name": "call", "data": ["sleep": 0.05]] }
         jobs += (0..<5).map { _ in ["name": "call", "data": ["fail": true, "error": "HTTP 429 Too Many Requests"]] }
-        var plan: [[String: Any]] = [
+        let plan = StepPlan()
+        plan.steps([
             ["op": "worker_start", "queue": "tn", "fail": true, "concurrency": 4],
             ["op": "add_bulk", "queue": "tn", "jobs": jobs],
             ["op": "wait_until", "queue": "tn", "completed": 20, "failed": 5, "timeout": 30],
             ["op": "worker_stop", "queue": "tn"],
-            ["op": "jobctl", "args": ["tune", "tn", "--json"]],
-            ["op": "jobctl", "args": ["tune", "tn", "--apply"]],
-            ["op": "jobctl", "args": ["tune", "tn", "--apply", "--dry-run"]],
-            ["op": "jobctl", "args": ["stats", "tn", "--json"]],
-            ["op": "jobctl", "args": ["tune", "tn", "--apply", "--yes", "--cpu-bound", "--cores", "1"]],
-            ["op": "jobctl", "args": ["stats", "tn", "--json"]],
-        ]
-        if backend == .redis { plan.append(["op": "global_limits", "queue": "tn"]) }
-        let results = try steps.run(plan)
-        let tune = try parseJSONObject(Self.object(results[4])["stdout"] as? String ?? "")
+        ])
+        let recommend = plan.jobctl(["tune", "tn", "--json"])
+        let withoutYes = plan.jobctl(["tune", "tn", "--apply"])
+        let dryRun = plan.jobctl(["tune", "tn", "--apply", "--dry-run"])
+        let statsBefore = plan.jobctl(["stats", "tn", "--json"])
+        let apply = plan.jobctl(["tune", "tn", "--apply", "--yes", "--cpu-bound", "--cores", "1"])
+        let statsAfter = plan.jobctl(["stats", "tn", "--json"])
+        let limits = backend == .redis ? plan.result(["op": "global_limits", "queue": "tn"]) : nil
+        try plan.run(on: steps)
+        let tune = try recommend.json()
         let recommendations = (tune["recommendations"] as? [Any] ?? []).map(Self.object)
         let settings = recommendations.compactMap { $0["setting"] as? String }
         #expect(
@@ -186,22 +181,20 @@ struct AnalyticsCommandTests {
         #expect(
             (limiter["reason"] as? String ?? "").hasPrefix("5 of 5 sampled failures look like rate limiting"),
             "\(limiter)")
-        #expect(Self.object(results[5])["status"] as? Int == 64, "no --yes off a terminal: \(results[5])")
-        #expect(
-            (Self.object(results[6])["stderr"] as? String ?? "").contains(
-                "would set global concurrency 1 and global rate limit"), "\(results[6])")
-        let before = try parseJSONObject(Self.object(results[7])["stdout"] as? String ?? "")
+        #expect(withoutYes.status == 64, "no --yes off a terminal: \(withoutYes)")
+        #expect(dryRun.stderr.contains("would set global concurrency 1 and global rate limit"), "\(dryRun)")
+        let before = try statsBefore.json()
         #expect(before["globalConcurrency"] is NSNull && before["rateLimit"] is NSNull, "nothing written before --yes")
-        #expect(Self.object(results[8])["status"] as? Int == 0, "\(results[8])")
-        let after = try parseJSONObject(Self.object(results[9])["stdout"] as? String ?? "")
+        #expect(apply.status == 0, "\(apply)")
+        let after = try statsAfter.json()
         #expect(Self.number(after["globalConcurrency"]) == 1, "\(after)")
         let rate = Self.object(after["rateLimit"])
         #expect((Self.number(rate["max"]) ?? 0) >= 1 && Self.number(rate["durationMs"]) == 60_000, "\(rate)")
-        if backend == .redis {
-            let limits = Self.object(results[10])
+        if let limits {
             #expect(
-                Self.number(limits["concurrency"]) == 1
-                    && Self.object(limits["rateLimit"])["max"] as? Int == rate["max"] as? Int, "\(limits)")
+                limits.number("concurrency") == 1
+                    && Self.object(limits["rateLimit"])["max"] as? Int == rate["max"] as? Int,
+                "\(limits)")
         }
     }
 

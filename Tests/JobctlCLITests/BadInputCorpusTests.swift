@@ -29,49 +29,37 @@ struct BadInputCorpusTests {
     @Test(arguments: Backend.live)
     func everyCaseExitsAsDocumentedAndChangesNothing(_ backend: Backend) throws {
         let cases = try Self.corpus().filter { ["both", backend.rawValue].contains($0["backend"] as? String) }
-        let shared = try BullMQSteps(on: backend)
-        var plan: [[String: Any]] = []
-        var isolated: [(Object, BullMQSteps, [[String: Any]])] = []
-        var offsets: [(Object, Int, [String])] = []
+        // The cases share one namespace, except those marked isolated (they change something namespace-wide).
+        let shared = StepPlan()
+        var isolated: [StepPlan] = []
+        var checked:
+            [(testCase: Object, run: CommandRun, before: [StepResult], after: [StepResult], queues: [String])] = []
         for testCase in cases {
             let setup = testCase["setup"] as? [[String: Any]] ?? []
-            let run = testCase["run"] as? [String] ?? []
             let queues = Array(Set(setup.compactMap { $0["queue"] as? String })).sorted()
-            var steps: [[String: Any]] = setup
-            steps += queues.map { ["op": "dump", "queue": $0] }
-            steps.append(["op": "jobctl", "args": run, "env": testCase["env"] ?? [String: String](), "timeout": 120])
-            steps += queues.map { ["op": "dump", "queue": $0] }
-            if testCase["isolated"] as? Bool == true {
-                isolated.append((testCase, try BullMQSteps(on: backend), steps))
-            } else {
-                offsets.append((testCase, plan.count + setup.count, queues))
-                plan += steps
-            }
+            let plan = testCase["isolated"] as? Bool == true ? StepPlan() : shared
+            if plan !== shared { isolated.append(plan) }
+            plan.steps(setup)
+            let before = queues.map { plan.result(["op": "dump", "queue": $0]) }
+            let run = plan.jobctl(
+                testCase["run"] as? [String] ?? [], environment: testCase["env"] as? [String: Any] ?? [:], timeout: 120)
+            let after = queues.map { plan.result(["op": "dump", "queue": $0]) }
+            checked.append((testCase, run, before, after, queues))
         }
-        var checked: [(Object, [Any], Int, [String])] = []
-        let results = try shared.run(plan)
-        for (testCase, offset, queues) in offsets { checked.append((testCase, results, offset, queues)) }
-        for (testCase, steps, plan) in isolated {
-            let setupCount = (testCase["setup"] as? [Any] ?? []).count
-            let queues = Array(Set((testCase["setup"] as? [[String: Any]] ?? []).compactMap { $0["queue"] as? String }))
-                .sorted()
-            checked.append((testCase, try steps.run(plan), setupCount, queues))
-        }
-        for (testCase, results, offset, queues) in checked {
+        try shared.run(on: BullMQSteps(on: backend))
+        for plan in isolated { try plan.run(on: BullMQSteps(on: backend)) }
+        for (testCase, run, before, after, queues) in checked {
             let name = testCase["name"] as? String ?? "?"
-            let run = results[offset + queues.count] as? Object ?? [:]
-            let stdout = run["stdout"] as? String ?? "", stderr = run["stderr"] as? String ?? ""
-            let status = run["status"] as? Int ?? -1
             let context = Comment(
-                rawValue: "\(name): exit \(status)\nstdout: \(stdout.prefix(1500))\nstderr: \(stderr.prefix(1500))")
-            #expect(status == testCase["status"] as? Int, context)
-            for text in testCase["stdout"] as? [String] ?? [] { #expect(stdout.contains(text), context) }
-            for text in testCase["stderr"] as? [String] ?? [] { #expect(stderr.contains(text), context) }
-            #expect(!stderr.contains("Fatal error") && !stderr.contains("Stack dump"), context)
+                rawValue:
+                    "\(name): exit \(run.status)\nstdout: \(run.stdout.prefix(1500))\nstderr: \(run.stderr.prefix(1500))"
+            )
+            #expect(run.status == testCase["status"] as? Int, context)
+            for text in testCase["stdout"] as? [String] ?? [] { #expect(run.stdout.contains(text), context) }
+            for text in testCase["stderr"] as? [String] ?? [] { #expect(run.stderr.contains(text), context) }
+            #expect(!run.stderr.contains("Fatal error") && !run.stderr.contains("Stack dump"), context)
             for (index, queue) in queues.enumerated() {
-                #expect(
-                    jsonEqual(results[offset + index], results[offset + queues.count + 1 + index]),
-                    "\(name): \(queue) changed")
+                #expect(jsonEqual(before[index].raw, after[index].raw), "\(name): \(queue) changed")
             }
         }
     }

@@ -54,15 +54,13 @@ struct HandlerSafetyTests {
         let jobs: [[String: Any]] = hostile.enumerated().map { index, text in
             ["name": text, "data": ["text": text, "list": [text, index]], "opts": ["jobId": "hostile-\(index)"]]
         }
-        let results = try steps.run([
-            ["op": "add_bulk", "queue": "sh", "jobs": jobs],
-            ["op": "jobctl", "args": ["run-once", "sh"] + exec],
-            ["op": "add_bulk", "queue": "sh2", "jobs": jobs],
-            ["op": "jobctl", "args": ["run-once", "sh2"] + serve],
-        ])
-        for index in [1, 3] {
-            #expect(Self.object(results[index])["status"] as? Int == 0, "\(results[index])")
-        }
+        let plan = StepPlan()
+        plan.step(["op": "add_bulk", "queue": "sh", "jobs": jobs])
+        let execRun = plan.jobctl(["run-once", "sh"] + exec)
+        plan.step(["op": "add_bulk", "queue": "sh2", "jobs": jobs])
+        let serveRun = plan.jobctl(["run-once", "sh2"] + serve)
+        try plan.run(on: steps)
+        for run in [execRun, serveRun] { #expect(run.status == 0, "\(run)") }
         for (subdirectory, handler) in [("", "exec"), ("/serve", "serve")] {
             for (index, text) in hostile.enumerated() {
                 let path = "\(directory)\(subdirectory)/hostile-\(index).json"
@@ -100,41 +98,32 @@ struct HandlerSafetyTests {
                     sys.stdout.write(json.dumps({"id": job["id"], "ok": True, "value": 1}) + "\\n")
                 sys.stdout.flush()
             """
-        let results = try steps.run([
-            ["op": "add", "queue": "fl", "name": "flood", "data": [:], "opts": ["jobId": "flood-1"]],
-            [
-                "op": "jobctl", "args": ["run-once", "fl", "--exec", TestEnvironment.python, "-c", flood],
-                "timeout": 120,
-            ],
-            ["op": "raw_job", "queue": "fl", "id": "flood-1"],
+        let plan = StepPlan()
+        plan.step(["op": "add", "queue": "fl", "name": "flood", "data": [:], "opts": ["jobId": "flood-1"]])
+        let run = plan.jobctl(["run-once", "fl", "--exec", TestEnvironment.python, "-c", flood], timeout: 120)
+        let raw = plan.result(["op": "raw_job", "queue": "fl", "id": "flood-1"])
+        plan.steps([
             ["op": "add", "queue": "fl2", "name": "flood", "data": ["flood": true], "opts": ["jobId": "long-1"]],
             ["op": "add", "queue": "fl2", "name": "fine", "data": [:], "opts": ["jobId": "fine-1"]],
-            [
-                "op": "jobctl",
-                "args": ["run-once", "fl2", "--concurrency", "1", "--serve", TestEnvironment.python, "-c", longLine],
-                "timeout": 120,
-            ],
-            ["op": "job", "queue": "fl2", "id": "long-1"],
-            ["op": "job", "queue": "fl2", "id": "fine-1"],
         ])
-        let run = Self.object(results[1])
-        #expect(run["status"] as? Int == 0, "\(run["stderr"] ?? "")")
-        let maxRSS = (run["children_maxrss_kb"] as? Int) ?? Int.max
+        _ = plan.jobctl(
+            ["run-once", "fl2", "--concurrency", "1", "--serve", TestEnvironment.python, "-c", longLine], timeout: 120)
+        let long = plan.job("fl2", id: "long-1")
+        let fine = plan.job("fl2", id: "fine-1")
+        try plan.run(on: steps)
+        #expect(run.status == 0, "\(run.stderr)")
+        let maxRSS = run.int("children_maxrss_kb") ?? Int.max
         #expect(
             maxRSS < 64 * 1024,
             "jobctl (and its handler) stayed under 64 MiB resident while 128 MiB went through: \(maxRSS) KiB")
-        let raw = Self.object(results[2])
-        let stored = (raw["returnvalue"] as? String) ?? (raw["return_value"] as? String) ?? ""
+        let stored = raw.string("returnvalue") ?? raw.string("return_value") ?? ""
         #expect(
             stored.count > 1 << 19 && stored.count <= (1 << 20) + 16,
             "the return value is cut to 1 MiB: \(stored.count) bytes")
-        let long = Self.object(results[6])
         #expect(
-            long["state"] as? String == "failed"
-                && (long["failedReason"] as? String ?? "").contains("result line longer than"), "\(long)")
-        #expect(
-            Self.object(results[7])["state"] as? String == "completed",
-            "the next job runs on a new process: \(results[7])")
+            long.state == "failed" && (long.string("failedReason") ?? "").contains("result line longer than"), "\(long)"
+        )
+        #expect(fine.state == "completed", "the next job runs on a new process: \(fine)")
     }
 
     /// `--job-timeout` kills the handler's whole process group: a grandchild it left running is gone too, with
@@ -151,42 +140,35 @@ struct HandlerSafetyTests {
             open(sys.argv[1], "w").write(str(child.pid))
             time.sleep(60)
             """
-        let results = try steps.run([
-            ["op": "add", "queue": "to", "name": "hang", "data": [:], "opts": ["jobId": "hang-1"]],
-            [
-                "op": "jobctl",
-                "args": [
-                    "run-once", "to", "--job-timeout", "1s", "--exec", TestEnvironment.python, "-c", spawner,
-                    directory + "/exec.pid",
-                ],
-            ],
-            ["op": "add", "queue": "to2", "name": "hang", "data": [:], "opts": ["jobId": "hang-2"]],
-            [
-                "op": "jobctl",
-                "args": [
-                    "run-once", "to2", "--job-timeout", "1s", "--serve", TestEnvironment.python, "-c",
-                    "import sys\nsys.stdin.readline()\n" + spawner, directory + "/serve.pid",
-                ],
-            ],
-            ["op": "job", "queue": "to", "id": "hang-1"],
-            ["op": "job", "queue": "to2", "id": "hang-2"],
+        let plan = StepPlan()
+        plan.step(["op": "add", "queue": "to", "name": "hang", "data": [:], "opts": ["jobId": "hang-1"]])
+        _ = plan.jobctl([
+            "run-once", "to", "--job-timeout", "1s", "--exec", TestEnvironment.python, "-c", spawner,
+            directory + "/exec.pid",
         ])
-        for index in [4, 5] {
-            let job = Self.object(results[index])
+        plan.step(["op": "add", "queue": "to2", "name": "hang", "data": [:], "opts": ["jobId": "hang-2"]])
+        _ = plan.jobctl([
+            "run-once", "to2", "--job-timeout", "1s", "--serve", TestEnvironment.python, "-c",
+            "import sys\nsys.stdin.readline()\n" + spawner, directory + "/serve.pid",
+        ])
+        let jobs = [plan.job("to", id: "hang-1"), plan.job("to2", id: "hang-2")]
+        try plan.run(on: steps)
+        for job in jobs {
             #expect(
-                job["state"] as? String == "failed"
-                    && (job["failedReason"] as? String ?? "").hasPrefix("timed out after 1s"), "\(job)")
+                job.state == "failed" && (job.string("failedReason") ?? "").hasPrefix("timed out after 1s"), "\(job)")
         }
-        Thread.sleep(forTimeInterval: 0.3)
         for name in ["exec.pid", "serve.pid"] {
             let pid = Int32(try String(contentsOfFile: "\(directory)/\(name)", encoding: .utf8)) ?? 0
             #expect(pid > 0)
-            // Gone, or at most a zombie waiting for init to reap it.
-            let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.split(separator: " ")
-                .dropFirst(2).first
+            // Gone, or at most a zombie waiting for init to reap it (the kill may take a moment to land: up to 10 s).
+            func state() -> Substring? {
+                (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.split(separator: " ").dropFirst(2)
+                    .first
+            }
+            for _ in 0..<100 where !(state() == nil || state() == "Z") { Thread.sleep(forTimeInterval: 0.1) }
             #expect(
-                state == nil || state == "Z",
-                "the grandchild \(pid) of the \(name) handler still runs (state \(state ?? "?"))")
+                state() == nil || state() == "Z",
+                "the grandchild \(pid) of the \(name) handler still runs (state \(state() ?? "?"))")
         }
     }
 
@@ -217,8 +199,19 @@ struct HandlerSafetyTests {
             ["op": "wait_counts", "queue": "leak", "state": "completed", "count": 200, "timeout": 60]
         ])
         try #require(Self.object(warmUp[0])["timed_out"] as? Bool == false, "\(warmUp[0])")
-        try await Task.sleep(nanoseconds: 300_000_000)
-        let before = descriptors()
+        // The worker's descriptors once they stop changing (it may still be finishing its last batch).
+        func settled(at target: Int? = nil) async throws -> Int {
+            var last = descriptors()
+            var steady = 0
+            for _ in 0..<200 where steady < 3 && last != target {
+                try await Task.sleep(nanoseconds: 50_000_000)
+                let now = descriptors()
+                steady = now == last ? steady + 1 : 0
+                last = now
+            }
+            return last
+        }
+        let before = try await settled()
         var plan: [[String: Any]] = []
         for _ in 0..<10 {
             plan.append(["op": "add_bulk", "queue": "leak", "jobs": (0..<1000).map { _ in ["name": "t"] }])
@@ -226,8 +219,7 @@ struct HandlerSafetyTests {
         plan.append(["op": "wait_counts", "queue": "leak", "state": "completed", "count": 10_200, "timeout": 300])
         let run = try steps.run(plan)
         #expect(Self.object(run.last)["timed_out"] as? Bool == false, "\(run.last ?? "")")
-        try await Task.sleep(nanoseconds: 300_000_000)
-        let after = descriptors()
+        let after = try await settled(at: before)
         #expect(before > 0 && after == before, "open descriptors: \(before) after 200 jobs, \(after) after 10,200")
         #expect(zombies().isEmpty, "zombie children: \(zombies())")
         worker.interrupt()
