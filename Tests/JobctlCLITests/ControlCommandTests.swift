@@ -14,61 +14,60 @@ struct ControlCommandTests {
     static func ids(_ value: Any?) -> Set<String> { Set((value as? [Any] ?? []).compactMap { $0 as? String }) }
     static func count(_ counts: Any?, _ state: String) -> Int { (object(counts)[state] as? NSNumber)?.intValue ?? -1 }
 
-    /// The jobctl step's result, with its output checked to be what the test expects.
-    static func jobctl(_ args: [String]) -> Object { ["op": "jobctl", "args": args] }
-
     // MARK: retry
 
     @Test(arguments: Backend.live)
     func failedJobsRetriedByJobctlAreCompletedByABullMQWorker(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
-        let results = try steps.run([
-            [
-                "op": "fail_jobs", "queue": "mail", "count": 6, "name": "send",
-                "error": "connect ECONNREFUSED 10.1.2.3:25",
-            ],
-            Self.jobctl(["retry", "mail", "--failed", "--yes", "--json"]),
-            ["op": "counts", "queue": "mail"],
-            ["op": "worker_start", "queue": "mail", "fail": false],
-            ["op": "wait_until", "queue": "mail", "completed": 6, "timeout": 20],
-            ["op": "worker_stop", "queue": "mail"],
-            ["op": "counts", "queue": "mail"],
+        let plan = StepPlan()
+        let failed = plan.result([
+            "op": "fail_jobs", "queue": "mail", "count": 6, "name": "send", "error": "connect ECONNREFUSED 10.1.2.3:25",
         ])
-        let failed = Self.ids(Self.object(results[0])["ids"])
-        let run = Self.object(results[1])
-        #expect(run["status"] as? Int == 0, "\(run)")
-        let summary = try parseJSONObject(run["stdout"] as? String ?? "")
+        let run = plan.jobctl(["retry", "mail", "--failed", "--yes", "--json"])
+        let retried = plan.counts("mail")
+        plan.step(["op": "worker_start", "queue": "mail", "fail": false])
+        let seen = plan.result(["op": "wait_until", "queue": "mail", "completed": 6, "timeout": 20])
+        plan.step(["op": "worker_stop", "queue": "mail"])
+        let end = plan.counts("mail")
+        try plan.run(on: steps)
+        #expect(run.status == 0, "\(run)")
+        let summary = try run.json()
         #expect(summary["matched"] as? Int == 6 && summary["changed"] as? Int == 6 && summary["skipped"] as? Int == 0)
-        #expect(Self.count(results[2], "waiting") == 6 && Self.count(results[2], "failed") == 0)
-        #expect(Self.ids(Self.object(results[4])["completed"]) == failed)
-        #expect(
-            Self.count(results[6], "completed") == 6 && Self.count(results[6], "failed") == 0
-                && Self.count(results[6], "waiting") == 0)
+        #expect(retried.int("waiting") == 6 && retried.int("failed") == 0)
+        #expect(Self.ids(seen["completed"]) == Self.ids(failed["ids"]))
+        #expect(end.int("completed") == 6 && end.int("failed") == 0 && end.int("waiting") == 0)
     }
 
     @Test(arguments: Backend.live)
     func retryFiltersChooseExactlyTheIntendedJobs(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
         // Two groups of failures a little apart in time, with different names and errors, and completed jobs.
-        let setup = try steps.run([
-            ["op": "fail_jobs", "queue": "q", "count": 3, "name": "resize", "error": "timeout after 3000 ms"],
-            ["op": "sleep", "seconds": 1.2],
-            [
-                "op": "fail_jobs", "queue": "q", "count": 2, "name": "email",
-                "error": "SMTP 550 mailbox 8f3a9c2e1d unavailable",
-            ],
-            ["op": "add", "queue": "q", "name": "report", "data": ["n": 1], "opts": [:]],
+        let setup = StepPlan()
+        let resizeJobs = setup.result([
+            "op": "fail_jobs", "queue": "q", "count": 3, "name": "resize", "error": "timeout after 3000 ms",
+        ])
+        // The two groups must be apart in time (the --since/--before filters tell them apart by it).
+        setup.step(["op": "sleep", "seconds": 1.2])
+        let emailJobs = setup.result([
+            "op": "fail_jobs", "queue": "q", "count": 2, "name": "email",
+            "error": "SMTP 550 mailbox 8f3a9c2e1d unavailable",
+        ])
+        let reportJob = setup.result(["op": "add", "queue": "q", "name": "report", "data": ["n": 1], "opts": [:]])
+        setup.steps([
             ["op": "worker_start", "queue": "q", "fail": false],
             ["op": "wait_until", "queue": "q", "completed": 1, "timeout": 20],
             ["op": "worker_stop", "queue": "q"],
         ])
-        let resize = Self.ids(Self.object(setup[0])["ids"])
-        let email = Self.ids(Self.object(setup[2])["ids"])
-        let report = Self.ids([Self.object(setup[3])["id"] as Any])
-        let first = try #require(
-            Self.object(try steps.last([["op": "job", "queue": "q", "id": email.first!]]))["finishedOn"] as? NSNumber)
+        try setup.run(on: steps)
+        let resize = Self.ids(resizeJobs["ids"])
+        let email = Self.ids(emailJobs["ids"])
+        let report = Self.ids([reportJob["id"] as Any])
+        let firstEmail = StepPlan()
+        let emailJob = firstEmail.job("q", id: email.sorted().first ?? "")
+        try firstEmail.run(on: steps)
+        let first = try #require(emailJob.number("finishedOn"))
         // Between the groups: a second before the second group finished.
-        let between = String(first.int64Value - 600)
+        let between = String(Int64(first) - 600)
 
         func chosen(_ filters: [String]) throws -> (matched: Int, ids: Set<String>, byError: [String: Any]) {
             let result = try steps.jobctl(["retry", "q", "--dry-run", "--json"] + filters)
@@ -97,18 +96,15 @@ struct ControlCommandTests {
         #expect(
             run.stdout.contains("retried 2 of 2") && run.stdout.contains("not failed (it is completed)"),
             "\(run.stdout)")
-        let states = try steps.run((resize.sorted() + email.sorted()).map { ["op": "job", "queue": "q", "id": $0] })
-        let waiting = Set(
-            states.map(Self.object).filter { $0["state"] as? String == "waiting" }.compactMap { $0["id"] as? String })
-        #expect(waiting == Set(picked))
-
+        let reads = StepPlan()
+        let jobs = (resize.sorted() + email.sorted()).map { reads.job("q", id: $0) }
         // Completed jobs, retried, run again.
-        let again = try steps.run([
-            Self.jobctl(["retry", "q", "--state", "completed", "--yes"]),
-            ["op": "counts", "queue": "q"],
-        ])
-        #expect(Self.object(again[0])["status"] as? Int == 0)
-        #expect(Self.count(again[1], "completed") == 0 && Self.count(again[1], "waiting") == 3)
+        let again = reads.jobctl(["retry", "q", "--state", "completed", "--yes"])
+        let counts = reads.counts("q")
+        try reads.run(on: steps)
+        #expect(Set(jobs.filter { $0.state == "waiting" }.compactMap { $0.string("id") }) == Set(picked))
+        #expect(again.status == 0)
+        #expect(counts.int("completed") == 0 && counts.int("waiting") == 3)
     }
 
     // MARK: pause, resume
@@ -116,30 +112,34 @@ struct ControlCommandTests {
     @Test(arguments: Backend.live)
     func pausedQueuesGiveARunningBullMQWorkerNothingUntilResumed(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
-        let results = try steps.run([
+        let plan = StepPlan()
+        plan.steps([
             ["op": "add", "queue": "p", "name": "warm-up", "data": [:], "opts": [:]],
             ["op": "worker_start", "queue": "p", "fail": false],
             ["op": "wait_until", "queue": "p", "completed": 1, "timeout": 20],
-            Self.jobctl(["pause", "p", "--yes"]),
-            ["op": "is_paused", "queue": "p"],
+        ])
+        let pause = plan.jobctl(["pause", "p", "--yes"])
+        let paused = plan.result(["op": "is_paused", "queue": "p"])
+        plan.steps([
             ["op": "add", "queue": "p", "name": "a", "data": [:], "opts": [:]],
             ["op": "add", "queue": "p", "name": "b", "data": [:], "opts": ["priority": 2]],
             ["op": "add", "queue": "p", "name": "c", "data": [:], "opts": [:]],
+            // What is checked is that nothing happens: there is no condition to wait for, only time.
             ["op": "sleep", "seconds": 2.5],
-            ["op": "seen", "queue": "p"],
-            Self.jobctl(["resume", "p", "--yes"]),
-            ["op": "is_paused", "queue": "p"],
-            ["op": "wait_until", "queue": "p", "completed": 4, "timeout": 10],
-            ["op": "worker_stop", "queue": "p"],
         ])
-        #expect(Self.object(results[3])["status"] as? Int == 0, "\(results[3])")
-        #expect(Self.object(results[4])["paused"] as? Bool == true)
+        let seenWhilePaused = plan.result(["op": "seen", "queue": "p"])
+        let resume = plan.jobctl(["resume", "p", "--yes"])
+        let resumed = plan.result(["op": "is_paused", "queue": "p"])
+        let done = plan.result(["op": "wait_until", "queue": "p", "completed": 4, "timeout": 10])
+        plan.step(["op": "worker_stop", "queue": "p"])
+        try plan.run(on: steps)
+        #expect(pause.status == 0, "\(pause)")
+        #expect(paused["paused"] as? Bool == true)
         #expect(
-            Self.ids(Self.object(results[9])["completed"]).count == 1,
-            "the worker took a job from a paused queue: \(results)")
-        #expect(Self.object(results[10])["status"] as? Int == 0)
-        #expect(Self.object(results[11])["paused"] as? Bool == false)
-        let done = Self.object(results[12])
+            Self.ids(seenWhilePaused["completed"]).count == 1,
+            "the worker took a job from a paused queue: \(seenWhilePaused)")
+        #expect(resume.status == 0)
+        #expect(resumed["paused"] as? Bool == false)
         #expect(done["timed_out"] as? Bool == false && Self.ids(done["completed"]).count == 4, "\(done)")
     }
 
@@ -148,7 +148,8 @@ struct ControlCommandTests {
     @Test(arguments: Backend.live)
     func drainDeletesWaitingJobsAndLeavesActiveFailedAndCompletedAlone(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
-        let results = try steps.run([
+        let plan = StepPlan()
+        plan.steps([
             ["op": "fail_jobs", "queue": "d", "count": 2, "name": "broken", "error": "boom"],
             ["op": "add", "queue": "d", "name": "done", "data": [:], "opts": [:]],
             ["op": "worker_start", "queue": "d", "fail": false, "concurrency": 2],
@@ -156,60 +157,57 @@ struct ControlCommandTests {
             // Two slow jobs keep both worker slots busy, so everything added after them stays waiting.
             ["op": "add", "queue": "d", "name": "slow", "data": ["sleep": 4], "opts": [:]],
             ["op": "add", "queue": "d", "name": "slow", "data": ["sleep": 4], "opts": [:]],
-            ["op": "sleep", "seconds": 1.5],
+            ["op": "wait_counts", "queue": "d", "state": "active", "count": 2, "timeout": 20],
             ["op": "add_bulk", "queue": "d", "jobs": (0..<5).map { ["name": "w", "data": ["i": $0], "opts": [:]] }],
             ["op": "add", "queue": "d", "name": "p", "data": [:], "opts": ["priority": 5]],
             ["op": "add", "queue": "d", "name": "later", "data": [:], "opts": ["delay": 600_000]],
-            ["op": "counts", "queue": "d"],
-            Self.jobctl(["drain", "d", "--yes", "--json"]),
-            ["op": "counts", "queue": "d"],
-            Self.jobctl(["purge", "d", "--delayed", "--yes"]),
-            ["op": "counts", "queue": "d"],
-            ["op": "worker_stop", "queue": "d"],
         ])
-        let before = results[10]
-        #expect(
-            Self.count(before, "active") == 2 && Self.count(before, "waiting") == 5
-                && Self.count(before, "prioritized") == 1)
-        let summary = try parseJSONObject(Self.object(results[11])["stdout"] as? String ?? "")
-        #expect(summary["changed"] as? Int == 6, "\(results[11])")
-        let after = results[12]
-        #expect(
-            Self.count(after, "waiting") == 0 && Self.count(after, "prioritized") == 0
-                && Self.count(after, "delayed") == 1)
-        #expect(
-            Self.count(after, "active") == 2 && Self.count(after, "failed") == 2 && Self.count(after, "completed") == 1)
-        #expect(Self.count(results[14], "delayed") == 0 && Self.count(results[14], "active") == 2)
+        let before = plan.counts("d")
+        let drain = plan.jobctl(["drain", "d", "--yes", "--json"])
+        let after = plan.counts("d")
+        _ = plan.jobctl(["purge", "d", "--delayed", "--yes"])
+        let purged = plan.counts("d")
+        let stopped = plan.result(["op": "worker_stop", "queue": "d"])
+        try plan.run(on: steps)
+        #expect(before.int("active") == 2 && before.int("waiting") == 5 && before.int("prioritized") == 1)
+        #expect(try drain.json()["changed"] as? Int == 6, "\(drain)")
+        #expect(after.int("waiting") == 0 && after.int("prioritized") == 0 && after.int("delayed") == 1)
+        #expect(after.int("active") == 2 && after.int("failed") == 2 && after.int("completed") == 1)
+        #expect(purged.int("delayed") == 0 && purged.int("active") == 2)
         // The slow jobs finish normally after the drain.
-        #expect(Self.ids(Self.object(results[15])["completed"]).count == 3)
+        #expect(Self.ids(stopped["completed"]).count == 3)
     }
 
     @Test(arguments: Backend.live)
     func cleanDeletesOnlyJobsFinishedLongerAgoThanTheAge(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
-        let results = try steps.run([
+        let plan = StepPlan()
+        plan.steps([
             ["op": "fail_jobs", "queue": "c", "count": 2, "name": "bad", "error": "boom"],
             ["op": "add_bulk", "queue": "c", "jobs": (0..<4).map { ["name": "old", "data": ["i": $0], "opts": [:]] }],
             ["op": "worker_start", "queue": "c", "fail": false],
             ["op": "wait_until", "queue": "c", "completed": 4, "timeout": 20],
+            // The age the command is given must pass: time itself is the condition here.
             ["op": "sleep", "seconds": 2.2],
-            ["op": "add", "queue": "c", "name": "new", "data": [:], "opts": [:]],
+        ])
+        let new = plan.result(["op": "add", "queue": "c", "name": "new", "data": [:], "opts": [:]])
+        plan.steps([
             ["op": "wait_until", "queue": "c", "completed": 5, "timeout": 20],
             ["op": "worker_stop", "queue": "c"],
-            Self.jobctl(["clean", "c", "--completed", "--older-than", "2s", "--limit", "3", "--yes", "--json"]),
-            ["op": "counts", "queue": "c"],
-            Self.jobctl(["clean", "c", "--completed", "--failed", "--older-than", "2s", "--yes"]),
-            ["op": "counts", "queue": "c"],
         ])
-        let first = try parseJSONObject(Self.object(results[8])["stdout"] as? String ?? "")
-        #expect(first["changed"] as? Int == 3, "\(results[8])")
-        #expect(Self.count(results[9], "completed") == 2 && Self.count(results[9], "failed") == 2)
-        #expect(Self.object(results[10])["status"] as? Int == 0)
-        #expect(
-            Self.count(results[11], "completed") == 1 && Self.count(results[11], "failed") == 0, "the new job stays")
-        let kept = Self.object(
-            try steps.last([["op": "job", "queue": "c", "id": Self.object(results[5])["id"] as? String ?? ""]]))
-        #expect(kept["name"] as? String == "new")
+        let first = plan.jobctl(["clean", "c", "--completed", "--older-than", "2s", "--limit", "3", "--yes", "--json"])
+        let afterFirst = plan.counts("c")
+        let second = plan.jobctl(["clean", "c", "--completed", "--failed", "--older-than", "2s", "--yes"])
+        let afterSecond = plan.counts("c")
+        try plan.run(on: steps)
+        #expect(try first.json()["changed"] as? Int == 3, "\(first)")
+        #expect(afterFirst.int("completed") == 2 && afterFirst.int("failed") == 2)
+        #expect(second.status == 0)
+        #expect(afterSecond.int("completed") == 1 && afterSecond.int("failed") == 0, "the new job stays")
+        let kept = StepPlan()
+        let job = kept.job("c", id: new.string("id") ?? "")
+        try kept.run(on: steps)
+        #expect(job.string("name") == "new")
     }
 
     // MARK: promote, remove
@@ -217,54 +215,57 @@ struct ControlCommandTests {
     @Test(arguments: Backend.live)
     func promotedJobsRunNowWithTheirPriority(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
-        let results = try steps.run([
-            ["op": "add", "queue": "pr", "name": "plain", "data": [:], "opts": ["delay": 600_000]],
-            ["op": "add", "queue": "pr", "name": "urgent", "data": [:], "opts": ["delay": 600_000, "priority": 1]],
-            ["op": "add", "queue": "pr", "name": "stays", "data": [:], "opts": ["delay": 600_000]],
+        let setup = StepPlan()
+        let plainJob = setup.result([
+            "op": "add", "queue": "pr", "name": "plain", "data": [:], "opts": ["delay": 600_000],
         ])
-        let plain = Self.object(results[0])["id"] as? String ?? ""
-        let urgent = Self.object(results[1])["id"] as? String ?? ""
-        let run = try steps.run([
-            Self.jobctl(["promote", "pr", plain, urgent, "--yes"]),
-            ["op": "counts", "queue": "pr"],
-            ["op": "worker_start", "queue": "pr", "fail": false],
-            ["op": "wait_until", "queue": "pr", "completed": 2, "timeout": 20],
-            ["op": "worker_stop", "queue": "pr"],
-            ["op": "job", "queue": "pr", "id": urgent],
+        let urgentJob = setup.result([
+            "op": "add", "queue": "pr", "name": "urgent", "data": [:], "opts": ["delay": 600_000, "priority": 1],
         ])
-        #expect(Self.object(run[0])["status"] as? Int == 0, "\(run[0])")
-        #expect(
-            Self.count(run[1], "waiting") == 1 && Self.count(run[1], "prioritized") == 1
-                && Self.count(run[1], "delayed") == 1)
-        #expect(Self.ids(Self.object(run[3])["completed"]) == [plain, urgent])
-        #expect((Self.object(run[5])["priority"] as? NSNumber)?.intValue == 1)
+        setup.step(["op": "add", "queue": "pr", "name": "stays", "data": [:], "opts": ["delay": 600_000]])
+        try setup.run(on: steps)
+        let plain = plainJob.string("id") ?? ""
+        let urgent = urgentJob.string("id") ?? ""
+        let plan = StepPlan()
+        let promote = plan.jobctl(["promote", "pr", plain, urgent, "--yes"])
+        let counts = plan.counts("pr")
+        plan.step(["op": "worker_start", "queue": "pr", "fail": false])
+        let seen = plan.result(["op": "wait_until", "queue": "pr", "completed": 2, "timeout": 20])
+        plan.step(["op": "worker_stop", "queue": "pr"])
+        let job = plan.job("pr", id: urgent)
+        try plan.run(on: steps)
+        #expect(promote.status == 0, "\(promote)")
+        #expect(counts.int("waiting") == 1 && counts.int("prioritized") == 1 && counts.int("delayed") == 1)
+        #expect(Self.ids(seen["completed"]) == [plain, urgent])
+        #expect(job.int("priority") == 1)
     }
 
     @Test(arguments: Backend.live)
     func removeRefusesARunningJobUnlessForced(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
-        let results = try steps.run([
+        let plan = StepPlan()
+        plan.steps([
             ["op": "add", "queue": "r", "name": "idle", "data": [:], "opts": ["delay": 600_000, "jobId": "idle-1"]],
             ["op": "worker_start", "queue": "r", "fail": false],
             ["op": "add", "queue": "r", "name": "busy", "data": ["sleep": 3], "opts": ["jobId": "busy-1"]],
-            ["op": "sleep", "seconds": 1.5],
-            Self.jobctl(["remove", "r", "busy-1", "idle-1", "missing-1", "--yes"]),
-            ["op": "job", "queue": "r", "id": "busy-1"],
-            Self.jobctl(["remove", "r", "busy-1", "--force", "--yes"]),
-            ["op": "job", "queue": "r", "id": "idle-1"], ["op": "job", "queue": "r", "id": "busy-1"],
-            ["op": "counts", "queue": "r"],
-            ["op": "worker_stop", "queue": "r"],
+            ["op": "wait_counts", "queue": "r", "state": "active", "count": 1, "timeout": 20],
         ])
-        let refused = Self.object(results[4])
-        let text = refused["stdout"] as? String ?? ""
-        #expect(refused["status"] as? Int == 1, "not every job was removed: \(refused)")
+        let refused = plan.jobctl(["remove", "r", "busy-1", "idle-1", "missing-1", "--yes"])
+        let busy = plan.job("r", id: "busy-1")
+        let forced = plan.jobctl(["remove", "r", "busy-1", "--force", "--yes"])
+        let idleAfter = plan.job("r", id: "idle-1")
+        let busyAfter = plan.job("r", id: "busy-1")
+        let counts = plan.counts("r")
+        plan.step(["op": "worker_stop", "queue": "r"])
+        try plan.run(on: steps)
+        #expect(refused.status == 1, "not every job was removed: \(refused)")
         #expect(
-            text.contains("removed 1 of 2") && text.contains("locked by a worker") && text.contains("not found"),
-            "\(text)")
-        #expect(Self.object(results[5])["state"] as? String == "active")
-        #expect(Self.object(results[6])["status"] as? Int == 0, "\(results[6])")
-        #expect(results[7] is NSNull && results[8] is NSNull)
-        #expect(Self.count(results[9], "active") == 0 && Self.count(results[9], "delayed") == 0)
+            refused.stdout.contains("removed 1 of 2") && refused.stdout.contains("locked by a worker")
+                && refused.stdout.contains("not found"), "\(refused.stdout)")
+        #expect(busy.state == "active")
+        #expect(forced.status == 0, "\(forced)")
+        #expect(!idleAfter.exists && !busyAfter.exists)
+        #expect(counts.int("active") == 0 && counts.int("delayed") == 0)
     }
 
     // MARK: add
@@ -305,27 +306,31 @@ struct ControlCommandTests {
         ]
         let data: Object = ["to": "ops@example.com", "n": [1, 2.5, "ü"], "nested": ["ok": true, "none": NSNull()]]
         let dataText = String(decoding: try JSONSerialization.data(withJSONObject: data), as: UTF8.self)
-        var plan: [Object] = []
-        for (index, item) in cases.enumerated() {
-            plan.append(["op": "add", "queue": "py\(index)", "name": "send", "data": data, "opts": item.opts])
-            plan.append(
-                Self.jobctl(["add", "cli\(index)", "send", "--data", dataText, "--yes", "--json"] + item.flags))
+        let plan = StepPlan()
+        let added = cases.enumerated().map { index, item in
+            (
+                python: plan.result([
+                    "op": "add", "queue": "py\(index)", "name": "send", "data": data, "opts": item.opts,
+                ]),
+                jobctl: plan.jobctl(["add", "cli\(index)", "send", "--data", dataText, "--yes", "--json"] + item.flags)
+            )
         }
-        let added = try steps.run(plan)
-        var reads: [Object] = []
-        for index in cases.indices {
-            let pyId = Self.object(added[2 * index])["id"] as? String ?? ""
-            let run = Self.object(added[2 * index + 1])
-            #expect(run["status"] as? Int == 0, "\(run)")
-            let summary = try parseJSONObject(run["stdout"] as? String ?? "")
-            let cliId = (summary["ids"] as? [String])?.first ?? ""
-            reads.append(["op": "raw_job", "queue": "py\(index)", "id": pyId])
-            reads.append(["op": "raw_job", "queue": "cli\(index)", "id": cliId])
+        try plan.run(on: steps)
+        let reads = StepPlan()
+        var stored: [(python: StepResult, jobctl: StepResult)] = []
+        for (index, pair) in added.enumerated() {
+            #expect(pair.jobctl.status == 0, "\(pair.jobctl)")
+            let cliId = (try pair.jobctl.json()["ids"] as? [String])?.first ?? ""
+            stored.append(
+                (
+                    reads.result(["op": "raw_job", "queue": "py\(index)", "id": pair.python.string("id") ?? ""]),
+                    reads.result(["op": "raw_job", "queue": "cli\(index)", "id": cliId])
+                ))
         }
-        let stored = try steps.run(reads)
+        try reads.run(on: steps)
         for index in cases.indices {
-            var python = Self.comparable(stored[2 * index], backend: backend)
-            var ours = Self.comparable(stored[2 * index + 1], backend: backend)
+            var python = Self.comparable(stored[index].python.raw, backend: backend)
+            var ours = Self.comparable(stored[index].jobctl.raw, backend: backend)
             python["queue"] = nil
             ours["queue"] = nil
             #expect(
@@ -333,17 +338,17 @@ struct ControlCommandTests {
             )
         }
         // A Python worker runs what jobctl added, with the same name, data and options.
-        var work: [Object] = []
-        for index in cases.indices {
-            work += [
+        let work = StepPlan()
+        let stops = cases.indices.map { index in
+            work.steps([
                 ["op": "worker_start", "queue": "cli\(index)", "fail": false],
                 ["op": "wait_until", "queue": "cli\(index)", "completed": 1, "timeout": 20],
-                ["op": "worker_stop", "queue": "cli\(index)"],
-            ]
+            ])
+            return work.result(["op": "worker_stop", "queue": "cli\(index)"])
         }
-        let worked = try steps.run(work)
+        try work.run(on: steps)
         for index in cases.indices {
-            let seen = (Self.object(worked[3 * index + 2])["seen"] as? [Any])?.first.map(Self.object) ?? [:]
+            let seen = (stops[index]["seen"] as? [Any])?.first.map(Self.object) ?? [:]
             #expect(seen["name"] as? String == "send" && jsonEqual(seen["data"], data), "case \(index): \(seen)")
             let opts = Self.object(seen["opts"])
             for (key, value) in cases[index].opts where key != "jobId" && key != "backoff" {
@@ -381,42 +386,38 @@ struct ControlCommandTests {
     @Test(arguments: Backend.live)
     func dryRunChangesNothingAndNoTerminalNeedsYes(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
-        let setup = try steps.run([
-            ["op": "fail_jobs", "queue": "dr", "count": 3, "name": "x", "error": "boom 42"],
+        let setup = StepPlan()
+        let failedJobs = setup.result(["op": "fail_jobs", "queue": "dr", "count": 3, "name": "x", "error": "boom 42"])
+        setup.steps([
             ["op": "add", "queue": "dr", "name": "w", "data": [:], "opts": [:]],
             ["op": "add", "queue": "dr", "name": "later", "data": [:], "opts": ["delay": 600_000]],
-            ["op": "dump", "queue": "dr"],
         ])
-        let failedId = Self.ids(Self.object(setup[0])["ids"]).sorted().first ?? ""
+        let before = setup.result(["op": "dump", "queue": "dr"])
+        try setup.run(on: steps)
+        let failedId = Self.ids(failedJobs["ids"]).sorted().first ?? ""
         let commands: [[String]] = [
             ["retry", "dr"], ["retry", "dr", failedId], ["drain", "dr", "--delayed"],
             ["clean", "dr", "--failed", "--older-than", "0s"],
             ["promote", "dr"], ["pause", "dr"], ["resume", "dr"], ["remove", "dr", failedId],
             ["add", "dr", "new", "--data", "{}"],
         ]
-        var plan: [Object] = []
-        for command in commands {
-            plan.append(Self.jobctl(command + ["--dry-run"]))
-            plan.append(Self.jobctl(command + ["--dry-run", "--json"]))
-            plan.append(Self.jobctl(command))
+        let plan = StepPlan()
+        let runs = commands.map { command in
+            (
+                command: command, text: plan.jobctl(command + ["--dry-run"]),
+                json: plan.jobctl(command + ["--dry-run", "--json"]), refused: plan.jobctl(command)
+            )
         }
-        plan.append(["op": "dump", "queue": "dr"])
-        let results = try steps.run(plan)
-        for (index, command) in commands.enumerated() {
-            let text = Self.object(results[3 * index])
-            #expect(
-                text["status"] as? Int == 0 && (text["stdout"] as? String ?? "").contains("nothing changed"),
-                "\(command): \(text)")
-            let json = Self.object(results[3 * index + 1])
-            let report = try parseJSONObject(json["stdout"] as? String ?? "")
+        let after = plan.result(["op": "dump", "queue": "dr"])
+        try plan.run(on: steps)
+        for (command, text, json, refused) in runs {
+            #expect(text.status == 0 && text.stdout.contains("nothing changed"), "\(command): \(text)")
+            let report = try json.json()
             #expect(report["dryRun"] as? Bool == true && (report["matched"] as? Int ?? 0) >= 1, "\(command): \(json)")
-            let refused = Self.object(results[3 * index + 2])
-            #expect(refused["status"] as? Int == 64, "\(command): \(refused)")
-            #expect((refused["stderr"] as? String ?? "").contains("--yes"), "\(command): \(refused)")
+            #expect(refused.status == 64, "\(command): \(refused)")
+            #expect(refused.stderr.contains("--yes"), "\(command): \(refused)")
         }
-        let before = setup[3]
-        let after = results.last!
-        #expect(jsonEqual(before, after), "a dry run or an unconfirmed command changed the store")
+        #expect(jsonEqual(before.raw, after.raw), "a dry run or an unconfirmed command changed the store")
     }
 
     @Test(arguments: Backend.live)
@@ -439,9 +440,11 @@ struct ControlCommandTests {
         #expect(chosen.screen.contains("retried 1 of 1 matched job in queue 't2'"), "\(chosen.screen)")
         let all = try steps.jobctl(["retry", "--all-queues", "--yes"])
         #expect(all.status == 0 && all.stdout.contains("retried 2 of 2"), "\(all.stdout) \(all.stderr)")
-        let counts = try steps.run([["op": "counts", "queue": "t1"], ["op": "counts", "queue": "t2"]])
-        #expect(Self.count(counts[0], "failed") == 0 && Self.count(counts[0], "waiting") == 2)
-        #expect(Self.count(counts[1], "failed") == 0 && Self.count(counts[1], "waiting") == 1)
+        let plan = StepPlan()
+        let (t1, t2) = (plan.counts("t1"), plan.counts("t2"))
+        try plan.run(on: steps)
+        #expect(t1.int("failed") == 0 && t1.int("waiting") == 2)
+        #expect(t2.int("failed") == 0 && t2.int("waiting") == 1)
     }
 
     @Test(.enabled(if: TestEnvironment.runsLiveRedisTests)) func redisKeysBullMQDidNotWriteAreSkippedAndLeftAlone()
@@ -467,9 +470,12 @@ struct ControlCommandTests {
         try redisRaw([["SET", base + "997", "also not a job"], ["LPUSH", base + "wait", "997"]])
         let drained = try steps.jobctl(["drain", "bad", "--yes"])
         #expect(drained.status == 0 && drained.stdout.contains("deleted 4 of 4"), "\(drained.stdout) \(drained.stderr)")
-        let results = try steps.run([["op": "counts", "queue": "bad"], ["op": "dump", "queue": "bad"]])
-        #expect(Self.count(results[0], "waiting") == 0 && Self.count(results[0], "failed") == 1)
-        let dump = Self.object(results[1])
+        let plan = StepPlan()
+        let counts = plan.counts("bad")
+        let stored = plan.result(["op": "dump", "queue": "bad"])
+        try plan.run(on: steps)
+        #expect(counts.int("waiting") == 0 && counts.int("failed") == 1)
+        let dump = stored.object
         #expect(Self.object(dump[base + "999"])["type"] as? String == "string", "the stray key is left alone")
         #expect(dump[base + "997"] == nil && dump[base + "998"] == nil)
     }
