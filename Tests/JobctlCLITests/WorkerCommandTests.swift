@@ -10,7 +10,6 @@ import Testing
 struct WorkerCommandTests {
     typealias Object = [String: Any]
     static func object(_ value: Any?) -> Object { value as? Object ?? [:] }
-    static func count(_ counts: Any?, _ state: String) -> Int { (object(counts)[state] as? NSNumber)?.intValue ?? -1 }
 
     /// A handler in Python: doubles data.n; fails with "boom <attempt>" when data.fail; exits 65 when data.bad.
     static let handler = [
@@ -30,87 +29,72 @@ struct WorkerCommandTests {
     @Test(arguments: Backend.live)
     func jobsAddedByBullMQAreCompletedWithTheHandlersReturnValue(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
-        let results = try steps.run([
+        let plan = StepPlan()
+        plan.steps([
             ["op": "add", "queue": "w", "name": "dbl", "data": ["n": 1], "opts": [:]],
             ["op": "add", "queue": "w", "name": "dbl", "data": ["n": 2], "opts": ["priority": 3]],
             ["op": "add", "queue": "w", "name": "dbl", "data": ["n": 3], "opts": ["removeOnComplete": true]],
             ["op": "add", "queue": "w", "name": "dbl", "data": ["n": 4], "opts": ["lifo": true]],
-            ["op": "jobctl", "args": ["run-once", "w", "--concurrency", "3", "--json"] + Self.handler],
-            ["op": "job", "queue": "w", "id": "1"], ["op": "job", "queue": "w", "id": "2"],
-            ["op": "job", "queue": "w", "id": "3"],
-            ["op": "counts", "queue": "w"],
-            ["op": "jobctl", "args": ["run-once", "w", "--json"] + Self.handler],
         ])
-        let run = Self.object(results[4])
-        #expect(run["status"] as? Int == 0, "\(run)")
-        let summary = try parseJSONObject(run["stdout"] as? String ?? "")
+        let run = plan.jobctl(["run-once", "w", "--concurrency", "3", "--json"] + Self.handler)
+        let jobs = [(plan.job("w", id: "1"), 1), (plan.job("w", id: "2"), 2)]
+        let removed = plan.job("w", id: "3")
+        let counts = plan.counts("w")
+        let idle = plan.jobctl(["run-once", "w", "--json"] + Self.handler)
+        try plan.run(on: steps)
+        #expect(run.status == 0, "\(run)")
+        let summary = try run.json()
         #expect(summary["processed"] as? Int == 4 && summary["completed"] as? Int == 4)
-        for (index, n) in [(5, 1), (6, 2)] {
-            let job = Self.object(results[index])
-            #expect(job["state"] as? String == "completed", "\(job)")
-            #expect(jsonEqual(job["returnvalue"], ["double": n * 2, "id": job["id"] as? String ?? ""]), "\(job)")
-            #expect(
-                (job["attemptsMade"] as? NSNumber)?.intValue == 1 && job["finishedOn"] is NSNumber
-                    && job["processedOn"] is NSNumber)
+        for (job, n) in jobs {
+            #expect(job.state == "completed", "\(job)")
+            #expect(jsonEqual(job["returnvalue"], ["double": n * 2, "id": job.string("id") ?? ""]), "\(job)")
+            #expect(job.int("attemptsMade") == 1 && job["finishedOn"] is NSNumber && job["processedOn"] is NSNumber)
         }
-        #expect(results[7] is NSNull, "removeOnComplete: true removes the job")
-        #expect(
-            Self.count(results[8], "completed") == 3 && Self.count(results[8], "waiting") == 0
-                && Self.count(results[8], "active") == 0)
-        let idle = Self.object(results[9])
-        #expect(
-            try idle["status"] as? Int == 0
-                && (parseJSONObject(idle["stdout"] as? String ?? ""))["processed"] as? Int == 0)
+        #expect(!removed.exists, "removeOnComplete: true removes the job")
+        #expect(counts.int("completed") == 3 && counts.int("waiting") == 0 && counts.int("active") == 0)
+        #expect(try idle.status == 0 && idle.json()["processed"] as? Int == 0)
     }
 
     @Test(arguments: Backend.live)
     func aFailingHandlerIsRetriedWithTheJobsBackoffThenFails(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
-        let results = try steps.run([
+        let plan = StepPlan()
+        plan.steps([
             [
                 "op": "add", "queue": "f", "name": "flaky", "data": ["fail": true],
                 "opts": ["attempts": 3, "backoff": ["type": "exponential", "delay": 400]],
             ],
             ["op": "add", "queue": "f", "name": "final", "data": ["bad": true], "opts": ["attempts": 5]],
             ["op": "add", "queue": "f", "name": "now", "data": ["fail": true], "opts": ["attempts": 2]],
-            ["op": "jobctl", "args": ["run-once", "f"] + Self.handler],
-            ["op": "job", "queue": "f", "id": "1"], ["op": "job", "queue": "f", "id": "2"],
-            ["op": "job", "queue": "f", "id": "3"],
-            ["op": "sleep", "seconds": 0.5],
-            ["op": "jobctl", "args": ["run-once", "f"] + Self.handler],
-            ["op": "job", "queue": "f", "id": "1"],
-            ["op": "sleep", "seconds": 0.9],
-            ["op": "jobctl", "args": ["run-once", "f"] + Self.handler],
-            ["op": "job", "queue": "f", "id": "1"],
-            ["op": "counts", "queue": "f"],
         ])
-        let first = Self.object(results[3])
-        #expect(first["status"] as? Int == 2, "\(first)")
+        let first = plan.jobctl(["run-once", "f"] + Self.handler)
+        let delayed = plan.job("f", id: "1")
+        let final = plan.job("f", id: "2")
+        let now = plan.job("f", id: "3")
+        // The backoff itself is what is waited for (400 ms, then 800 ms): time is the condition.
+        plan.step(["op": "sleep", "seconds": 0.5])
+        _ = plan.jobctl(["run-once", "f"] + Self.handler)
+        let second = plan.job("f", id: "1")
+        plan.step(["op": "sleep", "seconds": 0.9])
+        _ = plan.jobctl(["run-once", "f"] + Self.handler)
+        let last = plan.job("f", id: "1")
+        let counts = plan.counts("f")
+        try plan.run(on: steps)
+        #expect(first.status == 2, "\(first)")
+        #expect(first.stderr.contains("job 1: boom 0"), "handler output is logged with the job id")
+        #expect(delayed.state == "delayed" && delayed.int("attemptsMade") == 1, "\(delayed)")
+        #expect(delayed.string("failedReason") == "boom 0" && delayed.int("delay") == 400)
         #expect(
-            (first["stderr"] as? String ?? "").contains("job 1: boom 0"), "handler output is logged with the job id")
-        let delayed = Self.object(results[4])
-        #expect(
-            delayed["state"] as? String == "delayed" && (delayed["attemptsMade"] as? NSNumber)?.intValue == 1,
-            "\(delayed)")
-        #expect(delayed["failedReason"] as? String == "boom 0" && (delayed["delay"] as? NSNumber)?.intValue == 400)
-        let final = Self.object(results[5])
-        #expect(
-            final["state"] as? String == "failed" && final["failedReason"] as? String == "bad input",
+            final.state == "failed" && final.string("failedReason") == "bad input",
             "exit 65 skips the attempts left: \(final)")
         // attempts 2 and no backoff: the second attempt ran in the same run, then it failed for good.
-        let now = Self.object(results[6])
         #expect(
-            now["state"] as? String == "failed" && (now["attemptsMade"] as? NSNumber)?.intValue == 2
-                && now["failedReason"] as? String == "boom 1", "\(now)")
-        let second = Self.object(results[9])
+            now.state == "failed" && now.int("attemptsMade") == 2 && now.string("failedReason") == "boom 1", "\(now)")
+        #expect(second.state == "delayed" && second.int("delay") == 800, "exponential: \(second)")
         #expect(
-            second["state"] as? String == "delayed" && (second["delay"] as? NSNumber)?.intValue == 800,
-            "exponential: \(second)")
-        let last = Self.object(results[12])
-        #expect(
-            last["state"] as? String == "failed" && (last["attemptsMade"] as? NSNumber)?.intValue == 3
-                && last["failedReason"] as? String == "boom 2", "\(last)")
-        #expect(Self.count(results[13], "failed") == 3 && Self.count(results[13], "active") == 0)
+            last.state == "failed" && last.int("attemptsMade") == 3 && last.string("failedReason") == "boom 2",
+            "\(last)")
+        #expect(counts.int("failed") == 3 && counts.int("active") == 0)
     }
 
     @Test(arguments: Backend.live)
@@ -132,55 +116,45 @@ struct WorkerCommandTests {
                 print(json.dumps({"id": job["id"], "ok": True, "value": {"double": data["n"] * 2, "pid": os.getpid()}}), flush=True)
             """,
         ]
-        var plan: [[String: Any]] = (1...6).map {
-            ["op": "add", "queue": "s", "name": "dbl", "data": ["n": $0], "opts": [:]]
-        }
-        plan += [
+        let plan = StepPlan()
+        plan.steps((1...6).map { ["op": "add", "queue": "s", "name": "dbl", "data": ["n": $0], "opts": [:]] })
+        plan.steps([
             [
                 "op": "add", "queue": "s", "name": "flaky", "data": ["fail": true],
                 "opts": ["attempts": 2, "backoff": 60_000, "jobId": "flaky-1"],
             ],
             ["op": "add", "queue": "s", "name": "crash", "data": ["crash": true], "opts": ["jobId": "crash-1"]],
-            ["op": "jobctl", "args": ["run-once", "s", "--concurrency", "2", "--json"] + serve],
-        ]
-        plan += (1...6).map { ["op": "job", "queue": "s", "id": String($0)] }
-        plan += [["op": "job", "queue": "s", "id": "flaky-1"], ["op": "job", "queue": "s", "id": "crash-1"]]
-        plan += [
-            ["op": "add", "queue": "s2", "name": "dbl", "data": ["n": 5], "opts": [:]],
-            [
-                "op": "jobctl",
-                "args": [
-                    "run-once", "s2", "--serve", TestEnvironment.python,
-                    TestEnvironment.repositoryRoot.appendingPathComponent("examples/serve-handler.py").path,
-                ],
-            ],
-            ["op": "job", "queue": "s2", "id": "1"],
-        ]
-        let results = try steps.run(plan)
-        let run = Self.object(results[8])
-        #expect(run["status"] as? Int == 2, "a job failed: \(run)")
-        let logged = (run["stderr"] as? String ?? "").split(separator: "\n").contains {
+        ])
+        let run = plan.jobctl(["run-once", "s", "--concurrency", "2", "--json"] + serve)
+        let doubled = (1...6).map { plan.job("s", id: String($0)) }
+        let flaky = plan.job("s", id: "flaky-1")
+        let crash = plan.job("s", id: "crash-1")
+        plan.step(["op": "add", "queue": "s2", "name": "dbl", "data": ["n": 5], "opts": [:]])
+        let example = plan.jobctl([
+            "run-once", "s2", "--serve", TestEnvironment.python,
+            TestEnvironment.repositoryRoot.appendingPathComponent("examples/serve-handler.py").path,
+        ])
+        let exampleJob = plan.job("s2", id: "1")
+        try plan.run(on: steps)
+        #expect(run.status == 2, "a job failed: \(run)")
+        let logged = run.stderr.split(separator: "\n").contains {
             $0.hasSuffix(": working on 1")
                 && ($0.hasPrefix("job 1:") || $0.hasPrefix("jobs ") && $0.split(separator: ":")[0].contains("1"))
         }
         #expect(logged, "handler stderr is logged with the job ids it may be about: \(run)")
         var pids: [Int] = []
-        for index in 9..<15 {
-            let job = Self.object(results[index])
+        for (index, job) in doubled.enumerated() {
             let value = Self.object(job["returnvalue"])
-            #expect(job["state"] as? String == "completed" && (value["double"] as? Int) == 2 * (index - 8), "\(job)")
+            #expect(job.state == "completed" && (value["double"] as? Int) == 2 * (index + 1), "\(job)")
             if let pid = value["pid"] as? Int { pids.append(pid) }
         }
         #expect(Set(pids).count < pids.count, "handler processes are reused: \(pids)")
-        let flaky = Self.object(results[15])
-        #expect(flaky["state"] as? String == "delayed" && flaky["failedReason"] as? String == "nope 0", "\(flaky)")
-        let crash = Self.object(results[16])
+        #expect(flaky.state == "delayed" && flaky.string("failedReason") == "nope 0", "\(flaky)")
         #expect(
-            crash["state"] as? String == "failed"
-                && (crash["failedReason"] as? String ?? "").contains("exited while running this job"), "\(crash)")
-        #expect(Self.object(results[18])["status"] as? Int == 0, "\(results[18])")
-        #expect(
-            jsonEqual(Self.object(results[19])["returnvalue"], ["double": 10]), "the example handler: \(results[19])")
+            crash.state == "failed" && (crash.string("failedReason") ?? "").contains("exited while running this job"),
+            "\(crash)")
+        #expect(example.status == 0, "\(example)")
+        #expect(jsonEqual(exampleJob["returnvalue"], ["double": 10]), "the example handler: \(exampleJob)")
     }
 
     /// A handler process gets several jobs before it answers the first: this one runs each line on a thread of its
@@ -207,30 +181,24 @@ struct WorkerCommandTests {
         let total = 80
         var jobs: [[String: Any]] = (1...total).map { ["name": "dbl", "data": ["n": $0]] }
         jobs[10] = ["name": "hang", "data": ["n": 11, "hang": true], "opts": ["jobId": "hang-1"]]
-        let results = try steps.run([
-            ["op": "add_bulk", "queue": "p", "jobs": jobs],
-            [
-                "op": "jobctl",
-                "args": ["run-once", "p", "--concurrency", "40", "--job-timeout", "3s", "--json"] + serve,
-            ],
-            ["op": "counts", "queue": "p"],
-            ["op": "job", "queue": "p", "id": "hang-1"],
-        ])
-        let ids = (Self.object(results[0])["ids"] as? [String] ?? []).filter { $0 != "hang-1" }
+        let plan = StepPlan()
+        let added = plan.result(["op": "add_bulk", "queue": "p", "jobs": jobs])
+        let run = plan.jobctl(["run-once", "p", "--concurrency", "40", "--job-timeout", "3s", "--json"] + serve)
+        let counts = plan.counts("p")
+        let hang = plan.job("p", id: "hang-1")
+        try plan.run(on: steps)
+        let ids = (added["ids"] as? [String] ?? []).filter { $0 != "hang-1" }
         #expect(ids.count == total - 1)
-        let lookups = try steps.run(ids.map { ["op": "job", "queue": "p", "id": $0] })
-        let run = Self.object(results[1])
-        #expect(run["status"] as? Int == 2, "the hanging job failed: \(run)")
+        let lookups = StepPlan()
+        let done = ids.map { lookups.job("p", id: $0) }
+        try lookups.run(on: steps)
+        #expect(run.status == 2, "the hanging job failed: \(run)")
+        #expect(counts.int("completed") == total - 1 && counts.int("failed") == 1, "\(counts)")
         #expect(
-            Self.count(results[2], "completed") == total - 1 && Self.count(results[2], "failed") == 1, "\(results[2])")
-        let hang = Self.object(results[3])
-        #expect(
-            hang["state"] as? String == "failed"
-                && (hang["failedReason"] as? String ?? "").hasPrefix("timed out after 3s"), "\(hang)")
-        for result in lookups {
-            let job = Self.object(result)
+            hang.state == "failed" && (hang.string("failedReason") ?? "").hasPrefix("timed out after 3s"), "\(hang)")
+        for job in done {
             let n = (Self.object(job["data"])["n"] as? Int) ?? -1
-            #expect(job["state"] as? String == "completed" && job["returnvalue"] as? Int == 2 * n, "\(job)")
+            #expect(job.state == "completed" && job.int("returnvalue") == 2 * n, "\(job)")
         }
     }
 
@@ -262,37 +230,43 @@ struct WorkerCommandTests {
             ]
             flows.append(["op": "add_flow", "flow": flow])
         }
-        let parents: [[String: Any]] = kinds.map { ["op": "job", "queue": "parents", "id": "p-\($0)"] }
+        func states(_ parents: [JobSnapshot]) -> [String: String] {
+            var states: [String: String] = [:]
+            for (kind, job) in zip(kinds, parents) {
+                let reason = job.string("failedReason").map {
+                    $0.hasPrefix("child ") && $0.hasSuffix("kids:c-\(kind) failed") ? " (child failed)" : " (\($0))"
+                }
+                states[kind] = (job.state ?? "missing") + (reason ?? "")
+            }
+            return states
+        }
 
-        let jobctl = try BullMQSteps(on: backend)
-        let byJobctl = try jobctl.run(
-            flows + [["op": "jobctl", "args": ["run-once", "kids"] + Self.handler]] + parents
-                + [["op": "jobctl", "args": ["run-once", "parents"] + Self.handler]] + parents)
-        let python = try BullMQSteps(on: backend)
-        let byPython = try python.run(
+        let byJobctl = StepPlan()
+        byJobctl.steps(flows)
+        _ = byJobctl.jobctl(["run-once", "kids"] + Self.handler)
+        let jobctlAfterChildren = kinds.map { byJobctl.job("parents", id: "p-\($0)") }
+        _ = byJobctl.jobctl(["run-once", "parents"] + Self.handler)
+        let jobctlAfterParents = kinds.map { byJobctl.job("parents", id: "p-\($0)") }
+        try byJobctl.run(on: BullMQSteps(on: backend))
+
+        let byPython = StepPlan()
+        byPython.steps(
             flows + [
                 ["op": "worker_start", "queue": "kids", "fail": true],
                 ["op": "wait_counts", "queue": "kids", "state": "failed", "count": kinds.count],
                 ["op": "wait_counts", "queue": "kids", "state": "completed", "count": 1],
                 ["op": "worker_stop", "queue": "kids"],
-            ] + parents + [
-                ["op": "worker_start", "queue": "parents"],
-                ["op": "wait_counts", "queue": "parents", "state": "completed", "count": 3],
-                ["op": "wait_counts", "queue": "parents", "state": "failed", "count": 1],
-                ["op": "worker_stop", "queue": "parents"],
-            ] + parents)
+            ])
+        let pythonAfterChildren = kinds.map { byPython.job("parents", id: "p-\($0)") }
+        byPython.steps([
+            ["op": "worker_start", "queue": "parents"],
+            ["op": "wait_counts", "queue": "parents", "state": "completed", "count": 3],
+            ["op": "wait_counts", "queue": "parents", "state": "failed", "count": 1],
+            ["op": "worker_stop", "queue": "parents"],
+        ])
+        let pythonAfterParents = kinds.map { byPython.job("parents", id: "p-\($0)") }
+        try byPython.run(on: BullMQSteps(on: backend))
 
-        func states(_ results: [Any], from start: Int) -> [String: String] {
-            var states: [String: String] = [:]
-            for (offset, kind) in kinds.enumerated() {
-                let job = Self.object(results[start + offset])
-                let reason = (job["failedReason"] as? String).map {
-                    $0.hasPrefix("child ") && $0.hasSuffix("kids:c-\(kind) failed") ? " (child failed)" : " (\($0))"
-                }
-                states[kind] = (job["state"] as? String ?? "missing") + (reason ?? "")
-            }
-            return states
-        }
         let afterChildren = [
             "fpof": "waiting", "cpof": "waiting", "idof": "waiting", "rdof": "waiting", "none": "waiting-children",
         ]
@@ -300,11 +274,10 @@ struct WorkerCommandTests {
             "fpof": "failed (child failed)", "cpof": "completed", "idof": "completed", "rdof": "completed",
             "none": "waiting-children",
         ]
-        let run = kinds.count
-        #expect(states(byPython, from: run + 4) == afterChildren, "the reference")
-        #expect(states(byPython, from: 2 * run + 8) == afterParents, "the reference")
-        #expect(states(byJobctl, from: run + 1) == afterChildren)
-        #expect(states(byJobctl, from: 2 * run + 2) == afterParents)
+        #expect(states(pythonAfterChildren) == afterChildren, "the reference")
+        #expect(states(pythonAfterParents) == afterParents, "the reference")
+        #expect(states(jobctlAfterChildren) == afterChildren)
+        #expect(states(jobctlAfterParents) == afterParents)
     }
 
     /// jobctl runs a job scheduler's job but does not make the scheduler's next iteration (a BullMQ worker does):
@@ -312,21 +285,21 @@ struct WorkerCommandTests {
     @Test(arguments: Backend.live)
     func aJobSchedulersJobIsRunWithAWarning(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
-        let results = try steps.run([
+        let plan = StepPlan()
+        plan.steps([
             [
                 "op": "upsert_scheduler", "queue": "sched", "id": "tick-s", "repeat": ["pattern": "* * * * * *"],
                 "data": ["n": 4],
             ],
+            // The scheduler's first job is due at the next whole second: time is the condition.
             ["op": "sleep", "seconds": 1.2],
-            ["op": "jobctl", "args": ["run-once", "sched"] + Self.handler],
-            ["op": "counts", "queue": "sched"],
         ])
-        let run = Self.object(results[2])
-        #expect(run["status"] as? Int == 0, "\(run)")
-        #expect(
-            (run["stderr"] as? String ?? "").contains(
-                "comes from job scheduler tick-s: jobctl runs it, but does not create"), "\(run)")
-        #expect(Self.count(results[3], "completed") == 1, "\(results[3])")
+        let run = plan.jobctl(["run-once", "sched"] + Self.handler)
+        let counts = plan.counts("sched")
+        try plan.run(on: steps)
+        #expect(run.status == 0, "\(run)")
+        #expect(run.stderr.contains("comes from job scheduler tick-s: jobctl runs it, but does not create"), "\(run)")
+        #expect(counts.int("completed") == 1, "\(counts)")
     }
 
     @Test(arguments: Backend.live)
@@ -342,24 +315,26 @@ struct WorkerCommandTests {
             "import json, sys; open(sys.argv[1] + '/' + json.load(sys.stdin)['id'], 'x'); print(1)", marks,
         ]
         let total = 400
-        let results = try steps.run([
+        let plan = StepPlan()
+        plan.steps([
             [
                 "op": "add_bulk", "queue": "m",
                 "jobs": (0..<total).map { ["name": "j", "data": ["i": $0], "opts": [:]] },
             ],
             ["op": "worker_start", "queue": "m", "fail": false, "concurrency": 5],
-            [
-                "op": "jobctl_many",
-                "runs": [
-                    ["run-once", "m", "--concurrency", "8", "--json"] + once,
-                    ["run-once", "m", "--concurrency", "8", "--json"] + once,
-                ],
-            ],
-            ["op": "wait_until", "queue": "m", "completed": 1, "timeout": 5],
-            ["op": "worker_stop", "queue": "m"],
-            ["op": "counts", "queue": "m"],
         ])
-        let runs = (Self.object(results[2])["results"] as? [Any] ?? []).map(Self.object)
+        let both = plan.result([
+            "op": "jobctl_many",
+            "runs": [
+                ["run-once", "m", "--concurrency", "8", "--json"] + once,
+                ["run-once", "m", "--concurrency", "8", "--json"] + once,
+            ],
+        ])
+        plan.step(["op": "wait_until", "queue": "m", "completed": 1, "timeout": 5])
+        let python = plan.result(["op": "worker_stop", "queue": "m"])
+        let counts = plan.counts("m")
+        try plan.run(on: steps)
+        let runs = (both["results"] as? [Any] ?? []).map(Self.object)
         #expect(runs.count == 2)
         var byJobctl = 0
         for run in runs {
@@ -368,45 +343,42 @@ struct WorkerCommandTests {
             #expect(summary["failed"] as? Int == 0)
             byJobctl += summary["completed"] as? Int ?? 0
         }
-        let byPython = (Self.object(results[4])["completed"] as? [Any])?.count ?? 0
+        let byPython = (python["completed"] as? [Any])?.count ?? 0
         #expect(byJobctl + byPython == total, "jobctl \(byJobctl) + python \(byPython)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: marks).count == byJobctl)
-        #expect(Self.count(results[5], "completed") == total && Self.count(results[5], "failed") == 0)
+        #expect(counts.int("completed") == total && counts.int("failed") == 0)
     }
 
     @Test(arguments: Backend.live)
     func pausedQueuesDisabledWorkersAndBadCommands(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
-        let results = try steps.run([
+        let plan = StepPlan()
+        plan.steps([
             ["op": "add", "queue": "p", "name": "x", "data": ["n": 1], "opts": [:]],
             ["op": "pause", "queue": "p"],
-            ["op": "jobctl", "args": ["run-once", "p"] + Self.handler],
-            ["op": "jobctl", "args": ["run-once", "p", "--noop"], "env": ["JOBCTL_DISABLE_WORKERS": "true"]],
-            ["op": "jobctl", "args": ["run-once", "p", "--noop"], "env": ["DISABLE_BACKGROUND_WORKERS": "true"]],
-            ["op": "jobctl", "args": ["run-once", "p"]],
-            ["op": "jobctl", "args": ["run-once", "p", "--noop", "--exec", "true"]],
-            ["op": "jobctl", "args": ["run-once", "p", "--noop", "--concurrency", "0"]],
-            ["op": "resume", "queue": "p"],
-            ["op": "jobctl", "args": ["run-once", "p", "--exec", "/no/such/handler"]],
-            ["op": "job", "queue": "p", "id": "1"],
         ])
-        let paused = Self.object(results[2])
-        #expect(
-            paused["status"] as? Int == 75 && (paused["stderr"] as? String ?? "").contains("is paused"), "\(paused)")
-        for index in [3, 4] {
-            let disabled = Self.object(results[index])
-            #expect(
-                disabled["status"] as? Int == 0
-                    && (disabled["stderr"] as? String ?? "").contains("workers are disabled"), "\(disabled)")
+        let paused = plan.jobctl(["run-once", "p"] + Self.handler)
+        let disabled = [
+            plan.jobctl(["run-once", "p", "--noop"], environment: ["JOBCTL_DISABLE_WORKERS": "true"]),
+            plan.jobctl(["run-once", "p", "--noop"], environment: ["DISABLE_BACKGROUND_WORKERS": "true"]),
+        ]
+        let bad = [
+            plan.jobctl(["run-once", "p"]), plan.jobctl(["run-once", "p", "--noop", "--exec", "true"]),
+            plan.jobctl(["run-once", "p", "--noop", "--concurrency", "0"]),
+        ]
+        plan.step(["op": "resume", "queue": "p"])
+        let missing = plan.jobctl(["run-once", "p", "--exec", "/no/such/handler"])
+        let job = plan.job("p", id: "1")
+        try plan.run(on: steps)
+        #expect(paused.status == 75 && paused.stderr.contains("is paused"), "\(paused)")
+        for run in disabled {
+            #expect(run.status == 0 && run.stderr.contains("workers are disabled"), "\(run)")
         }
-        for index in [5, 6, 7] {
-            #expect(Self.object(results[index])["status"] as? Int == 64, "\(results[index])")
-        }
-        #expect(Self.object(results[9])["status"] as? Int == 2)
-        let job = Self.object(results[10])
+        for run in bad { #expect(run.status == 64, "\(run)") }
+        #expect(missing.status == 2)
         #expect(
-            job["state"] as? String == "failed"
-                && (job["failedReason"] as? String ?? "").contains("could not start /no/such/handler"), "\(job)")
+            job.state == "failed" && (job.string("failedReason") ?? "").contains("could not start /no/such/handler"),
+            "\(job)")
     }
 }
 
@@ -506,17 +478,21 @@ struct RunCommandTests {
             steps,
             ["fleet", "--concurrency", "8", "--exec", "/bin/sh", "-c", #"set -C; : > "$0/$JOBCTL_JOB_ID""#, marks])
         let total = 2000
-        let results = try steps.run([
+        let plan = StepPlan()
+        plan.steps([
             ["op": "worker_start", "queue": "fleet", "fail": false, "concurrency": 8],
             [
                 "op": "add_bulk", "queue": "fleet",
                 "jobs": (0..<total).map { ["name": "j", "data": ["i": $0], "opts": [:]] },
             ],
-            ["op": "wait_counts", "queue": "fleet", "state": "completed", "count": total, "timeout": 90],
-            ["op": "worker_stop", "queue": "fleet"],
         ])
-        #expect(Self.object(results[2])["timed_out"] as? Bool == false, "\(results[2])")
-        let byPython = (Self.object(results[3])["completed"] as? [Any])?.count ?? 0
+        let done = plan.result([
+            "op": "wait_counts", "queue": "fleet", "state": "completed", "count": total, "timeout": 90,
+        ])
+        let python = plan.result(["op": "worker_stop", "queue": "fleet"])
+        try plan.run(on: steps)
+        #expect(done["timed_out"] as? Bool == false, "\(done)")
+        let byPython = (python["completed"] as? [Any])?.count ?? 0
         jobctl.terminate()
         jobctl.waitUntilExit()
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -673,25 +649,25 @@ struct WorkerMetricsTests {
             ["name": "ok", "data": ["n": 1], "opts": [:]], ["name": "ok", "data": ["n": 2], "opts": [:]],
             ["name": "ok", "data": ["n": 3], "opts": [:]], ["name": "bad", "data": ["fail": true], "opts": [:]],
         ]
-        let results = try steps.run([
+        let plan = StepPlan()
+        plan.steps([
             ["op": "add_bulk", "queue": "py", "jobs": jobs],
             ["op": "worker_start", "queue": "py", "fail": true, "metrics": 10],
             ["op": "wait_counts", "queue": "py", "state": "completed", "count": 3, "timeout": 20],
             ["op": "wait_counts", "queue": "py", "state": "failed", "count": 1, "timeout": 20],
             ["op": "worker_stop", "queue": "py"],
             ["op": "add_bulk", "queue": "cli", "jobs": jobs],
-            [
-                "op": "jobctl",
-                "args": [
-                    "run-once", "cli", "--metrics", "10", "--exec", "/bin/sh", "-c",
-                    #"grep -q '"fail": *true' && exit 1; echo 1"#,
-                ],
-            ],
-            ["op": "dump", "queue": "py"], ["op": "dump", "queue": "cli"],
         ])
-        #expect(Self.object(results[6])["status"] as? Int == 2, "\(results[6])")
-        let python = Self.metrics(results[7], queue: "py", steps: steps)
-        let ours = Self.metrics(results[8], queue: "cli", steps: steps)
+        let run = plan.jobctl([
+            "run-once", "cli", "--metrics", "10", "--exec", "/bin/sh", "-c",
+            #"grep -q '"fail": *true' && exit 1; echo 1"#,
+        ])
+        let pythonDump = plan.result(["op": "dump", "queue": "py"])
+        let oursDump = plan.result(["op": "dump", "queue": "cli"])
+        try plan.run(on: steps)
+        #expect(run.status == 2, "\(run)")
+        let python = Self.metrics(pythonDump.raw, queue: "py", steps: steps)
+        let ours = Self.metrics(oursDump.raw, queue: "cli", steps: steps)
         #expect(!python.isEmpty && jsonEqual(python, ours), "python \(python) jobctl \(ours)")
     }
 
