@@ -27,6 +27,42 @@ struct ConfirmationNeededError: OperatorFacingError {
     var hints: [String] { ["add --yes to go ahead, or --dry-run to see what would change"] }
 }
 
+extension GlobalOptions {
+    /// Connects for a change to one queue: Ctrl-C handling first (it exits at once until changes begin), then the
+    /// store, then a check that the queue exists (naming close matches when it does not).
+    func connectForChange(to queue: String) async throws -> any QueueStore {
+        Interruption.install()
+        let store = try await connect()
+        try await store.requireQueue(queue)
+        return store
+    }
+}
+
+/// A change applied to jobs chosen by id (promote, remove): prints what would change for `--dry-run`; otherwise
+/// asks, applies `change` a batch at a time (with progress when `progressVerb` is given) and prints the summary,
+/// which it returns.
+@discardableResult
+func changeJobs(
+    _ selection: Selection, alreadySkipped: [SkippedJob], command: String, verb: String, progressVerb: String?,
+    description: String, queue: String, batchSize: Int, options: ChangeOptions, format: OutputFormat,
+    _ change: ([String]) async throws -> BatchOutcome
+) async throws -> ChangeSummary? {
+    if options.dryRun {
+        printDryRun(command: command, description: description, queue: queue, selection: selection, format: format)
+        return nil
+    }
+    var summary = ChangeSummary(command: command, verb: verb, queue: queue, matched: selection.count)
+    summary.record(BatchOutcome(skipped: alreadySkipped))
+    if selection.count > 0 {
+        try confirmAndBeginChanges(description, options: options)
+        let progress = progressVerb.map { Progress(total: selection.count, verb: $0) }
+        _ = try await summary.apply(selection.ids, batchSize: batchSize, progress: progress, change)
+        progress?.finish()
+    }
+    try summary.finish(format: format, resumeHint: "run the same command again to \(command) the rest")
+    return summary
+}
+
 /// Asks for a change described in lower case ("retry 40 failed jobs …"), then marks that changes begin: from then
 /// on Ctrl-C stops after the batch in flight instead of at once.
 func confirmAndBeginChanges(_ description: String, options: ChangeOptions) throws {

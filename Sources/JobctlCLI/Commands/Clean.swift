@@ -43,9 +43,7 @@ struct Clean: AsyncParsableCommand {
 
     func run() async throws {
         try await Terminal.reportingErrors {
-            Interruption.install()
-            let controller = try await global.connect()
-            try await controller.requireQueue(queue)
+            let controller = try await global.connectForChange(to: queue)
             let age = DurationText.milliseconds(olderThan) ?? 0
             let cutoff = currentTimeMs() - age
             var total = Selection()

@@ -26,9 +26,7 @@ struct Drain: AsyncParsableCommand {
 
     func run() async throws {
         try await Terminal.reportingErrors {
-            Interruption.install()
-            let controller = try await global.connect()
-            try await controller.requireQueue(queue)
+            let controller = try await global.connectForChange(to: queue)
             let states: [ReadyState] = [.waiting, .prioritized] + (delayed ? [.delayed] : [])
             let kinds = delayed ? "waiting, prioritized and delayed" : "waiting and prioritized"
             func describe(_ count: Int) -> String {

@@ -31,9 +31,7 @@ struct Promote: AsyncParsableCommand {
 
     func run() async throws {
         try await Terminal.reportingErrors {
-            Interruption.install()
-            let controller = try await global.connect()
-            try await controller.requireQueue(queue)
+            let controller = try await global.connectForChange(to: queue)
             var selection: Selection
             var notChosen: [SkippedJob] = []
             if ids.isEmpty && !change.dryRun {
@@ -48,24 +46,13 @@ struct Promote: AsyncParsableCommand {
             }
             let description =
                 "promote \(selection.count) delayed job\(selection.count == 1 ? "" : "s") of queue '\(queue)'"
-            if change.dryRun {
-                printDryRun(
-                    command: "promote", description: description, queue: queue, selection: selection,
-                    format: global.format)
-                return
+            try await changeJobs(
+                selection, alreadySkipped: notChosen, command: "promote", verb: "promoted", progressVerb: "promoting",
+                description: description, queue: queue, batchSize: controller.batchSize, options: change,
+                format: global.format
+            ) { batch in
+                try await controller.promote(batch, in: queue)
             }
-            var summary = ChangeSummary(command: "promote", verb: "promoted", queue: queue, matched: selection.count)
-            summary.record(BatchOutcome(skipped: notChosen))
-            if selection.count > 0 {
-                try confirmAndBeginChanges(description, options: change)
-                let progress = Progress(total: selection.count, verb: "promoting")
-                _ = try await summary.apply(selection.ids, batchSize: controller.batchSize, progress: progress) {
-                    batch in
-                    try await controller.promote(batch, in: queue)
-                }
-                progress.finish()
-            }
-            try summary.finish(format: global.format, resumeHint: "run the same command again to promote the rest")
         }
     }
 }

@@ -28,29 +28,19 @@ struct Remove: AsyncParsableCommand {
 
     func run() async throws {
         try await Terminal.reportingErrors {
-            Interruption.install()
-            let controller = try await global.connect()
-            try await controller.requireQueue(queue)
+            let controller = try await global.connectForChange(to: queue)
             let (selection, notFound) = try await JobSelection.byId(ids, expecting: nil, of: queue, in: controller)
             let description =
                 "remove \(selection.count) job\(selection.count == 1 ? "" : "s") of queue '\(queue)'"
                 + (force ? ", even running ones" : "")
-            if change.dryRun {
-                printDryRun(
-                    command: "remove", description: description, queue: queue, selection: selection,
-                    format: global.format)
-                return
+            let summary = try await changeJobs(
+                selection, alreadySkipped: notFound, command: "remove", verb: "removed", progressVerb: nil,
+                description: description, queue: queue, batchSize: controller.batchSize, options: change,
+                format: global.format
+            ) { batch in
+                try await controller.remove(batch, in: queue, force: force)
             }
-            var summary = ChangeSummary(command: "remove", verb: "removed", queue: queue, matched: selection.count)
-            summary.record(BatchOutcome(skipped: notFound))
-            if selection.count > 0 {
-                try confirmAndBeginChanges(description, options: change)
-                _ = try await summary.apply(selection.ids, batchSize: controller.batchSize) { batch in
-                    try await controller.remove(batch, in: queue, force: force)
-                }
-            }
-            try summary.finish(format: global.format, resumeHint: "run the same command again to remove the rest")
-            if summary.changed < Set(ids).count { throw ExitStatus.failure.exitCode }
+            if let summary, summary.changed < Set(ids).count { throw ExitStatus.failure.exitCode }
         }
     }
 }
