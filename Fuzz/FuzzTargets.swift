@@ -4,6 +4,7 @@ import RedisEndpointParsing
 // SwiftPM): `swiftc -sanitize=fuzzer,address`. The first byte picks the parser; the rest is its input. Besides not
 // crashing, each target checks a property of what it accepts.
 @testable import JobCore
+@testable import JobHandlers
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {

@@ -11,16 +11,19 @@ mkdir -p "$out/obj" "$out/corpus"
 flags=(-sanitize=fuzzer,address -parse-as-library -swift-version 6 -O
   -enable-upcoming-feature ExistentialAny -enable-upcoming-feature InternalImportsByDefault
   -enable-upcoming-feature MemberImportVisibility)
-# JobCore as a module of its own (testable: the --serve answer parser is internal), then the Redis URL parser, then
-# the entry point.
+# JobCore and JobHandlers as modules of their own (testable: the --serve answer parser is internal), then the Redis
+# URL parser, then the entry point.
 swiftc "${flags[@]}" -enable-testing -module-name JobCore -emit-module -emit-module-path "$out/obj/JobCore.swiftmodule" \
   -emit-library -static -o "$out/obj/libJobCore.a" $(find Sources/JobCore -name '*.swift' | sort) 2>&1 | { grep -v "ld.gold: warning" || true; }
+swiftc "${flags[@]}" -enable-testing -I "$out/obj" -module-name JobHandlers -emit-module \
+  -emit-module-path "$out/obj/JobHandlers.swiftmodule" -emit-library -static -o "$out/obj/libJobHandlers.a" \
+  $(find Sources/JobHandlers -name '*.swift' | sort) 2>&1 | { grep -v "ld.gold: warning" || true; }
 swiftc "${flags[@]}" -I "$out/obj" -module-name RedisEndpointParsing -emit-module \
   -emit-module-path "$out/obj/RedisEndpointParsing.swiftmodule" -emit-library -static -o "$out/obj/libRedisEndpointParsing.a" \
   Sources/RedisBackend/RedisEndpoint.swift
 # Static archives carry no autolink entries: the libraries JobCore uses are named here.
 swiftc "${flags[@]}" -I "$out/obj" -module-name FuzzTargets Fuzz/FuzzTargets.swift \
-  "$out/obj/libRedisEndpointParsing.a" "$out/obj/libJobCore.a" \
+  "$out/obj/libRedisEndpointParsing.a" "$out/obj/libJobHandlers.a" "$out/obj/libJobCore.a" \
   -lswiftSynchronization -lswiftDispatch -ldispatch -lBlocksRuntime -lswiftGlibc -lFoundationEssentials \
   -o "$out/jobctl-fuzz" 2>&1 | { grep -v "ld.gold: warning" || true; }
 # -close_fd_mask=3: the targets print nothing; keep libFuzzer's own report on stderr.
