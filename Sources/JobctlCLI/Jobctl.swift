@@ -27,7 +27,7 @@ public struct Jobctl: AsyncParsableCommand {
             has a JOBCTL_* environment variable: JOBCTL_PREFIX, JOBCTL_SCHEMA, \
             JOBCTL_OUTPUT, JOBCTL_CONNECT_TIMEOUT, JOBCTL_TIMEOUT.
 
-            """ + ExitStatus.helpText,
+            """ + "\n" + ExitStatus.helpText,
         version: JobctlVersion.current,
         subcommands: [
             Status.self, Stats.self, Jobs.self, Show.self, Retry.self, Drain.self, Clean.self, Promote.self, Pause.self,
