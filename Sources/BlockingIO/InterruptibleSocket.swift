@@ -22,7 +22,7 @@ public final class InterruptibleSocket: Sendable {
 
     /// Shuts the socket down: a read or poll blocked on it returns at once, and the connection is unusable after.
     ///
-    /// Also remembered for a wait that has not started yet (`takeInterruption`).
+    /// Remembered until `takeInterruption`, so that the owner drops the connection.
     public func interrupt() {
         interrupted.store(true, ordering: .relaxed)
         descriptor.withLock { socket in
@@ -30,7 +30,7 @@ public final class InterruptibleSocket: Sendable {
         }
     }
 
-    /// Whether an interruption came since the last call (a wait checks it before it blocks).
+    /// Whether an interruption came since the last call (the owner then drops the connection).
     public func takeInterruption() -> Bool {
         interrupted.exchange(false, ordering: .relaxed)
     }

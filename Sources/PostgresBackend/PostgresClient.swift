@@ -61,21 +61,32 @@ actor PostgresClient {
     ) async throws
         -> Bool
     {
-        try await withTaskCancellationHandler {
-            try await self.awaitNotificationUnlessInterrupted(channel: channel, payload: payload, timeoutMs: timeoutMs)
-        } onCancel: {
-            socket.interrupt()
+        do {
+            let notified = try await withTaskCancellationHandler {
+                try await self.awaitNotificationUnlessCancelled(
+                    channel: channel, payload: payload, timeoutMs: timeoutMs)
+            } onCancel: {
+                socket.interrupt()
+            }
+            await dropIfInterrupted()
+            return notified
+        } catch {
+            await dropIfInterrupted()
+            throw Task.isCancelled ? CancellationError() : error
         }
     }
 
-    private func awaitNotificationUnlessInterrupted(channel: String, payload: String, timeoutMs: Int) throws -> Bool {
-        if socket.takeInterruption() || Task.isCancelled { throw CancellationError() }
-        do {
-            return try awaitNotification(channel: channel, payload: payload, timeoutMs: timeoutMs)
-        } catch {
-            if socket.takeInterruption() { throw CancellationError() }
-            throw error
-        }
+    private func awaitNotificationUnlessCancelled(channel: String, payload: String, timeoutMs: Int) throws -> Bool {
+        if Task.isCancelled { throw CancellationError() }
+        return try awaitNotification(channel: channel, payload: payload, timeoutMs: timeoutMs)
+    }
+
+    /// A socket shut down by a cancellation (even one that came as the wait ended) serves nothing more: the next
+    /// call connects (and listens) again.
+    private func dropIfInterrupted() {
+        guard socket.takeInterruption() else { return }
+        connection = nil
+        listening = []
     }
 
     func awaitNotification(channel: String, payload: String, timeoutMs: Int) throws(PostgresError) -> Bool {

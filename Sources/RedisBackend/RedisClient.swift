@@ -90,21 +90,32 @@ actor RedisClient {
     /// Runs a blocking command (BZPOPMIN) that cancelling the calling task ends at once: the socket is shut down,
     /// the command fails and the connection is opened again on next use.
     nonisolated func interruptibleCommand(_ command: RedisCommand) async throws -> RedisValue {
-        try await withTaskCancellationHandler {
-            try await self.commandUnlessInterrupted(command)
-        } onCancel: {
-            socket.interrupt()
+        do {
+            let reply = try await withTaskCancellationHandler {
+                try await self.commandUnlessCancelled(command)
+            } onCancel: {
+                socket.interrupt()
+            }
+            await dropIfInterrupted()
+            return reply
+        } catch {
+            await dropIfInterrupted()
+            throw Task.isCancelled ? CancellationError() : error
         }
     }
 
-    private func commandUnlessInterrupted(_ command: RedisCommand) throws -> RedisValue {
-        if socket.takeInterruption() || Task.isCancelled { throw CancellationError() }
-        do {
-            return try self.command(command)
-        } catch {
-            if socket.takeInterruption() { throw CancellationError() }
-            throw error
-        }
+    private func commandUnlessCancelled(_ command: RedisCommand) throws -> RedisValue {
+        if Task.isCancelled { throw CancellationError() }
+        return try self.command(command)
+    }
+
+    /// A socket shut down by a cancellation (even one that came as the command ended) serves nothing more: the
+    /// next call connects again.
+    private func dropIfInterrupted() {
+        guard socket.takeInterruption() else { return }
+        socket.clear()
+        connection = nil
+        loadedScripts.removeAll()
     }
 
     /// Runs one command; an error reply is thrown.

@@ -240,7 +240,9 @@ struct InterruptedPostgresWaitTests {
         let url = try TestEnvironment.requirePostgresURL()
         let store = PostgresQueueStore(endpoint: try PostgresEndpoint(url: url), schema: try SchemaName(schema))
         try await store.connect()
-        let wait = Task { try await store.waitForWork(queue: "q", timeoutMs: 120_000) }
+        // A queue name of its own (on Postgres the NOTIFY payload is the bare name, shared by every schema).
+        let queue = TestEnvironment.uniqueName("wait")
+        let wait = Task { try await store.waitForWork(queue: queue, timeoutMs: 120_000) }
         // Until a session has run LISTEN and sits idle (up to 30 s). Asked without blocking a thread of the
         // cooperative pool, which the waiting task needs to start.
         let observer = PostgresClient(
@@ -257,6 +259,6 @@ struct InterruptedPostgresWaitTests {
         wait.cancel()
         await #expect(throws: CancellationError.self) { _ = try await wait.value }
         #expect(Date().timeIntervalSince(cancelled) < 60)
-        #expect(try await store.waitForWork(queue: "q", timeoutMs: 10) == false)
+        #expect(try await store.waitForWork(queue: queue, timeoutMs: 10) == false)
     }
 }

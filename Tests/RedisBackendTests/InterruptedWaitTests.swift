@@ -14,7 +14,9 @@ struct InterruptedWaitTests {
         let store = RedisQueueStore(
             endpoint: try RedisEndpoint(url: url), prefix: TestEnvironment.uniqueName("jt-wait"))
         try await store.connect()
-        let wait = Task { try await store.waitForWork(queue: "q", timeoutMs: 120_000) }
+        // A queue name of its own (on Postgres the NOTIFY payload is the bare name, shared by every schema).
+        let queue = TestEnvironment.uniqueName("wait")
+        let wait = Task { try await store.waitForWork(queue: queue, timeoutMs: 120_000) }
         // Until Redis shows a client blocked in BZPOPMIN (up to 30 s). Asked without blocking a thread of the
         // cooperative pool, which the waiting task needs to start.
         let observer = RedisClient(
@@ -31,6 +33,6 @@ struct InterruptedWaitTests {
         // Far under the wait's 120 s, whatever the load: the wait ended instead of running out.
         #expect(Date().timeIntervalSince(cancelled) < 60)
         // The next wait opens a connection of its own again.
-        #expect(try await store.waitForWork(queue: "q", timeoutMs: 10) == false)
+        #expect(try await store.waitForWork(queue: queue, timeoutMs: 10) == false)
     }
 }
