@@ -132,6 +132,9 @@ def generate():
         if used != set(range(1, len(piece.keys) + 1)):
             sys.exit(f"{where}: uses KEYS {sorted(used)} but declares {len(piece.keys)} keys ({' '.join(piece.keys)})")
         lines = script_text(piece, helpers)
+        for line in lines:
+            if len(line) > 120 - 12:  # indented by 12 in the Swift literal
+                sys.exit(f"{where}: a line of {len(line)} columns (at most 108, so the Swift file stays in 120): {line}")
         text = "\n".join(lines)
         sha1 = hashlib.sha1(text.encode("utf-8")).hexdigest()
         fixed = [a for a in piece.argv if not a.endswith("...")]

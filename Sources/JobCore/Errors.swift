@@ -76,7 +76,8 @@ public struct JobNotFoundError: OperatorFacingError {
     public var description: String { "job '\(id)' not found in queue '\(queue)'" }
     public var hints: [String] {
         [
-            "it may have been removed (removeOnComplete / removeOnFail, clean); list jobs with 'jobctl jobs \(queue) --state STATE'"
+            "it may have been removed (removeOnComplete / removeOnFail, clean); list jobs with 'jobctl jobs \(queue) "
+                + "--state STATE'"
         ]
     }
 }

@@ -60,7 +60,8 @@ public struct ExecHandler: Sendable {
         case .timedOut:
             return .failed(
                 reason:
-                    "timed out after \(DurationText.describe(milliseconds: timeoutMs ?? 0)): the handler's process group was killed",
+                    "timed out after \(DurationText.describe(milliseconds: timeoutMs ?? 0)): the handler's process "
+                    + "group was killed",
                 stacktrace: tail(stderrText), unrecoverable: false)
         case .signaled(let signal):
             return .failed(

@@ -249,7 +249,8 @@ final class ServeProcess: Sendable {
             {
                 return end(
                     headReason:
-                        "timed out after \(DurationText.describe(milliseconds: timeoutMs ?? 0)): the handler process was killed"
+                        "timed out after \(DurationText.describe(milliseconds: timeoutMs ?? 0)): the handler process "
+                        + "was killed"
                 )
             }
             if descriptors[2].revents != 0 {
@@ -291,7 +292,8 @@ final class ServeProcess: Sendable {
                     if answers.count > ExecHandler.returnValueLimit * 2 {
                         return end(
                             headReason:
-                                "the handler process sent a result line longer than \(ExecHandler.returnValueLimit * 2) bytes"
+                                "the handler process sent a result line longer than "
+                                + "\(ExecHandler.returnValueLimit * 2) bytes"
                         )
                     }
                 } else if count == 0 || (errno != EINTR && errno != EAGAIN) {

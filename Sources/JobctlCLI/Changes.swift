@@ -242,7 +242,8 @@ struct ChangeSummary {
         print(format: format, resumeHint: resumeHint)
         if let serverLost {
             Terminal.writeError(
-                "the server went away after \(changed) of \(matched): every job is either changed or untouched (each batch is "
+                "the server went away after \(changed) of \(matched): every job is either changed or untouched (each "
+                    + "batch is "
                     + "atomic; the batch in flight may or may not have gone through); \(resumeHint)\n")
             throw serverLost
         }
@@ -270,7 +271,8 @@ struct ChangeSummary {
         case .text:
             let scope = queue.map { " in queue '\(Cell.oneLine($0, limit: 200))'" } ?? ""
             var text =
-                "\(verb) \(changed) of \(matched) matched \(noun)\(matched == 1 ? "" : "s")\(scope) in \(DurationText.describe(milliseconds: durationMs))\n"
+                "\(verb) \(changed) of \(matched) matched \(noun)\(matched == 1 ? "" : "s")\(scope) in "
+                + "\(DurationText.describe(milliseconds: durationMs))\n"
             for (reason, ids) in skipped.sorted(by: { $0.value.count > $1.value.count }) {
                 let sample = ids.prefix(5).joined(separator: ", ") + (ids.count > 5 ? ", …" : "")
                 text += "skipped \(ids.count): \(reason) (\(sample))\n"

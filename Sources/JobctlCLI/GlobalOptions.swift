@@ -19,7 +19,8 @@ struct GlobalOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Server URL: redis://…, unix:///path or postgresql://…; the scheme picks the backend. (env: JOBCTL_URL, REDIS_URL, DATABASE_URL)",
+            "Server URL: redis://…, unix:///path or postgresql://…; the scheme picks the backend. (env: "
+                + "JOBCTL_URL, REDIS_URL, DATABASE_URL)",
             valueName: "url"))
     var url: String?
 
@@ -146,19 +147,6 @@ struct GlobalOptions: ParsableArguments {
         let store = RedisQueueStore(
             endpoint: endpoint, prefix: prefix, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
         return (store, { try await store.connect() })
-    }
-
-    /// Connects for running jobs.
-    func connectWorker() async throws -> any WorkerBackend {
-        let (backend, open) = try prepareWorker()
-        try await open()
-        return backend
-    }
-
-    /// `prepare`, for running jobs.
-    func prepareWorker() throws -> (backend: any WorkerBackend, open: @Sendable () async throws -> Void) {
-        let (store, open) = try prepare()
-        return (store, open)
     }
 
     private func warnAboutPasswordOnCommandLine(_ hasPassword: Bool) {

@@ -64,7 +64,8 @@ final class PostgresConnection {
         // jobctl counts on several connections itself; parallel workers would only crowd the server's cores and
         // take workers from the applications.
         _ = try query(
-            "SELECT set_config('statement_timeout', $1, false), set_config('max_parallel_workers_per_gather', '0', false)",
+            "SELECT set_config('statement_timeout', $1, false), set_config('max_parallel_workers_per_gather', '0', "
+                + "false)",
             [String(commandTimeoutMs)])
     }
 

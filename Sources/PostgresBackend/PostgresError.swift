@@ -59,7 +59,8 @@ public struct PostgresError: OperatorFacingError {
             ]
         case .timeout:
             lines.append(
-                "the query was cancelled; the server may be overloaded or a lock blocks it; raise --timeout to wait longer"
+                "the query was cancelled; the server may be overloaded or a lock blocks it; raise --timeout to wait "
+                    + "longer"
             )
         case .connectionLost:
             lines.append("the server may have restarted or closed the connection; run the command again")

@@ -34,7 +34,8 @@ extension PostgresQueueStore {
                     """, parameters: [queue, limit]),
             Statement(
                 sql:
-                    "SELECT kind, count, prev_ts, prev_count, data[1:60]::text FROM \(table("metrics")) WHERE queue = $1",
+                    "SELECT kind, count, prev_ts, prev_count, data[1:60]::text FROM \(table("metrics")) WHERE queue = "
+                    + "$1",
                 parameters: [queue]),
         ]
         // Quick on its own; beside a big count (see `statsWithHistory`) it shares the count's connections.

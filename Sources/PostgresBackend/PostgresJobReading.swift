@@ -222,7 +222,8 @@ extension PostgresQueueStore {
                 DataProblem(
                     subject: "column priority",
                     message:
-                        "\(priority) is negative: workers take it first, BullMQ's counts miss it (jobctl counts it as waiting)"
+                        "\(priority) is negative: workers take it first, BullMQ's counts miss it (jobctl counts it as "
+                        + "waiting)"
                 ))
         }
         for column in ["seq", "process_at_ms", "max_attempts", "pending_deps", "stalled_marked"] {

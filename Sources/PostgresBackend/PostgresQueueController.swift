@@ -16,7 +16,8 @@ extension PostgresQueueStore: QueueController {
         }
         let range = times.map { "AND \(column) >= \($0.lowerBound) AND \(column) < \($0.upperBound)" } ?? ""
         let rows = try await client.query(
-            "SELECT id FROM \(table("job")) WHERE queue = $1 AND state = $2::\(schema.quoted).job_state \(range) ORDER BY \(order)",
+            "SELECT id FROM \(table("job")) WHERE queue = $1 AND state = $2::\(schema.quoted).job_state \(range) ORDER "
+                + "BY \(order)",
             [queue, state.rawValue])
         return rows.rows.compactMap { $0.first ?? nil }
     }
@@ -86,7 +87,8 @@ extension PostgresQueueStore: QueueController {
             // The lock is the only thing remove() refuses to take away; the worker holding it finds the job gone.
             statements.append(
                 (
-                    "UPDATE \(job) SET lock_token = NULL, locked_until_ms = NULL WHERE queue = $1 AND id = ANY($2::text[]) AND lock_token IS NOT NULL",
+                    "UPDATE \(job) SET lock_token = NULL, locked_until_ms = NULL WHERE queue = $1 AND id = "
+                        + "ANY($2::text[]) AND lock_token IS NOT NULL",
                     [queue, PostgresArray.literal(ids)]
                 ))
         }

@@ -238,8 +238,10 @@ public struct PostgresQueueStore: QueueInspector {
             [estimate("job")]
             + Self.splittableCounts.map { split in
                 estimate(split.index) + ", "
-                    + "(SELECT min(j.\(split.rangeColumn)) FROM \(table("job")) j WHERE j.queue = $1 AND \(split.condition)), "
-                    + "(SELECT max(j.\(split.rangeColumn)) FROM \(table("job")) j WHERE j.queue = $1 AND \(split.condition))"
+                    + "(SELECT min(j.\(split.rangeColumn)) FROM \(table("job")) j WHERE j.queue = $1 AND "
+                    + "\(split.condition)), "
+                    + "(SELECT max(j.\(split.rangeColumn)) FROM \(table("job")) j WHERE j.queue = $1 AND "
+                    + "\(split.condition))"
             }
         let row = try await client.query("SELECT " + columns.joined(separator: ", "), [queue]).rows.first ?? []
         guard let rows = row.first.flatMap({ $0.flatMap(Double.init) }), rows >= splitThreshold else { return nil }

@@ -51,7 +51,8 @@ public struct SchemaNotFoundError: OperatorFacingError {
     public var kind: FailureKind { .failure }
     public var description: String {
         existsWithoutLedger
-            ? "schema '\(schema)' at \(location) is not a BullMQ schema: it has no migration ledger (\(schema).migration)"
+            ? "schema '\(schema)' at \(location) is not a BullMQ schema: it has no migration ledger "
+                + "(\(schema).migration)"
             : "schema '\(schema)' not found at \(location)"
     }
     public var hints: [String] {
@@ -64,7 +65,8 @@ public struct SchemaNotFoundError: OperatorFacingError {
         lines.append(
             "BullMQ creates its schema on first use: start a BullMQ Queue or Worker with backend 'postgres' (and")
         lines.append(
-            "schema '\(schema)') against this database, or run its migrations (Python: bullmq's run_migrations; Node: runMigrations)"
+            "schema '\(schema)') against this database, or run its migrations (Python: bullmq's run_migrations; Node: "
+                + "runMigrations)"
         )
         return lines
     }
@@ -82,10 +84,12 @@ public struct UnsupportedSchemaVersionError: OperatorFacingError {
     public var hints: [String] {
         version > SupportedSchema.versions.upperBound
             ? [
-                "the schema was migrated by a newer BullMQ; upgrade jobctl to a release that supports version \(version)"
+                "the schema was migrated by a newer BullMQ; upgrade jobctl to a release that supports version "
+                    + "\(version)"
             ]
             : [
-                "the ledger is empty or incomplete: let a BullMQ client finish the migrations (it runs them on first use)"
+                "the ledger is empty or incomplete: let a BullMQ client finish the migrations (it runs them on first "
+                    + "use)"
             ]
     }
 }
@@ -109,7 +113,8 @@ extension PostgresClient {
                 SELECT n.nspname FROM pg_catalog.pg_namespace n
                  WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
                    AND has_schema_privilege(n.oid, 'USAGE')
-                   AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.relnamespace = n.oid AND c.relname = 'migration')
+                   AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+                                WHERE c.relnamespace = n.oid AND c.relname = 'migration')
                    AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.relnamespace = n.oid AND c.relname = 'job')
                  ORDER BY 1
                 """)

@@ -17,7 +17,8 @@ extension PostgresQueueStore: WorkerBackend {
             SELECT j.id, j.name, j.data::text, j.opts::text, j.attempts_made, j.added_at_ms, j.lock_token,
                    j.deferred_failure, j.stacktrace::text, j.scheduler_id
               FROM unnest($2::text[]) WITH ORDINALITY AS t(token, n)
-             CROSS JOIN LATERAL \(table("move_to_active"))($1, t.token, $3::bigint, $4::bigint, NULL, $5::integer, $6::bigint) AS j
+             CROSS JOIN LATERAL
+                   \(table("move_to_active"))($1, t.token, $3::bigint, $4::bigint, NULL, $5::integer, $6::bigint) AS j
              ORDER BY t.n
             """,
             [queue, PostgresArray.literal(tokens), String(lockDurationMs), String(now), limiterMax, limiterDuration])
@@ -84,7 +85,8 @@ extension PostgresQueueStore: WorkerBackend {
             }
             if !kinds.isEmpty {
                 _ = try await finisher.query(
-                    "SELECT \(table("collect_metrics"))($1, k.kind, $2::integer, $3::bigint) FROM unnest($4::text[]) WITH ORDINALITY AS k(kind, n) ORDER BY k.n",
+                    "SELECT \(table("collect_metrics"))($1, k.kind, $2::integer, $3::bigint) FROM unnest($4::text[]) "
+                        + "WITH ORDINALITY AS k(kind, n) ORDER BY k.n",
                     [queue, String(metricsDataPoints), String(currentTimeMs()), PostgresArray.literal(kinds)])
             }
         }
@@ -139,14 +141,17 @@ extension PostgresQueueStore: WorkerBackend {
         _ = try await finisher.query(
             """
             SELECT e.n, CASE e.v->>'kind'
-                WHEN 'complete' THEN \(table("move_to_completed"))($1, e.v->>'id', e.v->>'token', e.v->'value', $2::bigint,
+                WHEN 'complete' THEN \(table("move_to_completed"))(
+                    $1, e.v->>'id', e.v->>'token', e.v->'value', $2::bigint,
                     (e.v->>'removeAll')::boolean, (e.v->>'keepAge')::bigint, (e.v->>'keepCount')::integer)
-                WHEN 'fail' THEN \(table("move_to_failed"))($1, e.v->>'id', e.v->>'token', e.v->>'reason', e.v->'stack', $2::bigint,
+                WHEN 'fail' THEN \(table("move_to_failed"))(
+                    $1, e.v->>'id', e.v->>'token', e.v->>'reason', e.v->'stack', $2::bigint,
                     (e.v->>'removeAll')::boolean, (e.v->>'keepAge')::bigint, (e.v->>'keepCount')::integer)
-                WHEN 'retry' THEN \(table("retry_job"))($1, e.v->>'id', e.v->>'token', (e.v->>'lifo')::boolean, e.v->>'reason',
-                    e.v->'stack')::bigint
-                WHEN 'delay' THEN \(table("move_to_delayed"))($1, e.v->>'id', e.v->>'token', $2::bigint + (e.v->>'delay')::bigint,
-                    (e.v->>'delay')::bigint, false, e.v->>'reason', e.v->'stack')::bigint
+                WHEN 'retry' THEN \(table("retry_job"))(
+                    $1, e.v->>'id', e.v->>'token', (e.v->>'lifo')::boolean, e.v->>'reason', e.v->'stack')::bigint
+                WHEN 'delay' THEN \(table("move_to_delayed"))(
+                    $1, e.v->>'id', e.v->>'token', $2::bigint + (e.v->>'delay')::bigint, (e.v->>'delay')::bigint,
+                    false, e.v->>'reason', e.v->'stack')::bigint
                 END
               FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(v, n)
              ORDER BY e.n

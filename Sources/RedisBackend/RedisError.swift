@@ -39,7 +39,8 @@ public struct RedisError: OperatorFacingError {
         case .authentication: return "Redis at \(server) refused the login: \(message)"
         case .server:
             return
-                "Redis at \(server) answered with an error: \([serverCode, message].compactMap { $0 }.joined(separator: " "))"
+                "Redis at \(server) answered with an error: "
+                + "\([serverCode, message].compactMap { $0 }.joined(separator: " "))"
         case .unexpectedReply: return "unexpected reply from Redis at \(server): \(message)"
         }
     }

@@ -65,12 +65,13 @@ extension RedisScripts.Drain {
 extension RedisScripts.Add {
     /// Per job {id, 1 if a job with that id existed (nothing added) else 0}.
     static func decode(_ reply: RedisValue) -> [(id: String, duplicate: Bool)]? {
+        guard let pairs = reply.array else { return nil }
         var added: [(id: String, duplicate: Bool)] = []
-        for pair in reply.array ?? [] {
+        for pair in pairs {
             guard let fields = pair.array, fields.count == 2, let id = fields[0].text else { return nil }
             added.append((id, fields[1].integer == 1))
         }
-        return reply.array == nil ? nil : added
+        return added
     }
 }
 

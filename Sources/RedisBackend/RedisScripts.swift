@@ -117,7 +117,7 @@ enum RedisScripts {
     /// {"limited", ms}, {"paused"}, {"maxed"} or {"empty", next delayed due time or 0}.
     enum Claim: RedisScript {
         static let name = "claim"
-        static let sha1 = "ff5536c62bd243e3d9d69d944b96052d19b91c5d"
+        static let sha1 = "6d5c68cc9d33848df903823cad8d7d44313702d0"
 
         struct Keys: RedisScriptKeys {
             var wait: String
@@ -230,8 +230,8 @@ enum RedisScripts {
               rcall("XADD", KEYS[4], "*", "event", "active", "jobId", id, "prev", "waiting")
               rcall("HSET", jobKey, "processedOn", now)
               rcall("HINCRBY", jobKey, "ats", 1)
-              local fields = rcall("HMGET", jobKey, "name", "data", "opts", "atm", "attemptsMade", "timestamp", "defa", "stacktrace",
-                "rjk")
+              local fields = rcall("HMGET", jobKey, "name", "data", "opts", "atm", "attemptsMade", "timestamp", "defa",
+                "stacktrace", "rjk")
               local job = {id, ARGV[i]}
               for f = 1, 9 do job[f + 2] = fields[f] or "" end
               jobs[#jobs + 1] = job
@@ -246,7 +246,7 @@ enum RedisScripts {
     /// their ids.
     enum Clean: RedisScript {
         static let name = "clean"
-        static let sha1 = "b908144a1c5430cf3244bcf0d76c7ac447dddd5a"
+        static let sha1 = "73de9f3cab9e190980ae1057931495d3bc8788a2"
 
         struct Keys: RedisScriptKeys {
             var state: String
@@ -313,7 +313,8 @@ enum RedisScripts {
                 rcall("RPUSH", parentBase .. "wait", parentId)
                 markReady(parentBase .. "marker", isHeld(parentBase .. "meta", parentBase .. "active"))
                 if not hard then
-                  rcall("XADD", parentBase .. "events", "*", "event", "waiting", "jobId", parentId, "prev", "waiting-children")
+                  rcall("XADD", parentBase .. "events", "*", "event", "waiting", "jobId", parentId,
+                    "prev", "waiting-children")
                 end
               end
             end
@@ -340,7 +341,7 @@ enum RedisScripts {
     /// job scheduler. Replies {removed, kept}.
     enum Drain: RedisScript {
         static let name = "drain"
-        static let sha1 = "19f15b2e6ecdc92ba7fd9ddd13afd4d5507e4f98"
+        static let sha1 = "a8144d628472711a9f78e67894c56ca2bcb2d6f9"
 
         struct Keys: RedisScriptKeys {
             var state: String
@@ -408,7 +409,8 @@ enum RedisScripts {
                 rcall("RPUSH", parentBase .. "wait", parentId)
                 markReady(parentBase .. "marker", isHeld(parentBase .. "meta", parentBase .. "active"))
                 if not hard then
-                  rcall("XADD", parentBase .. "events", "*", "event", "waiting", "jobId", parentId, "prev", "waiting-children")
+                  rcall("XADD", parentBase .. "events", "*", "event", "waiting", "jobId", parentId,
+                    "prev", "waiting-children")
                 end
               end
             end
@@ -496,7 +498,7 @@ enum RedisScripts {
     /// such job, -2 its lock is gone, -6 another worker holds it, -3 not active.
     enum Finish: RedisScript {
         static let name = "finish"
-        static let sha1 = "419a7cec8c60909fe76874d450b873040b2681be"
+        static let sha1 = "1e77d6d03b336d452bc848b61252b9d51d6d2ba5"
 
         struct Keys: RedisScriptKeys {
             var wait: String
@@ -610,7 +612,8 @@ enum RedisScripts {
                 rcall("RPUSH", parentBase .. "wait", parentId)
                 markReady(parentBase .. "marker", isHeld(parentBase .. "meta", parentBase .. "active"))
                 if not hard then
-                  rcall("XADD", parentBase .. "events", "*", "event", "waiting", "jobId", parentId, "prev", "waiting-children")
+                  rcall("XADD", parentBase .. "events", "*", "event", "waiting", "jobId", parentId,
+                    "prev", "waiting-children")
                 end
               end
             end
@@ -655,7 +658,8 @@ enum RedisScripts {
                 rcall("RPUSH", parentBase .. "wait", parentId)
               end
               markReady(parentBase .. "marker", held)
-              rcall("XADD", parentBase .. "events", "*", "event", "waiting", "jobId", parentId, "prev", "waiting-children")
+              rcall("XADD", parentBase .. "events", "*", "event", "waiting", "jobId", parentId,
+                "prev", "waiting-children")
             end
 
             -- A parent none of whose children is pending any more leaves waiting-children.
@@ -776,7 +780,8 @@ enum RedisScripts {
                       childFailed(fields[3], jobKey, text)
                     end
                     if keepCount == 0 then
-                      -- A failed child removed at once no longer holds its parent back (BullMQ's removeParentDependencyKey).
+                      -- A failed child removed at once no longer holds its parent back (BullMQ's
+                      -- removeParentDependencyKey).
                       if kind == "fail" then detachFromParent(base, jobKey, parentKey, false) end
                       deleteJobKeys(jobKey)
                     else
@@ -785,13 +790,18 @@ enum RedisScripts {
                       if kind == "fail" then rcall("HDEL", jobKey, "defa") end
                       prune(target, keepCount, tonumber(ARGV[i + 7]))
                     end
-                    rcall("XADD", KEYS[4], "*", "event", kind == "complete" and "completed" or "failed", "jobId", id, field, text,
-                      "prev", "active")
+                    rcall("XADD", KEYS[4], "*", "event", kind == "complete" and "completed" or "failed", "jobId", id,
+                      field, text, "prev", "active")
                     if kind == "fail" and attemptsMade >= (tonumber(ARGV[i + 5]) or 0) then
-                      rcall("XADD", KEYS[4], "*", "event", "retries-exhausted", "jobId", id, "attemptsMade", attemptsMade)
+                      rcall("XADD", KEYS[4], "*", "event", "retries-exhausted", "jobId", id,
+                        "attemptsMade", attemptsMade)
                     end
                     if maxPoints then
-                      if kind == "complete" then countInMetrics(KEYS[12], KEYS[13]) else countInMetrics(KEYS[14], KEYS[15]) end
+                      if kind == "complete" then
+                        countInMetrics(KEYS[12], KEYS[13])
+                      else
+                        countInMetrics(KEYS[14], KEYS[15])
+                      end
                     end
                     finished = true
                   end
@@ -1019,7 +1029,7 @@ enum RedisScripts {
     /// pending child; only without force), -8 the next job of a job scheduler, -4 not a hash.
     enum Remove: RedisScript {
         static let name = "remove"
-        static let sha1 = "690c8de1ddbbdd763a1a6e0bc9c83c1e08a259ca"
+        static let sha1 = "4812f43ece62599c09044c0efd23c39837bd9a2e"
 
         struct Keys: RedisScriptKeys {
             var schedulers: String
@@ -1094,7 +1104,8 @@ enum RedisScripts {
                 rcall("RPUSH", parentBase .. "wait", parentId)
                 markReady(parentBase .. "marker", isHeld(parentBase .. "meta", parentBase .. "active"))
                 if not hard then
-                  rcall("XADD", parentBase .. "events", "*", "event", "waiting", "jobId", parentId, "prev", "waiting-children")
+                  rcall("XADD", parentBase .. "events", "*", "event", "waiting", "jobId", parentId,
+                    "prev", "waiting-children")
                 end
               end
             end
@@ -1256,7 +1267,7 @@ enum RedisScripts {
     /// job's key is not a hash.
     enum Retry: RedisScript {
         static let name = "retry"
-        static let sha1 = "119f8ea8c092c7676610065227e6477c72070e81"
+        static let sha1 = "de5def848f616f8cfaebe91223a91c32a24e44dd"
 
         struct Keys: RedisScriptKeys {
             var events: String
@@ -1351,7 +1362,8 @@ enum RedisScripts {
                 if parentKey and rcall("EXISTS", parentKey) == 1 then
                   local done
                   if state == "failed" then
-                    done = rcall("ZREM", parentKey .. ":unsuccessful", jobKey) + rcall("HDEL", parentKey .. ":failed", jobKey)
+                    done = rcall("ZREM", parentKey .. ":unsuccessful", jobKey)
+                      + rcall("HDEL", parentKey .. ":failed", jobKey)
                   else
                     done = rcall("HDEL", parentKey .. ":processed", jobKey)
                   end

@@ -227,7 +227,8 @@ import Testing
     }
 
     @Test func concurrencyByLittlesLawCappedAtTheCoresForCPUBoundWork() throws {
-        // 120 arrivals an hour (2/min, all finished) taking 30 s each: 1 in progress on average, 1.5 with headroom → 2.
+        // 120 arrivals an hour (2/min, all finished) taking 30 s each: 1 in progress on average, 1.5 with headroom
+        // → 2.
         let jobs = (0..<120).map { Q.job($0, agoMs: Int64($0) * 30_000, processingMs: 30_000) }
         let io = try #require(Self.setting(Self.tune(jobs), "concurrency"))
         #expect(io.value == "2" && io.apply == .globalConcurrency(2) && io.reason.contains("I/O-bound assumed"))

@@ -114,7 +114,8 @@ import Testing
             lifo: true, timestamp: 1)
         #expect(
             full.storedOptions(backoffNull: true).compactText
-                == #"{"attempts":4,"delay":5,"priority":3,"lifo":true,"jobId":"x","backoff":{"type":"exponential","delay":9}}"#
+                == #"{"attempts":4,"delay":5,"priority":3,"lifo":true,"jobId":"x","#
+                + #""backoff":{"type":"exponential","delay":9}}"#
         )
     }
 }

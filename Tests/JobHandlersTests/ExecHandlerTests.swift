@@ -14,7 +14,8 @@ import Testing
         let handler = ExecHandler(
             command: [
                 "/bin/sh", "-c",
-                #"read line; printf '{"got":%s,"env":"%s/%s/%s/%s"}' "$line" "$JOBCTL_QUEUE" "$JOBCTL_JOB_ID" "$JOBCTL_JOB_NAME" "$JOBCTL_ATTEMPT""#,
+                #"read line; printf '{"got":%s,"env":"%s/%s/%s/%s"}' "$line" "#
+                    + #""$JOBCTL_QUEUE" "$JOBCTL_JOB_ID" "$JOBCTL_JOB_NAME" "$JOBCTL_ATTEMPT""#,
             ],
             timeoutMs: 10_000, log: { _ in })
         let outcome = await handler.run(Self.job())

@@ -52,7 +52,8 @@ struct BadInputCorpusTests {
             let name = testCase["name"] as? String ?? "?"
             let context = Comment(
                 rawValue:
-                    "\(name): exit \(run.status)\nstdout: \(run.stdout.prefix(1500))\nstderr: \(run.stderr.prefix(1500))"
+                    "\(name): exit \(run.status)\nstdout: \(run.stdout.prefix(1500))\nstderr: "
+                    + "\(run.stderr.prefix(1500))"
             )
             #expect(run.status == testCase["status"] as? Int, context)
             for text in testCase["stdout"] as? [String] ?? [] { #expect(run.stdout.contains(text), context) }

@@ -47,7 +47,8 @@ struct HandlerSafetyTests {
         let serve = [
             "--serve", TestEnvironment.python, "-c",
             record
-                + "\nfor line in sys.stdin:\n    job = json.loads(line)\n    record(job, sys.argv[1])\n    print(json.dumps({'id': job['id'], 'ok': True, 'value': None}), flush=True)",
+                + "\nfor line in sys.stdin:\n    job = json.loads(line)\n    record(job, sys.argv[1])\n    "
+                + "print(json.dumps({'id': job['id'], 'ok': True, 'value': None}), flush=True)",
             directory + "/serve",
         ]
         try FileManager.default.createDirectory(atPath: directory + "/serve", withIntermediateDirectories: true)

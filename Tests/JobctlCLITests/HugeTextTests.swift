@@ -39,9 +39,12 @@ struct HugeTextTests {
                 [
                     "op": "raw",
                     "sql": [
-                        "UPDATE \(job) SET failed_reason = repeat('\(reason)', 250000) WHERE queue = '\(queue)' AND id = '1'",
-                        "UPDATE \(job) SET failed_reason = repeat('\(reason)', 2500000) WHERE queue = '\(queue)' AND id = '2'",
-                        "UPDATE \(job) SET stacktrace = jsonb_build_array(repeat(E'at handler (worker.js:17)\\n', 190000)) "
+                        "UPDATE \(job) SET failed_reason = repeat('\(reason)', 250000) WHERE queue = '\(queue)' AND id "
+                            + "= '1'",
+                        "UPDATE \(job) SET failed_reason = repeat('\(reason)', 2500000) WHERE queue = '\(queue)' AND "
+                            + "id = '2'",
+                        "UPDATE \(job) SET stacktrace = jsonb_build_array(repeat(E'at handler (worker.js:17)\\n', "
+                            + "190000)) "
                             + "WHERE queue = '\(queue)' AND id = '3'",
                     ],
                 ]

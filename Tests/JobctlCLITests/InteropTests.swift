@@ -79,10 +79,10 @@ struct InteropTests {
         for (id, client) in jobs {
             let shown = try jobctlJSON(backend, ["show", queue, id])
             for field in compared {
+                let (ours, theirs) = (shown[field] ?? "nil", client[field] ?? "nil")
                 #expect(
                     jsonEqual(shown[field], client[field]),
-                    "\(backend) \(queue)/\(id) \(field): jobctl \(shown[field] ?? "nil"), bullmq \(client[field] ?? "nil")"
-                )
+                    "\(backend) \(queue)/\(id) \(field): jobctl \(ours), bullmq \(theirs)")
             }
             let lock = shown["lock"] as? [String: Any]
             #expect(jsonEqual(lock?["token"], client["lockToken"]), "\(queue)/\(id) lock")

@@ -87,7 +87,8 @@ struct LivePostgresCommandLineTests {
         try createBullMQSchema(schema)
         defer { try? postgresRaw(["DROP SCHEMA \"\(schema)\" CASCADE"]) }
         try postgresRaw([
-            "SELECT \"\(schema)\".add_job('from-env', '', 'n', '{}', '{}', 0, 0, 1700000000000, 1, NULL, NULL, NULL, NULL, NULL, false)"
+            "SELECT \"\(schema)\".add_job('from-env', '', 'n', '{}', '{}', 0, 0, 1700000000000, 1, NULL, NULL, NULL, "
+                + "NULL, NULL, false)"
         ])
         let environment = [
             "PGHOST": parts.host ?? "", "PGPORT": String(parts.port ?? 5432), "PGUSER": parts.user ?? "",
@@ -104,7 +105,8 @@ struct LivePostgresCommandLineTests {
         let password = "pg-pw-\(UUID().uuidString)"
         let role = "jobctl_password_test"  // scripts/services.sh makes this role log in with a password
         try postgresRaw([
-            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(role)') THEN CREATE ROLE \(role) LOGIN; END IF; END $$",
+            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(role)') THEN CREATE ROLE \(role) "
+                + "LOGIN; END IF; END $$",
             "ALTER ROLE \(role) PASSWORD '\(password)'",
         ])
         let base = "postgresql://\(role)@\(parts.host ?? "127.0.0.1"):\(parts.port ?? 5432)\(parts.path)"

@@ -89,7 +89,8 @@ struct SecretsTests {
         ])
         let schema = "\"\(steps.namespace)\""
         try postgresRaw([
-            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(role)') THEN CREATE ROLE \(role) LOGIN; END IF; END $$",
+            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(role)') THEN CREATE ROLE \(role) "
+                + "LOGIN; END IF; END $$",
             "ALTER ROLE \(role) PASSWORD '\(password)'",
             "GRANT ALL ON SCHEMA \(schema) TO \(role)", "GRANT ALL ON ALL TABLES IN SCHEMA \(schema) TO \(role)",
             "GRANT ALL ON ALL SEQUENCES IN SCHEMA \(schema) TO \(role)",

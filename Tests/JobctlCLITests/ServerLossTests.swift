@@ -81,7 +81,8 @@ struct ServerLossTests {
             """
             p = r.pipeline(transaction=False)
             for i in range(60000):
-                p.hset(f"bull:q:{i}", mapping={"name": "n", "data": "{}", "opts": "{}", "timestamp": 1, "atm": 1, "failedReason": "boom", "finishedOn": 2})
+                p.hset(f"bull:q:{i}", mapping={"name": "n", "data": "{}", "opts": "{}", "timestamp": 1, "atm": 1,
+                                               "failedReason": "boom", "finishedOn": 2})
                 p.zadd("bull:q:failed", {str(i): 2})
             p.execute()
             """)

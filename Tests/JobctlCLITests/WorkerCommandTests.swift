@@ -110,10 +110,12 @@ struct WorkerCommandTests {
                 if data.get("crash"):
                     os._exit(3)
                 if data.get("fail"):
-                    print(json.dumps({"id": job["id"], "ok": False, "error": "nope " + str(job["attemptsMade"])}), flush=True)
+                    print(json.dumps({"id": job["id"], "ok": False, "error": "nope " + str(job["attemptsMade"])}),
+                          flush=True)
                     continue
                 print("working on", job["id"], file=sys.stderr, flush=True)
-                print(json.dumps({"id": job["id"], "ok": True, "value": {"double": data["n"] * 2, "pid": os.getpid()}}), flush=True)
+                value = {"double": data["n"] * 2, "pid": os.getpid()}
+                print(json.dumps({"id": job["id"], "ok": True, "value": value}), flush=True)
             """,
         ]
         let plan = StepPlan()
@@ -562,7 +564,8 @@ struct QueueLimitsTests {
             let schema = "\"\(steps.namespace)\""
             try postgresRaw([
                 "INSERT INTO \(schema).meta (queue, field, value) VALUES ('held', 'concurrency', '1')",
-                "UPDATE \(schema).job SET state = 'active', lock_token = 'another-worker', locked_until_ms = (extract(epoch FROM now()) * 1000)::bigint + 600000 WHERE queue = 'held' AND id = '1'",
+                "UPDATE \(schema).job SET state = 'active', lock_token = 'another-worker', locked_until_ms = "
+                    + "(extract(epoch FROM now()) * 1000)::bigint + 600000 WHERE queue = 'held' AND id = '1'",
             ])
         }
         for (queue, most) in [("held", 14), ("paused", 4)] {

@@ -13,9 +13,10 @@ public actor InMemoryWorkerBackend: WorkerBackend {
     public var failingRenewals: Set<String> = []
 
     public init(jobs: Int) {
-        waiting = (1...max(jobs, 1)).prefix(jobs).map { index in
+        waiting = (0..<jobs).map { index in
             ClaimedJob(
-                queue: "q", id: String(index), name: "n", data: "{}", opts: .object([]), attemptsMade: 0, timestamp: 0,
+                queue: "q", id: String(index + 1), name: "n", data: "{}", opts: .object([]), attemptsMade: 0,
+                timestamp: 0,
                 token: "")
         }
     }

@@ -74,9 +74,12 @@ public struct Advice: Sendable, Equatable {
                 Advice(
                     code: "failure_rate",
                     message:
-                        "\(Percent.text(rate)) of finished jobs failed (above \(Percent.text(thresholds.failureRate))): see the top failures and 'jobctl jobs --state failed'",
+                        "\(Percent.text(rate)) of finished jobs failed (above "
+                        + "\(Percent.text(thresholds.failureRate))): see the top failures and 'jobctl jobs --state "
+                        + "failed'",
                     evidence:
-                        "\(rate1(analysis.failedRate)) failed vs \(rate1(analysis.completedRate)) completed per minute over \(window)"
+                        "\(rate1(analysis.failedRate)) failed vs \(rate1(analysis.completedRate)) completed per minute "
+                        + "over \(window)"
                 ))
         }
         if let pausedQueue, analysis.backlog > 0 {
@@ -84,16 +87,19 @@ public struct Advice: Sendable, Equatable {
                 Advice(
                     code: "paused",
                     message:
-                        "the queue is paused: its \(analysis.backlog) waiting jobs run only after 'jobctl resume \(pausedQueue)'",
+                        "the queue is paused: its \(analysis.backlog) waiting jobs run only after 'jobctl resume "
+                        + "\(pausedQueue)'",
                     evidence:
-                        "paused flag set; backlog \(analysis.backlog); \(rate1(finishedRate)) finished per minute over \(window)"
+                        "paused flag set; backlog \(analysis.backlog); \(rate1(finishedRate)) finished per minute over "
+                        + "\(window)"
                 ))
         } else if analysis.backlog > 0 && finishedRate < thresholds.throughput {
             advice.append(
                 Advice(
                     code: "slow",
                     message:
-                        "\(rate1(finishedRate)) jobs/min finished with \(analysis.backlog) waiting (below \(rate1(thresholds.throughput))/min): are workers running, and enough of them?",
+                        "\(rate1(finishedRate)) jobs/min finished with \(analysis.backlog) waiting (below "
+                        + "\(rate1(thresholds.throughput))/min): are workers running, and enough of them?",
                     evidence: "backlog \(analysis.backlog); \(rate1(finishedRate)) finished per minute over \(window)"))
         }
         if analysis.backlog > thresholds.waiting {
@@ -114,9 +120,13 @@ public struct Advice: Sendable, Equatable {
                 Advice(
                     code: "long_jobs",
                     message:
-                        "jobs take \(DurationText.describe(milliseconds: processing.mean)) on average (above \(DurationText.describe(milliseconds: thresholds.processingMs))): check lockDuration with 'jobctl tune'",
+                        "jobs take \(DurationText.describe(milliseconds: processing.mean)) on average (above "
+                        + "\(DurationText.describe(milliseconds: thresholds.processingMs))): check lockDuration "
+                        + "with 'jobctl tune'",
                     evidence:
-                        "p50 \(DurationText.describe(milliseconds: processing.p50)), p99 \(DurationText.describe(milliseconds: processing.p99)) over \(processing.sampleSize) jobs"
+                        "p50 \(DurationText.describe(milliseconds: processing.p50)), p99 "
+                        + "\(DurationText.describe(milliseconds: processing.p99)) over \(processing.sampleSize) "
+                        + "jobs"
                 ))
         }
         if analysis.locksNearExpiry > 0 || (stalledCandidates ?? 0) > 0 {
@@ -124,7 +134,9 @@ public struct Advice: Sendable, Equatable {
                 Advice(
                     code: "stall_risk",
                     message:
-                        "\(analysis.locksNearExpiry) active job(s) have a lock that runs out within \(DurationText.describe(milliseconds: thresholds.lockMarginMs)) or has run out: their workers may be stuck or overloaded; raise lockDuration or look at the workers",
+                        "\(analysis.locksNearExpiry) active job(s) have a lock that runs out within "
+                        + "\(DurationText.describe(milliseconds: thresholds.lockMarginMs)) or has run out: their "
+                        + "workers may be stuck or overloaded; raise lockDuration or look at the workers",
                     evidence: "stalled candidates \(stalledCandidates ?? 0)"))
         }
         return advice

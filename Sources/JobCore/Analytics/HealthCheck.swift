@@ -82,13 +82,15 @@ public struct HealthCheck: Sendable, Equatable {
             guard let comparison = Comparison(rawValue: String(rule[opStart..<opEnd])) else {
                 throw ParseError(
                     description:
-                        "'\(rule.prefix(100))': unknown comparison '\(rule[opStart..<opEnd])' (use <, <=, >, >=, = or !=)"
+                        "'\(rule.prefix(100))': unknown comparison '\(rule[opStart..<opEnd])' (use <, <=, >, >=, = or "
+                        + "!=)"
                 )
             }
             guard let metric = Metric(rawValue: name) else {
                 throw ParseError(
                     description:
-                        "'\(name.prefix(60))' is not a metric; known: \(Metric.allCases.map(\.rawValue).joined(separator: ", "))"
+                        "'\(name.prefix(60))' is not a metric; known: "
+                        + "\(Metric.allCases.map(\.rawValue).joined(separator: ", "))"
                 )
             }
             let valueText = String(rule[opEnd...])

@@ -51,12 +51,14 @@ public struct Tuning: Sendable {
             let busy = perSecond * Double(processing.p95) / 1000
             var needed = Int64(max(1, (busy * headroom).rounded(.up)))
             var reason =
-                "arrivals \(rate1(arrivals))/min × p95 processing \(ms(processing.p95)) = \(rate1(busy)) jobs in progress on average, × \(rate1(headroom)) headroom"
+                "arrivals \(rate1(arrivals))/min × p95 processing \(ms(processing.p95)) = \(rate1(busy)) jobs in "
+                + "progress on average, × \(rate1(headroom)) headroom"
             switch workload {
             case .cpuBound:
                 if needed > Int64(cores) {
                     reason +=
-                        "; CPU-bound work: capped at \(cores) cores (more workers on more machines if the backlog grows)"
+                        "; CPU-bound work: capped at \(cores) cores (more workers on more machines if the backlog "
+                        + "grows)"
                     needed = Int64(cores)
                 }
             case .ioBound:
@@ -83,7 +85,8 @@ public struct Tuning: Sendable {
                 setting: "lockDuration", value: String(lock),
                 current: "not stored (BullMQ's default \(ms(Self.defaultLockDurationMs)))",
                 reason: analysis.processing.map {
-                    "2 × p99 processing \(ms($0.p99)) = \(ms(2 * $0.p99)); at least BullMQ's default \(ms(Self.defaultLockDurationMs))"
+                    "2 × p99 processing \(ms($0.p99)) = \(ms(2 * $0.p99)); at least BullMQ's default "
+                        + "\(ms(Self.defaultLockDurationMs))"
                 }
                     ?? "no finished jobs: BullMQ's default",
                 apply: nil))
@@ -109,7 +112,8 @@ public struct Tuning: Sendable {
                 apply: nil))
         if stalledFailures > 0 && p99 > Self.defaultLockDurationMs / 2 {
             warnings.append(
-                "\(stalledFailures) job(s) failed as stalled while p99 processing is \(ms(p99)): long jobs outlive their locks; raise lockDuration to \(ms(lock)) on every worker"
+                "\(stalledFailures) job(s) failed as stalled while p99 processing is \(ms(p99)): long jobs outlive "
+                    + "their locks; raise lockDuration to \(ms(lock)) on every worker"
             )
         }
 
@@ -120,7 +124,8 @@ public struct Tuning: Sendable {
                 setting: "drainDelay", value: quiet ? "30" : String(Self.defaultDrainDelaySeconds),
                 current: "not stored (default \(Self.defaultDrainDelaySeconds) s)",
                 reason:
-                    "seconds an idle worker blocks waiting for a job; it wakes at once when one arrives, so a longer wait only saves round trips"
+                    "seconds an idle worker blocks waiting for a job; it wakes at once when one arrives, so a longer "
+                    + "wait only saves round trips"
                     + (quiet ? " (fewer than one arrival a minute: idle most of the time)" : ""),
                 apply: nil))
 
@@ -138,7 +143,8 @@ public struct Tuning: Sendable {
                     setting: "limiter", value: "{max: \(limit.max), duration: \(limit.durationMs)}",
                     current: rateLimit.map { "{max: \($0.max), duration: \($0.durationMs)}" } ?? "none",
                     reason:
-                        "\(pushback.count) of \(failed.count) sampled failures look like rate limiting (429, rate limit, too many requests, timeouts); 80% of the busiest minute's \(peak) completions",
+                        "\(pushback.count) of \(failed.count) sampled failures look like rate limiting (429, rate "
+                        + "limit, too many requests, timeouts); 80% of the busiest minute's \(peak) completions",
                     apply: .globalRateLimit(limit)))
         }
 
@@ -156,7 +162,8 @@ public struct Tuning: Sendable {
                     value: "attempts: 5, backoff: {type: 'exponential', delay: 1000}",
                     current: "per job",
                     reason:
-                        "\(inBursts) of \(times.count) sampled failures came in bursts (5 or more within 10 s): retries spread over 1+2+4+8 s ride out a short outage",
+                        "\(inBursts) of \(times.count) sampled failures came in bursts (5 or more within 10 s): "
+                        + "retries spread over 1+2+4+8 s ride out a short outage",
                     apply: nil))
         }
         if history.finished.count < 20 {

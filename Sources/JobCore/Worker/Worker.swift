@@ -374,7 +374,8 @@ public actor Worker {
             serverCalls += 1
             try await backend.handBack(queue: queue, locks.map { (id: $0.id, token: $0.token) })
             log(
-                "handed \(locks.count) unfinished job(s) back to waiting: \(locks.prefix(10).map(\.id).joined(separator: ", "))"
+                "handed \(locks.count) unfinished job(s) back to waiting: "
+                    + "\(locks.prefix(10).map(\.id).joined(separator: ", "))"
             )
         } catch {
             log("could not hand back \(locks.count) job(s) (\(error)); the stalled check will")
@@ -388,7 +389,8 @@ public actor Worker {
                 queue: queue, maxStalledCount: settings.maxStalledCount, intervalMs: settings.stalledIntervalMs)
             if !rescued.isEmpty {
                 log(
-                    "moved \(rescued.count) stalled job(s) back to waiting: \(rescued.prefix(10).joined(separator: ", "))"
+                    "moved \(rescued.count) stalled job(s) back to waiting: "
+                        + "\(rescued.prefix(10).joined(separator: ", "))"
                 )
             }
         } catch {

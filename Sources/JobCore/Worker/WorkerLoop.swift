@@ -157,7 +157,8 @@ public struct WorkerLoop: Sendable {
                 actions.append(
                     .log(
                         "job \(job.id) comes from job scheduler \(scheduler): jobctl runs it, but does not create the "
-                            + "scheduler's next iteration as a BullMQ worker does; keep a BullMQ worker on \(job.queue) "
+                            + "scheduler's next iteration as a BullMQ worker does; keep a BullMQ worker on "
+                            + "\(job.queue) "
                             + "for its schedulers to go on firing"))
             }
             running[job.id] = RunningJob(job: job, lockedUntil: now + settings.lockDurationMs)
@@ -227,7 +228,8 @@ public struct WorkerLoop: Sendable {
             summary.lost += 1
             return [
                 .log(
-                    "job \(job.id): its lock expired before the handler finished; left to the stalled check, not finished here"
+                    "job \(job.id): its lock expired before the handler finished; left to the stalled check, not "
+                        + "finished here"
                 )
             ]
         }

@@ -154,7 +154,8 @@ struct Add: AsyncParsableCommand {
             if id.isEmpty { throw ValidationError("\(place)jobId must not be empty") }
             if Int64(id) != nil {
                 throw ValidationError(
-                    "\(place)jobId '\(id)' is a number: BullMQ's own ids are numbers, so it could collide with one; use another id"
+                    "\(place)jobId '\(id)' is a number: BullMQ's own ids are numbers, so it could collide with one; "
+                        + "use another id"
                 )
             }
             if id.contains(":") {
@@ -235,12 +236,14 @@ struct Add: AsyncParsableCommand {
                     job.backoff = Backoff(type: type, delayMs: try integer(delay, "backoff.delay"))
                 } else {
                     throw ValidationError(
-                        "\(place)opts.backoff must be a number of ms or {\"type\": \"fixed\"|\"exponential\", \"delay\": ms}"
+                        "\(place)opts.backoff must be a number of ms or {\"type\": \"fixed\"|\"exponential\", "
+                            + "\"delay\": ms}"
                     )
                 }
             default:
                 throw ValidationError(
-                    "\(place)option '\(key)' is not supported by jobctl add (supported: delay, priority, attempts, backoff, jobId, lifo)"
+                    "\(place)option '\(key)' is not supported by jobctl add (supported: delay, priority, attempts, "
+                        + "backoff, jobId, lifo)"
                 )
             }
         }

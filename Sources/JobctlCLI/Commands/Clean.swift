@@ -64,7 +64,8 @@ struct Clean: AsyncParsableCommand {
             }
             let kinds = states.map(\.rawValue).joined(separator: " and ")
             let description =
-                "delete \(total.count) \(kinds) job\(total.count == 1 ? "" : "s") of queue '\(queue)' that finished more than \(DurationText.describe(milliseconds: age)) ago"
+                "delete \(total.count) \(kinds) job\(total.count == 1 ? "" : "s") of queue '\(queue)' that finished "
+                + "more than \(DurationText.describe(milliseconds: age)) ago"
             if change.dryRun {
                 printDryRun(
                     command: "clean", description: description, queue: queue, selection: total, format: global.format)

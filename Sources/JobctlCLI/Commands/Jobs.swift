@@ -78,7 +78,8 @@ struct Jobs: AsyncParsableCommand {
                 }
                 if !page.vanishedIds.isEmpty {
                     Terminal.writeError(
-                        "\(page.vanishedIds.count) job(s) listed in this state have no job (removed while listing, or ids left behind): \(page.vanishedIds.prefix(5).joined(separator: ", "))\n"
+                        "\(page.vanishedIds.count) job(s) listed in this state have no job (removed while listing, or "
+                            + "ids left behind): \(page.vanishedIds.prefix(5).joined(separator: ", "))\n"
                     )
                 }
                 reportProblems(page.problems)

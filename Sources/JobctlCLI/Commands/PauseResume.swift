@@ -80,7 +80,8 @@ private func setPaused(
                 var text = "would \(description)\n"
                 for overview in overviews {
                     text +=
-                        "  \(Cell.oneLine(overview.queue, limit: 200)): \(overview.isPaused ? "paused" : "running"), \(Cell.count(overview.counts.ready)) ready\n"
+                        "  \(Cell.oneLine(overview.queue, limit: 200)): \(overview.isPaused ? "paused" : "running"), "
+                        + "\(Cell.count(overview.counts.ready)) ready\n"
                 }
                 Terminal.write(text + "nothing changed (--dry-run)\n")
             }

@@ -155,7 +155,8 @@ struct Retry: AsyncParsableCommand {
             try summary.finish(
                 format: global.format,
                 resumeHint:
-                    "run the same command again to retry the rest (jobs already retried are no longer \(state.rawValue))"
+                    "run the same command again to retry the rest (jobs already retried are no longer "
+                    + "\(state.rawValue))"
             )
         }
     }

@@ -7,9 +7,10 @@ struct Run: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run jobs of a queue as a long-running BullMQ worker, until SIGTERM or SIGINT.",
         discussion: """
-            Jobs are taken, locked and finished as with run-once. An idle worker waits for BullMQ's own wake-up (the queue's marker on Redis, a NOTIFY on \
-            PostgreSQL) instead of polling, wakes for the next delayed job on time, and checks for stalled jobs \
-            every --stalled-interval. A paused queue, the queue's global concurrency and rate limit, and \
+            Jobs are taken, locked and finished as with run-once. An idle worker waits for BullMQ's own wake-up \
+            (the queue's marker on Redis, a NOTIFY on PostgreSQL) instead of polling, wakes for the next delayed \
+            job on time, and checks for stalled jobs every --stalled-interval. A paused queue, the queue's global \
+            concurrency and rate limit, and \
             --limiter are honoured; a lost connection is retried with back-off.
 
             On SIGTERM or SIGINT it takes no new job, lets the running ones finish within --grace, hands the \
@@ -105,7 +106,7 @@ extension Run {
     /// A long-running worker started while its server is away (restarting, loading its data) waits for it, with a
     /// back-off doubling up to 30 s, and says so once; anything else (a bad URL, a refused login) ends it at once.
     func connectWhenTheServerIsThere() async throws -> any WorkerBackend {
-        let (backend, open) = try global.prepareWorker()
+        let (backend, open) = try global.prepare()
         var delayMs: UInt64 = 500
         var since: Int64?
         while true {
@@ -113,7 +114,8 @@ extension Run {
                 try await open()
                 if let since {
                     Terminal.writeError(
-                        "jobctl run: the server is there after \(DurationText.describe(milliseconds: currentTimeMs() - since))\n"
+                        "jobctl run: the server is there after "
+                            + "\(DurationText.describe(milliseconds: currentTimeMs() - since))\n"
                     )
                 }
                 return backend

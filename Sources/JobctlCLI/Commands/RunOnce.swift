@@ -14,7 +14,8 @@ struct WorkerOptions: ParsableArguments {
     @Option(
         parsing: .remaining,
         help: ArgumentHelp(
-            "Feed jobs to long-lived handler processes of this command, one JSON line each (see the protocol below); it takes the rest of the line, so put it last.",
+            "Feed jobs to long-lived handler processes of this command, one JSON line each (see the protocol below); "
+                + "it takes the rest of the line, so put it last.",
             valueName: "command"))
     var serve: [String] = []
 
@@ -45,7 +46,8 @@ struct WorkerOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Record BullMQ's per-minute metrics of completed and failed jobs, keeping this many points (BullMQ's metrics.maxDataPoints).",
+            "Record BullMQ's per-minute metrics of completed and failed jobs, keeping this many points (BullMQ's "
+                + "metrics.maxDataPoints).",
             valueName: "points"))
     var metrics: Int?
 
@@ -101,7 +103,8 @@ struct WorkerOptions: ParsableArguments {
         }
         if noop && !chosen.isEmpty { throw ValidationError("--noop runs no command; drop the command") }
         if !noop && chosen.isEmpty {
-            throw ValidationError("say what runs each job: --exec COMMAND [ARGS…] (or -- COMMAND [ARGS…]), or --noop")
+            throw ValidationError(
+                "say what runs each job: --exec COMMAND [ARGS…] (or -- COMMAND [ARGS…]), or --noop")
         }
         return chosen
     }
@@ -206,7 +209,7 @@ struct RunOnce: AsyncParsableCommand {
             return
         }
         try await Terminal.reportingErrors {
-            let backend = try await global.connectWorker()
+            let backend = try await global.connect()
             var settings = worker.settings()
             settings.maxJobs = maxJobs
             settings.maxRuntimeMs = maxRuntime.flatMap(DurationText.milliseconds)
@@ -245,7 +248,8 @@ struct RunOnce: AsyncParsableCommand {
             Terminal.write((global.format == .json ? value.prettyText : value.compactText) + "\n")
         case .text:
             var text =
-                "processed \(summary.processed) job\(summary.processed == 1 ? "" : "s") of queue '\(Cell.oneLine(queue, limit: 200))': "
+                "processed \(summary.processed) job\(summary.processed == 1 ? "" : "s") of queue "
+                + "'\(Cell.oneLine(queue, limit: 200))': "
             text += "\(summary.completed) completed, \(summary.failed) failed, \(summary.retried) to retry"
             if summary.lost > 0 { text += ", \(summary.lost) lost (lock expired)" }
             Terminal.write(text + " in \(DurationText.describe(milliseconds: summary.durationMs))\n")

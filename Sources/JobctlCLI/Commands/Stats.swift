@@ -103,7 +103,8 @@ struct Stats: AsyncParsableCommand {
         facts.append([
             "oldest waiting",
             row.oldestWaitingTimestamp.map {
-                "\(DurationText.describe(milliseconds: max(0, now - $0))) (added \(Timestamps.iso8601(milliseconds: $0)))"
+                "\(DurationText.describe(milliseconds: max(0, now - $0))) (added "
+                    + "\(Timestamps.iso8601(milliseconds: $0)))"
             } ?? "-",
         ])
         facts.append(["global concurrency", stats.globalConcurrency.map { String($0) } ?? "not set"])

@@ -78,8 +78,8 @@ for i = 6, #ARGV do
   rcall("XADD", KEYS[4], "*", "event", "active", "jobId", id, "prev", "waiting")
   rcall("HSET", jobKey, "processedOn", now)
   rcall("HINCRBY", jobKey, "ats", 1)
-  local fields = rcall("HMGET", jobKey, "name", "data", "opts", "atm", "attemptsMade", "timestamp", "defa", "stacktrace",
-    "rjk")
+  local fields = rcall("HMGET", jobKey, "name", "data", "opts", "atm", "attemptsMade", "timestamp", "defa",
+    "stacktrace", "rjk")
   local job = {id, ARGV[i]}
   for f = 1, 9 do job[f + 2] = fields[f] or "" end
   jobs[#jobs + 1] = job

@@ -56,7 +56,8 @@ local function moveParentToWait(parentBase, parentId)
     rcall("RPUSH", parentBase .. "wait", parentId)
   end
   markReady(parentBase .. "marker", held)
-  rcall("XADD", parentBase .. "events", "*", "event", "waiting", "jobId", parentId, "prev", "waiting-children")
+  rcall("XADD", parentBase .. "events", "*", "event", "waiting", "jobId", parentId,
+    "prev", "waiting-children")
 end
 
 -- A parent none of whose children is pending any more leaves waiting-children.
@@ -177,7 +178,8 @@ for i = 4, #ARGV, 9 do
           childFailed(fields[3], jobKey, text)
         end
         if keepCount == 0 then
-          -- A failed child removed at once no longer holds its parent back (BullMQ's removeParentDependencyKey).
+          -- A failed child removed at once no longer holds its parent back (BullMQ's
+          -- removeParentDependencyKey).
           if kind == "fail" then detachFromParent(base, jobKey, parentKey, false) end
           deleteJobKeys(jobKey)
         else
@@ -186,13 +188,18 @@ for i = 4, #ARGV, 9 do
           if kind == "fail" then rcall("HDEL", jobKey, "defa") end
           prune(target, keepCount, tonumber(ARGV[i + 7]))
         end
-        rcall("XADD", KEYS[4], "*", "event", kind == "complete" and "completed" or "failed", "jobId", id, field, text,
-          "prev", "active")
+        rcall("XADD", KEYS[4], "*", "event", kind == "complete" and "completed" or "failed", "jobId", id,
+          field, text, "prev", "active")
         if kind == "fail" and attemptsMade >= (tonumber(ARGV[i + 5]) or 0) then
-          rcall("XADD", KEYS[4], "*", "event", "retries-exhausted", "jobId", id, "attemptsMade", attemptsMade)
+          rcall("XADD", KEYS[4], "*", "event", "retries-exhausted", "jobId", id,
+            "attemptsMade", attemptsMade)
         end
         if maxPoints then
-          if kind == "complete" then countInMetrics(KEYS[12], KEYS[13]) else countInMetrics(KEYS[14], KEYS[15]) end
+          if kind == "complete" then
+            countInMetrics(KEYS[12], KEYS[13])
+          else
+            countInMetrics(KEYS[14], KEYS[15])
+          end
         end
         finished = true
       end

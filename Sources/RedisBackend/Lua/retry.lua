@@ -44,7 +44,8 @@ for i = 4, #ARGV do
     if parentKey and rcall("EXISTS", parentKey) == 1 then
       local done
       if state == "failed" then
-        done = rcall("ZREM", parentKey .. ":unsuccessful", jobKey) + rcall("HDEL", parentKey .. ":failed", jobKey)
+        done = rcall("ZREM", parentKey .. ":unsuccessful", jobKey)
+          + rcall("HDEL", parentKey .. ":failed", jobKey)
       else
         done = rcall("HDEL", parentKey .. ":processed", jobKey)
       end

@@ -22,7 +22,8 @@ local function detachFromParent(queueBase, jobKey, parentKey, hard)
     rcall("RPUSH", parentBase .. "wait", parentId)
     markReady(parentBase .. "marker", isHeld(parentBase .. "meta", parentBase .. "active"))
     if not hard then
-      rcall("XADD", parentBase .. "events", "*", "event", "waiting", "jobId", parentId, "prev", "waiting-children")
+      rcall("XADD", parentBase .. "events", "*", "event", "waiting", "jobId", parentId,
+        "prev", "waiting-children")
     end
   end
 end
