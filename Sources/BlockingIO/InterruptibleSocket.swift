@@ -12,8 +12,13 @@ public final class InterruptibleSocket: Sendable {
 
     public init() {}
 
+    /// A connection opened after an interruption (cancelled while it was connecting) is shut down at once: the
+    /// wait that follows ends instead of blocking.
     public func set(_ socket: Int32) {
-        descriptor.withLock { $0 = socket }
+        descriptor.withLock { current in
+            current = socket
+            if interrupted.load(ordering: .relaxed) && socket >= 0 { _ = shutdown(socket, Int32(SHUT_RDWR)) }
+        }
     }
 
     public func clear() {
