@@ -173,13 +173,13 @@ _jobctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    status|stats|jobs|show|retry|drain|clean|promote|pause|resume|remove|add|run-once|run|tune|help)
+    status|stats|workers|jobs|show|retry|drain|clean|promote|pause|resume|remove|add|run-once|run|tune|help)
         # Offer subcommand argument completions
         "_jobctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'status stats jobs show retry drain clean promote pause resume remove add run-once run tune help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'status stats workers jobs show retry drain clean promote pause resume remove add run-once run tune help' -- "${cur}"))
         ;;
     esac
 }
@@ -256,6 +256,37 @@ _jobctl_stats() {
         return
         ;;
     '-w'|'--watch')
+        return
+        ;;
+    esac
+}
+
+_jobctl_workers() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout)
+    __jobctl_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--url')
+        return
+        ;;
+    '--prefix')
+        return
+        ;;
+    '--schema')
+        return
+        ;;
+    '-o'|'--output')
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'$'\n''prometheus'
+        return
+        ;;
+    '--connect-timeout')
+        return
+        ;;
+    '--timeout')
         return
         ;;
     esac
@@ -632,7 +663,7 @@ _jobctl_run-once() {
     repeating_flags=()
     non_repeating_flags=(--json --noop --version -h --help)
     repeating_options=(--exec --serve)
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --concurrency --job-timeout --lock-duration --lock-renew --limiter --metrics --max-jobs --max-runtime)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --concurrency --job-timeout --lock-duration --lock-renew --limiter --metrics --name --max-jobs --max-runtime)
     __jobctl_offer_flags_options -1
 
     # Offer option value completions
@@ -678,6 +709,9 @@ _jobctl_run-once() {
         return
         ;;
     '--metrics')
+        return
+        ;;
+    '--name')
         return
         ;;
     '--max-jobs')
@@ -693,7 +727,7 @@ _jobctl_run() {
     repeating_flags=()
     non_repeating_flags=(--json --noop --version -h --help)
     repeating_options=(--exec --serve)
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --concurrency --job-timeout --lock-duration --lock-renew --limiter --metrics --grace --stalled-interval --max-stalled-count --progress)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --concurrency --job-timeout --lock-duration --lock-renew --limiter --metrics --name --grace --stalled-interval --max-stalled-count --progress)
     __jobctl_offer_flags_options -1
 
     # Offer option value completions
@@ -739,6 +773,9 @@ _jobctl_run() {
         return
         ;;
     '--metrics')
+        return
+        ;;
+    '--name')
         return
         ;;
     '--grace')

@@ -25,7 +25,8 @@ Steps ("Q" is a queue name; a Queue per name is opened on first use and closed a
                arguments are text ({prefix} replaced), {"hex"} bytes or {"repeat","times","before"?,"after"?}; SQL has
                {schema} replaced
   global_limits {"queue"} -> {"concurrency","rateLimit"}   Queue.getGlobalConcurrency / getGlobalRateLimit (Redis only)
-  worker_start {"queue","fail":bool,"concurrency":1,"error":text?,"metrics":N?} -> {}     one Worker per queue (drainDelay 1 s),
+  worker_start {"queue","fail":bool,"concurrency":1,"error":text?,"metrics":N?,"name":text?} -> {}   one Worker per queue
+               (drainDelay 1 s; "name" is the Worker's name option),
                returned once its run loop is up. It records every job it sees (id, name, data, opts, attemptsMade);
                with "fail" true, a job whose data is an object with a truthy "fail" raises
                Exception(data["error"] or error or "boom"); any other job returns {"ok": true}. A job whose data has
@@ -36,6 +37,12 @@ Steps ("Q" is a queue name; a Queue per name is opened on first use and closed a
   wait_until   {"queue","completed":N?,"failed":N?,"timeout":30} -> {"completed","failed","timed_out"}
                waits until the running worker has recorded at least that many; a timeout is reported, not an error.
   sleep        {"seconds"}      -> {}
+  get_workers  {"queue"}        -> {"rawnames"}   Queue.get_workers(): the sorted connection names it lists
+  name_connection {"name"}      -> {}   opens a connection of its own named "name" (Redis CLIENT SETNAME, Postgres
+               application_name; "{prefix}" replaced by the prefix or schema), kept open until the end
+  jobctl_start {"args","env","key":"default","until":text,"timeout":60} -> {"pid"}   starts jobctl in the
+               background (environment as for "jobctl") and returns once its stderr contains "until"
+  jobctl_stop  {"key":"default","timeout":60} -> {"status","stderr"}   SIGTERM, then waits for the exit
   jobctl       {"args":[...],"env":{...},"timeout":60} -> {"status","stdout","stderr","children_maxrss_kb"}
                runs --jobctl with stdin /dev/null. Its environment is ours without JOBCTL_*, PG*, REDIS_URL and
                DATABASE_URL, plus JOBCTL_URL and JOBCTL_PREFIX (redis) or JOBCTL_SCHEMA (postgres), plus "env"
@@ -152,6 +159,12 @@ class RedisStore:
         self.prefix = prefix
         self.opts = {"connection": url, "prefix": prefix}
         self.r = aioredis.from_url(url)  # bytes in, bytes out: raw reads see what is stored
+        self.namespace = prefix
+
+    async def named_connection(self, name):
+        connection = aioredis.from_url(url=self.url, single_connection_client=True)
+        await connection.execute_command("CLIENT", "SETNAME", name)
+        return connection
 
     def jobctl_env(self):
         return {"JOBCTL_URL": self.url, "JOBCTL_PREFIX": self.prefix}
@@ -230,6 +243,10 @@ class PostgresStore:
         self.opts = {"backend": "postgres", "connection": url, "schema": schema}
         self.s = quote_schema_name(schema)  # validates, and quotes exactly as the client does
         self.db = None
+        self.namespace = schema
+
+    async def named_connection(self, name):
+        return await self._psycopg.AsyncConnection.connect(self.url, autocommit=True, application_name=name)
 
     def jobctl_env(self):
         return {"JOBCTL_URL": self.url, "JOBCTL_SCHEMA": self.schema}
@@ -390,6 +407,8 @@ class Harness:
         self.jobctl_path = jobctl
         self.queues = {}
         self.workers = {}
+        self.background = {}
+        self.named_connections = []
 
     def queue(self, step):
         name = need(step, "queue")
@@ -445,6 +464,8 @@ class Harness:
         opts = {**self.store.opts, "concurrency": int(step.get("concurrency", 1)), "drainDelay": DRAIN_DELAY_SECONDS}
         if step.get("metrics"):
             opts["metrics"] = {"maxDataPoints": int(step["metrics"])}
+        if step.get("name"):
+            opts["name"] = str(step["name"])
         worker = RecordingWorker(q.name, opts, fail_flagged(step.get("error"), bool(step.get("fail"))))
         self.workers[q.name] = worker
         await worker.started()
@@ -480,6 +501,51 @@ class Harness:
     async def sleep(self, step):
         await asyncio.sleep(float(need(step, "seconds")))
         return {}
+
+    async def get_workers(self, step):
+        workers = await self.queue(step).get_workers()
+        return {"rawnames": sorted(w.get("rawname") or w.get("name") for w in workers)}
+
+    async def name_connection(self, step):
+        name = need(step, "name").replace("{prefix}", self.store.namespace)
+        self.named_connections.append(await self.store.named_connection(name))
+        return {}
+
+    async def jobctl_start(self, step):
+        key = step.get("key", "default")
+        if key in self.background:
+            raise StepError(f"a background jobctl {key!r} is already running")
+        proc = await asyncio.create_subprocess_exec(
+            self.jobctl_path, *step.get("args", []), env=self.jobctl_env(step.get("env") or {}),
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        self.background[key] = (proc, bytearray())
+        until, deadline = need(step, "until").encode(), time.monotonic() + float(step.get("timeout", 60))
+        collected = self.background[key][1]
+        while until not in collected:
+            remaining = deadline - time.monotonic()
+            chunk = await asyncio.wait_for(proc.stderr.read(4096), max(remaining, 0.01)) if remaining > 0 else b""
+            if not chunk:
+                proc.kill()
+                await proc.wait()
+                del self.background[key]
+                raise StepError(f"jobctl {step.get('args')} did not print {until!r}: {collected.decode(errors='replace')}")
+            collected += chunk
+        return {"pid": proc.pid}
+
+    async def jobctl_stop(self, step):
+        key = step.get("key", "default")
+        if key not in self.background:
+            raise StepError(f"no background jobctl {key!r} (use jobctl_start first)")
+        proc, collected = self.background.pop(key)
+        proc.terminate()
+        try:
+            rest = await asyncio.wait_for(proc.stderr.read(), float(step.get("timeout", 60)))
+            await proc.wait()
+        except asyncio.TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise StepError("jobctl did not stop within the timeout after SIGTERM (killed)")
+        return {"status": proc.returncode, "stderr": (bytes(collected) + rest).decode("utf-8", "replace")}
 
     def jobctl_env(self, extra):
         env = {k: v for k, v in os.environ.items()
@@ -624,6 +690,11 @@ class Harness:
         return await handler(self, step)
 
     async def close(self):
+        for proc, _ in self.background.values():
+            proc.kill()
+            await proc.wait()
+        for connection in self.named_connections:
+            await connection.close()
         for worker in self.workers.values():
             await worker.close()
         for q in self.queues.values():
@@ -639,7 +710,9 @@ STEPS = {
     "jobctl_many": Harness.jobctl_many, "wait_counts": Harness.wait_counts,
     "counts": Harness.counts, "job": Harness.job, "raw_job": Harness.raw_job, "dump": Harness.dump,
     "retry_jobs": Harness.retry_jobs, "pause": Harness.pause, "resume": Harness.resume,
-    "is_paused": Harness.is_paused, "fail_jobs": Harness.fail_jobs,
+    "is_paused": Harness.is_paused, "fail_jobs": Harness.fail_jobs, "get_workers": Harness.get_workers,
+    "name_connection": Harness.name_connection, "jobctl_start": Harness.jobctl_start,
+    "jobctl_stop": Harness.jobctl_stop,
 }
 
 

@@ -6,6 +6,8 @@ public struct QueueOverview: Sendable {
     /// Creation time (ms since the epoch) of the oldest job ready to run, if any.
     public var oldestWaitingTimestamp: Int64?
     public var problems: [DataProblem]
+    /// Workers connected to the queue (see `WorkerDirectory`); nil when not looked at or the server will not say.
+    public var workers: Int?
 
     public init(
         queue: String,

@@ -28,6 +28,12 @@ public protocol QueueInspector: Sendable {
 
     /// One job with all its fields, logs and lock; nil when there is no such job.
     func job(in queue: String, id: String) async throws -> JobRecord?
+
+    /// The workers connected to the server, found by the names BullMQ's workers give their connections; throws
+    /// `WorkerListingRefusedError` when the server will not list its connections.
+    ///
+    /// `knownQueues` settles names that read two ways (see `WorkerDirectory`).
+    func connectedWorkers(knownQueues: Set<String>) async throws -> [ConnectedWorker]
 }
 
 extension QueueInspector {
@@ -49,6 +55,16 @@ extension QueueInspector {
             oldestWaitingAt: stats.overview.oldestWaitingTimestamp,
             now: currentTimeMs(), lockMarginMs: lockMarginMs)
         return (stats, sampled, analysis)
+    }
+
+    /// How many workers each of `queues` has (0 for none), or why the server will not say.
+    public func workerCounts(of queues: [String]) async throws -> Result<[String: Int], WorkerListingRefusedError> {
+        do {
+            let counts = WorkerDirectory.counts(try await connectedWorkers(knownQueues: Set(queues)))
+            return .success(Dictionary(queues.map { ($0, counts[$0] ?? 0) }, uniquingKeysWith: { first, _ in first }))
+        } catch let refusal as WorkerListingRefusedError {
+            return .failure(refusal)
+        }
     }
 
     /// Fails with `QueueNotFoundError`, naming close matches, unless the queue exists.

@@ -106,16 +106,21 @@ struct GlobalOptions: ParsableArguments {
     ///
     /// Warns once when a password sits on the command line. `forCounting`: the command counts the jobs of a queue (a
     /// backend may get ready to count a big one in parallel).
-    func connect(allowingPrometheus: Bool = false, forCounting: Bool = false) async throws -> any QueueStore {
-        let (store, open) = try prepare(allowingPrometheus: allowingPrometheus, forCounting: forCounting)
+    func connect(
+        allowingPrometheus: Bool = false, forCounting: Bool = false, worker: WorkerIdentity? = nil
+    ) async throws -> any QueueStore {
+        let (store, open) = try prepare(
+            allowingPrometheus: allowingPrometheus, forCounting: forCounting, worker: worker)
         try await open()
         return store
     }
 
     /// The store the options name, not connected yet (the password warning is given here, once), and the call that
     /// connects it; `jobctl run` repeats only that call while the server is away.
+    ///
+    /// `worker`: the store is a worker's, whose connections get BullMQ's worker names.
     func prepare(
-        allowingPrometheus: Bool = false, forCounting: Bool = false
+        allowingPrometheus: Bool = false, forCounting: Bool = false, worker: WorkerIdentity? = nil
     ) throws
         -> (store: any QueueStore, open: @Sendable () async throws -> Void)
     {
@@ -133,9 +138,19 @@ struct GlobalOptions: ParsableArguments {
             let endpoint = try PostgresEndpoint(url: url)
             warnAboutPasswordOnCommandLine(endpoint.hasPassword)
             let schema = try SchemaName(self.schema ?? env["JOBCTL_SCHEMA"].nonEmpty ?? "bullmq")
+            if let worker,
+                worker.pythonStyleName(namespace: schema.name).utf8.count
+                    > PostgresQueueStore.applicationNameLimit || !worker.pythonStyleNameIsValid(namespace: schema.name)
+            {
+                Terminal.warn(
+                    "BullMQ's tools will not list this worker: its connection name "
+                        + "'\(Cell.oneLine(worker.pythonStyleName(namespace: schema.name), limit: 120))' is longer "
+                        + "than PostgreSQL's \(PostgresQueueStore.applicationNameLimit) bytes or not plain ASCII; "
+                        + "choose a shorter --name")
+            }
             let store = PostgresQueueStore(
                 endpoint: endpoint, schema: schema, connectTimeoutMs: connectTimeoutMs,
-                commandTimeoutMs: commandTimeoutMs)
+                commandTimeoutMs: commandTimeoutMs, worker: worker)
             return (store, { _ = try await store.connect(preparingToCount: forCounting) })
         }
         if schema != nil {
@@ -144,8 +159,14 @@ struct GlobalOptions: ParsableArguments {
         let endpoint = try RedisEndpoint(url: url ?? "")
         warnAboutPasswordOnCommandLine(endpoint.password != nil)
         let prefix = self.prefix ?? env["JOBCTL_PREFIX"].nonEmpty ?? "bull"
+        if let worker, !worker.pythonStyleNameIsValid(namespace: prefix) {
+            Terminal.warn(
+                "the Python client's tools will not list this worker: Redis refuses the connection name "
+                    + "'\(Cell.oneLine(worker.pythonStyleName(namespace: prefix), limit: 120))' (it has spaces)")
+        }
         let store = RedisQueueStore(
-            endpoint: endpoint, prefix: prefix, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
+            endpoint: endpoint, prefix: prefix, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs,
+            worker: worker)
         return (store, { try await store.connect() })
     }
 

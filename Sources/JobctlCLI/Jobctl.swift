@@ -30,7 +30,8 @@ public struct Jobctl: AsyncParsableCommand {
             """ + "\n" + ExitStatus.helpText,
         version: JobctlVersion.current,
         subcommands: [
-            Status.self, Stats.self, Jobs.self, Show.self, Retry.self, Drain.self, Clean.self, Promote.self, Pause.self,
+            Status.self, Stats.self, Workers.self, Jobs.self, Show.self, Retry.self, Drain.self, Clean.self,
+            Promote.self, Pause.self,
             Resume.self, Remove.self, Add.self, RunOnce.self, Run.self, Tune.self,
         ]
     )

@@ -58,6 +58,9 @@ struct PrometheusText {
         }
         add("jobctl_queue_paused", help: "1 when the queue is paused.", labels: queue, row.isPaused ? 1 : 0)
         add(
+            "jobctl_queue_workers", help: "Workers connected to the queue (left out when the server will not say).",
+            labels: queue, row.workers.map(Double.init))
+        add(
             "jobctl_queue_oldest_waiting_seconds", help: "Age of the oldest job ready to run (0 when none).",
             labels: queue,
             Double(row.oldestWaitingTimestamp.map { max(0, now - $0) } ?? 0) / 1000)

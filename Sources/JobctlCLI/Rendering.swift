@@ -33,9 +33,12 @@ enum JSONShapes {
             ("paused", .bool(row.isPaused)),
             ("oldestWaitingTimestamp", .optionalInt(row.oldestWaitingTimestamp)),
             ("oldestWaitingAgeMs", age(row.oldestWaitingTimestamp, now: now)),
+            ("workers", workers(row.workers)),
             ("problems", problems(row.problems)),
         ])
     }
+
+    static func workers(_ count: Int?) -> JSONValue { count.map { .int(Int64($0)) } ?? .null }
 
     static func stats(
         _ stats: QueueStats, location: String, now: Int64, analysis: QueueAnalysis, advice: [Advice]
@@ -45,6 +48,7 @@ enum JSONShapes {
             ("queue", .string(row.queue)),
             ("location", .string(location)),
             ("paused", .bool(row.isPaused)),
+            ("workers", workers(row.workers)),
             ("counts", counts(row.counts)),
             ("oldestWaitingTimestamp", .optionalInt(row.oldestWaitingTimestamp)),
             ("oldestWaitingAgeMs", age(row.oldestWaitingTimestamp, now: now)),

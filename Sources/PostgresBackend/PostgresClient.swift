@@ -17,9 +17,13 @@ actor PostgresClient {
     /// The current connection's socket, which a cancelled wait shuts down from any thread.
     private nonisolated let socket = InterruptibleSocket()
 
-    init(endpoint: PostgresEndpoint, connectTimeoutMs: Int, commandTimeoutMs: Int) {
+    /// The `application_name` of every connection: `jobctl`, or a worker's name as BullMQ's workers name theirs.
+    private let applicationName: String
+
+    init(endpoint: PostgresEndpoint, connectTimeoutMs: Int, commandTimeoutMs: Int, applicationName: String = "jobctl") {
         self.executor = DispatchQueueExecutor(label: "jobctl.postgres")
         self.endpoint = endpoint
+        self.applicationName = applicationName
         self.connectTimeoutMs = connectTimeoutMs
         self.commandTimeoutMs = commandTimeoutMs
     }
@@ -27,7 +31,8 @@ actor PostgresClient {
     private func open() throws(PostgresError) -> PostgresConnection {
         if let connection { return connection }
         let fresh = try PostgresConnection(
-            endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
+            endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs,
+            applicationName: applicationName)
         connection = fresh
         return fresh
     }

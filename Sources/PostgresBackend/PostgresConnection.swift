@@ -28,10 +28,12 @@ final class PostgresConnection {
 
     /// Connects without blocking past `connectTimeoutMs`, then sets `statement_timeout` so that the server also
     /// stops any statement that runs longer than the command timeout.
-    init(endpoint: PostgresEndpoint, connectTimeoutMs: Int, commandTimeoutMs: Int) throws(PostgresError) {
+    init(
+        endpoint: PostgresEndpoint, connectTimeoutMs: Int, commandTimeoutMs: Int, applicationName: String = "jobctl"
+    ) throws(PostgresError) {
         let server = endpoint.hostDescription
         // Later entries override earlier ones: the URL (expanded from dbname) overrides our defaults.
-        var settings: [(String, String)] = [("application_name", "jobctl"), ("client_encoding", "UTF8")]
+        var settings: [(String, String)] = [("application_name", applicationName), ("client_encoding", "UTF8")]
         if let url = endpoint.url { settings.append(("dbname", url)) }
         let raw: OpaquePointer? = Self.withCStringArrays(settings) { keywords, values in
             PQconnectStartParams(keywords, values, 1)

@@ -19,15 +19,51 @@ public struct PostgresQueueStore: QueueInspector {
     public var location: String { "\(client.endpoint.redactedURL) (schema '\(schema)')" }
 
     /// Prepares a store; nothing connects until `connect()` or the first query.
+    ///
+    /// A worker's store names its connections (`application_name`) as the Python client names a worker's, so that
+    /// `getWorkers()` lists it.
     public init(
-        endpoint: PostgresEndpoint, schema: SchemaName, connectTimeoutMs: Int = 5000, commandTimeoutMs: Int = 30000
+        endpoint: PostgresEndpoint, schema: SchemaName, connectTimeoutMs: Int = 5000, commandTimeoutMs: Int = 30000,
+        worker: WorkerIdentity? = nil
     ) {
+        let applicationName = worker?.pythonStyleName(namespace: schema.name) ?? "jobctl"
         self.clients = (0..<Self.connectionCount).map { _ in
-            PostgresClient(endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
+            PostgresClient(
+                endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs,
+                applicationName: applicationName)
         }
         self.listener = PostgresClient(
-            endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
+            endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs,
+            applicationName: applicationName)
         self.schema = schema
+        self.worker = worker
+    }
+
+    /// The worker whose connections these are, if they are a worker's.
+    let worker: WorkerIdentity?
+
+    /// PostgreSQL keeps 63 bytes of `application_name`, and only ASCII: a longer worker name is cut, and BullMQ's
+    /// tools then do not list the worker.
+    public static let applicationNameLimit = 63
+
+    public func connectedWorkers(knownQueues: Set<String>) async throws -> [ConnectedWorker] {
+        // application_name is shown for every session; the rest only for the sessions this role may see.
+        let rows = try await client.query(
+            """
+            SELECT application_name, host(client_addr) || ':' || client_port,
+                   (extract(epoch FROM now() - backend_start) * 1000)::bigint,
+                   CASE WHEN state = 'active' THEN 0
+                        ELSE (extract(epoch FROM now() - state_change) * 1000)::bigint END
+              FROM pg_stat_activity
+             WHERE datname = current_database() AND starts_with(application_name, $1)
+            """, [schema.name + ":"])
+        let connections = rows.rows.map { row in
+            ClientConnection(
+                name: row[0] ?? "", address: row[1], connectedForMs: row[2].flatMap { Int64($0) },
+                idleForMs: row[3].flatMap { Int64($0) })
+        }
+        return WorkerDirectory.workers(
+            from: connections, namespace: schema.name, knownQueues: knownQueues, nodeNaming: false)
     }
 
     /// Connects, logs in and checks the schema's migration ledger; returns the ledger's version.

@@ -18,10 +18,13 @@ extension PostgresQueueStore: WorkerBackend {
                    j.deferred_failure, j.stacktrace::text, j.scheduler_id
               FROM unnest($2::text[]) WITH ORDINALITY AS t(token, n)
              CROSS JOIN LATERAL
-                   \(table("move_to_active"))($1, t.token, $3::bigint, $4::bigint, NULL, $5::integer, $6::bigint) AS j
+                   \(table("move_to_active"))($1, t.token, $3::bigint, $4::bigint, $7, $5::integer, $6::bigint) AS j
              ORDER BY t.n
             """,
-            [queue, PostgresArray.literal(tokens), String(lockDurationMs), String(now), limiterMax, limiterDuration])
+            [
+                queue, PostgresArray.literal(tokens), String(lockDurationMs), String(now), limiterMax, limiterDuration,
+                worker?.name,
+            ])
         let jobs = rows.rows.compactMap { row -> ClaimedJob? in
             guard row.count == 10, let id = row[0], let token = row[6] else { return nil }
             let opts = row[3].flatMap { try? JSONValue.parse($0) } ?? .object([])

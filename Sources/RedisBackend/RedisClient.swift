@@ -15,9 +15,13 @@ actor RedisClient {
     /// The scripts (by SHA1) loaded on the current connection.
     private var loadedScripts: Set<String> = []
 
-    init(endpoint: RedisEndpoint, connectTimeoutMs: Int, commandTimeoutMs: Int) {
+    /// The name every connection gets (`CLIENT SETNAME`), if any.
+    private let connectionName: String?
+
+    init(endpoint: RedisEndpoint, connectTimeoutMs: Int, commandTimeoutMs: Int, connectionName: String? = nil) {
         self.executor = DispatchQueueExecutor(label: "jobctl.redis")
         self.endpoint = endpoint
+        self.connectionName = connectionName
         self.connectTimeoutMs = connectTimeoutMs
         self.commandTimeoutMs = commandTimeoutMs
     }
@@ -30,7 +34,8 @@ actor RedisClient {
     private func open() throws(RedisError) -> RedisConnection {
         if let connection { return connection }
         let fresh = try RedisConnection(
-            endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
+            endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs,
+            name: connectionName)
         connection = fresh
         socket.set(fresh.socket)
         return fresh

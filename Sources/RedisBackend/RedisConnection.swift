@@ -11,8 +11,10 @@ final class RedisConnection {
     let endpoint: RedisEndpoint
     private var broken = false
 
-    /// Connects, sets the command timeout, logs in and selects the database.
-    init(endpoint: RedisEndpoint, connectTimeoutMs: Int, commandTimeoutMs: Int) throws(RedisError) {
+    /// Connects, sets the command timeout, logs in, selects the database and names the connection (`CLIENT SETNAME`,
+    /// when `name` is given; a server that refuses it only leaves the connection unnamed).
+    init(endpoint: RedisEndpoint, connectTimeoutMs: Int, commandTimeoutMs: Int, name: String? = nil) throws(RedisError)
+    {
         let server = endpoint.hostDescription
         let connectTimeout = CHiredis_timeval(connectTimeoutMs)
         let raw: UnsafeMutablePointer<redisContext>?
@@ -45,8 +47,9 @@ final class RedisConnection {
         if endpoint.database != 0 { setup.append(RedisCommand("SELECT", String(endpoint.database))) }
         // PING proves the server speaks Redis and tells us early when it wants a password.
         setup.append(RedisCommand("PING"))
+        if let name { setup.append(RedisCommand("CLIENT", "SETNAME", name)) }
         let replies = try pipeline(setup)
-        for reply in replies {
+        for reply in replies.prefix(name == nil ? replies.count : replies.count - 1) {
             guard let (code, message) = reply.serverError else { continue }
             switch code {
             case "NOAUTH", "WRONGPASS", "NOPERM":

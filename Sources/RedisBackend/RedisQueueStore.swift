@@ -10,20 +10,37 @@ public struct RedisQueueStore: QueueInspector {
     public let prefix: String
     public var location: String { "\(client.endpoint.redactedURL) (prefix '\(prefix)')" }
 
+    /// The worker whose connections these are, if they are a worker's.
+    let worker: WorkerIdentity?
+
     /// Prepares a store; nothing connects until `connect()` or the first command.
-    public init(endpoint: RedisEndpoint, prefix: String, connectTimeoutMs: Int = 5000, commandTimeoutMs: Int = 30000) {
+    ///
+    /// A worker's store names its connections as BullMQ's workers do: the Python client's naming for the one that
+    /// runs commands, the Node client's for the one that waits for work, so that `getWorkers()` of either client
+    /// (and the tools built on them) lists it once.
+    public init(
+        endpoint: RedisEndpoint, prefix: String, connectTimeoutMs: Int = 5000, commandTimeoutMs: Int = 30000,
+        worker: WorkerIdentity? = nil
+    ) {
         self.client = RedisClient(
-            endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
+            endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs,
+            connectionName: worker.flatMap {
+                $0.pythonStyleNameIsValid(namespace: prefix) ? $0.pythonStyleName(namespace: prefix) : nil
+            })
         // A worker's blocking wait for work gets a connection of its own, with room for the longest block.
         self.waitClient = RedisClient(
             endpoint: endpoint, connectTimeoutMs: connectTimeoutMs,
-            commandTimeoutMs: commandTimeoutMs + Int(Self.longestBlockMs))
+            commandTimeoutMs: commandTimeoutMs + Int(Self.longestBlockMs),
+            connectionName: worker?.nodeStyleName(namespace: prefix))
         self.prefix = prefix
+        self.worker = worker
     }
 
-    /// Connects and logs in, so that an unreachable server or a wrong password is reported at once.
+    /// Connects and logs in, so that an unreachable server or a wrong password is reported at once; a worker's store
+    /// also opens its wait connection, so that BullMQ's tools list the worker from the start.
     public func connect() async throws {
         try await client.connect()
+        if worker != nil { try await waitClient.connect() }
     }
 
     func keys(_ queue: String) -> QueueKeys { QueueKeys(prefix: prefix, queue: queue) }
@@ -58,6 +75,53 @@ public struct RedisQueueStore: QueueInspector {
     public func queueExists(_ queue: String) async throws -> Bool {
         let reply = try await client.command(RedisCommand(arguments: ["EXISTS"] + keys(queue).presenceKeys))
         return (reply.integer ?? 0) > 0
+    }
+
+    // MARK: Workers
+
+    public func connectedWorkers(knownQueues: Set<String>) async throws -> [ConnectedWorker] {
+        let reply: RedisValue
+        do {
+            reply = try await client.command(RedisCommand("CLIENT", "LIST"))
+        } catch {
+            guard error.code == .server && Self.refusesCommand(error) else { throw error }
+            throw WorkerListingRefusedError(
+                location: location,
+                serverMessage: [error.serverCode, error.message].compactMap { $0 }.joined(separator: " "))
+        }
+        guard let text = reply.text else {
+            throw RedisError(code: .unexpectedReply, server: server, message: "CLIENT LIST did not answer with text")
+        }
+        return WorkerDirectory.workers(
+            from: Self.clientConnections(text), namespace: prefix, knownQueues: knownQueues, nodeNaming: true)
+    }
+
+    /// An ACL without the command, or a server (hosted, or with the command renamed) without it.
+    static func refusesCommand(_ error: RedisError) -> Bool {
+        if error.serverCode == "NOPERM" { return true }
+        let message = error.message.lowercased()
+        return error.serverCode == "ERR"
+            && (message.contains("unknown command") || message.contains("unknown subcommand"))
+    }
+
+    /// The named connections of a `CLIENT LIST` reply: one line per connection, `key=value` fields.
+    static func clientConnections(_ list: String) -> [ClientConnection] {
+        list.split(whereSeparator: \.isNewline).compactMap { line in
+            var name = "", address: String?, age: Int64?, idle: Int64?
+            for field in line.split(separator: " ") {
+                guard let equals = field.firstIndex(of: "=") else { continue }
+                let value = field[field.index(after: equals)...]
+                switch field[..<equals] {
+                case "name": name = String(value)
+                case "addr": address = String(value)
+                case "age": age = Int64(value).map { $0 * 1000 }
+                case "idle": idle = Int64(value).map { $0 * 1000 }
+                default: break
+                }
+            }
+            return name.isEmpty
+                ? nil : ClientConnection(name: name, address: address, connectedForMs: age, idleForMs: idle)
+        }
     }
 
     // MARK: Counts

@@ -112,12 +112,12 @@ enum RedisScripts {
 
     /// Claims up to one job per token, as BullMQ's moveToActive does for each: due delayed jobs are promoted first;
     /// before every claim the rate limit, the pause and the global concurrency are checked; each job gets its
-    /// lock, `processedOn`, an `ats` increment and an `active` event. Replies {jobs, wait}: jobs as {id, token,
+    /// lock, `processedOn` (and `pb`, the worker's name, when given), an `ats` increment and an `active` event. Replies {jobs, wait}: jobs as {id, token,
     /// name, data, opts, atm, attemptsMade, timestamp, defa, stacktrace, rjk}; wait (when fewer jobs than tokens) is
     /// {"limited", ms}, {"paused"}, {"maxed"} or {"empty", next delayed due time or 0}.
     enum Claim: RedisScript {
         static let name = "claim"
-        static let sha1 = "6d5c68cc9d33848df903823cad8d7d44313702d0"
+        static let sha1 = "7f733097186d034bff22c862376b32c4d5b182fb"
 
         struct Keys: RedisScriptKeys {
             var wait: String
@@ -139,9 +139,10 @@ enum RedisScripts {
             var lockMs: String
             var limiterMax: String
             var limiterDuration: String
+            var workerName: String
             var tokens: [String]
 
-            var list: [String] { [queueBase, now, lockMs, limiterMax, limiterDuration] + tokens }
+            var list: [String] { [queueBase, now, lockMs, limiterMax, limiterDuration, workerName] + tokens }
         }
 
         static let source = #"""
@@ -182,7 +183,7 @@ enum RedisScripts {
             local maxJobs = tonumber(settings[3] or ARGV[4])
             local duration = tonumber(ARGV[5]) or tonumber(settings[4])
             local jobs, wait = {}, nil
-            for i = 6, #ARGV do
+            for i = 7, #ARGV do
               if maxJobs then
                 local used = tonumber(rcall("GET", KEYS[5]) or "0") or 0
                 if used >= maxJobs then
@@ -228,7 +229,11 @@ enum RedisScripts {
               end
               rcall("SET", jobKey .. ":lock", ARGV[i], "PX", lockMs)
               rcall("XADD", KEYS[4], "*", "event", "active", "jobId", id, "prev", "waiting")
-              rcall("HSET", jobKey, "processedOn", now)
+              if ARGV[6] ~= "" then
+                rcall("HSET", jobKey, "processedOn", now, "pb", ARGV[6])
+              else
+                rcall("HSET", jobKey, "processedOn", now)
+              end
               rcall("HINCRBY", jobKey, "ats", 1)
               local fields = rcall("HMGET", jobKey, "name", "data", "opts", "atm", "attemptsMade", "timestamp", "defa",
                 "stacktrace", "rjk")

@@ -17,7 +17,7 @@ extension RedisQueueStore: WorkerBackend {
             arguments: .init(
                 queueBase: k.base, now: String(currentTimeMs()), lockMs: String(lockDurationMs),
                 limiterMax: limiter.map { String($0.max) } ?? "",
-                limiterDuration: limiter.map { String($0.durationMs) } ?? "",
+                limiterDuration: limiter.map { String($0.durationMs) } ?? "", workerName: worker?.name ?? "",
                 tokens: tokens))
         let jobs = rows.map { row in
             ClaimedJob(

@@ -155,6 +155,11 @@ import Testing
         let paused = Advice.lines(analysis, stalledCandidates: 0, thresholds: .init(), pausedQueue: "mail")
         #expect(paused.map(\.code) == ["paused", "backlog", "long_jobs", "stall_risk"])
         #expect(paused[0].message == "the queue is paused: its 500 waiting jobs run only after 'jobctl resume mail'")
+        let noWorkers = Advice.lines(analysis, stalledCandidates: 0, thresholds: .init(), workers: 0)
+        #expect(noWorkers.first?.code == "no_workers")
+        #expect(noWorkers.first?.message.hasPrefix("no worker is connected to this queue") == true)
+        let three = Advice.lines(analysis, stalledCandidates: 0, thresholds: .init(), workers: 3)
+        #expect(three.first?.code == "slow" && three.first?.message.contains("3 workers connected") == true)
         let relaxed = try Advice.Thresholds(parsing: "throughput=0, waiting=1000, processing=1m, lock_margin=1s")
         let quiet = QueueAnalysis(
             history: Self.history(slow, active: [ActiveJob(id: "9", processedOn: nil, lockedUntil: Self.now + 2_000)]),

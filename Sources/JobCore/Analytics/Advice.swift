@@ -63,8 +63,10 @@ public struct Advice: Sendable, Equatable {
     /// The advice for a queue: what is wrong by the thresholds, and the numbers that show it.
     ///
     /// `pausedQueue` is the queue's name when it is paused: its backlog then waits for a resume, not for workers.
+    /// `workers`: how many are connected, when known.
     public static func lines(
-        _ analysis: QueueAnalysis, stalledCandidates: Int?, thresholds: Thresholds, pausedQueue: String? = nil
+        _ analysis: QueueAnalysis, stalledCandidates: Int?, thresholds: Thresholds, pausedQueue: String? = nil,
+        workers: Int? = nil
     ) -> [Advice] {
         var advice: [Advice] = []
         let finishedRate = (analysis.completedRate ?? 0) + (analysis.failedRate ?? 0)
@@ -93,14 +95,33 @@ public struct Advice: Sendable, Equatable {
                         "paused flag set; backlog \(analysis.backlog); \(rate1(finishedRate)) finished per minute over "
                         + "\(window)"
                 ))
+        } else if analysis.backlog > 0 && workers == 0 {
+            advice.append(
+                Advice(
+                    code: "no_workers",
+                    message:
+                        "no worker is connected to this queue: its \(analysis.backlog) waiting jobs wait for one "
+                        + "(start one, e.g. 'jobctl run QUEUE -- COMMAND')",
+                    evidence:
+                        "0 workers connected; backlog \(analysis.backlog); \(rate1(finishedRate)) finished per minute "
+                        + "over \(window)"))
         } else if analysis.backlog > 0 && finishedRate < thresholds.throughput {
+            let question =
+                switch workers {
+                case nil: "are workers running, and enough of them?"
+                case 1: "1 worker connected but nothing much finishes: is it stuck, or too slow for the queue?"
+                case let count?:
+                    "\(count) workers connected but nothing much finishes: are they stuck, or too slow for the queue?"
+                }
             advice.append(
                 Advice(
                     code: "slow",
                     message:
                         "\(rate1(finishedRate)) jobs/min finished with \(analysis.backlog) waiting (below "
-                        + "\(rate1(thresholds.throughput))/min): are workers running, and enough of them?",
-                    evidence: "backlog \(analysis.backlog); \(rate1(finishedRate)) finished per minute over \(window)"))
+                        + "\(rate1(thresholds.throughput))/min): \(question)",
+                    evidence:
+                        "backlog \(analysis.backlog); \(rate1(finishedRate)) finished per minute over \(window)"
+                        + (workers.map { "; \($0) workers connected" } ?? "")))
         }
         if analysis.backlog > thresholds.waiting {
             let growth =

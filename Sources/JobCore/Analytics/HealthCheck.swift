@@ -9,7 +9,7 @@
 /// Metrics: counts `backlog` (waiting + prioritized), `waiting`, `prioritized`, `active`, `delayed`, `failed`,
 /// `completed`, `waiting_children`; `paused` (true/false); `oldest_wait` (a duration); `failed_rate` (a percentage
 /// of the jobs finished in the last hour that failed; 0% when none finished); `stalled` (active jobs whose lock is
-/// gone).
+/// gone); `workers` (workers connected, as `jobctl workers` lists them).
 public struct HealthCheck: Sendable, Equatable {
     public enum Metric: String, Sendable, CaseIterable {
         case backlog, waiting, prioritized, active, delayed, failed, completed
@@ -18,6 +18,7 @@ public struct HealthCheck: Sendable, Equatable {
         case oldestWait = "oldest_wait"
         case failedRate = "failed_rate"
         case stalled
+        case workers
 
         var kind: Kind {
             switch self {
@@ -135,15 +136,18 @@ public struct HealthCheck: Sendable, Equatable {
         public var oldestWaitMs: Int64?
         public var failureRate: Double?
         public var stalled: Int?
+        public var workers: Int?
 
         public init(
-            counts: JobCounts, isPaused: Bool, oldestWaitMs: Int64?, failureRate: Double? = nil, stalled: Int? = nil
+            counts: JobCounts, isPaused: Bool, oldestWaitMs: Int64?, failureRate: Double? = nil, stalled: Int? = nil,
+            workers: Int? = nil
         ) {
             self.counts = counts
             self.isPaused = isPaused
             self.oldestWaitMs = oldestWaitMs
             self.failureRate = failureRate
             self.stalled = stalled
+            self.workers = workers
         }
 
         func value(of metric: Metric) -> Double? {
@@ -160,6 +164,7 @@ public struct HealthCheck: Sendable, Equatable {
             case .oldestWait: return Double(oldestWaitMs ?? 0)
             case .failedRate: return failureRate ?? 0
             case .stalled: return stalled.map(Double.init)
+            case .workers: return workers.map(Double.init)
             }
         }
     }

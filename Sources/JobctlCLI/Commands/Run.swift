@@ -63,7 +63,8 @@ struct Run: AsyncParsableCommand {
             return
         }
         try await Terminal.reportingErrors {
-            let backend = try await connectWhenTheServerIsThere()
+            let identity = worker.identity(queue: queue)
+            let backend = try await connectWhenTheServerIsThere(worker: identity)
             var settings = worker.settings()
             settings.stalledIntervalMs = DurationText.milliseconds(stalledInterval) ?? 30_000
             settings.maxStalledCount = maxStalledCount
@@ -80,7 +81,9 @@ struct Run: AsyncParsableCommand {
                 secondMessage:
                     "second stop signal: exiting now; running jobs go back to waiting through the stalled check")
             let progressMs = DurationText.milliseconds(progress) ?? 0
-            Terminal.writeError("jobctl run: working queue '\(queue)' at concurrency \(settings.concurrency)\n")
+            Terminal.writeError(
+                "jobctl run: working queue '\(queue)' at concurrency \(settings.concurrency) as worker "
+                    + "'\(identity.name)'\n")
             let summary: WorkerSummary
             do {
                 summary = try await engine.runUntilStopped(
@@ -105,8 +108,8 @@ struct Run: AsyncParsableCommand {
 extension Run {
     /// A long-running worker started while its server is away (restarting, loading its data) waits for it, with a
     /// back-off doubling up to 30 s, and says so once; anything else (a bad URL, a refused login) ends it at once.
-    func connectWhenTheServerIsThere() async throws -> any WorkerBackend {
-        let (backend, open) = try global.prepare()
+    func connectWhenTheServerIsThere(worker identity: WorkerIdentity) async throws -> any WorkerBackend {
+        let (backend, open) = try global.prepare(worker: identity)
         var delayMs: UInt64 = 500
         var since: Int64?
         while true {

@@ -51,7 +51,19 @@ struct WorkerOptions: ParsableArguments {
             valueName: "points"))
     var metrics: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "The worker's name, under which BullMQ's tools and 'jobctl workers' list it. (env: JOBCTL_WORKER_NAME; "
+                + "default: jobctl-HOST-PID)",
+            valueName: "name"))
+    var name: String?
+
     func validate() throws {
+        if let given = name ?? GlobalOptions.environment["JOBCTL_WORKER_NAME"].nonEmpty,
+            let problem = WorkerIdentity.problem(withName: given)
+        {
+            throw ValidationError("the worker name '\(given.prefix(100))' cannot be used: \(problem)")
+        }
         if concurrency < 1 || concurrency > 10_000 {
             throw ValidationError("--concurrency must be between 1 and 10000")
         }
@@ -87,6 +99,18 @@ struct WorkerOptions: ParsableArguments {
         settings.claimBatch = min(concurrency, 100)
         settings.metricsDataPoints = metrics
         return settings
+    }
+
+    /// Who the worker is: `--name`, `JOBCTL_WORKER_NAME`, or `jobctl-<host>-<pid>`.
+    func identity(queue: String) -> WorkerIdentity {
+        var host = [UInt8](repeating: 0, count: 256)
+        let hostName =
+            gethostname(&host, host.count - 1) == 0
+            ? String(decoding: host.prefix { $0 != 0 }, as: UTF8.self) : "host"
+        return WorkerIdentity(
+            queue: queue,
+            name: name ?? GlobalOptions.environment["JOBCTL_WORKER_NAME"].nonEmpty
+                ?? WorkerIdentity.defaultName(host: hostName, pid: getpid()))
     }
 
     /// `--exec COMMAND…`, or the command after `--`.
@@ -209,7 +233,8 @@ struct RunOnce: AsyncParsableCommand {
             return
         }
         try await Terminal.reportingErrors {
-            let backend = try await global.connect()
+            let identity = worker.identity(queue: queue)
+            let backend = try await global.connect(worker: identity)
             var settings = worker.settings()
             settings.maxJobs = maxJobs
             settings.maxRuntimeMs = maxRuntime.flatMap(DurationText.milliseconds)

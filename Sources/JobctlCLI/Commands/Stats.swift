@@ -62,12 +62,17 @@ struct Stats: AsyncParsableCommand {
     private func show(
         _ inspector: any QueueInspector, limits: Advice.Thresholds, previous: JobCounts?
     ) async throws -> JobCounts {
-        let (stats, _, analysis) = try await inspector.analyzed(
+        var (stats, _, analysis) = try await inspector.analyzed(
             queue, sampleSize: sample.sample, lockMarginMs: limits.lockMarginMs)
+        let workerRefusal: WorkerListingRefusedError?
+        switch try await inspector.workerCounts(of: [queue]) {
+        case .success(let counts): (stats.overview.workers, workerRefusal) = (counts[queue], nil)
+        case .failure(let refusal): workerRefusal = refusal
+        }
         let now = currentTimeMs()
         let advice = Advice.lines(
             analysis, stalledCandidates: stats.stalledCandidates, thresholds: limits,
-            pausedQueue: stats.overview.isPaused ? queue : nil)
+            pausedQueue: stats.overview.isPaused ? queue : nil, workers: stats.overview.workers)
         if global.prometheus {
             var exposition = PrometheusText()
             exposition.addOverview(stats.overview, now: now)
@@ -81,18 +86,29 @@ struct Stats: AsyncParsableCommand {
                 stats, location: inspector.location, now: now, analysis: analysis, advice: advice)
             Terminal.write((global.format == .json ? shape.prettyText : shape.compactText) + "\n")
         case .text:
-            Terminal.write(text(stats, location: inspector.location, now: now, previous: previous))
+            Terminal.write(
+                text(stats, location: inspector.location, now: now, previous: previous, workerRefusal: workerRefusal))
             Terminal.write(AnalysisText.render(analysis, advice: advice))
             reportProblems(stats.overview.problems)
         }
         return stats.overview.counts
     }
 
-    private func text(_ stats: QueueStats, location: String, now: Int64, previous: JobCounts?) -> String {
+    private func text(
+        _ stats: QueueStats, location: String, now: Int64, previous: JobCounts?,
+        workerRefusal: WorkerListingRefusedError?
+    ) -> String {
         let row = stats.overview
         var out = "queue    \(Cell.oneLine(row.queue, limit: 200))\n"
         out += "server   \(location)\n"
-        out += "paused   \(row.isPaused ? "yes (workers take no jobs until 'resume')" : "no")\n\n"
+        out += "paused   \(row.isPaused ? "yes (workers take no jobs until 'resume')" : "no")\n"
+        let workers =
+            switch (row.workers, workerRefusal) {
+            case (let count?, _): "\(count) connected" + (count > 0 ? " ('jobctl workers' lists them)" : "")
+            case (nil, let refusal?): "unknown: the server refuses CLIENT LIST (\(refusal.serverMessage))"
+            case (nil, nil): "unknown"
+            }
+        out += "workers  \(workers)\n\n"
         var table = TextTable([("STATE", .left), ("JOBS", .right)])
         for state in [JobState.waiting, .prioritized, .delayed, .active, .completed, .failed, .waitingChildren] {
             table.append([state.rawValue, Watch.count(row.counts[state], previous: previous?[state])])

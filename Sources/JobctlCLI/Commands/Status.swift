@@ -4,21 +4,23 @@ import JobCore
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show every queue on one screen: counts, paused flag and the age of the oldest waiting job.",
+        abstract: "Show every queue on one screen: counts, workers, paused flag, age of the oldest waiting job.",
         usage: "jobctl status [<options>] [<queues> ...] [--check <rules>] [--watch]",
         discussion: """
             Queues are found with SCAN under the prefix (never KEYS). WAITING counts every job ready to run: \
-            the wait list, the legacy paused list and prioritized jobs. Name queues to show only those.
+            the wait list, the legacy paused list and prioritized jobs. WORKERS counts the workers connected \
+            to each queue as 'jobctl workers' lists them ('?' when the server refuses CLIENT LIST). Name queues \
+            to show only those.
 
             --check RULES exits 2 when a rule does not hold for a queue, naming each such rule with the value \
             found (on stderr), and 0 otherwise. Rules: 'metric op value' separated by commas, e.g. \
             'backlog<1000,failed_rate<5%,oldest_wait<10m,paused=false'. Ops: < <= > >= = !=. Metrics: backlog \
             (waiting + prioritized), waiting, prioritized, active, delayed, failed, completed, waiting_children, \
-            stalled (counts); paused (true/false); oldest_wait (a duration such as 90s, 10m, 2h); failed_rate \
+            stalled, workers (counts); paused (true/false); oldest_wait (a duration such as 90s, 10m, 2h); failed_rate \
             (the share of jobs finished in the last hour that failed, as a percentage; 0% when none finished).
 
             -o prometheus prints Prometheus' text format for node_exporter's textfile collector, every metric a \
-            gauge labelled with queue: jobctl_queue_jobs{state}, jobctl_queue_paused, \
+            gauge labelled with queue: jobctl_queue_jobs{state}, jobctl_queue_paused, jobctl_queue_workers, \
             jobctl_queue_oldest_waiting_seconds; 'stats' adds jobctl_queue_global_concurrency, \
             jobctl_queue_stalled_candidates, jobctl_queue_finished_per_minute{result,source}, \
             jobctl_queue_failure_ratio, jobctl_queue_arrivals_per_minute, jobctl_queue_processing_seconds{quantile} \
@@ -53,8 +55,18 @@ struct Status: AsyncParsableCommand {
                 for name in names { try await inspector.requireQueue(name) }
             }
             var previous: [String: JobCounts] = [:]
+            var refusalShown = false
             try await Watch.loop(every: watch.watch) {
-                let rows = try await inspector.overview(of: names)
+                var rows = try await inspector.overview(of: names)
+                switch try await inspector.workerCounts(of: names) {
+                case .success(let counts):
+                    for index in rows.indices { rows[index].workers = counts[rows[index].queue] }
+                case .failure(let refusal):
+                    if !refusalShown {
+                        Terminal.writeError("note: workers unknown: \(refusal.description)\n")
+                        refusalShown = true
+                    }
+                }
                 let now = currentTimeMs()
                 let failures = try await checkFailures(rows, inspector: inspector, now: now)
                 show(rows, location: inspector.location, now: now, previous: previous)
@@ -74,9 +86,10 @@ struct Status: AsyncParsableCommand {
         switch global.format {
         case .json:
             let totals = rows.reduce(JobCounts()) { $0 + $1.counts }
-            let total = QueueOverview(
+            var total = QueueOverview(
                 queue: "TOTAL", counts: totals, isPaused: false,
                 oldestWaitingTimestamp: rows.compactMap(\.oldestWaitingTimestamp).min(), problems: [])
+            total.workers = Self.sum(rows.map(\.workers))
             let document = JSONValue.object([
                 ("location", .string(location)),
                 ("queues", .array(rows.map { JSONShapes.overview($0, now: now) })),
@@ -104,7 +117,7 @@ struct Status: AsyncParsableCommand {
         for row in rows {
             var figures = HealthCheck.Figures(
                 counts: row.counts, isPaused: row.isPaused,
-                oldestWaitMs: row.oldestWaitingTimestamp.map { max(0, now - $0) })
+                oldestWaitMs: row.oldestWaitingTimestamp.map { max(0, now - $0) }, workers: row.workers)
             let sampleSize = QueueHistory.defaultSampleSize
             var history: QueueHistory?
             switch (rules.needsStalled, rules.needsHistory) {
@@ -139,24 +152,25 @@ struct Status: AsyncParsableCommand {
     private func table(_ rows: [QueueOverview], now: Int64, previous: [String: JobCounts]) -> String {
         var table = TextTable([
             ("QUEUE", .left), ("WAITING", .right), ("ACTIVE", .right), ("DELAYED", .right), ("FAILED", .right),
-            ("COMPLETED", .right), ("PAUSED", .left), ("OLDEST WAITING", .left),
+            ("COMPLETED", .right), ("WORKERS", .right), ("PAUSED", .left), ("OLDEST WAITING", .left),
         ])
         func line(
-            _ name: String, _ counts: JobCounts, paused: String, oldest: Int64?, before: JobCounts? = nil
+            _ name: String, _ counts: JobCounts, workers: Int?, paused: String, oldest: Int64?,
+            before: JobCounts? = nil
         ) -> [String] {
             [
                 name, Watch.count(counts.ready, previous: before?.ready),
                 Watch.count(counts[.active], previous: before?[.active]),
                 Watch.count(counts[.delayed], previous: before?[.delayed]),
                 Watch.count(counts[.failed], previous: before?[.failed]),
-                Watch.count(counts[.completed], previous: before?[.completed]), paused,
-                oldest.map { DurationText.describe(milliseconds: max(0, now - $0)) } ?? "-",
+                Watch.count(counts[.completed], previous: before?[.completed]), workers.map { String($0) } ?? "?",
+                paused, oldest.map { DurationText.describe(milliseconds: max(0, now - $0)) } ?? "-",
             ]
         }
         for row in rows {
             table.append(
                 line(
-                    Cell.oneLine(row.queue), row.counts, paused: row.isPaused ? "yes" : "no",
+                    Cell.oneLine(row.queue), row.counts, workers: row.workers, paused: row.isPaused ? "yes" : "no",
                     oldest: row.oldestWaitingTimestamp,
                     before: previous[row.queue]))
         }
@@ -165,9 +179,14 @@ struct Status: AsyncParsableCommand {
             let paused = rows.filter(\.isPaused).count
             table.append(
                 line(
-                    "TOTAL", totals, paused: "\(paused) of \(rows.count)",
+                    "TOTAL", totals, workers: Self.sum(rows.map(\.workers)), paused: "\(paused) of \(rows.count)",
                     oldest: rows.compactMap(\.oldestWaitingTimestamp).min()))
         }
         return table.render()
+    }
+
+    /// The sum, or nil when any is unknown.
+    private static func sum(_ values: [Int?]) -> Int? {
+        values.reduce(0 as Int?) { total, value in total.flatMap { total in value.map { total + $0 } } }
     }
 }

@@ -1,11 +1,12 @@
 -- Claims up to one job per token, as BullMQ's moveToActive does for each: due delayed jobs are promoted first;
 -- before every claim the rate limit, the pause and the global concurrency are checked; each job gets its
--- lock, `processedOn`, an `ats` increment and an `active` event. Replies {jobs, wait}: jobs as {id, token,
+-- lock, `processedOn` (and `pb`, the worker's name, when given), an `ats` increment and an `active` event. Replies {jobs, wait}: jobs as {id, token,
 -- name, data, opts, atm, attemptsMade, timestamp, defa, stacktrace, rjk}; wait (when fewer jobs than tokens) is
 -- {"limited", ms}, {"paused"}, {"maxed"} or {"empty", next delayed due time or 0}.
 --- @keys wait active prioritized events limiter delayed meta pc marker
---- @argv queueBase now lockMs limiterMax limiterDuration tokens...
--- limiterMax and limiterDuration: the worker's own limit, or "". tokens: one lock token per job wanted.
+--- @argv queueBase now lockMs limiterMax limiterDuration workerName tokens...
+-- limiterMax and limiterDuration: the worker's own limit, or "". workerName: BullMQ's `processedBy`, or "".
+-- tokens: one lock token per job wanted.
 --- @include rcall
 --- @include isHeld
 --- @include markReady
@@ -30,7 +31,7 @@ end
 local maxJobs = tonumber(settings[3] or ARGV[4])
 local duration = tonumber(ARGV[5]) or tonumber(settings[4])
 local jobs, wait = {}, nil
-for i = 6, #ARGV do
+for i = 7, #ARGV do
   if maxJobs then
     local used = tonumber(rcall("GET", KEYS[5]) or "0") or 0
     if used >= maxJobs then
@@ -76,7 +77,11 @@ for i = 6, #ARGV do
   end
   rcall("SET", jobKey .. ":lock", ARGV[i], "PX", lockMs)
   rcall("XADD", KEYS[4], "*", "event", "active", "jobId", id, "prev", "waiting")
-  rcall("HSET", jobKey, "processedOn", now)
+  if ARGV[6] ~= "" then
+    rcall("HSET", jobKey, "processedOn", now, "pb", ARGV[6])
+  else
+    rcall("HSET", jobKey, "processedOn", now)
+  end
   rcall("HINCRBY", jobKey, "ats", 1)
   local fields = rcall("HMGET", jobKey, "name", "data", "opts", "atm", "attemptsMade", "timestamp", "defa",
     "stacktrace", "rjk")
