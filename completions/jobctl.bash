@@ -727,7 +727,7 @@ _jobctl_run() {
     repeating_flags=()
     non_repeating_flags=(--json --noop --version -h --help)
     repeating_options=(--exec --serve)
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --concurrency --job-timeout --lock-duration --lock-renew --limiter --metrics --name --grace --stalled-interval --max-stalled-count --progress)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --concurrency --job-timeout --lock-duration --lock-renew --limiter --metrics --name --grace --stalled-interval --max-stalled-count --progress --listen-url)
     __jobctl_offer_flags_options -1
 
     # Offer option value completions
@@ -788,6 +788,9 @@ _jobctl_run() {
         return
         ;;
     '--progress')
+        return
+        ;;
+    '--listen-url')
         return
         ;;
     esac

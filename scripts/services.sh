@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Start, stop or describe the local Redis and PostgreSQL that the demo and the tests use.
-#   scripts/services.sh start   start both (idempotent), then print the URLs
+# Start, stop or describe the local Redis, PostgreSQL (with TLS) and PgBouncer that the demo and the tests use.
+#   scripts/services.sh start   start them (idempotent), then print the URLs
 #   scripts/services.sh stop    stop both (by pid file / pg_ctl; never pkill)
 #   scripts/services.sh env     print `export` lines for the URLs
 #   scripts/services.sh restart-redis / restart-postgres   a graceful restart on the same data (chaos)
@@ -11,6 +11,7 @@ set -euo pipefail
 DIR=${JOBCTL_SERVICES_DIR:-/tmp/jobctl-services-$(id -u)}
 REDIS_PORT=${JOBCTL_REDIS_PORT:-56379}
 PG_PORT=${JOBCTL_PG_PORT:-55432}
+PGBOUNCER_PORT=${JOBCTL_PGBOUNCER_PORT:-56432}
 PG_BIN=${PG_BIN:-$( (pg_config --bindir 2>/dev/null) || ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)}
 
 as_pg() {
@@ -20,6 +21,49 @@ as_pg() {
 print_env() {
   echo "export JOBCTL_TEST_REDIS_URL=redis://127.0.0.1:${REDIS_PORT}/0"
   echo "export JOBCTL_TEST_POSTGRES_URL=postgresql://jobctl@127.0.0.1:${PG_PORT}/postgres"
+  # PostgreSQL's certificate names only "localhost", signed by a CA of the tests' own.
+  echo "export JOBCTL_TEST_POSTGRES_TLS_CA=$DIR/pg-run/tls/ca.crt"
+  # PgBouncer in transaction mode with one server connection, in front of that PostgreSQL.
+  echo "export JOBCTL_TEST_PGBOUNCER_URL=postgresql://jobctl@127.0.0.1:${PGBOUNCER_PORT}/postgres"
+}
+
+# A CA and a server certificate for "localhost" (not 127.0.0.1), made once.
+make_postgres_certificate() {
+  local tls="$DIR/pg-run/tls"
+  [ -s "$tls/server.key" ] && return
+  mkdir -p "$tls"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=jobctl test CA" \
+    -keyout "$tls/ca.key" -out "$tls/ca.crt" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$tls/server.key" -out "$tls/server.csr" \
+    2>/dev/null
+  printf 'subjectAltName=DNS:localhost\n' >"$tls/san.ext"
+  openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" -CAcreateserial -days 3650 \
+    -extfile "$tls/san.ext" -out "$tls/server.crt" 2>/dev/null
+  chmod 600 "$tls/server.key" "$tls/ca.key"
+  chmod 644 "$tls/ca.crt" "$tls/server.crt"
+  if [ "$(id -u)" = 0 ]; then chown -R postgres "$tls"; fi
+}
+
+start_pgbouncer() {
+  local bouncer="$DIR/pg-run/pgbouncer" binary
+  binary=$(command -v pgbouncer || { [ -x /usr/sbin/pgbouncer ] && echo /usr/sbin/pgbouncer; } || true)
+  [ -n "$binary" ] || { echo "pgbouncer not found: apt-get install pgbouncer" >&2; exit 1; }
+  if [ -f "$bouncer/pgbouncer.pid" ] && kill -0 "$(cat "$bouncer/pgbouncer.pid")" 2>/dev/null; then return; fi
+  mkdir -p "$bouncer"
+  printf '"jobctl" ""\n' >"$bouncer/users.txt"
+  printf '%s\n' "[databases]" "* = host=127.0.0.1 port=$PG_PORT" "" "[pgbouncer]" \
+    "listen_addr = 127.0.0.1" "listen_port = $PGBOUNCER_PORT" "unix_socket_dir =" "auth_type = trust" \
+    "auth_file = $bouncer/users.txt" "pool_mode = transaction" "default_pool_size = 1" "max_client_conn = 500" \
+    "pidfile = $bouncer/pgbouncer.pid" "logfile = $bouncer/pgbouncer.log" >"$bouncer/pgbouncer.ini"
+  if [ "$(id -u)" = 0 ]; then chown -R postgres "$bouncer"; fi
+  as_pg "$binary" -d "$bouncer/pgbouncer.ini" >/dev/null 2>&1 ||
+    { cat "$bouncer/pgbouncer.log" >&2 2>/dev/null; exit 1; }
+  for _ in $(seq 1 100); do
+    (echo >"/dev/tcp/127.0.0.1/$PGBOUNCER_PORT") 2>/dev/null && return
+    sleep 0.1
+  done
+  echo "pgbouncer did not start; see $bouncer/pgbouncer.log" >&2
+  exit 1
 }
 
 start_redis() {
@@ -61,8 +105,11 @@ start_postgres() {
     if as_pg "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then as_pg "$PG_BIN/pg_ctl" -D "$data" reload >/dev/null; fi
   fi
   if as_pg "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then return; fi
+  make_postgres_certificate
+  local tls="$DIR/pg-run/tls"
   as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$DIR/pg-run/pg.log" -w -t 60 \
-    -o "-p $PG_PORT -k $DIR/pg-run -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null ||
+    -o "-p $PG_PORT -k $DIR/pg-run -c listen_addresses=127.0.0.1 -c fsync=off -c ssl=on \
+        -c ssl_cert_file=$tls/server.crt -c ssl_key_file=$tls/server.key" start >/dev/null ||
     { cat "$DIR/pg-run/pg.log" >&2; exit 1; }
 }
 
@@ -70,9 +117,12 @@ case "${1:-}" in
   start)
     start_redis
     start_postgres
+    start_pgbouncer
     print_env
     ;;
   stop)
+    bouncer_pid="$DIR/pg-run/pgbouncer/pgbouncer.pid"
+    if [ -f "$bouncer_pid" ]; then kill "$(cat "$bouncer_pid")" 2>/dev/null || true; rm -f "$bouncer_pid"; fi
     if [ -f "$DIR/redis.pid" ]; then kill "$(cat "$DIR/redis.pid")" 2>/dev/null || true; rm -f "$DIR/redis.pid"; fi
     if [ -s "$DIR/pg-run/data/PG_VERSION" ]; then as_pg "$PG_BIN/pg_ctl" -D "$DIR/pg-run/data" -m fast stop >/dev/null 2>&1 || true; fi
     ;;

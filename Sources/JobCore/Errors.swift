@@ -18,6 +18,9 @@ public enum ServerFailure: Sendable, Equatable {
     case connectionLost
     /// The server refused the credentials or requires some.
     case authentication
+    /// TLS could not be set up with the server: its certificate is not trusted or names another host, or it wants
+    /// one from the client.
+    case certificate
     /// The server answered with an error.
     case server
     /// The reply did not have the shape jobctl expected.
@@ -26,7 +29,7 @@ public enum ServerFailure: Sendable, Equatable {
     public var kind: FailureKind {
         switch self {
         case .unreachable, .timeout, .connectionLost: return .unavailable
-        case .authentication, .server, .unexpectedReply: return .failure
+        case .authentication, .certificate, .server, .unexpectedReply: return .failure
         }
     }
 }

@@ -118,9 +118,11 @@ struct GlobalOptions: ParsableArguments {
     /// The store the options name, not connected yet (the password warning is given here, once), and the call that
     /// connects it; `jobctl run` repeats only that call while the server is away.
     ///
-    /// `worker`: the store is a worker's, whose connections get BullMQ's worker names.
+    /// `worker`: the store is a worker's, whose connections get BullMQ's worker names. `listenURL`: PostgreSQL only,
+    /// where the worker LISTENs (`--listen-url`; `fromFlag` when it was given on the command line).
     func prepare(
-        allowingPrometheus: Bool = false, forCounting: Bool = false, worker: WorkerIdentity? = nil
+        allowingPrometheus: Bool = false, forCounting: Bool = false, worker: WorkerIdentity? = nil,
+        listenURL: (url: String, fromFlag: Bool)? = nil
     ) throws
         -> (store: any QueueStore, open: @Sendable () async throws -> Void)
     {
@@ -148,13 +150,28 @@ struct GlobalOptions: ParsableArguments {
                         + "than PostgreSQL's \(PostgresQueueStore.applicationNameLimit) bytes or not plain ASCII; "
                         + "choose a shorter --name")
             }
+            var listenEndpoint: PostgresEndpoint?
+            if let listenURL {
+                guard Self.isPostgresURL(listenURL.url) else {
+                    throw ValidationError("--listen-url (JOBCTL_LISTEN_URL) takes a postgres:// or postgresql:// URL")
+                }
+                listenEndpoint = try PostgresEndpoint(url: listenURL.url)
+                if listenURL.fromFlag, listenEndpoint?.hasPassword == true {
+                    Terminal.warn(
+                        "the password given with --listen-url is visible to other users in the process list; put "
+                            + "the URL in JOBCTL_LISTEN_URL instead (or the password in PGPASSWORD or ~/.pgpass)")
+                }
+            }
             let store = PostgresQueueStore(
                 endpoint: endpoint, schema: schema, connectTimeoutMs: connectTimeoutMs,
-                commandTimeoutMs: commandTimeoutMs, worker: worker)
+                commandTimeoutMs: commandTimeoutMs, worker: worker, listenEndpoint: listenEndpoint)
             return (store, { _ = try await store.connect(preparingToCount: forCounting) })
         }
         if schema != nil {
             throw ValidationError("--schema applies to PostgreSQL; on Redis the queues live under --prefix")
+        }
+        if listenURL?.fromFlag == true {
+            throw ValidationError("--listen-url applies to PostgreSQL; a Redis worker waits on the queue's marker")
         }
         let endpoint = try RedisEndpoint(url: url ?? "")
         warnAboutPasswordOnCommandLine(endpoint.password != nil)

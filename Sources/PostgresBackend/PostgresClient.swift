@@ -17,10 +17,11 @@ actor PostgresClient {
     /// The current connection's socket, which a cancelled wait shuts down from any thread.
     private nonisolated let socket = InterruptibleSocket()
 
-    /// The `application_name` of every connection: `jobctl`, or a worker's name as BullMQ's workers name theirs.
-    private let applicationName: String
+    /// A worker's name as BullMQ's workers name their sessions (`application_name`), given to each connection that
+    /// is not behind a pooler.
+    private let applicationName: String?
 
-    init(endpoint: PostgresEndpoint, connectTimeoutMs: Int, commandTimeoutMs: Int, applicationName: String = "jobctl") {
+    init(endpoint: PostgresEndpoint, connectTimeoutMs: Int, commandTimeoutMs: Int, applicationName: String? = nil) {
         self.executor = DispatchQueueExecutor(label: "jobctl.postgres")
         self.endpoint = endpoint
         self.applicationName = applicationName
@@ -36,6 +37,9 @@ actor PostgresClient {
         connection = fresh
         return fresh
     }
+
+    /// Whether the connection goes through a pooler (known once connected with an application name).
+    func isBehindPooler() throws(PostgresError) -> Bool { try open().behindPooler }
 
     /// Connects now, so that an unreachable server is reported before any work starts.
     func connect() throws(PostgresError) {
@@ -95,10 +99,7 @@ actor PostgresClient {
     }
 
     func awaitNotification(channel: String, payload: String, timeoutMs: Int) throws(PostgresError) -> Bool {
-        if !listening.contains(channel) {
-            _ = try query("LISTEN \"\(channel)\"")
-            listening.insert(channel)
-        }
+        try listen(channel)
         do {
             return try open().waitForNotification(payload: payload, timeoutMs: timeoutMs)
         } catch {
@@ -106,6 +107,19 @@ actor PostgresClient {
             listening = []
             throw error
         }
+    }
+
+    /// LISTENs on `channel` (once per connection).
+    func listen(_ channel: String) throws(PostgresError) {
+        guard !listening.contains(channel) else { return }
+        _ = try query("LISTEN \"\(channel)\"")
+        listening.insert(channel)
+    }
+
+    /// Closes the connection (the next call connects again).
+    func disconnect() {
+        connection = nil
+        listening = []
     }
 
     /// Runs statements in one transaction: all of them take effect, or (on any error) none.

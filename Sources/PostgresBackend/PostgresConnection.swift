@@ -26,14 +26,18 @@ final class PostgresConnection {
     private let commandTimeoutMs: Int
     private var broken = false
 
-    /// Connects without blocking past `connectTimeoutMs`, then sets `statement_timeout` so that the server also
-    /// stops any statement that runs longer than the command timeout.
+    /// Connects without blocking past `connectTimeoutMs`.
+    ///
+    /// It sets nothing on the session: behind a transaction pooler (PgBouncer, Supavisor) the server connection
+    /// serves other clients next, and a session setting would stay for them. A statement that overruns the command
+    /// timeout is cancelled with `PQcancel` instead, which poolers pass on.
     init(
-        endpoint: PostgresEndpoint, connectTimeoutMs: Int, commandTimeoutMs: Int, applicationName: String = "jobctl"
+        endpoint: PostgresEndpoint, connectTimeoutMs: Int, commandTimeoutMs: Int, applicationName: String? = nil
     ) throws(PostgresError) {
         let server = endpoint.hostDescription
-        // Later entries override earlier ones: the URL (expanded from dbname) overrides our defaults.
-        var settings: [(String, String)] = [("application_name", applicationName), ("client_encoding", "UTF8")]
+        // Later entries override earlier ones: the URL (expanded from dbname) overrides our defaults. No
+        // application_name: PgBouncer leaves it on the server connection for the next client that sets none.
+        var settings: [(String, String)] = [("client_encoding", "UTF8")]
         if let url = endpoint.url { settings.append(("dbname", url)) }
         let raw: OpaquePointer? = Self.withCStringArrays(settings) { keywords, values in
             PQconnectStartParams(keywords, values, 1)
@@ -63,13 +67,22 @@ final class PostgresConnection {
         self.commandTimeoutMs = commandTimeoutMs
         // From here on deinit finishes the connection. Server notices (from functions) are not jobctl's output.
         PQsetNoticeProcessor(connection, { _, _ in }, nil)
-        // jobctl counts on several connections itself; parallel workers would only crowd the server's cores and
-        // take workers from the applications.
-        _ = try query(
-            "SELECT set_config('statement_timeout', $1, false), set_config('max_parallel_workers_per_gather', '0', "
-                + "false)",
-            [String(commandTimeoutMs)])
+        if let applicationName {
+            // A pooler (PgBouncer, Supavisor) hands the client a process id of its own: the server's differs. Only a
+            // session that is the client's own gets the name (BullMQ's worker discovery reads it).
+            let clientSidePid = String(PQbackendPID(connection))
+            let rows = try query(
+                "SELECT pg_backend_pid()::text, CASE WHEN pg_backend_pid()::text = $2 "
+                    + "THEN set_config('application_name', $1, false) END",
+                [applicationName, clientSidePid])
+            behindPooler = rows.scalar != clientSidePid
+        }
     }
+
+    /// The server's process id differs from the one the connection was given: a pooler stands between.
+    ///
+    /// Known only for connections opened with an application name.
+    private(set) var behindPooler = false
 
     deinit { PQfinish(connection) }
 
@@ -190,6 +203,10 @@ final class PostgresConnection {
         }
         let text = serverSaid ?? message
         let lower = text.lowercased()
+        let tlsWords = ["certificate", "ssl error", "sslmode", "root cert", "tlsv1 alert", "ssl alert"]
+        if tlsWords.contains(where: lower.contains) {
+            return PostgresError(code: .certificate, server: server, message: text)
+        }
         if PQconnectionNeedsPassword(raw) == 1 || lower.contains("password") || lower.contains("authentication failed")
         {
             return PostgresError(code: .authentication, server: server, message: text)

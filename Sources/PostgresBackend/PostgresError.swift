@@ -44,6 +44,7 @@ public struct PostgresError: OperatorFacingError {
         case .server:
             return "PostgreSQL at \(server) answered with an error: " + (sqlState.map { "[\($0)] " } ?? "") + message
         case .unexpectedReply: return "unexpected reply from PostgreSQL at \(server): \(message)"
+        case .certificate: return "TLS with PostgreSQL at \(server) failed, on the certificate: \(message)"
         }
     }
 
@@ -66,6 +67,12 @@ public struct PostgresError: OperatorFacingError {
             lines.append("the server may have restarted or closed the connection; run the command again")
         case .authentication:
             lines.append("check the user and password: in the URL (percent-encoded), in PGPASSWORD, or in ~/.pgpass")
+        case .certificate:
+            lines += [
+                "the server's certificate must be signed by the CA in sslrootcert (sslmode=verify-ca, verify-full) and,",
+                "with verify-full, name the host of the URL; a server that asks for a client certificate takes",
+                "sslcert and sslkey",
+            ]
         case .server where sqlState == "42501":
             lines.append("the database user lacks a privilege on the schema; grant USAGE and SELECT to it")
         case .server, .unexpectedReply:

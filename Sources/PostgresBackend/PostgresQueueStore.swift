@@ -20,27 +20,31 @@ public struct PostgresQueueStore: QueueInspector {
 
     /// Prepares a store; nothing connects until `connect()` or the first query.
     ///
-    /// A worker's store names its connections (`application_name`) as the Python client names a worker's, so that
-    /// `getWorkers()` lists it.
+    /// A worker's store names its sessions (`application_name`) as the Python client names a worker's, so that
+    /// `getWorkers()` lists it; not behind a pooler, where sessions are shared (and a name would stay for others).
     public init(
         endpoint: PostgresEndpoint, schema: SchemaName, connectTimeoutMs: Int = 5000, commandTimeoutMs: Int = 30000,
-        worker: WorkerIdentity? = nil
+        worker: WorkerIdentity? = nil, listenEndpoint: PostgresEndpoint? = nil
     ) {
-        let applicationName = worker?.pythonStyleName(namespace: schema.name) ?? "jobctl"
+        let applicationName = worker?.pythonStyleName(namespace: schema.name)
         self.clients = (0..<Self.connectionCount).map { _ in
             PostgresClient(
                 endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs,
                 applicationName: applicationName)
         }
         self.listener = PostgresClient(
-            endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs,
+            endpoint: listenEndpoint ?? endpoint, connectTimeoutMs: connectTimeoutMs,
+            commandTimeoutMs: commandTimeoutMs,
             applicationName: applicationName)
+        self.listensElsewhere = listenEndpoint != nil
         self.schema = schema
         self.worker = worker
     }
 
     /// The worker whose connections these are, if they are a worker's.
     let worker: WorkerIdentity?
+    /// The LISTEN connection goes to a URL of its own (`--listen-url`).
+    let listensElsewhere: Bool
 
     /// PostgreSQL keeps 63 bytes of `application_name`, and only ASCII: a longer worker name is cut, and BullMQ's
     /// tools then do not list the worker.

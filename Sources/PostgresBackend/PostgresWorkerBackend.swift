@@ -1,3 +1,4 @@
+import FoundationEssentials
 public import JobCore
 
 /// The worker side of the PostgreSQL store: BullMQ's worker functions (`move_to_active`, `move_to_completed`,
@@ -200,6 +201,71 @@ extension PostgresQueueStore: WorkerBackend {
         // queue elsewhere only costs one claim that finds nothing.
         try await listener.interruptiblyAwaitNotification(
             channel: "bullmq_jobs", payload: queue, timeoutMs: Int(max(timeoutMs, 10)))
+    }
+
+    /// NOTIFY when a test NOTIFY arrives, else polling.
+    ///
+    /// LISTEN works where the connection is the client's own for its whole life; behind a transaction pooler
+    /// (PgBouncer, Supavisor, Neon's pooled endpoint) it silently never delivers, and it would stay on a server
+    /// connection that other clients get next. So: two connections that share one server session are a pooler
+    /// (no LISTEN at all); otherwise a NOTIFY sent as a test must arrive within 2 s.
+    public func wakeUps(queue: String) async throws -> WakeUps {
+        let wakeUps = try await probeWakeUps()
+        guard worker != nil, try await client.isBehindPooler() else { return wakeUps }
+        let unlisted = "; BullMQ's tools cannot list this worker behind a pooler (its sessions are shared)"
+        switch wakeUps {
+        case .signalled(let how): return .signalled(how: how + unlisted)
+        case .polled(let why): return .polled(why: why + unlisted)
+        }
+    }
+
+    private func probeWakeUps() async throws -> WakeUps {
+        let elsewhere = listensElsewhere ? " through --listen-url" : ""
+        if !listensElsewhere {
+            let listenerSession = try await listener.query("SELECT pg_backend_pid()").scalar
+            let mainSession = try await client.query("SELECT pg_backend_pid()").scalar
+            if listenerSession == mainSession {
+                await listener.disconnect()
+                return .polled(
+                    why: "two connections got one server session: a transaction pooler (PgBouncer, Supavisor), "
+                        + "where LISTEN cannot work; give --listen-url a direct or session-mode URL to wake at once")
+            }
+        }
+        try await listener.listen("bullmq_jobs")
+        // Workers that share the channel compare the payload with their queue's name: this one matches none.
+        let probe = "jobctl-probe-\(UUID().uuidString.lowercased())"
+        _ = try await client.query("SELECT pg_notify('bullmq_jobs', $1)", [probe])
+        if try await listener.interruptiblyAwaitNotification(channel: "bullmq_jobs", payload: probe, timeoutMs: 2000) {
+            return .signalled(how: "NOTIFY on bullmq_jobs\(elsewhere)")
+        }
+        _ = try? await listener.query("UNLISTEN *")
+        await listener.disconnect()
+        return .polled(
+            why: "a NOTIFY sent as a test did not arrive\(elsewhere) within 2 s (a transaction pooler?)"
+                + (listensElsewhere ? "" : "; give --listen-url a direct or session-mode URL to wake at once"))
+    }
+
+    public func poll(queue: String, stalledCheck: StalledCheck?) async throws -> PollResult {
+        let now = String(currentTimeMs())
+        // The stalled check, when due, rides in the same statement: an idle worker costs one statement per poll.
+        let stalled =
+            stalledCheck == nil
+            ? "NULL::text[]"
+            : "ARRAY(SELECT id FROM \(table("move_stalled_jobs_to_wait"))($1, $3::integer, $2::bigint, $4::bigint) "
+                + "AS t(id))"
+        let rows = try await client.query(
+            """
+            SELECT (EXISTS (SELECT 1 FROM \(table("job")) WHERE queue = $1 AND state = 'waiting')
+                    OR EXISTS (SELECT 1 FROM \(table("job"))
+                                WHERE queue = $1 AND state = 'delayed' AND process_at_ms <= $2::bigint))
+                   AND NOT EXISTS (SELECT 1 FROM \(table("meta"))
+                                    WHERE queue = $1 AND field = 'paused' AND value = '1'),
+                   \(stalled)
+            """,
+            [queue, now] + (stalledCheck.map { [String($0.maxStalledCount), String($0.intervalMs)] } ?? []))
+        let row = rows.rows.first ?? []
+        let rescued = row.count > 1 ? (row[1].map(PostgresArray.parse) ?? []) : []
+        return PollResult(mayHaveWork: row.first == "t", rescued: rescued)
     }
 
     public func handBack(queue: String, _ jobs: [(id: String, token: String)]) async throws {

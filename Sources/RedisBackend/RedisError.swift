@@ -42,6 +42,7 @@ public struct RedisError: OperatorFacingError {
                 "Redis at \(server) answered with an error: "
                 + "\([serverCode, message].compactMap { $0 }.joined(separator: " "))"
         case .unexpectedReply: return "unexpected reply from Redis at \(server): \(message)"
+        case .certificate: return "TLS with Redis at \(server) failed: \(message)"
         }
     }
 
@@ -65,7 +66,7 @@ public struct RedisError: OperatorFacingError {
             default:
                 return ["check the credentials in the URL"]
             }
-        case .server, .unexpectedReply:
+        case .server, .unexpectedReply, .certificate:
             return []
         }
     }

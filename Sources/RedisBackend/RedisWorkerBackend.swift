@@ -4,6 +4,10 @@ public import JobCore
 /// write what BullMQ's moveToActive, moveToFinished, retryJob, moveToDelayed, extendLocks and
 /// moveStalledJobsToWait write, for a batch of jobs per run.
 extension RedisQueueStore: WorkerBackend {
+    public func wakeUps(queue: String) async throws -> WakeUps {
+        .signalled(how: "the queue's marker (BZPOPMIN on \(keys(queue).key("marker")))")
+    }
+
     public func claim(
         queue: String, tokens: [String], lockDurationMs: Int64, limiter: RateLimit?
     ) async throws -> ClaimResult {

@@ -44,6 +44,41 @@ import Testing
         #expect(Self.finishes(next) == ["2"] && next.last == .claim(1), "the finish goes beside the next claim")
     }
 
+    @Test func pollingBacksOffTo2sResetsOnWorkAndComesForTheNextDelayedJob() {
+        var loop = WorkerLoop(mode: .untilStopped, settings: Self.settings(concurrency: 1), now: Self.start)
+        loop.polling = true
+        var now = Self.start
+        #expect(loop.next(now: now) == [.claim(1)])
+        #expect(loop.claimed(Self.claimed([], wait: .empty(nextDelayedAt: nil)), now: now) == [.poll(afterMs: 100)])
+        #expect(loop.next(now: now).isEmpty, "no claim before the poll says so")
+        var waits: [Int64] = []
+        for _ in 0..<6 {
+            now += 10
+            for case .poll(let ms) in loop.polled(mayHaveWork: false, now: now) { waits.append(ms) }
+        }
+        #expect(waits == [200, 400, 800, 1600, 2000, 2000])
+        #expect(loop.polled(mayHaveWork: true, now: now).isEmpty)
+        #expect(loop.next(now: now) == [.claim(1)], "work found: claim")
+        _ = loop.claimed(Self.claimed(["1"]), now: now)
+        _ = loop.jobDone(Self.job("1"), outcome: .completed(returnValue: "null"), now: now)
+        _ = loop.next(now: now)
+        // Work resets the back-off; a delayed job due sooner than the back-off is come for on time.
+        #expect(loop.claimed(Self.claimed([], wait: .empty(nextDelayedAt: now + 40)), now: now) == [.poll(afterMs: 40)])
+        #expect(loop.polled(mayHaveWork: false, now: now + 40) == [.poll(afterMs: 200)], "due passed: back-off again")
+        #expect(loop.polled(mayHaveWork: true, now: now + 240).isEmpty)
+        #expect(loop.next(now: now + 240) == [.claim(1)])
+        #expect(loop.claimed(Self.claimed([], wait: .paused), now: now + 240) == [.poll(afterMs: 2000)])
+    }
+
+    @Test func signalledWorkersWaitForTheSignalNotAPoll() {
+        var loop = WorkerLoop(mode: .untilStopped, settings: Self.settings(concurrency: 1), now: Self.start)
+        _ = loop.next(now: Self.start)
+        #expect(
+            loop.claimed(Self.claimed([], wait: .empty(nextDelayedAt: nil)), now: Self.start) == [
+                .waitForWork(timeoutMs: WorkerLoop.firstIdleWaitMs)
+            ])
+    }
+
     @Test func aStopDuringAClaimLetsItsJobsRunWithinTheGraceThenEnds() {
         var loop = WorkerLoop(mode: .untilStopped, settings: Self.settings(), graceMs: 30_000, now: Self.start)
         #expect(loop.next(now: Self.start) == [.claim(4)])

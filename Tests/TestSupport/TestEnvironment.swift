@@ -38,6 +38,30 @@ public enum TestEnvironment {
         return url
     }
 
+    /// `JOBCTL_TEST_PGBOUNCER_URL`: PgBouncer in transaction mode with one server connection, in front of the test
+    /// PostgreSQL (`scripts/services.sh`).
+    public static var pgbouncerURL: String? { variables["JOBCTL_TEST_PGBOUNCER_URL"].flatMap { $0.isEmpty ? nil : $0 } }
+
+    /// Whether the pooler suites run: when PgBouncer is configured, and always under CI.
+    public static var runsPoolerTests: Bool { pgbouncerURL != nil || isCI }
+
+    public static func requirePgBouncerURL() throws -> String {
+        guard let url = pgbouncerURL else {
+            throw MissingServiceError(
+                description: "JOBCTL_TEST_PGBOUNCER_URL is not set: run the tests with scripts/test.sh")
+        }
+        return url
+    }
+
+    /// `JOBCTL_TEST_POSTGRES_TLS_CA`: the CA that signed the test PostgreSQL's certificate (for "localhost").
+    public static func requirePostgresTLSCA() throws -> String {
+        guard let path = variables["JOBCTL_TEST_POSTGRES_TLS_CA"], !path.isEmpty else {
+            throw MissingServiceError(
+                description: "JOBCTL_TEST_POSTGRES_TLS_CA is not set: run the tests with scripts/test.sh")
+        }
+        return path
+    }
+
     /// A fresh PostgreSQL schema name (a plain identifier) for one test.
     public static func uniqueSchema(_ base: String) -> String {
         "\(base)_\(UUID().uuidString.prefix(8).lowercased())"
@@ -272,6 +296,26 @@ public func postgresRaw(_ statements: [String]) throws {
     let result = try runProcess(
         TestEnvironment.python, ["-c", script, url], stdin: String(decoding: payload, as: UTF8.self))
     guard result.status == 0 else { throw MissingServiceError(description: "raw SQL failed: \(result.stderr)") }
+}
+
+/// Runs read-only statements through psycopg (autocommit, one connection) at `url`; the rows of each, as text.
+public func postgresRows(_ statements: [String], url: String) throws -> [[[String?]]] {
+    let script = """
+        import json, sys, psycopg
+        with psycopg.connect(sys.argv[1], autocommit=True, prepare_threshold=None) as conn:
+            out = []
+            for statement in json.load(sys.stdin):
+                rows = conn.execute(statement).fetchall()
+                out.append([[None if v is None else str(v) for v in row] for row in rows])
+            print(json.dumps(out))
+        """
+    let payload = try JSONSerialization.data(withJSONObject: statements)
+    let result = try runProcess(
+        TestEnvironment.python, ["-c", script, url], stdin: String(decoding: payload, as: UTF8.self))
+    guard result.status == 0,
+        let rows = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[[Any]]]
+    else { throw MissingServiceError(description: "SQL read failed: \(result.stderr)") }
+    return rows.map { $0.map { $0.map { $0 as? String } } }
 }
 
 /// Creates a BullMQ schema with the Python client's own migrations (what any BullMQ Queue or Worker does on first

@@ -63,6 +63,59 @@ public protocol WorkerBackend: Sendable {
 
     /// Puts jobs this worker holds but will not finish back at the front of waiting, releasing their locks.
     func handBack(queue: String, _ jobs: [(id: String, token: String)]) async throws
+
+    /// How an idle worker of `queue` learns of new work here; a long-running worker asks once, when it starts.
+    func wakeUps(queue: String) async throws -> WakeUps
+
+    /// One look for work while polling: whether a claim may find a job now (one cheap statement), with the stalled
+    /// check in the same statement when `stalledCheck` is given.
+    func poll(queue: String, stalledCheck: StalledCheck?) async throws -> PollResult
+}
+
+extension WorkerBackend {
+    /// The server signals new work (`waitForWork`).
+    public func wakeUps(queue: String) async throws -> WakeUps { .signalled(how: "the queue's signal") }
+
+    /// Says "look": for backends that are never polled.
+    public func poll(queue: String, stalledCheck: StalledCheck?) async throws -> PollResult {
+        guard let stalledCheck else { return PollResult(mayHaveWork: true, rescued: []) }
+        let rescued = try await rescueStalled(
+            queue: queue, maxStalledCount: stalledCheck.maxStalledCount, intervalMs: stalledCheck.intervalMs)
+        return PollResult(mayHaveWork: true, rescued: rescued)
+    }
+}
+
+/// How an idle worker learns that there is work.
+public enum WakeUps: Sendable, Equatable {
+    /// The server signals it (the marker on Redis, a NOTIFY on PostgreSQL): the worker waits for the signal.
+    case signalled(how: String)
+    /// Nothing can signal (LISTEN through a transaction pooler): the worker looks, one statement at a time, every
+    /// 100 ms at first, backing off to 2 s.
+    case polled(why: String)
+}
+
+/// BullMQ's stalled check, as a poll may run it.
+public struct StalledCheck: Sendable, Equatable {
+    public var maxStalledCount: Int
+    public var intervalMs: Int64
+
+    public init(maxStalledCount: Int, intervalMs: Int64) {
+        self.maxStalledCount = maxStalledCount
+        self.intervalMs = intervalMs
+    }
+}
+
+/// What a poll found.
+public struct PollResult: Sendable, Equatable {
+    /// A job is ready (or a delayed one due) and the queue is not paused.
+    public var mayHaveWork: Bool
+    /// The jobs the stalled check moved back to waiting, if it ran.
+    public var rescued: [String]
+
+    public init(mayHaveWork: Bool, rescued: [String]) {
+        self.mayHaveWork = mayHaveWork
+        self.rescued = rescued
+    }
 }
 
 /// How a worker runs.
@@ -132,6 +185,9 @@ public actor Worker {
     private var serverCalls = 0
     private var mailbox: Mailbox?
     private var stopRequested = false
+    /// A poll is waiting to run: a stalled check due meanwhile goes with it (one statement, not two).
+    private var pollPending = false
+    private var stalledCheckDue = false
 
     public init(
         backend: any WorkerBackend, queue: String, settings: WorkerSettings, handler: @escaping Handler,
@@ -206,6 +262,16 @@ public actor Worker {
         }
         // First hand back what dead workers left behind (throttled across workers by the backend).
         await checkStalled()
+        if mode == .untilStopped {
+            switch await wakeUps() {
+            case .signalled(let how): log("wake-ups: \(how)")
+            case .polled(let why):
+                loop.polling = true
+                log(
+                    "wake-ups: polling, every \(WorkerLoop.firstPollMs) ms backing off to "
+                        + "\(DurationText.describe(milliseconds: WorkerLoop.longestPollMs)) while idle: \(why)")
+            }
+        }
 
         var failure: (any Error)?
         var lastProgress = (time: started, completed: 0)
@@ -261,7 +327,7 @@ public actor Worker {
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: UInt64(max(interval, 100)) * 1_000_000)
                 if Task.isCancelled { break }
-                await self.checkStalled()
+                await self.stalledCheckTimeCame()
             }
         }
     }
@@ -272,6 +338,7 @@ public actor Worker {
         switch event {
         case .done(let job, let outcome): return loop.jobDone(job, outcome: outcome, now: now)
         case .woke: return loop.woke()
+        case .polled(let mayHaveWork): return loop.polled(mayHaveWork: mayHaveWork, now: now)
         case .stop: return loop.stopRequested()
         case .graceOver: return loop.graceOver()
         case .flushed(let batch, let lost): return loop.flushed(batch, lost: lost)
@@ -348,6 +415,15 @@ public actor Worker {
                     if Task.isCancelled { return }
                     await mailbox.post(.woke)
                 }
+            case .poll(let ms):
+                pollPending = true
+                group.addTask {
+                    try? await Task.sleep(nanoseconds: UInt64(max(ms, 0)) * 1_000_000)
+                    if Task.isCancelled { return }
+                    let mayHaveWork = await self.pollForWork()
+                    if Task.isCancelled { return }
+                    await mailbox.post(.polled(mayHaveWork))
+                }
             case .handBack(let locks):
                 await handBack(locks)
             case .log(let message):
@@ -382,17 +458,53 @@ public actor Worker {
         }
     }
 
+    /// How this worker hears of work; a backend that cannot say is polled (that works everywhere).
+    private func wakeUps() async -> WakeUps {
+        do {
+            serverCalls += 1
+            return try await backend.wakeUps(queue: queue)
+        } catch {
+            return .polled(why: "checking how the server signals work failed (\(error))")
+        }
+    }
+
+    /// One poll; an error says "look" (the claim then meets it, and its handling applies).
+    private func pollForWork() async -> Bool {
+        pollPending = false
+        let check =
+            stalledCheckDue
+            ? StalledCheck(maxStalledCount: settings.maxStalledCount, intervalMs: settings.stalledIntervalMs) : nil
+        stalledCheckDue = false
+        do {
+            serverCalls += 1
+            let result = try await backend.poll(queue: queue, stalledCheck: check)
+            reportRescued(result.rescued)
+            return result.mayHaveWork || !result.rescued.isEmpty
+        } catch {
+            return true
+        }
+    }
+
+    /// While a poll waits to run, the stalled check goes with it; otherwise it runs now.
+    private func stalledCheckTimeCame() async {
+        if pollPending {
+            stalledCheckDue = true
+        } else {
+            await checkStalled()
+        }
+    }
+
+    private func reportRescued(_ rescued: [String]) {
+        guard !rescued.isEmpty else { return }
+        log("moved \(rescued.count) stalled job(s) back to waiting: \(rescued.prefix(10).joined(separator: ", "))")
+    }
+
     private func checkStalled() async {
         do {
             serverCalls += 1
-            let rescued = try await backend.rescueStalled(
-                queue: queue, maxStalledCount: settings.maxStalledCount, intervalMs: settings.stalledIntervalMs)
-            if !rescued.isEmpty {
-                log(
-                    "moved \(rescued.count) stalled job(s) back to waiting: "
-                        + "\(rescued.prefix(10).joined(separator: ", "))"
-                )
-            }
+            reportRescued(
+                try await backend.rescueStalled(
+                    queue: queue, maxStalledCount: settings.maxStalledCount, intervalMs: settings.stalledIntervalMs))
         } catch {
             log("stalled check failed: \(error)")
         }
@@ -421,6 +533,8 @@ private actor Mailbox {
         case done(ClaimedJob, JobOutcome)
         /// A wait ended: a signal, a timeout, a rate limit or a back-off passed.
         case woke
+        /// A poll came back.
+        case polled(Bool)
         case stop
         case graceOver
         /// A batch of finishes went to the server (the jobs it refused: lost), or failed to.

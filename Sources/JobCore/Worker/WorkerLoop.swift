@@ -24,6 +24,8 @@ public struct WorkerLoop: Sendable {
         case wake(afterMs: Int64)
         /// Wait for the queue's signal of new work, at most this many ms; answer with `woke`.
         case waitForWork(timeoutMs: Int64)
+        /// Look for work after this many ms (one statement; polling only); answer with `polled`.
+        case poll(afterMs: Int64)
         /// Answer with `graceOver` after this many ms: running jobs may finish until then.
         case startGrace(ms: Int64)
         /// Put these jobs back at the front of waiting (their handlers are abandoned).
@@ -70,6 +72,12 @@ public struct WorkerLoop: Sendable {
     static let firstRetryDelayMs: Int64 = 500
     static let longestRetryDelayMs: Int64 = 30_000
     static let longestRateLimitWaitMs: Int64 = 30_000
+    /// Polling (where nothing can signal work): after 100 ms, doubling to 2 s while idle.
+    public static let firstPollMs: Int64 = 100
+    public static let longestPollMs: Int64 = 2000
+
+    /// Whether work is signalled or must be looked for; set before the run starts.
+    public var polling = false
 
     public let mode: Mode
     let settings: WorkerSettings
@@ -97,6 +105,9 @@ public struct WorkerLoop: Sendable {
     /// The grace of a stop ran out: what is still running was handed back.
     private var graceExpired = false
     private var idleWaitMs = firstIdleWaitMs
+    private var pollMs = firstPollMs
+    /// When the next delayed job is due, as the last claim that found nothing said; polls come no later.
+    private var nextDelayedAt: Int64?
     private var maxedWaitMs = firstMaxedWaitMs
     private var retryDelayMs = firstRetryDelayMs
     private var unreachableSince: Int64?
@@ -167,6 +178,7 @@ public struct WorkerLoop: Sendable {
         }
         if !result.jobs.isEmpty {
             idleWaitMs = Self.firstIdleWaitMs
+            pollMs = Self.firstPollMs
             maxedWaitMs = Self.firstMaxedWaitMs
             // Jobs of a claim that was under way when the stop came run within the same grace.
             if stopping { actions += startGrace() }
@@ -180,6 +192,9 @@ public struct WorkerLoop: Sendable {
         case (.paused, .untilIdle):
             summary.sawPause = true
             exhausted = true
+        case (.paused, .untilStopped) where polling:
+            blocked = true
+            actions += poll(afterMs: Self.longestPollMs)
         case (.paused, .untilStopped):
             blocked = true
             actions += waitForWork(timeoutMs: Self.longestIdleWaitMs)
@@ -188,6 +203,10 @@ public struct WorkerLoop: Sendable {
             blocked = true
             actions.append(.wake(afterMs: maxedWaitMs))
             maxedWaitMs = min(maxedWaitMs * 2, Self.longestMaxedWaitMs)
+        case (.empty(let nextDelayedAt), .untilStopped) where polling:
+            blocked = true
+            self.nextDelayedAt = nextDelayedAt
+            actions += nextPoll(now: now)
         case (.empty(let nextDelayedAt), .untilStopped):
             blocked = true
             var timeout = idleWaitMs
@@ -272,6 +291,32 @@ public struct WorkerLoop: Sendable {
         waiting = false
         retryPending = false
         return []
+    }
+
+    /// A poll came back: claim when it found work, else look again after a longer pause.
+    public mutating func polled(mayHaveWork: Bool, now: Int64) -> [Action] {
+        waiting = false
+        guard !mayHaveWork else {
+            blocked = false
+            return []
+        }
+        return nextPoll(now: now)
+    }
+
+    /// The next poll: after the back-off, or when the next delayed job is due if that comes first.
+    private mutating func nextPoll(now: Int64) -> [Action] {
+        var after = pollMs
+        if let due = nextDelayedAt {
+            if due > now { after = min(after, due - now) } else { nextDelayedAt = nil }
+        }
+        pollMs = min(pollMs * 2, Self.longestPollMs)
+        return poll(afterMs: after)
+    }
+
+    private mutating func poll(afterMs: Int64) -> [Action] {
+        guard !waiting else { return [] }
+        waiting = true
+        return [.poll(afterMs: afterMs)]
     }
 
     /// Take no new job; running jobs get the grace period to finish.

@@ -9,7 +9,10 @@ struct Run: AsyncParsableCommand {
         discussion: """
             Jobs are taken, locked and finished as with run-once. An idle worker waits for BullMQ's own wake-up \
             (the queue's marker on Redis, a NOTIFY on PostgreSQL) instead of polling, wakes for the next delayed \
-            job on time, and checks for stalled jobs every --stalled-interval. A paused queue, the queue's global \
+            job on time, and checks for stalled jobs every --stalled-interval. On PostgreSQL it first checks that \
+            a NOTIFY reaches it: behind a transaction pooler (PgBouncer, Supavisor, Neon's pooled endpoint) none \
+            does, and it polls instead with one statement, every 100 ms backing off to 2 s while idle, unless \
+            --listen-url names a direct or session-mode connection to LISTEN on. It says which on stderr. A paused queue, the queue's global \
             concurrency and rate limit, and \
             --limiter are honoured; a lost connection is retried with back-off.
 
@@ -40,6 +43,14 @@ struct Run: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("How often to print a progress line on stderr (0 for never).", valueName: "duration"))
     var progress = "60s"
+
+    @Option(
+        name: .customLong("listen-url"),
+        help: ArgumentHelp(
+            "PostgreSQL: a direct or session-mode URL used only to LISTEN for new work, when --url goes through a "
+                + "transaction pooler. (env: JOBCTL_LISTEN_URL)",
+            valueName: "url"))
+    var listenURL: String?
 
     @Argument(parsing: .postTerminator, help: "The command to run per job, after --.")
     var command: [String] = []
@@ -109,7 +120,10 @@ extension Run {
     /// A long-running worker started while its server is away (restarting, loading its data) waits for it, with a
     /// back-off doubling up to 30 s, and says so once; anything else (a bad URL, a refused login) ends it at once.
     func connectWhenTheServerIsThere(worker identity: WorkerIdentity) async throws -> any WorkerBackend {
-        let (backend, open) = try global.prepare(worker: identity)
+        let listen =
+            listenURL.map { (url: $0, fromFlag: true) }
+            ?? GlobalOptions.environment["JOBCTL_LISTEN_URL"].nonEmpty.map { (url: $0, fromFlag: false) }
+        let (backend, open) = try global.prepare(worker: identity, listenURL: listen)
         var delayMs: UInt64 = 500
         var since: Int64?
         while true {
