@@ -120,7 +120,7 @@ async def completions(args):
 class Fleet:
     def __init__(self, args, runs_path, log):
         env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCTL_")}
-        env["JOBCTL_URL"] = args.url
+        env["JOBCTL_URL"] = args.worker_url or args.url
         env["JOBCTL_PREFIX" if args.backend == "redis" else "JOBCTL_SCHEMA"] = args.namespace
         ms = str(args.job_ms)
         common = ["run", "chaos", "--concurrency", "16", "--max-stalled-count", "1000", "--stalled-interval", "5s",
@@ -176,6 +176,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--backend", choices=["redis", "postgres"], required=True)
     ap.add_argument("--url", required=True)
+    ap.add_argument("--worker-url", help="where the jobctl workers connect (default --url): a pooler, say")
     ap.add_argument("--jobctl", required=True)
     ap.add_argument("--jobs", type=int, default=10_000)
     ap.add_argument("--restarts", type=int, default=2)
