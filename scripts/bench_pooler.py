@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """An idle `jobctl run --noop` behind PgBouncer in transaction mode: how soon it takes a job added after an idle
 gap (from `Queue.add` to the job's processedOn), polling and with --listen-url, beside a direct connection; and what
-an idle worker costs the server (transactions a minute, from pg_stat_database, with nothing else on the database),
-beside a Python bullmq Worker on a direct connection.
+an idle worker costs the server a minute: statements through PgBouncer (its SHOW STATS, exact), and for the direct
+connections (jobctl with LISTEN, a Python bullmq Worker) transactions on a database of their own from
+pg_stat_database (an upper bound: autovacuum's visits count too).
 
     .venv/bin/python scripts/bench_pooler.py --direct postgresql://jobctl@127.0.0.1:55432/postgres \\
         --pooler postgresql://jobctl@127.0.0.1:56432/postgres --jobctl PATH [--samples 20] [--idle-seconds 60]
@@ -66,6 +67,18 @@ async def pickups(direct, schema, queue, samples):
     return latencies
 
 
+def pooled_queries(pooler, database):
+    """PgBouncer's total_query_count for `database` (its admin console speaks the simple protocol only: psql)."""
+    out = subprocess.run(["psql", with_database(pooler, "pgbouncer"), "-AF", "|", "-c", "SHOW STATS"],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    header = out[0].split("|")
+    for line in out[1:]:
+        fields = dict(zip(header, line.split("|")))
+        if fields.get("database") == database:
+            return int(fields["total_query_count"])
+    return 0
+
+
 async def transactions(url, database):
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         row = await (await conn.execute(
@@ -73,16 +86,16 @@ async def transactions(url, database):
         return row[0]
 
 
-async def idle_cost(label, start, args, database):
-    """Transactions a minute on `database` while only the started worker uses it, after it settles."""
-    admin = args.direct
+async def idle_cost(label, args, database, pooled):
+    """Statements (pooled) or transactions (direct) a minute on `database` while only one worker uses it, settled."""
     await asyncio.sleep(10)  # settle: the back-off reaches its longest pause
-    before = await transactions(admin, database)
+    read = (lambda: pooled_queries(args.pooler, database)) if pooled else None
+    before = read() if read else await transactions(args.direct, database)
     await asyncio.sleep(args.idle_seconds)
-    after = await transactions(admin, database)
-    # pg_stat_database is updated when a session's statistics are flushed (about once a second when active).
+    after = read() if read else await transactions(args.direct, database)
     per_minute = (after - before) * 60 / args.idle_seconds
-    print(f"  {label:48} {per_minute:6.1f} statements/min")
+    unit = "statements/min (PgBouncer)" if pooled else "transactions/min (pg_stat_database)"
+    print(f"  {label:48} {per_minute:6.1f} {unit}")
     return per_minute
 
 
@@ -124,15 +137,15 @@ async def main():
     direct_db, pooled_db = with_database(args.direct, database), with_database(args.pooler, database)
     async with await psycopg.AsyncConnection.connect(direct_db) as conn:
         await run_migrations(conn, "bullmq")
-    print(f"idle cost, settled, over {args.idle_seconds:.0f} s (transactions on the database, per minute)")
-    for label, url, extra in [
-        ("jobctl run through PgBouncer, polling", pooled_db, ()),
-        ("jobctl run through PgBouncer, --listen-url", pooled_db, ("--listen-url", direct_db)),
-        ("jobctl run direct (LISTEN)", direct_db, ()),
+    print(f"idle cost, settled, over {args.idle_seconds:.0f} s")
+    for label, url, extra, pooled in [
+        ("jobctl run through PgBouncer, polling", pooled_db, (), True),
+        ("jobctl run through PgBouncer, --listen-url", pooled_db, ("--listen-url", direct_db), True),
+        ("jobctl run direct (LISTEN)", direct_db, (), False),
     ]:
         process, _ = start_jobctl(args, "idle", url, "bullmq", extra)
         try:
-            await idle_cost(label, process, args, database)
+            await idle_cost(label, args, database, pooled)
         finally:
             stop(process)
     async def noop(job, token):
@@ -140,7 +153,7 @@ async def main():
 
     worker = Worker("idle", noop, {"backend": "postgres", "connection": direct_db, "schema": "bullmq"})
     try:
-        await idle_cost("Python bullmq Worker direct", None, args, database)
+        await idle_cost("Python bullmq Worker direct", args, database, False)
     finally:
         await worker.close()
     async with await psycopg.AsyncConnection.connect(args.direct, autocommit=True) as conn:

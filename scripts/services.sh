@@ -53,7 +53,7 @@ start_pgbouncer() {
   printf '"jobctl" ""\n' >"$bouncer/users.txt"
   printf '%s\n' "[databases]" "* = host=127.0.0.1 port=$PG_PORT" "" "[pgbouncer]" \
     "listen_addr = 127.0.0.1" "listen_port = $PGBOUNCER_PORT" "unix_socket_dir =" "auth_type = trust" \
-    "auth_file = $bouncer/users.txt" "pool_mode = transaction" "default_pool_size = 1" "max_client_conn = 500" \
+    "auth_file = $bouncer/users.txt" "stats_users = jobctl" "pool_mode = transaction" "default_pool_size = 1" "max_client_conn = 500" \
     "pidfile = $bouncer/pgbouncer.pid" "logfile = $bouncer/pgbouncer.log" >"$bouncer/pgbouncer.ini"
   if [ "$(id -u)" = 0 ]; then chown -R postgres "$bouncer"; fi
   as_pg "$binary" -d "$bouncer/pgbouncer.ini" >/dev/null 2>&1 ||
