@@ -17,7 +17,7 @@ struct PoolerTests {
     static func sessionState(_ url: String) throws -> [[String?]] {
         let rows = try postgresRows(
             [
-                "SELECT name, setting FROM pg_settings ORDER BY name",
+                "SELECT name, setting, source FROM pg_settings ORDER BY name",
                 "SELECT 'listening', count(*)::text FROM pg_listening_channels()",
                 "SELECT 'prepared', count(*)::text FROM pg_prepared_statements",
                 "SELECT 'advisory locks', count(*)::text FROM pg_locks WHERE locktype = 'advisory' AND pid = "
@@ -27,12 +27,17 @@ struct PoolerTests {
         return rows.flatMap { $0 }
     }
 
+    /// What differs; a setting that appeared at its default (a module's, once the session loaded it, such as
+    /// plpgsql's on the first call of a function) is no change.
     static func changes(_ before: [[String?]], _ after: [[String?]]) -> [String] {
-        let old = Dictionary(before.map { ($0[0] ?? "", $0.count > 1 ? $0[1] : nil) }, uniquingKeysWith: { a, _ in a })
+        let old = Dictionary(before.map { ($0[0] ?? "", $0.dropFirst().map { $0 }) }, uniquingKeysWith: { a, _ in a })
         return after.compactMap { row in
             let name = row[0] ?? ""
-            let value = row.count > 1 ? row[1] : nil
-            return old[name] == value ? nil : "\(name): \(old[name].flatMap { $0 } ?? "nil") -> \(value ?? "nil")"
+            let now = row.dropFirst().map { $0 }
+            guard let was = old[name] else {
+                return now.count > 1 && now[1] == "default" ? nil : "\(name): (absent) -> \(now)"
+            }
+            return was == now ? nil : "\(name): \(was) -> \(now)"
         }
     }
 
