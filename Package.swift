@@ -22,6 +22,7 @@ let package = Package(
         // System libraries. Only the backends import them.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
 
         // Pure Swift core: model, JSON, the worker engine, analytics. No C library, no Glibc, no ArgumentParser.
         .target(name: "JobCore", swiftSettings: strictSettings),
@@ -33,7 +34,7 @@ let package = Package(
         // Backends.
         // Lua/ holds the scripts' sources; scripts/generate-lua.py makes RedisScripts.swift from them.
         .target(
-            name: "RedisBackend", dependencies: ["JobCore", "BlockingIO", "CHiredis"], exclude: ["Lua"],
+            name: "RedisBackend", dependencies: ["JobCore", "BlockingIO", "CHiredis", "COpenSSL"], exclude: ["Lua"],
             swiftSettings: strictSettings),
         .target(
             name: "PostgresBackend", dependencies: ["JobCore", "BlockingIO", "CLibPQ"], swiftSettings: strictSettings),

@@ -186,9 +186,9 @@ _jobctl() {
 
 _jobctl_status() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--json --tls-insecure --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --check -w --watch)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --check -w --watch)
     __jobctl_offer_flags_options -1
 
     # Offer option value completions
@@ -212,6 +212,15 @@ _jobctl_status() {
     '--timeout')
         return
         ;;
+    '--tls-ca')
+        return
+        ;;
+    '--tls-cert')
+        return
+        ;;
+    '--tls-key')
+        return
+        ;;
     '--check')
         return
         ;;
@@ -223,9 +232,9 @@ _jobctl_status() {
 
 _jobctl_stats() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--json --tls-insecure --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --sample --thresholds -w --watch)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --sample --thresholds -w --watch)
     __jobctl_offer_flags_options 1
 
     # Offer option value completions
@@ -247,6 +256,15 @@ _jobctl_stats() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    '--tls-ca')
+        return
+        ;;
+    '--tls-cert')
+        return
+        ;;
+    '--tls-key')
         return
         ;;
     '--sample')
@@ -263,9 +281,9 @@ _jobctl_stats() {
 
 _jobctl_workers() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--json --tls-insecure --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key)
     __jobctl_offer_flags_options -1
 
     # Offer option value completions
@@ -289,14 +307,23 @@ _jobctl_workers() {
     '--timeout')
         return
         ;;
+    '--tls-ca')
+        return
+        ;;
+    '--tls-cert')
+        return
+        ;;
+    '--tls-key')
+        return
+        ;;
     esac
 }
 
 _jobctl_jobs() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--json --tls-insecure --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --state --limit --cursor)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --state --limit --cursor)
     __jobctl_offer_flags_options 1
 
     # Offer option value completions
@@ -320,6 +347,15 @@ _jobctl_jobs() {
     '--timeout')
         return
         ;;
+    '--tls-ca')
+        return
+        ;;
+    '--tls-cert')
+        return
+        ;;
+    '--tls-key')
+        return
+        ;;
     '--state')
         return
         ;;
@@ -334,9 +370,9 @@ _jobctl_jobs() {
 
 _jobctl_show() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--json --tls-insecure --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key)
     __jobctl_offer_flags_options 2
 
     # Offer option value completions
@@ -360,14 +396,23 @@ _jobctl_show() {
     '--timeout')
         return
         ;;
+    '--tls-ca')
+        return
+        ;;
+    '--tls-cert')
+        return
+        ;;
+    '--tls-key')
+        return
+        ;;
     esac
 }
 
 _jobctl_retry() {
     repeating_flags=()
-    non_repeating_flags=(--json --dry-run -y --yes --failed --all-queues --reset-attempts --version -h --help)
+    non_repeating_flags=(--json --tls-insecure --dry-run -y --yes --failed --all-queues --reset-attempts --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --state --name --error-match --since --before --limit)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --state --name --error-match --since --before --limit)
     __jobctl_offer_flags_options -1
 
     # Offer option value completions
@@ -389,6 +434,15 @@ _jobctl_retry() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    '--tls-ca')
+        return
+        ;;
+    '--tls-cert')
+        return
+        ;;
+    '--tls-key')
         return
         ;;
     '--state')
@@ -414,9 +468,9 @@ _jobctl_retry() {
 
 _jobctl_drain() {
     repeating_flags=()
-    non_repeating_flags=(--json --dry-run -y --yes --delayed --version -h --help)
+    non_repeating_flags=(--json --tls-insecure --dry-run -y --yes --delayed --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key)
     __jobctl_offer_flags_options 1
 
     # Offer option value completions
@@ -438,6 +492,15 @@ _jobctl_drain() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    '--tls-ca')
+        return
+        ;;
+    '--tls-cert')
+        return
+        ;;
+    '--tls-key')
         return
         ;;
     esac
@@ -445,9 +508,9 @@ _jobctl_drain() {
 
 _jobctl_clean() {
     repeating_flags=()
-    non_repeating_flags=(--json --dry-run -y --yes --completed --failed --version -h --help)
+    non_repeating_flags=(--json --tls-insecure --dry-run -y --yes --completed --failed --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --older-than --limit)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --older-than --limit)
     __jobctl_offer_flags_options 1
 
     # Offer option value completions
@@ -469,6 +532,15 @@ _jobctl_clean() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    '--tls-ca')
+        return
+        ;;
+    '--tls-cert')
+        return
+        ;;
+    '--tls-key')
         return
         ;;
     '--older-than')
@@ -482,9 +554,9 @@ _jobctl_clean() {
 
 _jobctl_promote() {
     repeating_flags=()
-    non_repeating_flags=(--json --dry-run -y --yes --version -h --help)
+    non_repeating_flags=(--json --tls-insecure --dry-run -y --yes --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --limit)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --limit)
     __jobctl_offer_flags_options -1
 
     # Offer option value completions
@@ -506,6 +578,15 @@ _jobctl_promote() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    '--tls-ca')
+        return
+        ;;
+    '--tls-cert')
+        return
+        ;;
+    '--tls-key')
         return
         ;;
     '--limit')
@@ -516,9 +597,9 @@ _jobctl_promote() {
 
 _jobctl_pause() {
     repeating_flags=()
-    non_repeating_flags=(--json --dry-run -y --yes --all --version -h --help)
+    non_repeating_flags=(--json --tls-insecure --dry-run -y --yes --all --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key)
     __jobctl_offer_flags_options -1
 
     # Offer option value completions
@@ -540,6 +621,15 @@ _jobctl_pause() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    '--tls-ca')
+        return
+        ;;
+    '--tls-cert')
+        return
+        ;;
+    '--tls-key')
         return
         ;;
     esac
@@ -547,9 +637,9 @@ _jobctl_pause() {
 
 _jobctl_resume() {
     repeating_flags=()
-    non_repeating_flags=(--json --dry-run -y --yes --all --version -h --help)
+    non_repeating_flags=(--json --tls-insecure --dry-run -y --yes --all --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key)
     __jobctl_offer_flags_options -1
 
     # Offer option value completions
@@ -571,6 +661,15 @@ _jobctl_resume() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    '--tls-ca')
+        return
+        ;;
+    '--tls-cert')
+        return
+        ;;
+    '--tls-key')
         return
         ;;
     esac
@@ -578,9 +677,9 @@ _jobctl_resume() {
 
 _jobctl_remove() {
     repeating_flags=()
-    non_repeating_flags=(--json --dry-run -y --yes --force --version -h --help)
+    non_repeating_flags=(--json --tls-insecure --dry-run -y --yes --force --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key)
     __jobctl_offer_flags_options -1
 
     # Offer option value completions
@@ -604,14 +703,23 @@ _jobctl_remove() {
     '--timeout')
         return
         ;;
+    '--tls-ca')
+        return
+        ;;
+    '--tls-cert')
+        return
+        ;;
+    '--tls-key')
+        return
+        ;;
     esac
 }
 
 _jobctl_add() {
     repeating_flags=()
-    non_repeating_flags=(--json --dry-run -y --yes --lifo --version -h --help)
+    non_repeating_flags=(--json --tls-insecure --dry-run -y --yes --lifo --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --data --delay --priority --attempts --backoff --job-id --from)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --data --delay --priority --attempts --backoff --job-id --from)
     __jobctl_offer_flags_options 2
 
     # Offer option value completions
@@ -633,6 +741,15 @@ _jobctl_add() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    '--tls-ca')
+        return
+        ;;
+    '--tls-cert')
+        return
+        ;;
+    '--tls-key')
         return
         ;;
     '--data')
@@ -661,9 +778,9 @@ _jobctl_add() {
 
 _jobctl_run-once() {
     repeating_flags=()
-    non_repeating_flags=(--json --noop --version -h --help)
+    non_repeating_flags=(--json --tls-insecure --noop --version -h --help)
     repeating_options=(--exec --serve)
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --concurrency --job-timeout --lock-duration --lock-renew --limiter --metrics --name --max-jobs --max-runtime)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --concurrency --job-timeout --lock-duration --lock-renew --limiter --metrics --name --max-jobs --max-runtime)
     __jobctl_offer_flags_options -1
 
     # Offer option value completions
@@ -685,6 +802,15 @@ _jobctl_run-once() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    '--tls-ca')
+        return
+        ;;
+    '--tls-cert')
+        return
+        ;;
+    '--tls-key')
         return
         ;;
     '--exec')
@@ -725,9 +851,9 @@ _jobctl_run-once() {
 
 _jobctl_run() {
     repeating_flags=()
-    non_repeating_flags=(--json --noop --version -h --help)
+    non_repeating_flags=(--json --tls-insecure --noop --version -h --help)
     repeating_options=(--exec --serve)
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --concurrency --job-timeout --lock-duration --lock-renew --limiter --metrics --name --grace --stalled-interval --max-stalled-count --progress --listen-url)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --concurrency --job-timeout --lock-duration --lock-renew --limiter --metrics --name --grace --stalled-interval --max-stalled-count --progress --listen-url)
     __jobctl_offer_flags_options -1
 
     # Offer option value completions
@@ -749,6 +875,15 @@ _jobctl_run() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    '--tls-ca')
+        return
+        ;;
+    '--tls-cert')
+        return
+        ;;
+    '--tls-key')
         return
         ;;
     '--exec')
@@ -798,9 +933,9 @@ _jobctl_run() {
 
 _jobctl_tune() {
     repeating_flags=()
-    non_repeating_flags=(--json --dry-run -y --yes --cpu-bound --io-bound --apply --version -h --help)
+    non_repeating_flags=(--json --tls-insecure --dry-run -y --yes --cpu-bound --io-bound --apply --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --cores --sample)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --cores --sample)
     __jobctl_offer_flags_options 1
 
     # Offer option value completions
@@ -822,6 +957,15 @@ _jobctl_tune() {
         return
         ;;
     '--timeout')
+        return
+        ;;
+    '--tls-ca')
+        return
+        ;;
+    '--tls-cert')
+        return
+        ;;
+    '--tls-key')
         return
         ;;
     '--cores')

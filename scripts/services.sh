@@ -12,6 +12,8 @@ DIR=${JOBCTL_SERVICES_DIR:-/tmp/jobctl-services-$(id -u)}
 REDIS_PORT=${JOBCTL_REDIS_PORT:-56379}
 PG_PORT=${JOBCTL_PG_PORT:-55432}
 PGBOUNCER_PORT=${JOBCTL_PGBOUNCER_PORT:-56432}
+REDIS_TLS_PORT=${JOBCTL_REDIS_TLS_PORT:-56380}
+REDIS_MTLS_PORT=${JOBCTL_REDIS_MTLS_PORT:-56381}
 PG_BIN=${PG_BIN:-$( (pg_config --bindir 2>/dev/null) || ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)}
 
 as_pg() {
@@ -23,6 +25,11 @@ print_env() {
   echo "export JOBCTL_TEST_POSTGRES_URL=postgresql://jobctl@127.0.0.1:${PG_PORT}/postgres"
   # PostgreSQL's certificate names only "localhost", signed by a CA of the tests' own.
   echo "export JOBCTL_TEST_POSTGRES_TLS_CA=$DIR/pg-run/tls/ca.crt"
+  # Redis over TLS: a certificate for "localhost" only, from a CA of the tests' own (redis-tls/ca.crt; other-ca.crt
+  # signed nothing there); the second port requires a client certificate (client.crt, client.key).
+  echo "export JOBCTL_TEST_REDIS_TLS_URL=rediss://localhost:${REDIS_TLS_PORT}/0?ssl_ca_certs=$DIR/redis-tls/ca.crt"
+  echo "export JOBCTL_TEST_REDIS_TLS_DIR=$DIR/redis-tls"
+  echo "export JOBCTL_TEST_REDIS_MTLS_PORT=${REDIS_MTLS_PORT}"
   # PgBouncer in transaction mode with one server connection, in front of that PostgreSQL.
   echo "export JOBCTL_TEST_PGBOUNCER_URL=postgresql://jobctl@127.0.0.1:${PGBOUNCER_PORT}/postgres"
 }
@@ -42,6 +49,43 @@ make_postgres_certificate() {
   chmod 600 "$tls/server.key" "$tls/ca.key"
   chmod 644 "$tls/ca.crt" "$tls/server.crt"
   if [ "$(id -u)" = 0 ]; then chown -R postgres "$tls"; fi
+}
+
+# A CA, a server certificate for "localhost", a client certificate, and a CA that signed none of them.
+make_redis_certificates() {
+  local tls="$DIR/redis-tls"
+  [ -s "$tls/client.key" ] && return
+  mkdir -p "$tls"
+  for ca in ca other-ca; do
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=jobctl $ca" \
+      -keyout "$tls/$ca.key" -out "$tls/$ca.crt" 2>/dev/null
+  done
+  printf 'subjectAltName=DNS:localhost\n' >"$tls/server.ext"
+  printf 'extendedKeyUsage=clientAuth\n' >"$tls/client.ext"
+  for who in server client; do
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=$who" -keyout "$tls/$who.key" -out "$tls/$who.csr" 2>/dev/null
+    openssl x509 -req -in "$tls/$who.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" -CAcreateserial -days 3650 \
+      -extfile "$tls/$who.ext" -out "$tls/$who.crt" 2>/dev/null
+  done
+  chmod 600 "$tls"/*.key
+}
+
+start_redis_tls() {
+  make_redis_certificates
+  local tls="$DIR/redis-tls" port clients name
+  for port in "$REDIS_TLS_PORT" "$REDIS_MTLS_PORT"; do
+    clients=no name=redis-tls
+    if [ "$port" = "$REDIS_MTLS_PORT" ]; then clients=yes name=redis-mtls; fi
+    if [ -f "$DIR/$name.pid" ] && kill -0 "$(cat "$DIR/$name.pid")" 2>/dev/null; then continue; fi
+    mkdir -p "$DIR/$name"
+    redis-server --port 0 --tls-port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+      --tls-cert-file "$tls/server.crt" --tls-key-file "$tls/server.key" --tls-ca-cert-file "$tls/ca.crt" \
+      --tls-auth-clients "$clients" --dir "$DIR/$name" --pidfile "$DIR/$name.pid" --logfile "$DIR/$name.log"
+    for _ in $(seq 1 100); do
+      (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+      sleep 0.1
+    done
+  done
 }
 
 start_pgbouncer() {
@@ -118,9 +162,13 @@ case "${1:-}" in
     start_redis
     start_postgres
     start_pgbouncer
+    start_redis_tls
     print_env
     ;;
   stop)
+    for name in redis-tls redis-mtls; do
+      if [ -f "$DIR/$name.pid" ]; then kill "$(cat "$DIR/$name.pid")" 2>/dev/null || true; rm -f "$DIR/$name.pid"; fi
+    done
     bouncer_pid="$DIR/pg-run/pgbouncer/pgbouncer.pid"
     if [ -f "$bouncer_pid" ]; then kill "$(cat "$bouncer_pid")" 2>/dev/null || true; rm -f "$bouncer_pid"; fi
     if [ -f "$DIR/redis.pid" ]; then kill "$(cat "$DIR/redis.pid")" 2>/dev/null || true; rm -f "$DIR/redis.pid"; fi

@@ -5,7 +5,7 @@
 # Without root and without a password-less sudo it stops at once and prints the one command to run.
 set -euo pipefail
 
-PACKAGES=(redis-server redis-tools libhiredis-dev libpq-dev postgresql pgbouncer openssl pkg-config python3-venv)
+PACKAGES=(redis-server redis-tools libhiredis-dev libssl-dev libpq-dev postgresql pgbouncer openssl pkg-config python3-venv)
 
 if [ "${1:-}" = --list ]; then
   printf '%s\n' "${PACKAGES[@]}"

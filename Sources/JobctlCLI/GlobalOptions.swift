@@ -53,6 +53,33 @@ struct GlobalOptions: ParsableArguments {
         help: ArgumentHelp("How long to wait for each reply, e.g. 30s. (env: JOBCTL_TIMEOUT)", valueName: "duration"))
     var timeout: String?
 
+    @Option(
+        name: .customLong("tls-ca"),
+        help: ArgumentHelp(
+            "rediss://: trust the CAs in this PEM file instead of the system's. (env: JOBCTL_TLS_CA)", valueName: "file"
+        ))
+    var tlsCA: String?
+
+    @Option(
+        name: .customLong("tls-cert"),
+        help: ArgumentHelp(
+            "rediss://: the client certificate, for a server that asks for one; with --tls-key. (env: "
+                + "JOBCTL_TLS_CERT)",
+            valueName: "file"))
+    var tlsCertificate: String?
+
+    @Option(
+        name: .customLong("tls-key"),
+        help: ArgumentHelp("rediss://: the client certificate's key. (env: JOBCTL_TLS_KEY)", valueName: "file"))
+    var tlsKey: String?
+
+    @Flag(
+        name: .customLong("tls-insecure"),
+        help:
+            "rediss://: do not check the server's certificate (a warning says so each time). (env: JOBCTL_TLS_INSECURE)"
+    )
+    var tlsInsecure = false
+
     static var environment: [String: String] { ProcessInfo.processInfo.environment }
 
     var format: OutputFormat {
@@ -173,8 +200,9 @@ struct GlobalOptions: ParsableArguments {
         if listenURL?.fromFlag == true {
             throw ValidationError("--listen-url applies to PostgreSQL; a Redis worker waits on the queue's marker")
         }
-        let endpoint = try RedisEndpoint(url: url ?? "")
+        var endpoint = try RedisEndpoint(url: url ?? "")
         warnAboutPasswordOnCommandLine(endpoint.password != nil)
+        try applyTLSOptions(to: &endpoint)
         let prefix = self.prefix ?? env["JOBCTL_PREFIX"].nonEmpty ?? "bull"
         if let worker, !worker.pythonStyleNameIsValid(namespace: prefix) {
             Terminal.warn(
@@ -185,6 +213,40 @@ struct GlobalOptions: ParsableArguments {
             endpoint: endpoint, prefix: prefix, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs,
             worker: worker)
         return (store, { try await store.connect() })
+    }
+
+    /// `--tls-*` and `JOBCTL_TLS_*` over the URL's `ssl_*` settings; a warning whenever the server goes unchecked.
+    private func applyTLSOptions(to endpoint: inout RedisEndpoint) throws {
+        let env = Self.environment
+        let ca = tlsCA ?? env["JOBCTL_TLS_CA"].nonEmpty
+        let certificate = tlsCertificate ?? env["JOBCTL_TLS_CERT"].nonEmpty
+        let key = tlsKey ?? env["JOBCTL_TLS_KEY"].nonEmpty
+        let insecure = tlsInsecure || ["1", "true", "yes"].contains(env["JOBCTL_TLS_INSECURE"]?.lowercased() ?? "")
+        let given = ca != nil || certificate != nil || key != nil || insecure
+        guard var tls = endpoint.tls else {
+            if given {
+                throw ValidationError("--tls-ca, --tls-cert, --tls-key and --tls-insecure apply to rediss:// URLs")
+            }
+            return
+        }
+        if let ca { tls.caFile = ca }
+        if certificate != nil || key != nil {
+            guard let certificate, let key else {
+                throw ValidationError("--tls-cert and --tls-key go together: the certificate needs its key")
+            }
+            (tls.certificateFile, tls.keyFile) = (certificate, key)
+        }
+        if insecure { tls.verifiesCertificate = false }
+        if !tls.verifiesCertificate {
+            Terminal.warn(
+                "TLS without checking the server's certificate (--tls-insecure or ssl_cert_reqs=none): anyone on the "
+                    + "way can read and change what jobctl sends, the password included")
+        } else if !tls.checksHostName {
+            Terminal.warn(
+                "TLS without checking the server's host name (ssl_check_hostname=false): any certificate of a "
+                    + "trusted CA is accepted")
+        }
+        endpoint.tls = tls
     }
 
     private func warnAboutPasswordOnCommandLine(_ hasPassword: Bool) {

@@ -15,8 +15,13 @@ public struct Jobctl: AsyncParsableCommand {
             or PGSERVICE (PostgreSQL with libpq's defaults), else \
             redis://127.0.0.1:6379/0. The URL's scheme chooses the backend:
               redis://[user:password@]host[:port][/db]
+              rediss://… (TLS; the certificate and host name are checked)
               unix:///path/to/redis.sock[?db=N]
-                  BullMQ's keys under --prefix (default bull)
+                  BullMQ's keys under --prefix (default bull); TLS settings
+                  as redis-py names them: ?ssl_ca_certs=FILE, ssl_ca_path,
+                  ssl_certfile, ssl_keyfile, ssl_cert_reqs=none,
+                  ssl_check_hostname=false (or --tls-ca, --tls-cert,
+                  --tls-key, --tls-insecure)
               postgres[ql]://[user[:password]@]host[:port]/db[?sslmode=…]
                   BullMQ's tables in --schema (default bullmq); every libpq
                   setting passes through (sslmode, sslrootcert, …), and

@@ -2,43 +2,31 @@ import CHiredis
 import Glibc
 import JobCore
 
-/// One hiredis connection.
+/// One Redis connection: jobctl's own socket (TCP, Unix or TLS, `RedisSocket`), with hiredis 0.14 as the protocol
+/// layer only — its command formatter and reply reader.
 ///
-/// Owns its `redisContext` and frees it exactly once. Blocking: use it only from `RedisClient`, which runs it on its
-/// own thread.
+/// Owns its reader and frees it exactly once. Blocking: use it only from `RedisClient`, which runs it on its own thread.
 final class RedisConnection {
-    private let context: UnsafeMutablePointer<redisContext>
+    private let transport: RedisSocket
+    private let reader: UnsafeMutablePointer<redisReader>
+    private let commandTimeoutMs: Int
     let endpoint: RedisEndpoint
     private var broken = false
+    private var readBuffer = [UInt8](repeating: 0, count: 16 * 1024)
 
-    /// Connects, sets the command timeout, logs in, selects the database and names the connection (`CLIENT SETNAME`,
-    /// when `name` is given; a server that refuses it only leaves the connection unnamed).
+    /// Connects, logs in, selects the database and names the connection (`CLIENT SETNAME`, when `name` is given; a
+    /// server that refuses it only leaves the connection unnamed).
     init(endpoint: RedisEndpoint, connectTimeoutMs: Int, commandTimeoutMs: Int, name: String? = nil) throws(RedisError)
     {
         let server = endpoint.hostDescription
-        let connectTimeout = CHiredis_timeval(connectTimeoutMs)
-        let raw: UnsafeMutablePointer<redisContext>?
-        switch endpoint.address {
-        case .tcp(let host, let port): raw = redisConnectWithTimeout(host, Int32(port), connectTimeout)
-        case .unixSocket(let path): raw = redisConnectUnixWithTimeout(path, connectTimeout)
+        transport = try RedisSocket(endpoint: endpoint, connectTimeoutMs: connectTimeoutMs)
+        guard let reader = redisReaderCreate() else {
+            throw RedisError(code: .unreachable, server: server, message: "out of memory creating the reply reader")
         }
-        guard let raw else {
-            throw RedisError(code: .unreachable, server: server, message: "out of memory creating the connection")
-        }
-        if raw.pointee.err != 0 {
-            let reason = Self.errorText(raw)
-            redisFree(raw)  // not yet owned by self: free here, deinit will not run
-            let timedOut = reason.contains("timed out") || reason.contains("temporarily unavailable")
-            throw RedisError(
-                code: .unreachable, server: server,
-                message: timedOut ? "connect timed out after \(connectTimeoutMs) ms" : reason)
-        }
-        context = raw
+        self.reader = reader
         self.endpoint = endpoint
-        // From here on deinit frees the context.
-        if redisSetTimeout(context, CHiredis_timeval(commandTimeoutMs)) != CHiredis_OK {
-            throw RedisError(code: .unreachable, server: server, message: "could not set the command timeout")
-        }
+        self.commandTimeoutMs = commandTimeoutMs
+        // From here on deinit frees the reader (and the socket closes).
         var setup: [RedisCommand] = []
         if let password = endpoint.password {
             setup.append(
@@ -48,7 +36,15 @@ final class RedisConnection {
         // PING proves the server speaks Redis and tells us early when it wants a password.
         setup.append(RedisCommand("PING"))
         if let name { setup.append(RedisCommand("CLIENT", "SETNAME", name)) }
-        let replies = try pipeline(setup)
+        let replies: [RedisValue]
+        do {
+            replies = try pipeline(setup)
+        } catch  where error.code == .connectionLost && endpoint.tls == nil {
+            // A TLS-only port drops a client that does not start with a TLS handshake.
+            throw RedisError(
+                code: .connectionLost, server: server,
+                message: "\(error.message) before answering (a TLS-only port? then use rediss://)")
+        }
         for reply in replies.prefix(name == nil ? replies.count : replies.count - 1) {
             guard let (code, message) = reply.serverError else { continue }
             switch code {
@@ -66,10 +62,10 @@ final class RedisConnection {
         }
     }
 
-    deinit { redisFree(context) }
+    deinit { redisReaderFree(reader) }
 
     /// The connection's socket, for `InterruptibleSocket`.
-    var socket: Int32 { context.pointee.fd }
+    var socket: Int32 { transport.descriptor }
 
     /// Sends every command at once, then reads every reply: one round trip.
     ///
@@ -78,40 +74,44 @@ final class RedisConnection {
         guard !broken else {
             throw RedisError(code: .connectionLost, server: endpoint.hostDescription, message: "connection closed")
         }
-        for command in commands {
-            let status = Self.append(command, to: context)
-            if status != CHiredis_OK { throw ioError() }
-        }
+        var request: [UInt8] = []
+        for command in commands { Self.format(command, into: &request) }
         var replies: [RedisValue] = []
         replies.reserveCapacity(commands.count)
-        for _ in commands {
-            var reply: UnsafeMutableRawPointer?
-            guard redisGetReply(context, &reply) == CHiredis_OK, let reply else { throw ioError() }
-            let typed = reply.assumingMemoryBound(to: redisReply.self)
-            replies.append(Self.copy(typed))
-            freeReplyObject(reply)
+        do throws(RedisError) {
+            try transport.send(request, timeoutMs: commandTimeoutMs)
+            while replies.count < commands.count {
+                var reply: UnsafeMutableRawPointer?
+                guard redisReaderGetReply(reader, &reply) == CHiredis_OK else {
+                    throw RedisError(
+                        code: .unexpectedReply, server: endpoint.hostDescription,
+                        message: "the reply is not Redis protocol: \(Self.readerError(reader))")
+                }
+                if let reply {
+                    replies.append(Self.copy(reply.assumingMemoryBound(to: redisReply.self)))
+                    freeReplyObject(reply)
+                    continue
+                }
+                let count = try transport.receive(into: &readBuffer, timeoutMs: commandTimeoutMs)
+                _ = readBuffer.withUnsafeBufferPointer { bytes in
+                    bytes.withMemoryRebound(to: CChar.self) { redisReaderFeed(reader, $0.baseAddress, count) }
+                }
+            }
+        } catch {
+            broken = true
+            throw error
         }
         return replies
     }
 
-    private func ioError() -> RedisError {
-        broken = true
-        let reason = Self.errorText(context)
-        let server = endpoint.hostDescription
-        if reason.contains("temporarily unavailable") || reason.contains("timed out") {
-            return RedisError(code: .timeout, server: server, message: "no reply within the command timeout")
-        }
-        return RedisError(code: .connectionLost, server: server, message: reason.isEmpty ? "I/O error" : reason)
-    }
-
-    private static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
-        withUnsafeBytes(of: &context.pointee.errstr) { raw in
-            let bytes = raw.prefix { $0 != 0 }
-            return String(decoding: bytes, as: UTF8.self)
+    private static func readerError(_ reader: UnsafeMutablePointer<redisReader>) -> String {
+        withUnsafeBytes(of: &reader.pointee.errstr) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
         }
     }
 
-    private static func append(_ command: RedisCommand, to context: UnsafeMutablePointer<redisContext>) -> Int32 {
+    /// Appends the command in Redis' protocol, as hiredis's formatter writes it.
+    private static func format(_ command: RedisCommand, into request: inout [UInt8]) {
         // Copy every argument into one buffer so each has a stable address for the call.
         let total = command.arguments.reduce(0) { $0 + $1.count }
         var buffer = [CChar](repeating: 0, count: max(total, 1))
@@ -126,16 +126,22 @@ final class RedisConnection {
                 position += 1
             }
         }
-        return buffer.withUnsafeBufferPointer { base -> Int32 in
-            guard let start = base.baseAddress else { return -1 }
+        buffer.withUnsafeBufferPointer { base in
+            guard let start = base.baseAddress else { return }
             let pointers: [UnsafePointer<CChar>?] = offsets.map { start + $0 }
-            return pointers.withUnsafeBufferPointer { argv in
+            var formatted: UnsafeMutablePointer<CChar>?
+            let length = pointers.withUnsafeBufferPointer { argv in
                 lengths.withUnsafeBufferPointer { argvlen in
-                    redisAppendCommandArgv(
-                        context, Int32(command.arguments.count),
-                        UnsafeMutablePointer(mutating: argv.baseAddress), argvlen.baseAddress)
+                    redisFormatCommandArgv(
+                        &formatted, Int32(command.arguments.count), UnsafeMutablePointer(mutating: argv.baseAddress),
+                        argvlen.baseAddress)
                 }
             }
+            guard let formatted, length > 0 else { return }
+            formatted.withMemoryRebound(to: UInt8.self, capacity: Int(length)) {
+                request.append(contentsOf: UnsafeBufferPointer(start: $0, count: Int(length)))
+            }
+            redisFreeCommand(formatted)
         }
     }
 

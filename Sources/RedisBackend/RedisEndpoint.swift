@@ -1,8 +1,26 @@
 import FoundationEssentials
 public import JobCore
 
-/// Where a Redis server is and how to log in, parsed from `redis://[user:password@]host[:port][/db]` or
-/// `unix:///path/to/socket[?db=N]`.
+/// How a connection checks the server over TLS (`rediss://`).
+public struct RedisTLS: Sendable, Equatable {
+    /// A PEM file of CAs to trust instead of the system's (`ssl_ca_certs`, `--tls-ca`).
+    public var caFile: String?
+    /// A directory of hashed CA certificates (`ssl_ca_path`).
+    public var caDirectory: String?
+    /// The client's certificate and key, for servers that ask for one (`ssl_certfile`, `ssl_keyfile`).
+    public var certificateFile: String?
+    public var keyFile: String?
+    /// Check the server's certificate against the trusted CAs (`ssl_cert_reqs=none` and `--tls-insecure` turn it
+    /// off).
+    public var verifiesCertificate = true
+    /// Check that the certificate names the host of the URL (`ssl_check_hostname=false` turns it off).
+    public var checksHostName = true
+
+    public init() {}
+}
+
+/// Where a Redis server is and how to log in, parsed from `redis://[user:password@]host[:port][/db]`,
+/// `rediss://…` (TLS) or `unix:///path/to/socket[?db=N]`.
 public struct RedisEndpoint: Sendable, Equatable {
     public enum Address: Sendable, Equatable {
         case tcp(host: String, port: Int)
@@ -13,12 +31,17 @@ public struct RedisEndpoint: Sendable, Equatable {
     public var database: Int
     public var username: String?
     public var password: String?
+    /// TLS settings; nil for plain TCP.
+    public var tls: RedisTLS?
 
-    public init(address: Address, database: Int = 0, username: String? = nil, password: String? = nil) {
+    public init(
+        address: Address, database: Int = 0, username: String? = nil, password: String? = nil, tls: RedisTLS? = nil
+    ) {
         self.address = address
         self.database = database
         self.username = username
         self.password = password
+        self.tls = tls
     }
 
     /// `host:port` or the socket path, for messages.
@@ -37,7 +60,7 @@ public struct RedisEndpoint: Sendable, Equatable {
         }
         switch address {
         case .tcp:
-            return "redis://\(credentials)\(hostDescription)/\(database)"
+            return "\(tls == nil ? "redis" : "rediss")://\(credentials)\(hostDescription)/\(database)"
         case .unixSocket(let path):
             return "unix://\(credentials)\(path)" + (database != 0 ? "?db=\(database)" : "")
         }
@@ -65,12 +88,8 @@ extension RedisEndpoint {
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
         var rest = String(url[schemeEnd.upperBound...])
         switch scheme {
-        case "redis": break
+        case "redis", "rediss": break
         case "unix", "redis+unix": break
-        case "rediss":
-            throw RedisURLError(
-                reason: "rediss:// (TLS) is not supported: this build's hiredis 0.14 has no TLS; use a local "
-                    + "TLS tunnel (stunnel, spiped) and connect to it with redis://")
         default:
             throw RedisURLError(
                 reason: "unsupported scheme '\(scheme)://'; expected redis://, unix:// or postgresql://")
@@ -105,7 +124,7 @@ extension RedisEndpoint {
         }
 
         var database = 0
-        if scheme != "redis" {
+        if scheme != "redis" && scheme != "rediss" {
             let path = try Self.percentDecoded(rest, what: "socket path")
             guard path.hasPrefix("/") else { throw RedisURLError(reason: "a unix socket URL needs an absolute path") }
             for (key, value) in query where key == "db" {
@@ -154,7 +173,38 @@ extension RedisEndpoint {
         guard !host.contains(where: { $0.isWhitespace || $0 == "/" || $0 == "@" }) else {
             throw RedisURLError(reason: "'\(host)' is not a host name")
         }
-        self.init(address: .tcp(host: host, port: port), database: database, username: username, password: password)
+        var tls = scheme == "rediss" || query.contains { $0 == ("tls", "true") } ? RedisTLS() : nil
+        for (key, value) in query where key.hasPrefix("ssl_") {
+            guard tls != nil else { throw RedisURLError(reason: "\(key) applies to rediss:// (TLS) URLs") }
+            let text = try Self.percentDecoded(value, what: key)
+            switch key {
+            case "ssl_ca_certs": tls?.caFile = text
+            case "ssl_ca_path": tls?.caDirectory = text
+            case "ssl_certfile": tls?.certificateFile = text
+            case "ssl_keyfile": tls?.keyFile = text
+            case "ssl_cert_reqs":
+                guard ["none", "optional", "required"].contains(text.lowercased()) else {
+                    throw RedisURLError(reason: "ssl_cert_reqs takes none, optional or required, not '\(text)'")
+                }
+                tls?.verifiesCertificate = text.lowercased() != "none"
+            case "ssl_check_hostname":
+                guard let flag = ["true": true, "false": false][text.lowercased()] else {
+                    throw RedisURLError(reason: "ssl_check_hostname takes true or false, not '\(text)'")
+                }
+                tls?.checksHostName = flag
+            default:
+                throw RedisURLError(
+                    reason: "unknown TLS setting '\(key)'; known: ssl_ca_certs, ssl_ca_path, ssl_certfile, "
+                        + "ssl_keyfile, ssl_cert_reqs, ssl_check_hostname")
+            }
+        }
+        if let tls, (tls.certificateFile == nil) != (tls.keyFile == nil) {
+            throw RedisURLError(
+                reason: "a client certificate needs its key and the key its certificate (ssl_certfile "
+                    + "and ssl_keyfile together)")
+        }
+        self.init(
+            address: .tcp(host: host, port: port), database: database, username: username, password: password, tls: tls)
     }
 
     private static func port(_ text: String) throws(RedisURLError) -> Int {

@@ -17,7 +17,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["http://example.com", "redis://h:99999", "rediss://:pw@h"])
+    @Test(arguments: ["http://example.com", "redis://h:99999", "rediss://:pw@h?ssl_certfile=/c.pem"])
     func malformedURLsExit64WithoutThePassword(_ url: String) throws {
         let result = try TestEnvironment.jobctl(["status"], environment: ["JOBCTL_URL": url])
         #expect(result.status == 64)

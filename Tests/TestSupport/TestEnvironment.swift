@@ -53,6 +53,24 @@ public enum TestEnvironment {
         return url
     }
 
+    /// `JOBCTL_TEST_REDIS_TLS_URL`: `rediss://localhost:…?ssl_ca_certs=…` (`scripts/services.sh`).
+    public static var redisTLSURL: String? { variables["JOBCTL_TEST_REDIS_TLS_URL"].flatMap { $0.isEmpty ? nil : $0 } }
+
+    /// Whether the Redis TLS suites run: when the TLS server is configured, and always under CI.
+    public static var runsRedisTLSTests: Bool { redisTLSURL != nil || isCI }
+
+    /// The TLS URL, the folder of its certificates and the port that requires a client certificate.
+    public static func requireRedisTLS() throws -> (url: String, certificates: String, mutualPort: String) {
+        guard let url = redisTLSURL, let folder = variables["JOBCTL_TEST_REDIS_TLS_DIR"],
+            let port = variables["JOBCTL_TEST_REDIS_MTLS_PORT"]
+        else {
+            throw MissingServiceError(
+                description:
+                    "JOBCTL_TEST_REDIS_TLS_URL (and _DIR, MTLS_PORT) not set: run the tests with scripts/test.sh")
+        }
+        return (url, folder, port)
+    }
+
     /// `JOBCTL_TEST_POSTGRES_TLS_CA`: the CA that signed the test PostgreSQL's certificate (for "localhost").
     public static func requirePostgresTLSCA() throws -> String {
         guard let path = variables["JOBCTL_TEST_POSTGRES_TLS_CA"], !path.isEmpty else {
@@ -343,11 +361,13 @@ public struct BullMQSteps: Sendable {
     public var url: String
     public var namespace: String
 
-    /// A fresh namespace; a PostgreSQL schema is created by the client's migrations on first use and dropped when
-    /// the test process ends.
-    public init(on backend: Backend) throws {
+    /// A fresh namespace; a PostgreSQL schema is created by the client's migrations on first use.
+    ///
+    /// The schema is dropped when the test process ends. `url`: a server other than the backend's test server (TLS,
+    /// a pooler).
+    public init(on backend: Backend, url: String? = nil) throws {
         self.backend = backend
-        self.url = try backend.requireURL()
+        self.url = try url ?? backend.requireURL()
         let suffix = String(UUID().uuidString.prefix(8)).lowercased()
         switch backend {
         case .redis: namespace = "jc\(suffix)"
