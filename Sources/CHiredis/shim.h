@@ -2,7 +2,8 @@
 #define CHIREDIS_SHIM_H
 #include <hiredis/hiredis.h>
 
-// hiredis 0.14 (Debian 12), used for its command formatter and reply reader only. Reply type constants are macros; re-export them as constants Swift can see.
+// hiredis 0.14 (Debian 12), used for its command formatter and reply reader only. Reply type constants are
+// macros; re-export them as constants Swift can see.
 static const int CHiredis_REPLY_STRING = REDIS_REPLY_STRING;
 static const int CHiredis_REPLY_ARRAY = REDIS_REPLY_ARRAY;
 static const int CHiredis_REPLY_INTEGER = REDIS_REPLY_INTEGER;
