@@ -40,6 +40,7 @@ Steps ("Q" is a queue name; a Queue per name is opened on first use and closed a
   get_workers  {"queue"}        -> {"rawnames"}   Queue.get_workers(): the sorted connection names it lists
   name_connection {"name"}      -> {}   opens a connection of its own named "name" (Redis CLIENT SETNAME, Postgres
                application_name; "{prefix}" replaced by the prefix or schema), kept open until the end
+  redis_command {"url","args":[...]} -> {"reply"}   one command on another Redis (a sentinel, say), its reply as text
   jobctl_start {"args","env","key":"default","until":text,"timeout":60} -> {"pid"}   starts jobctl in the
                background (environment as for "jobctl") and returns once its stderr contains "until"
   jobctl_stop  {"key":"default","timeout":60} -> {"status","stderr"}   SIGTERM, then waits for the exit
@@ -511,6 +512,13 @@ class Harness:
         self.named_connections.append(await self.store.named_connection(name))
         return {}
 
+    async def redis_command(self, step):
+        connection = aioredis.from_url(need(step, "url"), decode_responses=True)
+        try:
+            return {"reply": await connection.execute_command(*need(step, "args"))}
+        finally:
+            await connection.aclose()
+
     async def jobctl_start(self, step):
         key = step.get("key", "default")
         if key in self.background:
@@ -712,7 +720,7 @@ STEPS = {
     "retry_jobs": Harness.retry_jobs, "pause": Harness.pause, "resume": Harness.resume,
     "is_paused": Harness.is_paused, "fail_jobs": Harness.fail_jobs, "get_workers": Harness.get_workers,
     "name_connection": Harness.name_connection, "jobctl_start": Harness.jobctl_start,
-    "jobctl_stop": Harness.jobctl_stop,
+    "jobctl_stop": Harness.jobctl_stop, "redis_command": Harness.redis_command,
 }
 
 

@@ -14,6 +14,8 @@ PG_PORT=${JOBCTL_PG_PORT:-55432}
 PGBOUNCER_PORT=${JOBCTL_PGBOUNCER_PORT:-56432}
 REDIS_TLS_PORT=${JOBCTL_REDIS_TLS_PORT:-56380}
 REDIS_MTLS_PORT=${JOBCTL_REDIS_MTLS_PORT:-56381}
+# Sentinel: a master on this port, its replica on the next, three sentinels on the three after.
+SENTINEL_BASE=${JOBCTL_REDIS_SENTINEL_BASE:-56391}
 PG_BIN=${PG_BIN:-$( (pg_config --bindir 2>/dev/null) || ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)}
 
 as_pg() {
@@ -30,6 +32,9 @@ print_env() {
   echo "export JOBCTL_TEST_REDIS_TLS_URL=rediss://localhost:${REDIS_TLS_PORT}/0?ssl_ca_certs=$DIR/redis-tls/ca.crt"
   echo "export JOBCTL_TEST_REDIS_TLS_DIR=$DIR/redis-tls"
   echo "export JOBCTL_TEST_REDIS_MTLS_PORT=${REDIS_MTLS_PORT}"
+  # Redis behind Sentinel: master 'jobctl-master' (a master and a replica), three sentinels.
+  echo "export JOBCTL_TEST_REDIS_SENTINEL_NODES=127.0.0.1:${SENTINEL_BASE},127.0.0.1:$((SENTINEL_BASE + 1))"
+  echo "export JOBCTL_TEST_REDIS_SENTINEL_URL=redis-sentinel://127.0.0.1:$((SENTINEL_BASE + 2)),127.0.0.1:$((SENTINEL_BASE + 3)),127.0.0.1:$((SENTINEL_BASE + 4))/0?master=jobctl-master"
   # PgBouncer in transaction mode with one server connection, in front of that PostgreSQL.
   echo "export JOBCTL_TEST_PGBOUNCER_URL=postgresql://jobctl@127.0.0.1:${PGBOUNCER_PORT}/postgres"
 }
@@ -86,6 +91,41 @@ start_redis_tls() {
       sleep 0.1
     done
   done
+}
+
+start_sentinel() {
+  local master=$SENTINEL_BASE replica=$((SENTINEL_BASE + 1)) port name
+  for port in "$master" "$replica"; do
+    name=redis-$port
+    if redis-cli -p "$port" ping >/dev/null 2>&1; then continue; fi
+    mkdir -p "$DIR/$name"
+    local follow=()
+    if [ "$port" = "$replica" ]; then follow=(--replicaof 127.0.0.1 "$master"); fi
+    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes "${follow[@]}" \
+      --dir "$DIR/$name" --pidfile "$DIR/$name.pid" --logfile "$DIR/$name.log"
+  done
+  for port in $((SENTINEL_BASE + 2)) $((SENTINEL_BASE + 3)) $((SENTINEL_BASE + 4)); do
+    name=sentinel-$port
+    if redis-cli -p "$port" ping >/dev/null 2>&1; then continue; fi
+    mkdir -p "$DIR/$name"
+    printf '%s\n' "port $port" "bind 127.0.0.1" "daemonize yes" "pidfile $DIR/$name.pid" "logfile $DIR/$name.log" \
+      "dir $DIR/$name" "sentinel monitor jobctl-master 127.0.0.1 $master 2" \
+      "sentinel down-after-milliseconds jobctl-master 1000" "sentinel failover-timeout jobctl-master 5000" \
+      >"$DIR/$name/sentinel.conf"
+    redis-server "$DIR/$name/sentinel.conf" --sentinel
+  done
+  # Ready when each sentinel knows the replica and the two other sentinels (a failover needs both).
+  for _ in $(seq 1 300); do
+    local ready=0
+    for port in $((SENTINEL_BASE + 2)) $((SENTINEL_BASE + 3)) $((SENTINEL_BASE + 4)); do
+      redis-cli -p "$port" sentinel master jobctl-master 2>/dev/null | tr '\n' ' ' |
+        grep -Eq 'num-slaves [1-9].*num-other-sentinels 2' && ready=$((ready + 1))
+    done
+    [ "$ready" = 3 ] && return
+    sleep 0.1
+  done
+  echo "the sentinels did not see each other and the replica in 30 s; see $DIR/sentinel-*.log" >&2
+  exit 1
 }
 
 start_pgbouncer() {
@@ -163,9 +203,15 @@ case "${1:-}" in
     start_postgres
     start_pgbouncer
     start_redis_tls
+    start_sentinel
     print_env
     ;;
   stop)
+    for pidfile in "$DIR"/sentinel-*.pid "$DIR"/redis-5*.pid; do
+      [ -f "$pidfile" ] || continue
+      kill "$(cat "$pidfile")" 2>/dev/null || true
+      rm -f "$pidfile"
+    done
     for name in redis-tls redis-mtls; do
       if [ -f "$DIR/$name.pid" ]; then kill "$(cat "$DIR/$name.pid")" 2>/dev/null || true; rm -f "$DIR/$name.pid"; fi
     done

@@ -211,7 +211,7 @@ struct GlobalOptions: ParsableArguments {
         }
         let store = RedisQueueStore(
             endpoint: endpoint, prefix: prefix, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs,
-            worker: worker)
+            worker: worker, notice: { Terminal.writeError("jobctl: \($0)\n") })
         return (store, { try await store.connect() })
     }
 

@@ -1,4 +1,5 @@
 public import ArgumentParser
+import Glibc
 
 /// The `jobctl` command: the operator's command line for BullMQ queues.
 public struct Jobctl: AsyncParsableCommand {
@@ -52,6 +53,9 @@ public enum JobctlVersion {
 extension Jobctl {
     /// Parses the command line, runs the command and exits; the one call the executable makes.
     public static func run() async {
+        // A peer that closes first (a pipe reader, a TLS server: OpenSSL writes with plain write()) is an EPIPE to
+        // handle, not a signal that kills the process. Handlers get SIGPIPE back at their default (ExecHandler).
+        signal(SIGPIPE, SIG_IGN)
         await main(Watch.normalized(Array(CommandLine.arguments.dropFirst())))
     }
 }

@@ -18,10 +18,23 @@ actor RedisClient {
     /// The name every connection gets (`CLIENT SETNAME`), if any.
     private let connectionName: String?
 
-    init(endpoint: RedisEndpoint, connectTimeoutMs: Int, commandTimeoutMs: Int, connectionName: String? = nil) {
+    /// Told when the master behind Sentinels changes (the worker logs it).
+    private let notice: @Sendable (String) -> Void
+    /// Behind Sentinels: the master connected to, and when the sentinels were last asked whether it still is.
+    private var connectedMaster: RedisEndpoint.Address?
+    private var masterCheckedAt = Deadline(afterMs: 0)
+    /// How often a connection behind Sentinels asks them who the master is: an old master keeps taking writes for
+    /// seconds after a failover (writes the new master never sees), and only the sentinels know.
+    static let masterCheckEveryMs = 1000
+
+    init(
+        endpoint: RedisEndpoint, connectTimeoutMs: Int, commandTimeoutMs: Int, connectionName: String? = nil,
+        notice: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.executor = DispatchQueueExecutor(label: "jobctl.redis")
         self.endpoint = endpoint
         self.connectionName = connectionName
+        self.notice = notice
         self.connectTimeoutMs = connectTimeoutMs
         self.commandTimeoutMs = commandTimeoutMs
     }
@@ -32,10 +45,33 @@ actor RedisClient {
     }
 
     private func open() throws(RedisError) -> RedisConnection {
+        if case .sentinel(let set) = endpoint.address, let connection, masterCheckedAt.remainingMs == 0 {
+            masterCheckedAt = Deadline(afterMs: Self.masterCheckEveryMs)
+            // Sentinels that cannot be asked right now leave the connection as it is.
+            if let master = try? RedisSentinel.masterAddress(endpoint, of: set, connectTimeoutMs: connectTimeoutMs),
+                master != connection.endpoint.address
+            {
+                drop()
+            }
+        }
         if let connection { return connection }
-        let fresh = try RedisConnection(
-            endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs,
-            name: connectionName)
+        let fresh: RedisConnection
+        if case .sentinel(let set) = endpoint.address {
+            fresh = try RedisSentinel.connectToMaster(
+                endpoint, of: set, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs,
+                name: connectionName)
+            masterCheckedAt = Deadline(afterMs: Self.masterCheckEveryMs)
+            if let before = connectedMaster, before != fresh.endpoint.address {
+                notice(
+                    "Redis master '\(set.master)' is now \(fresh.endpoint.hostDescription) (was "
+                        + "\(RedisEndpoint(address: before).hostDescription)): a failover; reconnected")
+            }
+            connectedMaster = fresh.endpoint.address
+        } else {
+            fresh = try RedisConnection(
+                endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs,
+                name: connectionName)
+        }
         connection = fresh
         socket.set(fresh.socket)
         return fresh
@@ -48,13 +84,28 @@ actor RedisClient {
         guard !commands.isEmpty else { return [] }
         let connection = try open()
         do {
-            return try connection.pipeline(commands)
+            let replies = try connection.pipeline(commands)
+            // A master demoted by a failover: the next call asks the sentinels again.
+            if replies.contains(where: { Self.saysDemoted($0) }) { drop() }
+            return replies
         } catch {
             socket.clear()
             self.connection = nil  // a broken connection is not reused
             loadedScripts.removeAll()
             throw error
         }
+    }
+
+    /// `READONLY` (a write on a replica) or `UNBLOCKED … master -> replica` (a blocked command on a demoted master).
+    static func saysDemoted(_ reply: RedisValue) -> Bool {
+        guard let (code, _) = reply.serverError else { return false }
+        return code == "READONLY" || code == "UNBLOCKED"
+    }
+
+    private func drop() {
+        socket.clear()
+        connection = nil
+        loadedScripts.removeAll()
     }
 
     /// Runs a script by its SHA1 (EVALSHA).

@@ -16,8 +16,12 @@ final class RedisConnection {
 
     /// Connects, logs in, selects the database and names the connection (`CLIENT SETNAME`, when `name` is given; a
     /// server that refuses it only leaves the connection unnamed).
-    init(endpoint: RedisEndpoint, connectTimeoutMs: Int, commandTimeoutMs: Int, name: String? = nil) throws(RedisError)
-    {
+    ///
+    /// `expectsMaster`: the server must say it is a master (`ROLE`), as the one Sentinels name must.
+    init(
+        endpoint: RedisEndpoint, connectTimeoutMs: Int, commandTimeoutMs: Int, name: String? = nil,
+        expectsMaster: Bool = false
+    ) throws(RedisError) {
         let server = endpoint.hostDescription
         transport = try RedisSocket(endpoint: endpoint, connectTimeoutMs: connectTimeoutMs)
         guard let reader = redisReaderCreate() else {
@@ -35,6 +39,7 @@ final class RedisConnection {
         if endpoint.database != 0 { setup.append(RedisCommand("SELECT", String(endpoint.database))) }
         // PING proves the server speaks Redis and tells us early when it wants a password.
         setup.append(RedisCommand("PING"))
+        if expectsMaster { setup.append(RedisCommand("ROLE")) }
         if let name { setup.append(RedisCommand("CLIENT", "SETNAME", name)) }
         let replies: [RedisValue]
         do {
@@ -58,6 +63,14 @@ final class RedisConnection {
                     message: "\(message) (database \(endpoint.database) in the URL)")
             default:
                 throw RedisError(code: .server, server: server, serverCode: code, message: message)
+            }
+        }
+        if expectsMaster {
+            let role = replies[replies.count - (name == nil ? 1 : 2)].array?.first?.text ?? "unknown"
+            guard role == "master" else {
+                throw RedisError(
+                    code: .unreachable, server: server,
+                    message: "the sentinels name it as the master, but it says it is a \(role) (a failover under way?)")
             }
         }
     }

@@ -25,6 +25,29 @@ public struct RedisEndpoint: Sendable, Equatable {
     public enum Address: Sendable, Equatable {
         case tcp(host: String, port: Int)
         case unixSocket(path: String)
+        /// The master that Sentinels name: asked for on every connect.
+        case sentinel(SentinelSet)
+    }
+
+    /// Sentinels that watch a master, and how to log in to them (when it differs from the master's login).
+    public struct SentinelSet: Sendable, Equatable {
+        public struct Node: Sendable, Equatable {
+            public var host: String
+            public var port: Int
+        }
+
+        public var nodes: [Node]
+        public var master: String
+        public var username: String?
+        public var password: String?
+
+        public static let defaultPort = 26379
+
+        /// `h1:26379,h2:26379`.
+        public var description: String {
+            nodes.map { $0.host.contains(":") ? "[\($0.host)]:\($0.port)" : "\($0.host):\($0.port)" }
+                .joined(separator: ",")
+        }
     }
 
     public var address: Address
@@ -49,6 +72,7 @@ public struct RedisEndpoint: Sendable, Equatable {
         switch address {
         case .tcp(let host, let port): return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         case .unixSocket(let path): return path
+        case .sentinel(let set): return "master '\(set.master)' of sentinels \(set.description)"
         }
     }
 
@@ -63,6 +87,9 @@ public struct RedisEndpoint: Sendable, Equatable {
             return "\(tls == nil ? "redis" : "rediss")://\(credentials)\(hostDescription)/\(database)"
         case .unixSocket(let path):
             return "unix://\(credentials)\(path)" + (database != 0 ? "?db=\(database)" : "")
+        case .sentinel(let set):
+            return "\(tls == nil ? "redis" : "rediss")-sentinel://\(credentials)\(set.description)/\(database)?master="
+                + set.master + (set.password != nil ? "&sentinel_password=***" : "")
         }
     }
 }
@@ -87,8 +114,9 @@ extension RedisEndpoint {
         }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
         var rest = String(url[schemeEnd.upperBound...])
+        let sentinel = scheme == "redis-sentinel" || scheme == "rediss-sentinel"
         switch scheme {
-        case "redis", "rediss": break
+        case "redis", "rediss", "redis-sentinel", "rediss-sentinel": break
         case "unix", "redis+unix": break
         default:
             throw RedisURLError(
@@ -124,7 +152,7 @@ extension RedisEndpoint {
         }
 
         var database = 0
-        if scheme != "redis" && scheme != "rediss" {
+        if scheme == "unix" || scheme == "redis+unix" {
             let path = try Self.percentDecoded(rest, what: "socket path")
             guard path.hasPrefix("/") else { throw RedisURLError(reason: "a unix socket URL needs an absolute path") }
             for (key, value) in query where key == "db" {
@@ -151,8 +179,39 @@ extension RedisEndpoint {
             database = db
         }
 
+        var tls = scheme.hasPrefix("rediss") || query.contains { $0 == ("tls", "true") } ? RedisTLS() : nil
+        try Self.readTLSSettings(query, into: &tls)
+        if sentinel {
+            var set = SentinelSet(nodes: [], master: "")
+            for part in hostPort.split(separator: ",", omittingEmptySubsequences: false) {
+                let (host, port) = try Self.hostAndPort(String(part), defaultPort: SentinelSet.defaultPort)
+                set.nodes.append(.init(host: host, port: port))
+            }
+            for (key, value) in query {
+                switch key {
+                case "master", "sentinelMasterId": set.master = try Self.percentDecoded(value, what: "master name")
+                case "sentinel_username": set.username = try Self.percentDecoded(value, what: "sentinel user name")
+                case "sentinel_password": set.password = try Self.percentDecoded(value, what: "sentinel password")
+                default: break
+                }
+            }
+            guard !set.master.isEmpty else {
+                throw RedisURLError(
+                    reason: "\(scheme):// needs the master's name: ?master=NAME (as the sentinels know it)")
+            }
+            self.init(
+                address: .sentinel(set), database: database, username: username, password: password, tls: tls)
+            return
+        }
+        let (host, port) = try Self.hostAndPort(hostPort, defaultPort: Self.defaultPort)
+        self.init(
+            address: .tcp(host: host, port: port), database: database, username: username, password: password, tls: tls)
+    }
+
+    /// `host[:port]` or `[v6]:port`; an empty host is 127.0.0.1.
+    private static func hostAndPort(_ hostPort: String, defaultPort: Int) throws(RedisURLError) -> (String, Int) {
         var host: String
-        var port = Self.defaultPort
+        var port = defaultPort
         if hostPort.hasPrefix("[") {
             guard let close = hostPort.firstIndex(of: "]") else {
                 throw RedisURLError(reason: "unterminated '[' in an IPv6 address")
@@ -170,13 +229,17 @@ extension RedisEndpoint {
             host = hostPort
         }
         if host.isEmpty { host = "127.0.0.1" }
-        guard !host.contains(where: { $0.isWhitespace || $0 == "/" || $0 == "@" }) else {
+        guard !host.contains(where: { $0.isWhitespace || $0 == "/" || $0 == "@" || $0 == "," }) else {
             throw RedisURLError(reason: "'\(host)' is not a host name")
         }
-        var tls = scheme == "rediss" || query.contains { $0 == ("tls", "true") } ? RedisTLS() : nil
+        return (host, port)
+    }
+
+    /// The `ssl_*` settings of the query, for a TLS URL only.
+    private static func readTLSSettings(_ query: [(String, String)], into tls: inout RedisTLS?) throws(RedisURLError) {
         for (key, value) in query where key.hasPrefix("ssl_") {
             guard tls != nil else { throw RedisURLError(reason: "\(key) applies to rediss:// (TLS) URLs") }
-            let text = try Self.percentDecoded(value, what: key)
+            let text = try percentDecoded(value, what: key)
             switch key {
             case "ssl_ca_certs": tls?.caFile = text
             case "ssl_ca_path": tls?.caDirectory = text
@@ -203,8 +266,6 @@ extension RedisEndpoint {
                 reason: "a client certificate needs its key and the key its certificate (ssl_certfile "
                     + "and ssl_keyfile together)")
         }
-        self.init(
-            address: .tcp(host: host, port: port), database: database, username: username, password: password, tls: tls)
     }
 
     private static func port(_ text: String) throws(RedisURLError) -> Int {

@@ -24,7 +24,7 @@ public struct RedisError: OperatorFacingError {
     /// replica without its primary) is as good as away for now: retried by workers, exit 69 for commands.
     public var kind: FailureKind {
         if code == .server, let serverCode,
-            ["LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "CLUSTERDOWN"].contains(serverCode)
+            ["LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "CLUSTERDOWN", "READONLY", "UNBLOCKED"].contains(serverCode)
         {
             return .unavailable
         }

@@ -13,20 +13,21 @@ public struct RedisQueueStore: QueueInspector {
     /// The worker whose connections these are, if they are a worker's.
     let worker: WorkerIdentity?
 
-    /// Prepares a store; nothing connects until `connect()` or the first command.
+    /// Prepares a store; nothing connects until `connect()` or the first command; `notice` hears of a failover
+    /// behind Sentinels.
     ///
     /// A worker's store names its connections as BullMQ's workers do: the Python client's naming for the one that
     /// runs commands, the Node client's for the one that waits for work, so that `getWorkers()` of either client
     /// (and the tools built on them) lists it once.
     public init(
         endpoint: RedisEndpoint, prefix: String, connectTimeoutMs: Int = 5000, commandTimeoutMs: Int = 30000,
-        worker: WorkerIdentity? = nil
+        worker: WorkerIdentity? = nil, notice: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.client = RedisClient(
             endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs,
             connectionName: worker.flatMap {
                 $0.pythonStyleNameIsValid(namespace: prefix) ? $0.pythonStyleName(namespace: prefix) : nil
-            })
+            }, notice: notice)
         // A worker's blocking wait for work gets a connection of its own, with room for the longest block.
         self.waitClient = RedisClient(
             endpoint: endpoint, connectTimeoutMs: connectTimeoutMs,

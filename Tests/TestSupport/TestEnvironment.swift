@@ -71,6 +71,20 @@ public enum TestEnvironment {
         return (url, folder, port)
     }
 
+    /// `JOBCTL_TEST_REDIS_SENTINEL_URL` (`redis-sentinel://…?master=jobctl-master`) and the two Redis servers the
+    /// sentinels watch (`JOBCTL_TEST_REDIS_SENTINEL_NODES`, `host:port,host:port`).
+    public static var runsSentinelTests: Bool { variables["JOBCTL_TEST_REDIS_SENTINEL_URL"] != nil || isCI }
+
+    public static func requireSentinel() throws -> (url: String, nodes: [String]) {
+        guard let url = variables["JOBCTL_TEST_REDIS_SENTINEL_URL"], !url.isEmpty,
+            let nodes = variables["JOBCTL_TEST_REDIS_SENTINEL_NODES"]
+        else {
+            throw MissingServiceError(
+                description: "JOBCTL_TEST_REDIS_SENTINEL_URL is not set: run the tests with scripts/test.sh")
+        }
+        return (url, nodes.split(separator: ",").map(String.init))
+    }
+
     /// `JOBCTL_TEST_POSTGRES_TLS_CA`: the CA that signed the test PostgreSQL's certificate (for "localhost").
     public static func requirePostgresTLSCA() throws -> String {
         guard let path = variables["JOBCTL_TEST_POSTGRES_TLS_CA"], !path.isEmpty else {
