@@ -184,6 +184,9 @@ extension RedisEndpoint {
         if sentinel {
             var set = SentinelSet(nodes: [], master: "")
             for part in hostPort.split(separator: ",", omittingEmptySubsequences: false) {
+                guard !part.isEmpty else {
+                    throw RedisURLError(reason: "an empty entry in the list of sentinels (host:port,host:port)")
+                }
                 let (host, port) = try Self.hostAndPort(String(part), defaultPort: SentinelSet.defaultPort)
                 set.nodes.append(.init(host: host, port: port))
             }

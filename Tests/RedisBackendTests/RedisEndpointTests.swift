@@ -71,4 +71,27 @@ import Testing
             !String(describing: error).contains("pw")
         }
     }
+
+    @Test func readsSentinelURLs() throws {
+        let endpoint = try RedisEndpoint(
+            url: "redis-sentinel://app:pw@s1,s2:26380,[::1]:26381/3?master=main&sentinel_password=sp%40ss"
+                + "&sentinel_username=watch")
+        guard case .sentinel(let set) = endpoint.address else {
+            Issue.record("not a sentinel address: \(endpoint.address)")
+            return
+        }
+        #expect(set.nodes.map(\.host) == ["s1", "s2", "::1"] && set.nodes.map(\.port) == [26379, 26380, 26381])
+        #expect(set.master == "main" && set.username == "watch" && set.password == "sp@ss")
+        #expect(
+            endpoint.username == "app" && endpoint.password == "pw" && endpoint.database == 3 && endpoint.tls == nil)
+        #expect(
+            !endpoint.redactedURL.contains("pw") && !endpoint.redactedURL.contains("sp@ss"), "\(endpoint.redactedURL)")
+        let tls = try RedisEndpoint(url: "rediss-sentinel://h1/0?sentinelMasterId=m&ssl_ca_certs=/ca.pem")
+        #expect(tls.tls?.caFile == "/ca.pem" && tls.hostDescription == "master 'm' of sentinels h1:26379")
+        for bad in [
+            "redis-sentinel://h1,h2/0", "redis-sentinel://h1:0/0?master=m", "redis-sentinel://h1,,h2/0?master=m",
+        ] {
+            #expect(throws: RedisURLError.self, "\(bad)") { try RedisEndpoint(url: bad) }
+        }
+    }
 }
