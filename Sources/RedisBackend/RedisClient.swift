@@ -89,9 +89,7 @@ actor RedisClient {
             if replies.contains(where: { Self.saysDemoted($0) }) { drop() }
             return replies
         } catch {
-            socket.clear()
-            self.connection = nil  // a broken connection is not reused
-            loadedScripts.removeAll()
+            drop()  // a broken connection is not reused
             throw error
         }
     }
@@ -102,6 +100,7 @@ actor RedisClient {
         return code == "READONLY" || code == "UNBLOCKED"
     }
 
+    /// Closes the connection; the next call connects (and loads the scripts) again.
     private func drop() {
         socket.clear()
         connection = nil
@@ -169,9 +168,7 @@ actor RedisClient {
     /// next call connects again.
     private func dropIfInterrupted() {
         guard socket.takeInterruption() else { return }
-        socket.clear()
-        connection = nil
-        loadedScripts.removeAll()
+        drop()
     }
 
     /// Runs one command; an error reply is thrown.
