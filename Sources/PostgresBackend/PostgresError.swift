@@ -69,9 +69,9 @@ public struct PostgresError: OperatorFacingError {
             lines.append("check the user and password: in the URL (percent-encoded), in PGPASSWORD, or in ~/.pgpass")
         case .certificate:
             lines += [
-                "the server's certificate must be signed by the CA in sslrootcert (sslmode=verify-ca, verify-full) and,",
-                "with verify-full, name the host of the URL; a server that asks for a client certificate takes",
-                "sslcert and sslkey",
+                "the server's certificate must be signed by the CA in sslrootcert (sslmode=verify-ca,",
+                "verify-full) and, with verify-full, name the host of the URL; a server that asks for a client",
+                "certificate takes sslcert and sslkey",
             ]
         case .server where sqlState == "42501":
             lines.append("the database user lacks a privilege on the schema; grant USAGE and SELECT to it")

@@ -5,7 +5,8 @@ import JobCore
 /// One Redis connection: jobctl's own socket (TCP, Unix or TLS, `RedisSocket`), with hiredis 0.14 as the protocol
 /// layer only — its command formatter and reply reader.
 ///
-/// Owns its reader and frees it exactly once. Blocking: use it only from `RedisClient`, which runs it on its own thread.
+/// Owns its reader and frees it exactly once. Blocking: use it only from `RedisClient`, which runs it on its own
+/// thread.
 final class RedisConnection {
     private let transport: RedisSocket
     private let reader: UnsafeMutablePointer<redisReader>

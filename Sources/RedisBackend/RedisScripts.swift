@@ -112,8 +112,9 @@ enum RedisScripts {
 
     /// Claims up to one job per token, as BullMQ's moveToActive does for each: due delayed jobs are promoted first;
     /// before every claim the rate limit, the pause and the global concurrency are checked; each job gets its
-    /// lock, `processedOn` (and `pb`, the worker's name, when given), an `ats` increment and an `active` event. Replies {jobs, wait}: jobs as {id, token,
-    /// name, data, opts, atm, attemptsMade, timestamp, defa, stacktrace, rjk}; wait (when fewer jobs than tokens) is
+    /// lock, `processedOn` (and `pb`, the worker's name, when given), an `ats` increment and an `active` event.
+    /// Replies {jobs, wait}: jobs as {id, token, name, data, opts, atm, attemptsMade, timestamp, defa, stacktrace,
+    /// rjk}; wait (when fewer jobs than tokens) is
     /// {"limited", ms}, {"paused"}, {"maxed"} or {"empty", next delayed due time or 0}.
     enum Claim: RedisScript {
         static let name = "claim"

@@ -170,7 +170,7 @@ struct SentinelTests {
         let process = try BackgroundProcess(
             TestEnvironment.python, ["-c", fake, replica], environment: TestEnvironment.variables)
         var port = ""
-        for _ in 0..<200 where port.isEmpty {
+        for _ in 0..<600 where port.isEmpty {  // up to 30 s for Python to start
             port = process.output.trimmingCharacters(in: .whitespacesAndNewlines)
             if port.isEmpty { Thread.sleep(forTimeInterval: 0.05) }
         }

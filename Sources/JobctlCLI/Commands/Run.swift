@@ -12,9 +12,9 @@ struct Run: AsyncParsableCommand {
             job on time, and checks for stalled jobs every --stalled-interval. On PostgreSQL it first checks that \
             a NOTIFY reaches it: behind a transaction pooler (PgBouncer, Supavisor, Neon's pooled endpoint) none \
             does, and it polls instead with one statement, every 100 ms backing off to 2 s while idle, unless \
-            --listen-url names a direct or session-mode connection to LISTEN on. It says which on stderr. A paused queue, the queue's global \
-            concurrency and rate limit, and \
-            --limiter are honoured; a lost connection is retried with back-off.
+            --listen-url names a direct or session-mode connection to LISTEN on. It says which on stderr. \
+            A paused queue, the queue's global concurrency and rate limit, and --limiter are honoured; a lost \
+            connection is retried with back-off.
 
             On SIGTERM or SIGINT it takes no new job, lets the running ones finish within --grace, hands the \
             rest back to waiting (their handlers are killed) and exits 0. A second signal exits at once; jobs \
