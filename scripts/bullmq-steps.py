@@ -12,6 +12,8 @@ blocking them. A step that goes wrong prints what happened to stderr and the scr
 
 Backends (the same steps run on both; only the connection options and the raw reads differ):
   redis     (default) keys under `<prefix>:<queue>:`. Nothing is deleted: callers use fresh queue names.
+  redis-cluster  the same on a Redis Cluster (--url names one node): each Queue gets a redis-py RedisCluster of its
+            own. The client's Worker does not run on one (worker_start, fail_jobs and get_workers fail).
   postgres  BullMQ's PostgreSQL backend in schema --schema (a plain identifier). The client's own migrations create
             it when it is first used. Nothing is dropped: callers use a fresh schema and drop it.
 
@@ -95,6 +97,7 @@ import traceback
 
 from bullmq import Queue, Worker
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 
 COUNT_STATES = ("waiting", "paused", "prioritized", "delayed", "active", "completed", "failed", "waiting-children")
 DRAIN_DELAY_SECONDS = 1
@@ -155,12 +158,19 @@ def raw_argument(value, prefix):
 
 
 class RedisStore:
-    def __init__(self, url, prefix):
+    def __init__(self, url, prefix, cluster=False):
         self.url = url
         self.prefix = prefix
-        self.opts = {"connection": url, "prefix": prefix}
-        self.r = aioredis.from_url(url)  # bytes in, bytes out: raw reads see what is stored
+        self.cluster = cluster
+        # bytes in, bytes out: raw reads see what is stored
+        self.r = RedisCluster.from_url(url) if cluster else aioredis.from_url(url)
         self.namespace = prefix
+
+    @property
+    def opts(self):
+        if self.cluster:
+            return {"connection": RedisCluster.from_url(self.url, decode_responses=True), "prefix": self.prefix}
+        return {"connection": self.url, "prefix": self.prefix}
 
     async def named_connection(self, name):
         connection = aioredis.from_url(url=self.url, single_connection_client=True)
@@ -726,13 +736,13 @@ STEPS = {
 
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--backend", choices=("redis", "postgres"), default="redis")
+    ap.add_argument("--backend", choices=("redis", "redis-cluster", "postgres"), default="redis")
     ap.add_argument("--url", required=True)
     ap.add_argument("--prefix", default=None, help="redis only (default bull)")
     ap.add_argument("--schema", default=None, help="postgres only, required")
     ap.add_argument("--jobctl", default=DEFAULT_JOBCTL, help="the jobctl binary (default .build/debug/jobctl)")
     args = ap.parse_args()
-    if args.backend == "redis" and args.schema is not None:
+    if args.backend != "postgres" and args.schema is not None:
         ap.error("--schema is for --backend postgres")
     if args.backend == "postgres" and (args.prefix is not None or args.schema is None):
         ap.error("--backend postgres takes --schema NAME and no --prefix")
@@ -752,8 +762,8 @@ def read_plan():
 async def main():
     args = parse_args()
     plan = read_plan()
-    if args.backend == "redis":
-        store = RedisStore(args.url, args.prefix or "bull")
+    if args.backend in ("redis", "redis-cluster"):
+        store = RedisStore(args.url, args.prefix or "bull", cluster=args.backend == "redis-cluster")
     else:
         store = PostgresStore(args.url, args.schema)
     harness = Harness(store, args.backend, args.jobctl)

@@ -16,6 +16,9 @@ REDIS_TLS_PORT=${JOBCTL_REDIS_TLS_PORT:-56380}
 REDIS_MTLS_PORT=${JOBCTL_REDIS_MTLS_PORT:-56381}
 # Sentinel: a master on this port, its replica on the next, three sentinels on the three after.
 SENTINEL_BASE=${JOBCTL_REDIS_SENTINEL_BASE:-56391}
+# Redis Cluster: 3 masters + 3 replicas on this port and the five after; a TLS cluster of 3 masters from base + 10.
+# Cluster ports must stay at or below 55535: each node's bus listens on its port + 10000.
+CLUSTER_BASE=${JOBCTL_REDIS_CLUSTER_BASE:-55301}
 PG_BIN=${PG_BIN:-$( (pg_config --bindir 2>/dev/null) || ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)}
 
 as_pg() {
@@ -35,6 +38,12 @@ print_env() {
   # Redis behind Sentinel: master 'jobctl-master' (a master and a replica), three sentinels.
   echo "export JOBCTL_TEST_REDIS_SENTINEL_NODES=127.0.0.1:${SENTINEL_BASE},127.0.0.1:$((SENTINEL_BASE + 1))"
   echo "export JOBCTL_TEST_REDIS_SENTINEL_URL=redis-sentinel://127.0.0.1:$((SENTINEL_BASE + 2)),127.0.0.1:$((SENTINEL_BASE + 3)),127.0.0.1:$((SENTINEL_BASE + 4))/0?master=jobctl-master"
+  # Redis Cluster: three masters, each with a replica (the URL names one node; all six are listed), and a TLS
+  # cluster of three masters that announce themselves as "localhost".
+  echo "export JOBCTL_TEST_REDIS_CLUSTER_URL=redis://127.0.0.1:${CLUSTER_BASE}/0"
+  echo "export JOBCTL_TEST_REDIS_CLUSTER_NODES=$(seq -s, -f "127.0.0.1:%g" "$CLUSTER_BASE" $((CLUSTER_BASE + 5)))"
+  echo "export JOBCTL_TEST_REDIS_CLUSTER_TLS_URL=rediss://localhost:$((CLUSTER_BASE + 10))/0?ssl_ca_certs=$(
+    )$DIR/redis-tls/ca.crt"
   # PgBouncer in transaction mode with one server connection, in front of that PostgreSQL.
   echo "export JOBCTL_TEST_PGBOUNCER_URL=postgresql://jobctl@127.0.0.1:${PGBOUNCER_PORT}/postgres"
 }
@@ -128,6 +137,69 @@ start_sentinel() {
   exit 1
 }
 
+# One cluster node (its settings again on a restart: the failover test kills one and starts it again).
+start_cluster_node() {
+  local port=$1 tls=${2:-} name="redis-cluster-$1" listen=(--port "$1")
+  if [ -f "$DIR/$name.pid" ] && kill -0 "$(cat "$DIR/$name.pid")" 2>/dev/null; then return; fi
+  mkdir -p "$DIR/$name"
+  if [ -n "$tls" ]; then
+    local certs="$DIR/redis-tls"
+    listen=(--port 0 --tls-port "$port" --tls-cluster yes --tls-replication yes --tls-auth-clients no
+      --tls-cert-file "$certs/server.crt" --tls-key-file "$certs/server.key" --tls-ca-cert-file "$certs/ca.crt"
+      --cluster-announce-hostname localhost --cluster-preferred-endpoint-type hostname)
+  fi
+  redis-server "${listen[@]}" --bind 127.0.0.1 --cluster-enabled yes --cluster-config-file "$DIR/$name/nodes.conf" \
+    --cluster-node-timeout 2000 --cluster-replica-validity-factor 0 --save '' --appendonly no --daemonize yes \
+    --dir "$DIR/$name" --pidfile "$DIR/$name.pid" --logfile "$DIR/$name.log"
+}
+
+# Waits until every node of `ports` says cluster_state:ok and knows them all, and every replica is in sync.
+wait_for_cluster() {
+  local ports=$1 cli=("${@:2}") port ok count
+  count=$(echo "$ports" | wc -w)
+  for _ in $(seq 1 300); do
+    ok=1
+    for port in $ports; do
+      "${cli[@]}" -p "$port" cluster info 2>/dev/null | tr -d '\r' |
+        grep -qzE "cluster_state:ok.*cluster_known_nodes:$count" || ok=0
+      if [ "$("${cli[@]}" -p "$port" role 2>/dev/null | head -n1)" = slave ] &&
+        [ "$("${cli[@]}" -p "$port" role 2>/dev/null | sed -n 4p)" != connected ]; then ok=0; fi
+    done
+    [ "$ok" = 1 ] && return
+    sleep 0.1
+  done
+  echo "the Redis Cluster on ports $ports did not become ready in 30 s; see $DIR/redis-cluster-*.log" >&2
+  exit 1
+}
+
+start_cluster() {
+  local ports port nodes=()
+  ports=$(seq -s ' ' "$CLUSTER_BASE" $((CLUSTER_BASE + 5)))
+  for port in $ports; do start_cluster_node "$port"; nodes+=("127.0.0.1:$port"); done
+  for port in $ports; do
+    for _ in $(seq 1 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  done
+  if ! redis-cli -p "$CLUSTER_BASE" cluster info | grep -q 'cluster_slots_assigned:16384'; then
+    redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes >"$DIR/redis-cluster-create.log" 2>&1 ||
+      { cat "$DIR/redis-cluster-create.log" >&2; exit 1; }
+  fi
+  wait_for_cluster "$ports" redis-cli
+
+  make_redis_certificates
+  local tls_ports tls_nodes=() certs="$DIR/redis-tls"
+  tls_ports=$(seq -s ' ' $((CLUSTER_BASE + 10)) $((CLUSTER_BASE + 12)))
+  for port in $tls_ports; do start_cluster_node "$port" tls; tls_nodes+=("localhost:$port"); done
+  local cli=(redis-cli --tls --cacert "$certs/ca.crt" -h localhost)
+  for port in $tls_ports; do
+    for _ in $(seq 1 100); do "${cli[@]}" -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  done
+  if ! "${cli[@]}" -p $((CLUSTER_BASE + 10)) cluster info | grep -q 'cluster_slots_assigned:16384'; then
+    redis-cli --tls --cacert "$certs/ca.crt" --cluster create "${tls_nodes[@]}" --cluster-replicas 0 --cluster-yes \
+      >"$DIR/redis-cluster-tls-create.log" 2>&1 || { cat "$DIR/redis-cluster-tls-create.log" >&2; exit 1; }
+  fi
+  wait_for_cluster "$tls_ports" "${cli[@]}"
+}
+
 start_pgbouncer() {
   local bouncer="$DIR/pg-run/pgbouncer" binary
   binary=$(command -v pgbouncer || { [ -x /usr/sbin/pgbouncer ] && echo /usr/sbin/pgbouncer; } || true)
@@ -204,10 +276,11 @@ case "${1:-}" in
     start_pgbouncer
     start_redis_tls
     start_sentinel
+    start_cluster
     print_env
     ;;
   stop)
-    for pidfile in "$DIR"/sentinel-*.pid "$DIR"/redis-5*.pid; do
+    for pidfile in "$DIR"/sentinel-*.pid "$DIR"/redis-5*.pid "$DIR"/redis-cluster-*.pid; do
       [ -f "$pidfile" ] || continue
       kill "$(cat "$pidfile")" 2>/dev/null || true
       rm -f "$pidfile"
@@ -230,13 +303,17 @@ case "${1:-}" in
     rm -f "$DIR/redis.pid"
     start_redis
     ;;
+  start-cluster-node)
+    # A cluster node killed by a test, started again on its own data (it rejoins as a replica).
+    start_cluster_node "${2:?usage: $0 start-cluster-node PORT}"
+    ;;
   restart-postgres)
     # A fast shutdown: sessions are ended, transactions in flight roll back.
     as_pg "$PG_BIN/pg_ctl" -D "$DIR/pg-run/data" -m fast stop >/dev/null
     start_postgres
     ;;
   *)
-    echo "usage: $0 start|stop|env|restart-redis|restart-postgres" >&2
+    echo "usage: $0 start|stop|env|restart-redis|restart-postgres|start-cluster-node PORT" >&2
     exit 64
     ;;
 esac

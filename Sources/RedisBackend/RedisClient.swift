@@ -9,11 +9,12 @@ actor RedisClient {
     nonisolated let endpoint: RedisEndpoint
     private let connectTimeoutMs: Int
     private let commandTimeoutMs: Int
-    private var connection: RedisConnection?
+    /// A single server's connection (or the master's behind Sentinels), with the scripts loaded on it.
+    private var link: RedisNodeLink?
+    /// A Redis Cluster's connections and slot map, once the first node said it is one.
+    private var router: ClusterRouter?
     /// The current connection's socket, which `interrupt()` shuts down from any thread.
     private nonisolated let socket = InterruptibleSocket()
-    /// The scripts (by SHA1) loaded on the current connection.
-    private var loadedScripts: Set<String> = []
 
     /// The name every connection gets (`CLIENT SETNAME`), if any.
     private let connectionName: String?
@@ -41,22 +42,36 @@ actor RedisClient {
 
     /// Connects now, so that an unreachable server is reported before any work starts.
     func connect() throws(RedisError) {
-        _ = try open()
+        _ = try route()
     }
 
-    private func open() throws(RedisError) -> RedisConnection {
-        if case .sentinel(let set) = endpoint.address, let connection, masterCheckedAt.remainingMs == 0 {
+    /// Whether the server is a Redis Cluster (found on connecting).
+    func isCluster() throws(RedisError) -> Bool {
+        if case .cluster = try route() { return true }
+        return false
+    }
+
+    private enum Route {
+        case single(RedisNodeLink)
+        case cluster(ClusterRouter)
+    }
+
+    /// The connection to use, opened (and the topology found) when there is none.
+    private func route() throws(RedisError) -> Route {
+        if let router { return .cluster(router) }
+        if case .sentinel(let set) = endpoint.address, let link, masterCheckedAt.remainingMs == 0 {
             masterCheckedAt = Deadline(afterMs: Self.masterCheckEveryMs)
             // Sentinels that cannot be asked right now leave the connection as it is.
             if let master = try? RedisSentinel.masterAddress(endpoint, of: set, connectTimeoutMs: connectTimeoutMs),
-                master != connection.endpoint.address
+                master != link.connection.endpoint.address
             {
                 drop()
             }
         }
-        if let connection { return connection }
+        if let link { return .single(link) }
         let fresh: RedisConnection
-        if case .sentinel(let set) = endpoint.address {
+        switch endpoint.address {
+        case .sentinel(let set):
             fresh = try RedisSentinel.connectToMaster(
                 endpoint, of: set, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs,
                 name: connectionName)
@@ -67,30 +82,82 @@ actor RedisClient {
                         + "\(RedisEndpoint(address: before).hostDescription)): a failover; reconnected")
             }
             connectedMaster = fresh.endpoint.address
-        } else {
+        case .clusterSeeds(let nodes):
+            let router = try openCluster(seeds: nodes.map { ClusterNode(host: $0.host, port: $0.port) })
+            self.router = router
+            return .cluster(router)
+        case .tcp(let host, let port):
+            fresh = try RedisConnection(
+                endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs,
+                name: connectionName, probesCluster: true)
+            if fresh.isClusterNode {
+                let node = ClusterNode(host: host, port: port)
+                let router = try ClusterRouter(
+                    first: fresh, at: node, seeds: [node], endpoint: endpoint, connectTimeoutMs: connectTimeoutMs,
+                    commandTimeoutMs: commandTimeoutMs, connectionName: connectionName, socket: socket)
+                self.router = router
+                return .cluster(router)
+            }
+        case .unixSocket:
             fresh = try RedisConnection(
                 endpoint: endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs,
                 name: connectionName)
         }
-        connection = fresh
+        let link = RedisNodeLink(fresh)
+        self.link = link
         socket.set(fresh.socket)
-        return fresh
+        return .single(link)
     }
 
-    /// Runs the commands in one round trip.
+    /// Several nodes named in the URL: the first that answers gives the slot map; each must be a cluster node.
+    private func openCluster(seeds: [ClusterNode]) throws(RedisError) -> ClusterRouter {
+        var failures: [String] = []
+        for node in seeds {
+            var target = endpoint
+            target.address = .tcp(host: node.host, port: node.port)
+            let connection: RedisConnection
+            do {
+                connection = try RedisConnection(
+                    endpoint: target, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs,
+                    name: connectionName, probesCluster: true)
+            } catch  where error.kind == .unavailable {
+                failures.append("\(node): \(error.message)")
+                continue
+            }
+            guard connection.isClusterNode else {
+                throw RedisError(
+                    code: .unexpectedReply, server: node.description,
+                    message: "it is not a Redis Cluster node (INFO cluster: cluster_enabled:0), and a URL with "
+                        + "several hosts names the nodes of one cluster; give one host for a single server, or "
+                        + "redis-sentinel://… for Sentinels")
+            }
+            return try ClusterRouter(
+                first: connection, at: node, seeds: seeds, endpoint: endpoint, connectTimeoutMs: connectTimeoutMs,
+                commandTimeoutMs: commandTimeoutMs, connectionName: connectionName, socket: socket)
+        }
+        throw RedisError(
+            code: .unreachable, server: endpoint.hostDescription,
+            message: "no node answered: " + failures.joined(separator: "; "))
+    }
+
+    /// Runs the commands in one round trip (on a cluster: one per node, replies in the original order).
     ///
     /// Error replies come back as `.error` values.
     func pipeline(_ commands: [RedisCommand]) throws(RedisError) -> [RedisValue] {
         guard !commands.isEmpty else { return [] }
-        let connection = try open()
-        do {
-            let replies = try connection.pipeline(commands)
-            // A master demoted by a failover: the next call asks the sentinels again.
-            if replies.contains(where: { Self.saysDemoted($0) }) { drop() }
-            return replies
-        } catch {
-            drop()  // a broken connection is not reused
-            throw error
+        switch try route() {
+        case .cluster(let router):
+            return try router.pipeline(commands)
+        case .single(let link):
+            do {
+                let replies = try link.connection.pipeline(commands)
+                // A master demoted by a failover: the next call asks the sentinels again.
+                if replies.contains(where: { Self.saysDemoted($0) }) { drop() }
+                return replies
+            } catch {
+                drop()  // a broken connection is not reused
+                throw error
+            }
         }
     }
 
@@ -100,11 +167,11 @@ actor RedisClient {
         return code == "READONLY" || code == "UNBLOCKED"
     }
 
-    /// Closes the connection; the next call connects (and loads the scripts) again.
+    /// Closes the connections; the next call connects (and loads the scripts) again.
     private func drop() {
         socket.clear()
-        connection = nil
-        loadedScripts.removeAll()
+        link = nil
+        router?.dropAll()
     }
 
     /// Runs a script by its SHA1 (EVALSHA).
@@ -113,31 +180,45 @@ actor RedisClient {
     /// (the server restarted, failed over or flushed its scripts) loads it again and retries once. An error reply is
     /// thrown.
     func evaluate(sha1: String, source: String, keys: [String], arguments: [String]) throws(RedisError) -> RedisValue {
-        let call = RedisCommand(arguments: ["EVALSHA", sha1, String(keys.count)] + keys + arguments)
         var reply = RedisValue.null
-        for attempt in 0..<2 {
-            let load = attempt > 0 || !loadedScripts.contains(sha1)
-            let replies = try pipeline(load ? [RedisCommand("SCRIPT", "LOAD", source), call] : [call])
-            if load {
-                let loaded = replies[0]
-                if let (code, message) = loaded.serverError {
-                    throw RedisError(
-                        code: .server, server: endpoint.hostDescription, serverCode: code, message: message)
+        switch try route() {
+        case .cluster(let router):
+            reply = try router.evaluate(sha1: sha1, source: source, keys: keys, arguments: arguments)
+        case .single:
+            let call = RedisCommand(arguments: ["EVALSHA", sha1, String(keys.count)] + keys + arguments)
+            for _ in 0..<2 {
+                guard case .single(let link) = try route() else { break }
+                do {
+                    reply = try link.evaluate(sha1: sha1, source: source, call: call)
+                } catch {
+                    drop()
+                    throw error
                 }
-                guard loaded.text == sha1 else {
-                    throw RedisError(
-                        code: .unexpectedReply, server: endpoint.hostDescription,
-                        message: "SCRIPT LOAD answered \(loaded), not the script's SHA1 \(sha1)")
-                }
-                loadedScripts.insert(sha1)
+                if Self.saysDemoted(reply) { drop() }
+                guard reply.serverError?.code == "NOSCRIPT" else { break }
             }
-            reply = replies[replies.count - 1]
-            guard let (code, message) = reply.serverError else { return reply }
-            if code == "NOSCRIPT" && attempt == 0 {
-                loadedScripts.remove(sha1)
-                continue
-            }
+        }
+        if let (code, message) = reply.serverError {
             throw RedisError(code: .server, server: endpoint.hostDescription, serverCode: code, message: message)
+        }
+        return reply
+    }
+
+    /// The servers that hold keys: the one server (nil), or every master of a cluster (SCAN and CLIENT LIST ask
+    /// each).
+    func keyServers() throws(RedisError) -> [ClusterNode?] {
+        switch try route() {
+        case .single: return [nil]
+        case .cluster(let router): return try router.masters()
+        }
+    }
+
+    /// Runs one command on one of `keyServers()`; an error reply is thrown.
+    func command(_ command: RedisCommand, on node: ClusterNode?) throws(RedisError) -> RedisValue {
+        guard let node, case .cluster(let router) = try route() else { return try self.command(command) }
+        let reply = try router.command(command, on: node)
+        if let (code, message) = reply.serverError {
+            throw RedisError(code: .server, server: node.description, serverCode: code, message: message)
         }
         return reply
     }

@@ -15,13 +15,18 @@ final class RedisConnection {
     private var broken = false
     private var readBuffer = [UInt8](repeating: 0, count: 16 * 1024)
 
+    /// Whether the server is a Redis Cluster node (asked with `INFO cluster` when `probesCluster`).
+    private(set) var isClusterNode = false
+
     /// Connects, logs in, selects the database and names the connection (`CLIENT SETNAME`, when `name` is given; a
     /// server that refuses it only leaves the connection unnamed).
     ///
     /// `expectsMaster`: the server must say it is a master (`ROLE`), as the one Sentinels name must.
+    /// `probesCluster`: find out whether the server is a cluster node (`isClusterNode`; a server that refuses
+    /// `INFO` is taken for none).
     init(
         endpoint: RedisEndpoint, connectTimeoutMs: Int, commandTimeoutMs: Int, name: String? = nil,
-        expectsMaster: Bool = false
+        expectsMaster: Bool = false, probesCluster: Bool = false
     ) throws(RedisError) {
         let server = endpoint.hostDescription
         transport = try RedisSocket(endpoint: endpoint, connectTimeoutMs: connectTimeoutMs)
@@ -40,7 +45,10 @@ final class RedisConnection {
         if endpoint.database != 0 { setup.append(RedisCommand("SELECT", String(endpoint.database))) }
         // PING proves the server speaks Redis and tells us early when it wants a password.
         setup.append(RedisCommand("PING"))
+        let role = setup.count
         if expectsMaster { setup.append(RedisCommand("ROLE")) }
+        let info = setup.count
+        if probesCluster { setup.append(RedisCommand("INFO", "cluster")) }
         if let name { setup.append(RedisCommand("CLIENT", "SETNAME", name)) }
         let replies: [RedisValue]
         do {
@@ -51,7 +59,7 @@ final class RedisConnection {
                 code: .connectionLost, server: server,
                 message: "\(error.message) before answering (a TLS-only port? then use rediss://)")
         }
-        for reply in replies.prefix(name == nil ? replies.count : replies.count - 1) {
+        for reply in replies.prefix(expectsMaster ? role + 1 : role) {
             guard let (code, message) = reply.serverError else { continue }
             switch code {
             case "NOAUTH", "WRONGPASS", "NOPERM":
@@ -62,17 +70,25 @@ final class RedisConnection {
                 throw RedisError(
                     code: .server, server: server, serverCode: code,
                     message: "\(message) (database \(endpoint.database) in the URL)")
+            case "ERR" where message.contains("cluster mode"):
+                throw RedisError(
+                    code: .server, server: server,
+                    message: "it is a Redis Cluster node, and a cluster has only database 0: drop "
+                        + "'/\(endpoint.database)' from the URL")
             default:
                 throw RedisError(code: .server, server: server, serverCode: code, message: message)
             }
         }
         if expectsMaster {
-            let role = replies[replies.count - (name == nil ? 1 : 2)].array?.first?.text ?? "unknown"
+            let role = replies[role].array?.first?.text ?? "unknown"
             guard role == "master" else {
                 throw RedisError(
                     code: .unreachable, server: server,
                     message: "the sentinels name it as the master, but it says it is a \(role) (a failover under way?)")
             }
+        }
+        if probesCluster {
+            isClusterNode = replies[info].text?.contains("cluster_enabled:1") ?? false
         }
     }
 

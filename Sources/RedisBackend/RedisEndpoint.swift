@@ -20,21 +20,34 @@ public struct RedisTLS: Sendable, Equatable {
 }
 
 /// Where a Redis server is and how to log in, parsed from `redis://[user:password@]host[:port][/db]`,
-/// `rediss://…` (TLS) or `unix:///path/to/socket[?db=N]`.
+/// `rediss://…` (TLS), `unix:///path/to/socket[?db=N]`, `redis://h1:p1,h2:p2` (nodes of a Redis Cluster) or
+/// `redis-sentinel://s1,s2/db?master=NAME`.
+///
+/// A single host may be a Redis Cluster node too: the connection finds out by itself.
 public struct RedisEndpoint: Sendable, Equatable {
     public enum Address: Sendable, Equatable {
         case tcp(host: String, port: Int)
         case unixSocket(path: String)
         /// The master that Sentinels name: asked for on every connect.
         case sentinel(SentinelSet)
+        /// Nodes of one Redis Cluster, tried in turn until one answers with the cluster's slot map.
+        case clusterSeeds([Node])
+    }
+
+    /// A host and port.
+    public struct Node: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
     }
 
     /// Sentinels that watch a master, and how to log in to them (when it differs from the master's login).
     public struct SentinelSet: Sendable, Equatable {
-        public struct Node: Sendable, Equatable {
-            public var host: String
-            public var port: Int
-        }
+        public typealias Node = RedisEndpoint.Node
 
         public var nodes: [Node]
         public var master: String
@@ -44,10 +57,7 @@ public struct RedisEndpoint: Sendable, Equatable {
         public static let defaultPort = 26379
 
         /// `h1:26379,h2:26379`.
-        public var description: String {
-            nodes.map { $0.host.contains(":") ? "[\($0.host)]:\($0.port)" : "\($0.host):\($0.port)" }
-                .joined(separator: ",")
-        }
+        public var description: String { RedisEndpoint.describe(nodes) }
     }
 
     public var address: Address
@@ -73,7 +83,14 @@ public struct RedisEndpoint: Sendable, Equatable {
         case .tcp(let host, let port): return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         case .unixSocket(let path): return path
         case .sentinel(let set): return "master '\(set.master)' of sentinels \(set.description)"
+        case .clusterSeeds(let nodes): return "Redis Cluster nodes \(Self.describe(nodes))"
         }
+    }
+
+    /// `h1:6379,[v6]:6379`.
+    static func describe(_ nodes: [Node]) -> String {
+        nodes.map { $0.host.contains(":") ? "[\($0.host)]:\($0.port)" : "\($0.host):\($0.port)" }
+            .joined(separator: ",")
     }
 
     /// The URL with the password replaced by `***`: safe to print.
@@ -90,6 +107,8 @@ public struct RedisEndpoint: Sendable, Equatable {
         case .sentinel(let set):
             return "\(tls == nil ? "redis" : "rediss")-sentinel://\(credentials)\(set.description)/\(database)?master="
                 + set.master + (set.password != nil ? "&sentinel_password=***" : "")
+        case .clusterSeeds(let nodes):
+            return "\(tls == nil ? "redis" : "rediss")://\(credentials)\(Self.describe(nodes))/\(database)"
         }
     }
 }
@@ -204,6 +223,23 @@ extension RedisEndpoint {
             }
             self.init(
                 address: .sentinel(set), database: database, username: username, password: password, tls: tls)
+            return
+        }
+        if hostPort.contains(",") {
+            var nodes: [Node] = []
+            for part in hostPort.split(separator: ",", omittingEmptySubsequences: false) {
+                guard !part.isEmpty else {
+                    throw RedisURLError(reason: "an empty entry in the list of cluster nodes (host:port,host:port)")
+                }
+                let (host, port) = try Self.hostAndPort(String(part), defaultPort: Self.defaultPort)
+                nodes.append(Node(host: host, port: port))
+            }
+            guard database == 0 else {
+                throw RedisURLError(
+                    reason: "several hosts name the nodes of a Redis Cluster, which has only database 0 (drop "
+                        + "'/\(database)')")
+            }
+            self.init(address: .clusterSeeds(nodes), username: username, password: password, tls: tls)
             return
         }
         let (host, port) = try Self.hostAndPort(hostPort, defaultPort: Self.defaultPort)

@@ -61,7 +61,7 @@ extension RedisQueueStore: QueueController {
     ) async throws
         -> BatchOutcome
     {
-        let k = keys(queue)
+        let k = try await writableKeys(queue)
         let codes = try await run(
             RedisScripts.Retry.self,
             keys: .init(
@@ -79,7 +79,7 @@ extension RedisQueueStore: QueueController {
     }
 
     public func promote(_ ids: [String], in queue: String) async throws -> BatchOutcome {
-        let k = keys(queue)
+        let k = try await writableKeys(queue)
         let codes = try await run(
             RedisScripts.Promote.self,
             keys: .init(
@@ -97,7 +97,7 @@ extension RedisQueueStore: QueueController {
     }
 
     public func remove(_ ids: [String], in queue: String, force: Bool) async throws -> BatchOutcome {
-        let k = keys(queue)
+        let k = try await writableKeys(queue)
         let codes = try await run(
             RedisScripts.Remove.self, keys: .init(schedulers: k.key("repeat")),
             arguments: .init(queueBase: k.base, force: force ? "1" : "0", ids: ids))
@@ -112,7 +112,7 @@ extension RedisQueueStore: QueueController {
     }
 
     public func drain(_ state: ReadyState, in queue: String, limit: Int, skipping: Int) async throws -> DrainOutcome {
-        let k = keys(queue)
+        let k = try await writableKeys(queue)
         let (key, isList) = k.stateKey(state.jobState)
         let counts = try await run(
             RedisScripts.Drain.self, keys: .init(state: key, schedulers: k.key("repeat")),
@@ -124,14 +124,14 @@ extension RedisQueueStore: QueueController {
     public func clean(
         _ state: FinishedState, in queue: String, finishedBefore: Int64, limit: Int
     ) async throws -> [String] {
-        let k = keys(queue)
+        let k = try await writableKeys(queue)
         return try await run(
             RedisScripts.Clean.self, keys: .init(state: k.stateKey(state.jobState).key, events: k.key("events")),
             arguments: .init(queueBase: k.base, finishedBefore: String(finishedBefore), limit: String(limit)))
     }
 
     public func setPaused(_ paused: Bool, queue: String) async throws {
-        let k = keys(queue)
+        let k = try await writableKeys(queue)
         let keys = RedisScripts.Pause.Keys(
             wait: k.wait, paused: k.paused, meta: k.meta, prioritized: k.prioritized, events: k.key("events"),
             delayed: k.delayed, marker: k.key("marker"))
@@ -141,16 +141,19 @@ extension RedisQueueStore: QueueController {
     }
 
     public func setGlobalConcurrency(_ concurrency: Int64, queue: String) async throws {
-        _ = try await client.command(RedisCommand("HSET", keys(queue).meta, "concurrency", String(concurrency)))
+        _ = try await client.command(
+            RedisCommand("HSET", try await writableKeys(queue).meta, "concurrency", String(concurrency)))
     }
 
     public func setGlobalRateLimit(_ limit: RateLimit, queue: String) async throws {
         _ = try await client.command(
-            RedisCommand("HSET", keys(queue).meta, "max", String(limit.max), "duration", String(limit.durationMs)))
+            RedisCommand(
+                "HSET", try await writableKeys(queue).meta, "max", String(limit.max), "duration",
+                String(limit.durationMs)))
     }
 
     public func add(_ jobs: [NewJob], to queue: String) async throws -> [AddedJob] {
-        let k = keys(queue)
+        let k = try await writableKeys(queue)
         var arguments = RedisScripts.Add.Arguments(queueBase: k.base, jobs: [])
         for job in jobs {
             arguments.jobs += [

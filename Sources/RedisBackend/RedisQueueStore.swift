@@ -46,6 +46,16 @@ public struct RedisQueueStore: QueueInspector {
 
     func keys(_ queue: String) -> QueueKeys { QueueKeys(prefix: prefix, queue: queue) }
 
+    /// The keys of a queue that scripts will change: on a Redis Cluster they must share a slot (a hash tag in the
+    /// prefix or the queue name), or the queue is refused before anything is sent.
+    func writableKeys(_ queue: String) async throws -> QueueKeys {
+        let k = keys(queue)
+        if ClusterSlot.sharedTag(ofKeysStartingWith: k.base) == nil, try await client.isCluster() {
+            throw RedisClusterLayoutError.untaggedQueue(queue, prefix: prefix)
+        }
+        return k
+    }
+
     var server: String { client.endpoint.hostDescription }
 
     // MARK: Discovery
@@ -55,46 +65,59 @@ public struct RedisQueueStore: QueueInspector {
         let pattern = globEscaped(prefix) + ":*:[mi][ed]*"
         let head = prefix + ":"
         var names = Set<String>()
-        var cursor = "0"
-        repeat {
-            let reply = try await client.command(RedisCommand("SCAN", cursor, "MATCH", pattern, "COUNT", "10000"))
-            guard let parts = reply.array, parts.count == 2, let next = parts[0].text, let keys = parts[1].array else {
-                throw RedisError(code: .unexpectedReply, server: server, message: "SCAN reply has an unexpected shape")
-            }
-            for key in keys {
-                guard let text = key.text, text.hasPrefix(head) else { continue }
-                let rest = text.dropFirst(head.count)
-                for suffix in [":meta", ":id"] where rest.hasSuffix(suffix) && rest.count > suffix.count {
-                    names.insert(String(rest.dropLast(suffix.count)))
+        // A cluster's keys are spread over its masters: each is scanned.
+        for node in try await client.keyServers() {
+            var cursor = "0"
+            repeat {
+                let reply = try await client.command(
+                    RedisCommand("SCAN", cursor, "MATCH", pattern, "COUNT", "10000"), on: node)
+                guard let parts = reply.array, parts.count == 2, let next = parts[0].text, let keys = parts[1].array
+                else {
+                    throw RedisError(
+                        code: .unexpectedReply, server: server, message: "SCAN reply has an unexpected shape")
                 }
-            }
-            cursor = next
-        } while cursor != "0"
+                for key in keys {
+                    guard let text = key.text, text.hasPrefix(head) else { continue }
+                    let rest = text.dropFirst(head.count)
+                    for suffix in [":meta", ":id"] where rest.hasSuffix(suffix) && rest.count > suffix.count {
+                        names.insert(String(rest.dropLast(suffix.count)))
+                    }
+                }
+                cursor = next
+            } while cursor != "0"
+        }
         return names.sorted()
     }
 
     public func queueExists(_ queue: String) async throws -> Bool {
-        let reply = try await client.command(RedisCommand(arguments: ["EXISTS"] + keys(queue).presenceKeys))
-        return (reply.integer ?? 0) > 0
+        // One EXISTS per key: on a cluster the keys of a queue named without a hash tag lie in different slots.
+        let replies = try await client.pipeline(keys(queue).presenceKeys.map { RedisCommand("EXISTS", $0) })
+        return replies.contains { ($0.integer ?? 0) > 0 }
     }
 
     // MARK: Workers
 
     public func connectedWorkers(knownQueues: Set<String>) async throws -> [ConnectedWorker] {
-        let reply: RedisValue
-        do {
-            reply = try await client.command(RedisCommand("CLIENT", "LIST"))
-        } catch {
-            guard error.code == .server && Self.refusesCommand(error) else { throw error }
-            throw WorkerListingRefusedError(
-                location: location,
-                serverMessage: [error.serverCode, error.message].compactMap { $0 }.joined(separator: " "))
-        }
-        guard let text = reply.text else {
-            throw RedisError(code: .unexpectedReply, server: server, message: "CLIENT LIST did not answer with text")
+        // On a cluster a worker connects to the master of its queue's slot: every master is asked.
+        var connections: [ClientConnection] = []
+        for node in try await client.keyServers() {
+            let reply: RedisValue
+            do {
+                reply = try await client.command(RedisCommand("CLIENT", "LIST"), on: node)
+            } catch {
+                guard error.code == .server && Self.refusesCommand(error) else { throw error }
+                throw WorkerListingRefusedError(
+                    location: location,
+                    serverMessage: [error.serverCode, error.message].compactMap { $0 }.joined(separator: " "))
+            }
+            guard let text = reply.text else {
+                throw RedisError(
+                    code: .unexpectedReply, server: server, message: "CLIENT LIST did not answer with text")
+            }
+            connections += Self.clientConnections(text)
         }
         return WorkerDirectory.workers(
-            from: Self.clientConnections(text), namespace: prefix, knownQueues: knownQueues, nodeNaming: true)
+            from: connections, namespace: prefix, knownQueues: knownQueues, nodeNaming: true)
     }
 
     /// An ACL without the command, or a server (hosted, or with the command renamed) without it.
@@ -220,6 +243,18 @@ public struct RedisQueueStore: QueueInspector {
         }
         try await describeWrongTypes(&readings)
         try await fillOldestWaiting(&readings)
+        if readings.contains(where: { ClusterSlot.sharedTag(ofKeysStartingWith: keys($0.overview.queue).base) == nil }),
+            try await client.isCluster()
+        {
+            for index in readings.indices
+            where ClusterSlot.sharedTag(ofKeysStartingWith: keys(readings[index].overview.queue).base) == nil {
+                readings[index].overview.problems.append(
+                    DataProblem(
+                        subject: keys(readings[index].overview.queue).base + "*",
+                        message: "its keys lie in different slots of the Redis Cluster: BullMQ cannot work it "
+                            + "(name it '{queue}' or use a prefix such as '{bull}')"))
+            }
+        }
         return readings
     }
 

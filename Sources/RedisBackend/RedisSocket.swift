@@ -23,9 +23,9 @@ final class RedisSocket {
             descriptor = try Self.connectTCP(host: host, port: port, deadline: deadline, server: server)
         case .unixSocket(let path):
             descriptor = try Self.connectUnix(path: path, deadline: deadline, server: server)
-        case .sentinel:
+        case .sentinel, .clusterSeeds:
             throw RedisError(
-                code: .unreachable, server: server, message: "the master must be asked of the sentinels first")
+                code: .unreachable, server: server, message: "the node must be chosen first (sentinels, slot map)")
         }
         // From here on deinit closes the descriptor.
         if let settings = endpoint.tls, case .tcp(let host, _) = endpoint.address {

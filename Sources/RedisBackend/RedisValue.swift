@@ -55,4 +55,23 @@ struct RedisCommand: Sendable {
     init(_ arguments: String...) { self.arguments = arguments.map { Array($0.utf8) } }
     init(arguments: [String]) { self.arguments = arguments.map { Array($0.utf8) } }
     init(bytes: [[UInt8]]) { self.arguments = bytes }
+
+    /// The keys it names, which decide the node it goes to on a cluster (none: any node will do).
+    var keys: ArraySlice<[UInt8]> {
+        guard let name = arguments.first.map({ String(decoding: $0, as: UTF8.self).uppercased() }) else { return [] }
+        switch name {
+        case "EVAL", "EVALSHA":
+            guard arguments.count >= 3, let count = Int(String(decoding: arguments[2], as: UTF8.self)), count >= 0,
+                arguments.count >= 3 + count
+            else { return [] }
+            return arguments[3..<(3 + count)]
+        case "EXISTS", "DEL", "UNLINK", "TOUCH", "MGET":
+            return arguments.dropFirst()
+        case "SCAN", "CLIENT", "INFO", "PING", "SCRIPT", "CLUSTER", "ROLE", "TIME", "AUTH", "SELECT", "ASKING",
+            "DBSIZE", "CONFIG", "HELLO", "SENTINEL", "COMMAND":
+            return []
+        default:
+            return arguments.dropFirst().prefix(1)
+        }
+    }
 }

@@ -5,13 +5,14 @@ public import JobCore
 /// moveStalledJobsToWait write, for a batch of jobs per run.
 extension RedisQueueStore: WorkerBackend {
     public func wakeUps(queue: String) async throws -> WakeUps {
-        .signalled(how: "the queue's marker (BZPOPMIN on \(keys(queue).key("marker")))")
+        // A queue a worker cannot work on a cluster is refused before the worker starts.
+        .signalled(how: "the queue's marker (BZPOPMIN on \(try await writableKeys(queue).key("marker")))")
     }
 
     public func claim(
         queue: String, tokens: [String], lockDurationMs: Int64, limiter: RateLimit?
     ) async throws -> ClaimResult {
-        let k = keys(queue)
+        let k = try await writableKeys(queue)
         let (rows, wait) = try await run(
             RedisScripts.Claim.self,
             keys: .init(
@@ -45,7 +46,7 @@ extension RedisQueueStore: WorkerBackend {
         queue: String, _ jobs: [(job: ClaimedJob, finish: Finish)], metricsDataPoints: Int?
     ) async throws -> [LostJob] {
         guard !jobs.isEmpty else { return [] }
-        let k = keys(queue)
+        let k = try await writableKeys(queue)
         var arguments = RedisScripts.Finish.Arguments(
             queueBase: k.base, now: String(currentTimeMs()),
             metricsDataPoints: metricsDataPoints.map(String.init) ?? "",
@@ -107,14 +108,14 @@ extension RedisQueueStore: WorkerBackend {
         queue: String, _ jobs: [(id: String, token: String)], durationMs: Int64
     ) async throws -> [String] {
         guard !jobs.isEmpty else { return [] }
-        let k = keys(queue)
+        let k = try await writableKeys(queue)
         return try await run(
             RedisScripts.ExtendLocks.self, keys: .init(stalled: k.key("stalled")),
             arguments: .init(queueBase: k.base, lockMs: String(durationMs), locks: jobs.flatMap { [$0.id, $0.token] }))
     }
 
     public func rescueStalled(queue: String, maxStalledCount: Int, intervalMs: Int64) async throws -> [String] {
-        let k = keys(queue)
+        let k = try await writableKeys(queue)
         return try await run(
             RedisScripts.RescueStalled.self,
             keys: .init(
@@ -135,7 +136,7 @@ extension RedisQueueStore: WorkerBackend {
 
     public func handBack(queue: String, _ jobs: [(id: String, token: String)]) async throws {
         guard !jobs.isEmpty else { return }
-        let k = keys(queue)
+        let k = try await writableKeys(queue)
         _ = try await run(
             RedisScripts.HandBack.self,
             keys: .init(

@@ -94,4 +94,21 @@ import Testing
             #expect(throws: RedisURLError.self, "\(bad)") { try RedisEndpoint(url: bad) }
         }
     }
+
+    @Test func parsesClusterSeeds() throws {
+        let endpoint = try RedisEndpoint(url: "rediss://:pw@n1:7000,n2,[::1]:7002/0?ssl_ca_certs=/ca.pem")
+        #expect(
+            endpoint.address
+                == .clusterSeeds([
+                    .init(host: "n1", port: 7000), .init(host: "n2", port: 6379), .init(host: "::1", port: 7002),
+                ]))
+        #expect(endpoint.password == "pw" && endpoint.tls?.caFile == "/ca.pem")
+        #expect(endpoint.redactedURL == "rediss://:***@n1:7000,n2:6379,[::1]:7002/0")
+        #expect(endpoint.hostDescription == "Redis Cluster nodes n1:7000,n2:6379,[::1]:7002")
+        for bad in ["redis://n1,n2/1", "redis://n1,,n2", "redis://n1,n2:0", "redis://n1:7000,"] {
+            #expect(throws: RedisURLError.self, "\(bad)") { try RedisEndpoint(url: bad) }
+        }
+        let database = #expect(throws: RedisURLError.self) { try RedisEndpoint(url: "redis://n1,n2/1") }
+        #expect(database?.reason.contains("only database 0") == true)
+    }
 }
