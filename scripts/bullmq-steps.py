@@ -19,7 +19,8 @@ Backends (the same steps run on both; only the connection options and the raw re
 
 Steps ("Q" is a queue name; a Queue per name is opened on first use and closed at the end):
   add          {"queue","name","data","opts"}         -> {"id"}                Queue.add
-  add_bulk     {"queue","jobs":[{"name","data","opts"}]} -> {"ids"}           Queue.addBulk
+  add_bulk     {"queue","jobs":[{"name","data","opts"}]} -> {"ids"}           Queue.addBulk (one Queue.add each on
+               a cluster, where the client's addBulk fails with NOSCRIPT)
   add_flow     {"flow":{"name","queueName","data","opts","children":[…]}} -> {"id","children":[{"id","children"}]}
                FlowProducer.add
   upsert_scheduler {"queue","id","repeat":{"every"|"pattern",…},"name","data"} -> {"id"} Queue.upsertJobScheduler
@@ -43,6 +44,12 @@ Steps ("Q" is a queue name; a Queue per name is opened on first use and closed a
   name_connection {"name"}      -> {}   opens a connection of its own named "name" (Redis CLIENT SETNAME, Postgres
                application_name; "{prefix}" replaced by the prefix or schema), kept open until the end
   redis_command {"url","args":[...]} -> {"reply"}   one command on another Redis (a sentinel, say), its reply as text
+  cluster_migrate {"key","finish":true} -> {"slot","from","to","keys"}   (redis-cluster) moves the key's slot to
+               another master: IMPORTING/MIGRATING, MIGRATE of its keys, SETSLOT NODE (unless "finish" is false)
+  cluster_finish {"slot","to"} -> {}   SETSLOT NODE on every master, ending a migration left unfinished
+  node_of      {"key"} -> {"node","slot"}   the master that serves the key ({prefix} replaced)
+  kill_server  {"url"} -> {"pid"}   kill -9 of the Redis server at url
+  services     {"args":[...],"timeout":60} -> {"status","stdout","stderr"}   scripts/services.sh with these arguments
   jobctl_start {"args","env","key":"default","until":text,"timeout":60} -> {"pid"}   starts jobctl in the
                background (environment as for "jobctl") and returns once its stderr contains "until"
   jobctl_stop  {"key":"default","timeout":60} -> {"status","stderr"}   SIGTERM, then waits for the exit
@@ -98,6 +105,7 @@ import traceback
 from bullmq import Queue, Worker
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
+import redis.exceptions as redis_errors
 
 COUNT_STATES = ("waiting", "paused", "prioritized", "delayed", "active", "completed", "failed", "waiting-children")
 DRAIN_DELAY_SECONDS = 1
@@ -185,7 +193,9 @@ class RedisStore:
         if not isinstance(commands, list):
             raise StepError('"redis" must be an array of commands (this namespace is on Redis)')
         for command in commands:
-            await self.r.execute_command(*[raw_argument(a, prefix=self.prefix) for a in command])
+            arguments = [raw_argument(a, prefix=self.prefix) for a in command]
+            # RedisCluster looks the command's name up as text.
+            await self.r.execute_command(arguments[0].decode(), *arguments[1:])
         return {}
 
     async def raw_job(self, queue, job_id):
@@ -443,7 +453,13 @@ class Harness:
     async def add_bulk(self, step):
         jobs = [{"name": need(j, "name"), "data": j.get("data", {}), "opts": j.get("opts") or {}}
                 for j in need(step, "jobs")]
-        added = await self.queue(step).addBulk(jobs)
+        queue = self.queue(step)
+        if self.store.cluster:
+            # The client's addBulk is a MULTI of EVALSHAs, which fails with NOSCRIPT on a cluster node that has not
+            # loaded the script yet; Queue.add loads it.
+            added = [await queue.add(job["name"], job["data"], job["opts"]) for job in jobs]
+        else:
+            added = await queue.addBulk(jobs)
         return {"ids": [job.id for job in added]}
 
     async def add_flow(self, step):
@@ -529,6 +545,122 @@ class Harness:
         finally:
             await connection.aclose()
 
+    async def live_node(self):
+        """The URL of a cluster node that answers: --url's, else one the client knows (after a kill_server)."""
+        await self.store.r.initialize()
+        urls = [self.store.url] + [f"redis://{node.host}:{node.port}/0" for node in self.store.r.get_nodes()]
+        for url in urls:
+            connection = aioredis.from_url(url, decode_responses=True)
+            try:
+                await connection.ping()
+                return url
+            except redis_errors.ConnectionError:
+                continue
+            finally:
+                await connection.aclose()
+        raise StepError("no cluster node answers")
+
+    async def cluster_nodes(self, url=None):
+        """CLUSTER NODES as a node that answers sees it: {"host:port": {"id", "flags", "slots": [(start, end)]}}."""
+        connection = aioredis.from_url(url or await self.live_node(), decode_responses=True)
+        try:
+            text = await connection.execute_command("CLUSTER", "NODES")
+        finally:
+            await connection.aclose()
+        nodes = {}
+        for line in text.splitlines():
+            fields = line.split()
+            slots = []
+            for part in fields[8:]:
+                if not part.startswith("["):
+                    start, _, end = part.partition("-")
+                    slots.append((int(start), int(end or start)))
+            nodes[fields[1].split("@")[0]] = {"id": fields[0], "flags": fields[2].split(","), "slots": slots}
+        return nodes
+
+    async def cluster_migrate(self, step):
+        """Moves the slot of "key" to another master: IMPORTING/MIGRATING, MIGRATE of all its keys (twice, for keys
+        made meanwhile), then, unless "finish" is false, SETSLOT NODE on every master."""
+        if not self.store.cluster:
+            raise StepError("cluster_migrate needs --backend redis-cluster")
+        key = raw_argument(need(step, "key"), prefix=self.store.prefix).decode()
+        nodes = await self.cluster_nodes()
+        masters = {address: node for address, node in nodes.items() if "master" in node["flags"]
+                   and "fail" not in node["flags"] and node["slots"]}
+        seed = aioredis.from_url(await self.live_node(), decode_responses=True)
+        slot = int(await seed.execute_command("CLUSTER", "KEYSLOT", key))
+        await seed.aclose()
+        source = next(a for a, n in masters.items() if any(lo <= slot <= hi for lo, hi in n["slots"]))
+        target = next(a for a in sorted(masters) if a != source)
+        src = aioredis.from_url(f"redis://{source}/0", decode_responses=True)
+        dst = aioredis.from_url(f"redis://{target}/0", decode_responses=True)
+        moved = 0
+        try:
+            await dst.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", masters[source]["id"])
+            await src.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", masters[target]["id"])
+            for _ in range(2):
+                keys = await src.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 100000)
+                if keys:
+                    host, port = target.rsplit(":", 1)
+                    await src.execute_command("MIGRATE", host, port, "", 0, 10000, "KEYS", *keys)
+                    moved += len(keys)
+            if step.get("finish", True):
+                await self.finish_migration(slot, target, masters)
+        finally:
+            await src.aclose()
+            await dst.aclose()
+        return {"slot": slot, "from": source, "to": target, "keys": moved}
+
+    async def finish_migration(self, slot, target, masters):
+        for address in [target] + [a for a in masters if a != target]:
+            connection = aioredis.from_url(f"redis://{address}/0", decode_responses=True)
+            try:
+                await connection.execute_command("CLUSTER", "SETSLOT", slot, "NODE", masters[target]["id"])
+            finally:
+                await connection.aclose()
+
+    async def cluster_finish(self, step):
+        """Ends a cluster_migrate made with "finish": false ({"slot","to"} from its result)."""
+        nodes = await self.cluster_nodes()
+        masters = {address: node for address, node in nodes.items() if "master" in node["flags"]}
+        await self.finish_migration(int(need(step, "slot")), need(step, "to"), masters)
+        return {}
+
+    async def kill_server(self, step):
+        """kill -9 of the Redis server at "url" (its pid from INFO server)."""
+        connection = aioredis.from_url(need(step, "url"), decode_responses=True)
+        try:
+            pid = int((await connection.info("server"))["process_id"])
+        finally:
+            await connection.aclose()
+        os.kill(pid, 9)
+        return {"pid": pid}
+
+    async def services(self, step):
+        """scripts/services.sh with "args" (start-cluster-node PORT after kill_server, say)."""
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "services.sh")
+        process = await asyncio.create_subprocess_exec(
+            script, *[str(a) for a in need(step, "args")], stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(process.communicate(), timeout=float(step.get("timeout", 60)))
+        return {"status": process.returncode, "stdout": out.decode(errors="replace"),
+                "stderr": err.decode(errors="replace")}
+
+    async def node_of(self, step):
+        """The master ("host:port") that serves "key" now."""
+        key = raw_argument(need(step, "key"), prefix=self.store.prefix).decode()
+        url = await self.live_node()
+        seed = aioredis.from_url(url, decode_responses=True)
+        try:
+            slot = int(await seed.execute_command("CLUSTER", "KEYSLOT", key))
+        finally:
+            await seed.aclose()
+        for address, node in (await self.cluster_nodes(url)).items():
+            if "master" in node["flags"] and "fail" not in node["flags"] and any(
+                    lo <= slot <= hi for lo, hi in node["slots"]):
+                return {"node": address, "slot": slot}
+        raise StepError(f"no master serves slot {slot}")
+
     async def jobctl_start(self, step):
         key = step.get("key", "default")
         if key in self.background:
@@ -612,7 +744,13 @@ class Harness:
         state, wanted = need(step, "state"), int(need(step, "count"))
         deadline = time.monotonic() + float(step.get("timeout", 30))
         while True:
-            counts = await self.queue(step).getJobCounts(*COUNT_STATES)
+            try:
+                counts = await self.queue(step).getJobCounts(*COUNT_STATES)
+            except (redis_errors.ConnectionError, redis_errors.TimeoutError, redis_errors.ClusterDownError):
+                if time.monotonic() >= deadline:
+                    raise
+                await asyncio.sleep(0.5)  # a server away (a failover in a test): the client asks again
+                continue
             if counts.get(state, 0) >= wanted or time.monotonic() >= deadline:
                 return {"counts": counts, "timed_out": counts.get(state, 0) < wanted}
             await asyncio.sleep(0.2)
@@ -731,6 +869,8 @@ STEPS = {
     "is_paused": Harness.is_paused, "fail_jobs": Harness.fail_jobs, "get_workers": Harness.get_workers,
     "name_connection": Harness.name_connection, "jobctl_start": Harness.jobctl_start,
     "jobctl_stop": Harness.jobctl_stop, "redis_command": Harness.redis_command,
+    "cluster_migrate": Harness.cluster_migrate, "cluster_finish": Harness.cluster_finish,
+    "kill_server": Harness.kill_server, "node_of": Harness.node_of, "services": Harness.services,
 }
 
 

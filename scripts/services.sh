@@ -306,6 +306,7 @@ case "${1:-}" in
   start-cluster-node)
     # A cluster node killed by a test, started again on its own data (it rejoins as a replica).
     start_cluster_node "${2:?usage: $0 start-cluster-node PORT}"
+    wait_for_cluster "$(seq -s ' ' "$CLUSTER_BASE" $((CLUSTER_BASE + 5)))" redis-cli
     ;;
   restart-postgres)
     # A fast shutdown: sessions are ended, transactions in flight roll back.

@@ -95,11 +95,16 @@ public enum JobReplyCode: Int64, Sendable {
     case lockedByAnother = -6
     /// The next job of a job scheduler (remove the scheduler instead).
     case schedulerJob = -8
+    /// Redis Cluster: its flow parent (or a child) lies in another hash slot, which one script cannot reach.
+    case flowInAnotherSlot = -9
 
     /// What `remove` says of a job it left because a worker holds it, on both backends.
     public static let lockedReason =
         "locked by a worker (it or one of its children is running; --force removes it anyway)"
     public static let schedulerJobReason = "the next job of a job scheduler (remove the scheduler instead)"
+    public static let flowInAnotherSlotReason =
+        "its flow parent or a child is in a queue of another hash slot of the Redis Cluster (BullMQ needs a flow's "
+        + "queues under one hash tag there, such as the prefix '{bull}')"
 }
 
 /// A job a command left alone, and why (for example "no longer failed").

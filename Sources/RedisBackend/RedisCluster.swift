@@ -57,6 +57,8 @@ final class ClusterRouter {
     private var map: ClusterSlotMap
     private var links: [ClusterNode: RedisNodeLink] = [:]
     private var mapIsStale = false
+    /// Nodes that could not be reached lately: asked for the map last (a dead host may cost a connect timeout).
+    private var unreachable: Set<ClusterNode> = []
 
     /// Reads the slot map from `first`, a connection to the cluster node `node`.
     init(
@@ -90,7 +92,8 @@ final class ClusterRouter {
     private func refreshMap() throws(RedisError) {
         var failures: [String] = []
         var tried = Set<ClusterNode>()
-        for node in map.masters + map.nodes + seeds where tried.insert(node).inserted {
+        let candidates = (map.masters + map.nodes + seeds).filter { tried.insert($0).inserted }
+        for node in candidates.filter({ !unreachable.contains($0) }) + candidates.filter(unreachable.contains) {
             do {
                 map = try Self.readMap(over: try link(node), at: node)
                 mapIsStale = false
@@ -110,12 +113,20 @@ final class ClusterRouter {
         var target = endpoint
         target.address = .tcp(host: node.host, port: node.port)
         target.database = 0
-        let link = RedisNodeLink(
-            try RedisConnection(
-                endpoint: target, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs,
-                name: connectionName))
-        links[node] = link
-        return link
+        do {
+            let link = RedisNodeLink(
+                try RedisConnection(
+                    endpoint: target, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs,
+                    name: connectionName))
+            links[node] = link
+            unreachable.remove(node)
+            return link
+        } catch {
+            // A node that went away (a failover under way): the map is read again on the next call.
+            unreachable.insert(node)
+            mapIsStale = true
+            throw error
+        }
     }
 
     private func drop(_ node: ClusterNode) {

@@ -38,8 +38,15 @@ extension RedisQueueStore: QueueController {
     ) async throws
         -> Script.Reply
     {
-        let reply = try await client.evaluate(
-            sha1: Script.sha1, source: Script.source, keys: keys.list, arguments: arguments.list)
+        let reply: RedisValue
+        do {
+            reply = try await client.evaluate(
+                sha1: Script.sha1, source: Script.source, keys: keys.list, arguments: arguments.list)
+        } catch {
+            // A batch that would delete a flow child whose parent the script cannot reach: nothing was deleted.
+            guard error.serverCode == "CROSSSLOTFLOW" else { throw error }
+            throw RedisClusterLayoutError(message: "\(Script.name) refused: \(error.message)")
+        }
         guard let decoded = Script.decode(reply) else {
             throw RedisError(code: .unexpectedReply, server: server, message: "\(Script.name) answered \(reply)")
         }
@@ -73,6 +80,7 @@ extension RedisQueueStore: QueueController {
             switch code {
             case .notFound: return "not found"
             case .notAHash: return Self.notAHash
+            case .flowInAnotherSlot: return JobReplyCode.flowInAnotherSlotReason
             default: return "no longer \(state.rawValue)"
             }
         }
@@ -106,6 +114,7 @@ extension RedisQueueStore: QueueController {
             case .notFound: return "not found"
             case .notAHash: return Self.notAHash
             case .schedulerJob: return JobReplyCode.schedulerJobReason
+            case .flowInAnotherSlot: return JobReplyCode.flowInAnotherSlotReason
             default: return JobReplyCode.lockedReason
             }
         }

@@ -252,7 +252,7 @@ enum RedisScripts {
     /// their ids.
     enum Clean: RedisScript {
         static let name = "clean"
-        static let sha1 = "73de9f3cab9e190980ae1057931495d3bc8788a2"
+        static let sha1 = "3403107abafcb791b0e2bccd70b74210f5a3e9b2"
 
         struct Keys: RedisScriptKeys {
             var state: String
@@ -334,8 +334,36 @@ enum RedisScripts {
               return deleteJobKeys(jobKey)
             end
 
+            local queueSlot
+            local function clusterSlot(queueBase)
+              if queueSlot == nil then
+                local slot = redis.pcall("CLUSTER", "KEYSLOT", queueBase)
+                queueSlot = type(slot) == "number" and slot or false
+              end
+              return queueSlot
+            end
+
+            local function inAnotherSlot(queueBase, key)
+              local slot = clusterSlot(queueBase)
+              return slot and type(key) == "string" and rcall("CLUSTER", "KEYSLOT", key) ~= slot
+            end
+
+            local function flowCheck(queueBase, ids)
+              for _, id in ipairs(ids) do
+                local parentKey = redis.pcall("HGET", queueBase .. id, "parentKey")
+                if inAnotherSlot(queueBase, parentKey) then
+                  return redis.error_reply("CROSSSLOTFLOW job " .. id .. " has its flow parent " .. parentKey
+                    .. " in another slot of the Redis Cluster")
+                end
+              end
+            end
+
             local queueBase = ARGV[1]
             local ids = rcall("ZRANGEBYSCORE", KEYS[1], "-inf", ARGV[2], "LIMIT", 0, tonumber(ARGV[3]))
+            if clusterSlot(queueBase) then
+              local refusal = flowCheck(queueBase, ids)
+              if refusal then return refusal end
+            end
             for _, id in ipairs(ids) do deleteJob(queueBase, id, true) end
             if #ids > 0 then rcall("ZREM", KEYS[1], unpack(ids)) end
             rcall("XADD", KEYS[2], "*", "event", "cleaned", "count", #ids)
@@ -347,7 +375,7 @@ enum RedisScripts {
     /// job scheduler. Replies {removed, kept}.
     enum Drain: RedisScript {
         static let name = "drain"
-        static let sha1 = "a8144d628472711a9f78e67894c56ca2bcb2d6f9"
+        static let sha1 = "e4925e89b61edb1b2e679423f798cb8a60cc5545"
 
         struct Keys: RedisScriptKeys {
             var state: String
@@ -430,6 +458,30 @@ enum RedisScripts {
               return deleteJobKeys(jobKey)
             end
 
+            local queueSlot
+            local function clusterSlot(queueBase)
+              if queueSlot == nil then
+                local slot = redis.pcall("CLUSTER", "KEYSLOT", queueBase)
+                queueSlot = type(slot) == "number" and slot or false
+              end
+              return queueSlot
+            end
+
+            local function inAnotherSlot(queueBase, key)
+              local slot = clusterSlot(queueBase)
+              return slot and type(key) == "string" and rcall("CLUSTER", "KEYSLOT", key) ~= slot
+            end
+
+            local function flowCheck(queueBase, ids)
+              for _, id in ipairs(ids) do
+                local parentKey = redis.pcall("HGET", queueBase .. id, "parentKey")
+                if inAnotherSlot(queueBase, parentKey) then
+                  return redis.error_reply("CROSSSLOTFLOW job " .. id .. " has its flow parent " .. parentKey
+                    .. " in another slot of the Redis Cluster")
+                end
+              end
+            end
+
             local queueBase, kind, limit, skip = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
             local scheduled = {}
             local schedulers = rcall("ZRANGE", KEYS[2], 0, -1, "WITHSCORES")
@@ -438,6 +490,10 @@ enum RedisScripts {
             if kind == "list" then
               -- Workers take from the right end, so the oldest jobs are there.
               local ids = rcall("LRANGE", KEYS[1], -(skip + limit), -(skip + 1))
+              if clusterSlot(queueBase) then
+                local refusal = flowCheck(queueBase, ids)
+                if refusal then return refusal end
+              end
               for i = #ids, 1, -1 do
                 local id = ids[i]
                 if scheduled[id] then
@@ -451,6 +507,10 @@ enum RedisScripts {
               if removed > 0 then rcall("LREM", KEYS[1], -removed, "") end
             else
               local ids = rcall("ZRANGE", KEYS[1], skip, skip + limit - 1)
+              if clusterSlot(queueBase) then
+                local refusal = flowCheck(queueBase, ids)
+                if refusal then return refusal end
+              end
               for _, id in ipairs(ids) do
                 if scheduled[id] then
                   kept = kept + 1
@@ -501,10 +561,11 @@ enum RedisScripts {
     }
 
     /// Finishes jobs as BullMQ's moveToFinished, retryJob and moveToDelayed do, one reply per job: 0 done, -1 no
-    /// such job, -2 its lock is gone, -6 another worker holds it, -3 not active.
+    /// such job, -2 its lock is gone, -6 another worker holds it, -3 not active, -9 its flow parent lies in another
+    /// slot of the Redis Cluster (the job is left as it was).
     enum Finish: RedisScript {
         static let name = "finish"
-        static let sha1 = "1e77d6d03b336d452bc848b61252b9d51d6d2ba5"
+        static let sha1 = "71937821d3d3437c2dd0a57462818302e28c3cb9"
 
         struct Keys: RedisScriptKeys {
             var wait: String
@@ -624,6 +685,20 @@ enum RedisScripts {
               end
             end
 
+            local queueSlot
+            local function clusterSlot(queueBase)
+              if queueSlot == nil then
+                local slot = redis.pcall("CLUSTER", "KEYSLOT", queueBase)
+                queueSlot = type(slot) == "number" and slot or false
+              end
+              return queueSlot
+            end
+
+            local function inAnotherSlot(queueBase, key)
+              local slot = clusterSlot(queueBase)
+              return slot and type(key) == "string" and rcall("CLUSTER", "KEYSLOT", key) ~= slot
+            end
+
             local base, now, maxPoints = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
             local cap = eventsCap(KEYS[6])
             local replies = {}
@@ -735,6 +810,9 @@ enum RedisScripts {
                 replies[#replies + 1] = -1
               elseif lock ~= token then
                 replies[#replies + 1] = lock and -6 or -2
+              elseif (kind == "complete" or kind == "fail") and clusterSlot(base)
+                and inAnotherSlot(base, rcall("HGET", jobKey, "parentKey")) then
+                replies[#replies + 1] = -9
               else
                 rcall("DEL", jobKey .. ":lock")
                 rcall("SREM", KEYS[5], id)
@@ -1032,10 +1110,11 @@ enum RedisScripts {
     }
 
     /// Removes jobs with their children, one reply per id: 1 removed, -1 no such job, 0 locked (the job or a
-    /// pending child; only without force), -8 the next job of a job scheduler, -4 not a hash.
+    /// pending child; only without force), -8 the next job of a job scheduler, -4 not a hash, -9 its flow parent or a
+    /// child lies in another slot of the Redis Cluster (left as it was).
     enum Remove: RedisScript {
         static let name = "remove"
-        static let sha1 = "4812f43ece62599c09044c0efd23c39837bd9a2e"
+        static let sha1 = "b5db77d4273f138ee02c462bcbc17f440684f88a"
 
         struct Keys: RedisScriptKeys {
             var schedulers: String
@@ -1116,6 +1195,20 @@ enum RedisScripts {
               end
             end
 
+            local queueSlot
+            local function clusterSlot(queueBase)
+              if queueSlot == nil then
+                local slot = redis.pcall("CLUSTER", "KEYSLOT", queueBase)
+                queueSlot = type(slot) == "number" and slot or false
+              end
+              return queueSlot
+            end
+
+            local function inAnotherSlot(queueBase, key)
+              local slot = clusterSlot(queueBase)
+              return slot and type(key) == "string" and rcall("CLUSTER", "KEYSLOT", key) ~= slot
+            end
+
             local queueBase, force = ARGV[1], ARGV[2] == "1"
 
             local function children(jobKey)
@@ -1130,6 +1223,15 @@ enum RedisScripts {
               if rcall("EXISTS", jobKey .. ":lock") == 1 then return true end
               for _, childKey in ipairs(rcall("SMEMBERS", jobKey .. ":dependencies")) do
                 if isLocked(childKey) then return true end
+              end
+              return false
+            end
+
+            -- Whether the job's parent, or a child anywhere below it, lies in another slot of the cluster.
+            local function treeInAnotherSlot(jobKey)
+              if inAnotherSlot(queueBase, rcall("HGET", jobKey, "parentKey")) then return true end
+              for _, childKey in ipairs(children(jobKey)) do
+                if inAnotherSlot(queueBase, childKey) or treeInAnotherSlot(childKey) then return true end
               end
               return false
             end
@@ -1174,6 +1276,8 @@ enum RedisScripts {
                 replies[#replies + 1] = -4
               elseif schedulerNext and id == "repeat:" .. schedulerKey .. ":" .. schedulerNext then
                 replies[#replies + 1] = -8
+              elseif clusterSlot(queueBase) and treeInAnotherSlot(jobKey) then
+                replies[#replies + 1] = -9
               elseif not force and isLocked(jobKey) then
                 replies[#replies + 1] = 0
               else
@@ -1270,10 +1374,10 @@ enum RedisScripts {
     }
 
     /// Retries failed or completed jobs, one reply per id: 1 moved, -1 no such job, -3 not in that state, -4 the
-    /// job's key is not a hash.
+    /// job's key is not a hash, -9 its flow parent lies in another slot of the Redis Cluster (left as it was).
     enum Retry: RedisScript {
         static let name = "retry"
-        static let sha1 = "de5def848f616f8cfaebe91223a91c32a24e44dd"
+        static let sha1 = "d050096b4c3eeaff69eeacd098350bd830a67d22"
 
         struct Keys: RedisScriptKeys {
             var events: String
@@ -1335,6 +1439,20 @@ enum RedisScripts {
               return ok and type(opts) == "table" and opts["lifo"] == true
             end
 
+            local queueSlot
+            local function clusterSlot(queueBase)
+              if queueSlot == nil then
+                local slot = redis.pcall("CLUSTER", "KEYSLOT", queueBase)
+                queueSlot = type(slot) == "number" and slot or false
+              end
+              return queueSlot
+            end
+
+            local function inAnotherSlot(queueBase, key)
+              local slot = clusterSlot(queueBase)
+              return slot and type(key) == "string" and rcall("CLUSTER", "KEYSLOT", key) ~= slot
+            end
+
             local queueBase, state, reset = ARGV[1], ARGV[2], ARGV[3] == "1"
             local held = isHeld(KEYS[4], KEYS[5])
             local cap = eventsCap(KEYS[4])
@@ -1348,6 +1466,8 @@ enum RedisScripts {
                 replies[#replies + 1] = -1
               elseif kind ~= "hash" then
                 replies[#replies + 1] = -4
+              elseif clusterSlot(queueBase) and inAnotherSlot(queueBase, rcall("HGET", jobKey, "parentKey")) then
+                replies[#replies + 1] = -9
               elseif rcall("ZREM", KEYS[2], id) == 0 then
                 replies[#replies + 1] = -3
               else

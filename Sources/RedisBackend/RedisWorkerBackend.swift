@@ -99,6 +99,7 @@ extension RedisQueueStore: WorkerBackend {
                 return LostJob(
                     id: entry.job.id, reason: "another worker holds its lock now (the stalled check gave it away)")
             case -3: return LostJob(id: entry.job.id, reason: "it is no longer active")
+            case -9: return LostJob(id: entry.job.id, reason: JobReplyCode.flowInAnotherSlotReason)
             default: return LostJob(id: entry.job.id, reason: "unexpected reply \(String(describing: code))")
             }
         }

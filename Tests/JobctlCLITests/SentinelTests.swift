@@ -52,23 +52,6 @@ struct SentinelTests {
         }
     }
 
-    /// The completed events per job id in the queue's event stream at `master`.
-    static func completions(at master: String, prefix: String, queue: String) throws -> [String: Int] {
-        let script = """
-            import json, sys, redis
-            r = redis.Redis.from_url(sys.argv[1], decode_responses=True)
-            seen = {}
-            for _, fields in r.xrange(sys.argv[2]):
-                if fields.get("event") == "completed":
-                    seen[fields["jobId"]] = seen.get(fields["jobId"], 0) + 1
-            print(json.dumps(seen))
-            """
-        let result = try runProcess(
-            TestEnvironment.python, ["-c", script, "redis://\(master)/0", "\(prefix):\(queue):events"])
-        guard result.status == 0 else { throw MissingServiceError(description: "reading events: \(result.stderr)") }
-        return (try parseJSONObject(result.stdout) as? [String: Int]) ?? [:]
-    }
-
     @Test func aWorkerRidesThroughAFailoverAndRunOnceWorksTheNewMaster() throws {
         let (url, nodes) = try TestEnvironment.requireSentinel()
         let sentinel = "redis://" + url.split(separator: "//")[1].split(separator: "/")[0].split(separator: ",")[0]
@@ -107,7 +90,8 @@ struct SentinelTests {
 
         let after = try Self.master()
         #expect(after != before && nodes.contains(after), "the sentinels switched the master: \(before) -> \(after)")
-        let completions = try Self.completions(at: after, prefix: steps.namespace, queue: "mail")
+        let completions = try completedEventsPerJob(
+            url: "redis://\(after)/0", streamKey: "\(steps.namespace):mail:events")
         #expect(completions.count == jobs, "every job completed: \(completions.count) of \(jobs)")
         #expect(completions.values.allSatisfy { $0 == 1 }, "none twice: \(completions.filter { $0.value > 1 })")
 

@@ -85,6 +85,23 @@ public enum TestEnvironment {
         return (url, nodes.split(separator: ",").map(String.init))
     }
 
+    /// `JOBCTL_TEST_REDIS_CLUSTER_URL` (one node of a cluster of three masters and three replicas),
+    /// `JOBCTL_TEST_REDIS_CLUSTER_NODES` (all six, `host:port,…`) and `JOBCTL_TEST_REDIS_CLUSTER_TLS_URL` (a TLS
+    /// cluster of three masters that announce "localhost"), from `scripts/services.sh`.
+    public static var runsClusterTests: Bool { variables["JOBCTL_TEST_REDIS_CLUSTER_URL"] != nil || isCI }
+
+    public static func requireCluster() throws -> (url: String, nodes: [String], tlsURL: String) {
+        guard let url = variables["JOBCTL_TEST_REDIS_CLUSTER_URL"], !url.isEmpty,
+            let nodes = variables["JOBCTL_TEST_REDIS_CLUSTER_NODES"],
+            let tlsURL = variables["JOBCTL_TEST_REDIS_CLUSTER_TLS_URL"]
+        else {
+            throw MissingServiceError(
+                description: "JOBCTL_TEST_REDIS_CLUSTER_URL (and _NODES, _TLS_URL) not set: run the tests with "
+                    + "scripts/test.sh")
+        }
+        return (url, nodes.split(separator: ",").map(String.init), tlsURL)
+    }
+
     /// `JOBCTL_TEST_POSTGRES_TLS_CA`: the CA that signed the test PostgreSQL's certificate (for "localhost").
     public static func requirePostgresTLSCA() throws -> String {
         guard let path = variables["JOBCTL_TEST_POSTGRES_TLS_CA"], !path.isEmpty else {
@@ -368,12 +385,34 @@ public func createBullMQSchema(_ schema: String) throws {
     guard result.status == 0 else { throw MissingServiceError(description: "migrations failed: \(result.stderr)") }
 }
 
+/// The `completed` events per job id in a BullMQ events stream (`<prefix>:<queue>:events`), read with redis-py
+/// (its RedisCluster client when `cluster`).
+public func completedEventsPerJob(url: String, streamKey: String, cluster: Bool = false) throws -> [String: Int] {
+    let script = """
+        import json, sys, redis
+        from redis.cluster import RedisCluster
+        client = RedisCluster if sys.argv[3] == "cluster" else redis.Redis
+        r = client.from_url(sys.argv[1], decode_responses=True)
+        seen = {}
+        for _, fields in r.xrange(sys.argv[2]):
+            if fields.get("event") == "completed":
+                seen[fields["jobId"]] = seen.get(fields["jobId"], 0) + 1
+        print(json.dumps(seen))
+        """
+    let result = try runProcess(
+        TestEnvironment.python, ["-c", script, url, streamKey, cluster ? "cluster" : "single"])
+    guard result.status == 0 else { throw MissingServiceError(description: "reading events: \(result.stderr)") }
+    return (try parseJSONObject(result.stdout) as? [String: Int]) ?? [:]
+}
+
 /// A namespace of a test's own (a Redis key prefix or a PostgreSQL schema) and the real Python client acting in
 /// it through `scripts/bullmq-steps.py`, with the built `jobctl` at hand.
 public struct BullMQSteps: Sendable {
     public var backend: Backend
     public var url: String
     public var namespace: String
+    /// Redis Cluster: the client's Queue runs over redis-py's RedisCluster (`--backend redis-cluster`).
+    public var cluster = false
 
     /// A fresh namespace; a PostgreSQL schema is created by the client's migrations on first use.
     ///
@@ -402,7 +441,7 @@ public struct BullMQSteps: Sendable {
     public func run(_ steps: [[String: Any]]) throws -> [Any] {
         var arguments = [
             TestEnvironment.repositoryRoot.appendingPathComponent("scripts/bullmq-steps.py").path, "--backend",
-            backend.rawValue,
+            cluster ? "redis-cluster" : backend.rawValue,
             "--url", url, "--jobctl", TestEnvironment.jobctlBinary,
         ]
         arguments += backend == .redis ? ["--prefix", namespace] : ["--schema", namespace]

@@ -5,6 +5,8 @@
 -- kind: "list" or "zset", the type of the state's key; skip: jobs left at the old end (kept ones).
 --- @include rcall
 --- @include deleteJob
+--- @include clusterSlot
+--- @include flowCheck
 
 local queueBase, kind, limit, skip = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local scheduled = {}
@@ -14,6 +16,10 @@ local removed, kept, gone = 0, 0, {}
 if kind == "list" then
   -- Workers take from the right end, so the oldest jobs are there.
   local ids = rcall("LRANGE", KEYS[1], -(skip + limit), -(skip + 1))
+  if clusterSlot(queueBase) then
+    local refusal = flowCheck(queueBase, ids)
+    if refusal then return refusal end
+  end
   for i = #ids, 1, -1 do
     local id = ids[i]
     if scheduled[id] then
@@ -27,6 +33,10 @@ if kind == "list" then
   if removed > 0 then rcall("LREM", KEYS[1], -removed, "") end
 else
   local ids = rcall("ZRANGE", KEYS[1], skip, skip + limit - 1)
+  if clusterSlot(queueBase) then
+    local refusal = flowCheck(queueBase, ids)
+    if refusal then return refusal end
+  end
   for _, id in ipairs(ids) do
     if scheduled[id] then
       kept = kept + 1

@@ -1,5 +1,6 @@
 -- Finishes jobs as BullMQ's moveToFinished, retryJob and moveToDelayed do, one reply per job: 0 done, -1 no
--- such job, -2 its lock is gone, -6 another worker holds it, -3 not active.
+-- such job, -2 its lock is gone, -6 another worker holds it, -3 not active, -9 its flow parent lies in another
+-- slot of the Redis Cluster (the job is left as it was).
 --- @keys wait active prioritized events stalled meta pc marker delayed completed failed metricsCompleted metricsCompletedData metricsFailed metricsFailedData
 --- @argv queueBase now metricsDataPoints jobs...
 -- metricsDataPoints: "" records no metrics. jobs: per job its id, token, kind ("complete", "fail", "retry",
@@ -15,6 +16,8 @@
 --- @include deleteJobKeys
 --- @include releaseDedup
 --- @include detachFromParent
+--- @include clusterSlot
+--- @include inAnotherSlot
 
 local base, now, maxPoints = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local cap = eventsCap(KEYS[6])
@@ -127,6 +130,9 @@ for i = 4, #ARGV, 9 do
     replies[#replies + 1] = -1
   elseif lock ~= token then
     replies[#replies + 1] = lock and -6 or -2
+  elseif (kind == "complete" or kind == "fail") and clusterSlot(base)
+    and inAnotherSlot(base, rcall("HGET", jobKey, "parentKey")) then
+    replies[#replies + 1] = -9
   else
     rcall("DEL", jobKey .. ":lock")
     rcall("SREM", KEYS[5], id)

@@ -1,5 +1,6 @@
 -- Removes jobs with their children, one reply per id: 1 removed, -1 no such job, 0 locked (the job or a
--- pending child; only without force), -8 the next job of a job scheduler, -4 not a hash.
+-- pending child; only without force), -8 the next job of a job scheduler, -4 not a hash, -9 its flow parent or a
+-- child lies in another slot of the Redis Cluster (left as it was).
 --- @keys schedulers
 --- @argv queueBase force ids...
 -- force: "1" removes jobs even while a worker holds them.
@@ -10,6 +11,8 @@
 --- @include deleteJobKeys
 --- @include releaseDedup
 --- @include detachFromParent
+--- @include clusterSlot
+--- @include inAnotherSlot
 
 local queueBase, force = ARGV[1], ARGV[2] == "1"
 
@@ -25,6 +28,15 @@ local function isLocked(jobKey)
   if rcall("EXISTS", jobKey .. ":lock") == 1 then return true end
   for _, childKey in ipairs(rcall("SMEMBERS", jobKey .. ":dependencies")) do
     if isLocked(childKey) then return true end
+  end
+  return false
+end
+
+-- Whether the job's parent, or a child anywhere below it, lies in another slot of the cluster.
+local function treeInAnotherSlot(jobKey)
+  if inAnotherSlot(queueBase, rcall("HGET", jobKey, "parentKey")) then return true end
+  for _, childKey in ipairs(children(jobKey)) do
+    if inAnotherSlot(queueBase, childKey) or treeInAnotherSlot(childKey) then return true end
   end
   return false
 end
@@ -69,6 +81,8 @@ for i = 3, #ARGV do
     replies[#replies + 1] = -4
   elseif schedulerNext and id == "repeat:" .. schedulerKey .. ":" .. schedulerNext then
     replies[#replies + 1] = -8
+  elseif clusterSlot(queueBase) and treeInAnotherSlot(jobKey) then
+    replies[#replies + 1] = -9
   elseif not force and isLocked(jobKey) then
     replies[#replies + 1] = 0
   else

@@ -1,5 +1,5 @@
 -- Retries failed or completed jobs, one reply per id: 1 moved, -1 no such job, -3 not in that state, -4 the
--- job's key is not a hash.
+-- job's key is not a hash, -9 its flow parent lies in another slot of the Redis Cluster (left as it was).
 --- @keys events state wait meta active marker prioritized pc
 --- @argv queueBase state reset ids...
 -- state: "failed" or "completed"; reset: "1" clears the attempt counters.
@@ -10,6 +10,8 @@
 --- @include addPrioritized
 --- @include jobType
 --- @include isLifo
+--- @include clusterSlot
+--- @include inAnotherSlot
 
 local queueBase, state, reset = ARGV[1], ARGV[2], ARGV[3] == "1"
 local held = isHeld(KEYS[4], KEYS[5])
@@ -24,6 +26,8 @@ for i = 4, #ARGV do
     replies[#replies + 1] = -1
   elseif kind ~= "hash" then
     replies[#replies + 1] = -4
+  elseif clusterSlot(queueBase) and inAnotherSlot(queueBase, rcall("HGET", jobKey, "parentKey")) then
+    replies[#replies + 1] = -9
   elseif rcall("ZREM", KEYS[2], id) == 0 then
     replies[#replies + 1] = -3
   else
