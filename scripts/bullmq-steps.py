@@ -239,6 +239,7 @@ class RedisStore:
 
 
 class PostgresStore:
+    cluster = False
     # (table, columns that name the queue, ORDER BY): every table of bullmq/postgres/migrations/*.sql with a queue
     # column. `migration` and the relay_* tables are not per queue.
     TABLES = (

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run every test: unit, live (Redis, PostgreSQL, PgBouncer, Redis over TLS and behind Sentinel, with the real Python
-# bullmq) and end-to-end on the built binary; then the interop suites a second time with Redis over TLS.
+# Run every test: unit, live (Redis, PostgreSQL, PgBouncer, Redis over TLS, behind Sentinel and as a Cluster, with the
+# real Python bullmq) and end-to-end on the built binary; then the interop suites a second time with Redis over TLS.
 # Starts the local services and the venv first; both are idempotent. Arguments go to both `swift test` runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
