@@ -98,6 +98,7 @@ import json
 import os
 import re
 import resource
+import signal
 import sys
 import time
 import traceback
@@ -901,6 +902,10 @@ def read_plan():
 
 
 async def main():
+    # Signals blocked by the process that started this one (the Swift test runner blocks some in its threads)
+    # would be inherited by every process started from here: a Redis node started again by "services" could then
+    # not be stopped with SIGTERM.
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
     args = parse_args()
     plan = read_plan()
     if args.backend in ("redis", "redis-cluster"):
