@@ -641,9 +641,11 @@ class Harness:
     async def services(self, step):
         """scripts/services.sh with "args" (start-cluster-node PORT after kill_server, say)."""
         script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "services.sh")
+        # Signals the Swift test runner blocks are inherited down to here: a Redis node started with them blocked
+        # could not be stopped with SIGTERM.
         process = await asyncio.create_subprocess_exec(
             script, *[str(a) for a in need(step, "args")], stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE)
+            stderr=asyncio.subprocess.PIPE, preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_SETMASK, []))
         out, err = await asyncio.wait_for(process.communicate(), timeout=float(step.get("timeout", 60)))
         return {"status": process.returncode, "stdout": out.decode(errors="replace"),
                 "stderr": err.decode(errors="replace")}
@@ -902,10 +904,6 @@ def read_plan():
 
 
 async def main():
-    # Signals blocked by the process that started this one (the Swift test runner blocks some in its threads)
-    # would be inherited by every process started from here: a Redis node started again by "services" could then
-    # not be stopped with SIGTERM.
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])
     args = parse_args()
     plan = read_plan()
     if args.backend in ("redis", "redis-cluster"):
