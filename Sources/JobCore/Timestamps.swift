@@ -10,7 +10,8 @@ public enum Timestamps {
     /// `2026-11-23T10:15:30.123Z` for a time in milliseconds since the epoch.
     public static func iso8601(milliseconds ms: Int64) -> String {
         let (days, msOfDay) = floorDivide(ms, 86_400_000)
-        let (year, month, day) = civilDate(fromDays: days)
+        let date = CivilDate(days: Int(days))
+        let (year, month, day) = (Int64(date.year), Int64(date.month), Int64(date.day))
         let hours = msOfDay / 3_600_000
         let minutes = (msOfDay / 60_000) % 60
         let seconds = (msOfDay / 1000) % 60
@@ -80,36 +81,13 @@ public enum Timestamps {
             }
         }
         guard index == characters.count else { return nil }
-        return days(year: year, month: month, day: day) * 86_400_000 + ms
-    }
-
-    /// Howard Hinnant's days-from-civil algorithm (the inverse of `civilDate`).
-    private static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
+        return Int64(CivilDate(year: Int(year), month: Int(month), day: Int(day)).days) * 86_400_000 + ms
     }
 
     private static func floorDivide(_ a: Int64, _ b: Int64) -> (Int64, Int64) {
         let q = a / b
         let r = a % b
         return r < 0 ? (q - 1, r + b) : (q, r)
-    }
-
-    /// Howard Hinnant's days-to-civil algorithm.
-    private static func civilDate(fromDays days: Int64) -> (Int64, Int64, Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     private static func pad(_ value: Int64, _ width: Int) -> String {
