@@ -9,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export JOBCTL_SERVICES_DIR=${JOBCTL_CHAOS_DIR:-/tmp/jobctl-chaos-$(id -u)} JOBCTL_REDIS_PORT=56390 JOBCTL_PG_PORT=55490
 export JOBCTL_PGBOUNCER_PORT=56491
+# Only Redis, PostgreSQL and PgBouncer of its own: the TLS, Sentinel and Cluster servers of the tests keep their ports.
+export JOBCTL_SERVICES=basic
 export JOBCTL_REDIS_APPENDONLY=yes
 backends=(redis postgres postgres-pooler)
 args=()

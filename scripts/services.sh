@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start, stop or describe the local Redis, PostgreSQL (with TLS) and PgBouncer that the demo and the tests use.
-#   scripts/services.sh start   start them (idempotent), then print the URLs
+#   scripts/services.sh start   start them (idempotent), then print the URLs (JOBCTL_SERVICES=basic: Redis,
+#                               PostgreSQL and PgBouncer only)
 #   scripts/services.sh stop    stop both (by pid file / pg_ctl; never pkill)
 #   scripts/services.sh env     print `export` lines for the URLs
 #   scripts/services.sh restart-redis / restart-postgres   a graceful restart on the same data (chaos)
@@ -274,9 +275,12 @@ case "${1:-}" in
     start_redis
     start_postgres
     start_pgbouncer
-    start_redis_tls
-    start_sentinel
-    start_cluster
+    # JOBCTL_SERVICES=basic: only those three (the chaos run's own servers; the other topologies keep fixed ports).
+    if [ "${JOBCTL_SERVICES:-all}" != basic ]; then
+      start_redis_tls
+      start_sentinel
+      start_cluster
+    fi
     print_env
     ;;
   stop)
