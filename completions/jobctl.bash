@@ -780,7 +780,7 @@ _jobctl_run-once() {
     repeating_flags=()
     non_repeating_flags=(--json --tls-insecure --noop --version -h --help)
     repeating_options=(--exec --serve)
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --concurrency --job-timeout --lock-duration --lock-renew --limiter --metrics --name --max-jobs --max-runtime)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --concurrency --job-timeout --lock-duration --lock-renew --limiter --metrics --name --breaker --max-jobs --max-runtime)
     __jobctl_offer_flags_options -1
 
     # Offer option value completions
@@ -838,6 +838,9 @@ _jobctl_run-once() {
         return
         ;;
     '--name')
+        return
+        ;;
+    '--breaker')
         return
         ;;
     '--max-jobs')
@@ -853,7 +856,7 @@ _jobctl_run() {
     repeating_flags=()
     non_repeating_flags=(--json --tls-insecure --noop --version -h --help)
     repeating_options=(--exec --serve)
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --concurrency --job-timeout --lock-duration --lock-renew --limiter --metrics --name --grace --stalled-interval --max-stalled-count --progress --listen-url)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --concurrency --job-timeout --lock-duration --lock-renew --limiter --metrics --name --breaker --grace --stalled-interval --max-stalled-count --progress --listen-url)
     __jobctl_offer_flags_options -1
 
     # Offer option value completions
@@ -911,6 +914,9 @@ _jobctl_run() {
         return
         ;;
     '--name')
+        return
+        ;;
+    '--breaker')
         return
         ;;
     '--grace')

@@ -137,6 +137,8 @@ public struct WorkerSettings: Sendable {
     /// Record BullMQ's per-minute metrics of completed and failed jobs, keeping this many points (the worker
     /// option `metrics.maxDataPoints`); nil records none, as BullMQ's default.
     public var metricsDataPoints: Int?
+    /// Stop taking jobs after this many handler failures in a row, for a cool-down (`--breaker`).
+    public var breaker: CircuitBreaker.Settings?
 
     public init() {}
 }
@@ -159,6 +161,9 @@ public struct WorkerSummary: Sendable, Equatable {
     /// Round trips to the server: claims, finishes, lock renewals, stalled checks, waits for work, hand-backs (a
     /// short claim on PostgreSQL is two statements).
     public var serverCalls = 0
+    /// How often the circuit breaker opened, and how long it was open in all.
+    public var breakerOpenedTimes = 0
+    public var breakerOpenMs: Int64 = 0
 
     public init() {}
 }
@@ -304,7 +309,7 @@ public actor Worker {
             }
             group.cancelAll()
         }
-        var summary = loop.summary
+        var summary = loop.summary(now: currentTimeMs())
         summary.serverCalls = serverCalls
         summary.durationMs = currentTimeMs() - started
         if let failure { throw failure }

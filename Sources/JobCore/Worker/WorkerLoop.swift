@@ -112,7 +112,21 @@ public struct WorkerLoop: Sendable {
     private var retryDelayMs = firstRetryDelayMs
     private var unreachableSince: Int64?
     private var warnedSchedulers: Set<String> = []
+    private var breaker: CircuitBreaker?
+    /// A wake for the end of the breaker's cool-down is on its way.
+    private var breakerWakePending = false
     public private(set) var summary = WorkerSummary()
+
+    /// The run's summary, with the time the circuit breaker has been open until `now`.
+    public func summary(now: Int64) -> WorkerSummary {
+        var summary = summary
+        summary.breakerOpenedTimes = breaker?.timesOpened ?? 0
+        summary.breakerOpenMs = breaker?.totalOpenMs(now: now) ?? 0
+        return summary
+    }
+
+    /// The circuit breaker's state, when the run has one.
+    public var breakerState: CircuitBreaker.State? { breaker?.state }
 
     private struct RunningJob: Sendable {
         var job: ClaimedJob
@@ -126,6 +140,7 @@ public struct WorkerLoop: Sendable {
         self.settings = settings
         self.graceMs = graceMs
         self.started = now
+        self.breaker = settings.breaker.map(CircuitBreaker.init)
     }
 
     public var runningCount: Int { running.count }
@@ -144,12 +159,17 @@ public struct WorkerLoop: Sendable {
         if let maxJobs = settings.maxJobs, claimedCount >= maxJobs { exhausted = true }
         if let maxRuntimeMs = settings.maxRuntimeMs, now - started >= maxRuntimeMs { exhausted = true }
         let free = settings.concurrency - running.count
-        if !exhausted && !blocked && !retryPending && free > 0 {
-            var want = min(free, settings.claimBatch)
+        let admitted = breaker?.admits(now: now) ?? Int.max
+        if !exhausted && !blocked && !retryPending && free > 0 && admitted > 0 {
+            var want = min(free, settings.claimBatch, admitted)
             if let maxJobs = settings.maxJobs { want = min(want, maxJobs - claimedCount) }
             actions.append(.claim(want))
         } else if running.isEmpty && pending.isEmpty && finishing == 0 && exhausted {
             actions.append(.end)
+        } else if !exhausted, !breakerWakePending, let reopens = breaker?.reopensAt {
+            // The breaker is open: look again when its cool-down is over.
+            breakerWakePending = true
+            actions.append(.wake(afterMs: max(reopens - now, 1)))
         }
         return actions
     }
@@ -173,6 +193,7 @@ public struct WorkerLoop: Sendable {
                             + "for its schedulers to go on firing"))
             }
             running[job.id] = RunningJob(job: job, lockedUntil: now + settings.lockDurationMs)
+            breaker?.jobTaken()
             claimedCount += 1
             actions.append(.startHandler(job))
         }
@@ -242,10 +263,16 @@ public struct WorkerLoop: Sendable {
         blocked = false
         guard let entry = running.removeValue(forKey: job.id) else { return [] }
         summary.processed += 1
+        var actions: [Action] = []
+        if case .completed = outcome {
+            if let change = breaker?.handlerFinished(succeeded: true, now: now) { actions.append(.log(change)) }
+        } else if let change = breaker?.handlerFinished(succeeded: false, now: now) {
+            actions.append(.log(change))
+        }
         if entry.lost || now > entry.lockedUntil {
             // The schema on PostgreSQL checks only the token; an expired lock may already belong to another worker.
             summary.lost += 1
-            return [
+            return actions + [
                 .log(
                     "job \(job.id): its lock expired before the handler finished; left to the stalled check, not "
                         + "finished here"
@@ -253,7 +280,7 @@ public struct WorkerLoop: Sendable {
             ]
         }
         pending.append(JobFinish(job: job, finish: finish(for: job, outcome: outcome)))
-        return []
+        return actions
     }
 
     /// A flush was answered: the jobs the server refused (their lock was gone) are lost, the rest counted.
@@ -290,6 +317,7 @@ public struct WorkerLoop: Sendable {
         blocked = false
         waiting = false
         retryPending = false
+        breakerWakePending = false
         return []
     }
 

@@ -109,9 +109,13 @@ struct Run: AsyncParsableCommand {
             let text =
                 "stopped: \(summary.completed) completed, \(summary.failed) failed, \(summary.retried) to retry"
                 + (summary.handedBack > 0 ? ", \(summary.handedBack) handed back" : "")
-                + (summary.lost > 0 ? ", \(summary.lost) lost (lock expired)" : "")
+                + (summary.lost > 0 ? ", \(summary.lost) lost (lock expired)" : "") + RunOnce.breakerText(summary)
                 + " in \(DurationText.describe(milliseconds: summary.durationMs)), \(summary.serverCalls) server calls"
             Terminal.writeError(text + "\n")
+            if global.format != .text {
+                let value = RunOnce.summaryJSON(summary, queue: queue)
+                Terminal.write((global.format == .json ? value.prettyText : value.compactText) + "\n")
+            }
         }
     }
 }

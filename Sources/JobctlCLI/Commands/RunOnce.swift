@@ -58,6 +58,14 @@ struct WorkerOptions: ParsableArguments {
             valueName: "name"))
     var name: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Circuit breaker: after N handler failures in a row take no job (they stay waiting) for COOLDOWN "
+                + "(default 30s, doubling to 10m while the trial job fails), then let one through; a success closes "
+                + "it. Example: 5/30s.",
+            valueName: "n[/cooldown]"))
+    var breaker: String?
+
     func validate() throws {
         if let given = name ?? GlobalOptions.environment["JOBCTL_WORKER_NAME"].nonEmpty,
             let problem = WorkerIdentity.problem(withName: given)
@@ -75,6 +83,10 @@ struct WorkerOptions: ParsableArguments {
             }
         }
         if let metrics, metrics < 1 { throw ValidationError("--metrics must be at least 1 (data points to keep)") }
+        if let breaker, CircuitBreaker.Settings(breaker) == nil {
+            throw ValidationError(
+                "--breaker '\(breaker)' is not N or N/COOLDOWN (examples: 5, 5/30s; N from 1, COOLDOWN up to 24h)")
+        }
         if let limiter, parsedLimiter(limiter) == nil {
             throw ValidationError("--limiter '\(limiter)' is not MAX/DURATION (example: 100/1s)")
         }
@@ -98,6 +110,7 @@ struct WorkerOptions: ParsableArguments {
         settings.limiter = limiter.flatMap(parsedLimiter)
         settings.claimBatch = min(concurrency, 100)
         settings.metricsDataPoints = metrics
+        settings.breaker = breaker.flatMap(CircuitBreaker.Settings.init)
         return settings
     }
 
@@ -263,13 +276,7 @@ struct RunOnce: AsyncParsableCommand {
     private func printSummary(_ summary: WorkerSummary) {
         switch global.format {
         case .json, .jsonl:
-            let value = JSONValue.object([
-                ("queue", .string(queue)), ("processed", .int(summary.processed)),
-                ("completed", .int(summary.completed)),
-                ("failed", .int(summary.failed)), ("retried", .int(summary.retried)), ("lost", .int(summary.lost)),
-                ("durationMs", .int(summary.durationMs)), ("paused", .bool(summary.sawPause)),
-                ("serverCalls", .int(summary.serverCalls)),
-            ])
+            let value = Self.summaryJSON(summary, queue: queue)
             Terminal.write((global.format == .json ? value.prettyText : value.compactText) + "\n")
         case .text:
             var text =
@@ -277,7 +284,27 @@ struct RunOnce: AsyncParsableCommand {
                 + "'\(Cell.oneLine(queue, limit: 200))': "
             text += "\(summary.completed) completed, \(summary.failed) failed, \(summary.retried) to retry"
             if summary.lost > 0 { text += ", \(summary.lost) lost (lock expired)" }
+            text += Self.breakerText(summary)
             Terminal.write(text + " in \(DurationText.describe(milliseconds: summary.durationMs))\n")
         }
+    }
+
+    /// A worker run's summary as `-o json` prints it (`run-once`, and `run` when it stops).
+    static func summaryJSON(_ summary: WorkerSummary, queue: String) -> JSONValue {
+        .object([
+            ("queue", .string(queue)), ("processed", .int(summary.processed)),
+            ("completed", .int(summary.completed)),
+            ("failed", .int(summary.failed)), ("retried", .int(summary.retried)), ("lost", .int(summary.lost)),
+            ("handedBack", .int(summary.handedBack)), ("durationMs", .int(summary.durationMs)),
+            ("paused", .bool(summary.sawPause)), ("serverCalls", .int(summary.serverCalls)),
+            ("breakerOpened", .int(summary.breakerOpenedTimes)), ("breakerOpenMs", .int(summary.breakerOpenMs)),
+        ])
+    }
+
+    /// `, circuit breaker open 2 times for 1m05s` (nothing when it never opened).
+    static func breakerText(_ summary: WorkerSummary) -> String {
+        guard summary.breakerOpenedTimes > 0 else { return "" }
+        let times = summary.breakerOpenedTimes == 1 ? "once" : "\(summary.breakerOpenedTimes) times"
+        return ", circuit breaker open \(times) for \(DurationText.describe(milliseconds: summary.breakerOpenMs))"
     }
 }
