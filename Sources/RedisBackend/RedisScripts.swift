@@ -1291,10 +1291,11 @@ enum RedisScripts {
 
     /// BullMQ's stalled check, at most once per interval across all workers (the `stalled-check` key): active
     /// jobs seen on the previous check whose lock is gone go back to the front of wait (a job stalled more often
-    /// than allowed gets `defa` and fails on its next claim); then every active job is noted for the next check.
+    /// than allowed gets `defa` and fails on its next claim, unless a job scheduler made it: BullMQ never fails those
+    /// for stalling); then every active job is noted for the next check.
     enum RescueStalled: RedisScript {
         static let name = "rescueStalled"
-        static let sha1 = "d7e0aa2d4be534f0e8bec13d677b07ce5c192131"
+        static let sha1 = "f34ce220220c4ff0741321782d0be2505cfe03a7"
 
         struct Keys: RedisScriptKeys {
             var stalled: String
@@ -1304,8 +1305,9 @@ enum RedisScripts {
             var meta: String
             var marker: String
             var events: String
+            var schedulers: String
 
-            var list: [String] { [stalled, wait, active, stalledCheck, meta, marker, events] }
+            var list: [String] { [stalled, wait, active, stalledCheck, meta, marker, events, schedulers] }
         }
 
         struct Arguments: RedisScriptArguments {
@@ -1343,6 +1345,14 @@ enum RedisScripts {
             if rcall("EXISTS", KEYS[4]) == 1 then return {} end
             rcall("SET", KEYS[4], ARGV[3], "PX", ARGV[4])
             rcall("XTRIM", KEYS[7], "MAXLEN", "~", eventsCap(KEYS[5]))
+            -- A job of a job scheduler that still exists (its hash, or the legacy repeatable job's entry in the set).
+            local function fromScheduler(jobKey)
+              local schedulerId = rcall("HGET", jobKey, "rjk")
+              if not schedulerId then return false end
+              return rcall("EXISTS", KEYS[8] .. ":" .. schedulerId) == 1
+                or rcall("ZSCORE", KEYS[8], schedulerId) ~= false
+            end
+
             local moved = {}
             local suspects = rcall("SMEMBERS", KEYS[1])
             if #suspects > 0 then
@@ -1353,7 +1363,7 @@ enum RedisScripts {
                 else
                   local jobKey = ARGV[2] .. id
                   if rcall("EXISTS", jobKey .. ":lock") == 0 and rcall("LREM", KEYS[3], 1, id) > 0 then
-                    if rcall("HINCRBY", jobKey, "stc", 1) > tonumber(ARGV[1]) then
+                    if rcall("HINCRBY", jobKey, "stc", 1) > tonumber(ARGV[1]) and not fromScheduler(jobKey) then
                       rcall("HSET", jobKey, "defa", "job stalled more than allowable limit")
                     end
                     rcall("RPUSH", KEYS[2], id)

@@ -122,7 +122,7 @@ extension RedisQueueStore: WorkerBackend {
             keys: .init(
                 stalled: k.key("stalled"), wait: k.wait, active: k.active, stalledCheck: k.key("stalled-check"),
                 meta: k.meta,
-                marker: k.key("marker"), events: k.key("events")),
+                marker: k.key("marker"), events: k.key("events"), schedulers: k.key("repeat")),
             arguments: .init(
                 maxStalledCount: String(maxStalledCount), queueBase: k.base, now: String(currentTimeMs()),
                 intervalMs: String(intervalMs)))

@@ -468,6 +468,49 @@ struct RunCommandTests {
             "\(counts)")
     }
 
+    /// BullMQ never fails a job scheduler's job for stalling too often (its next iteration hangs on it); the Redis
+    /// stalled check does as BullMQ's does (the PostgreSQL schema's function already exempts them).
+    @Test(.enabled(if: Backend.redis.isLive, "set JOBCTL_TEST_REDIS_URL (scripts/test.sh does)"))
+    func aSchedulersJobThatStalledTooOftenIsNotFailed() throws {
+        let steps = try BullMQSteps(on: .redis)
+        let plan = StepPlan()
+        // Jobs 1 (made by scheduler "tick", which exists) and 2 (a plain job): both active without a lock, noted by
+        // the previous stalled check, and stalled once already (maxStalledCount is 1).
+        let now = String(Int64(Date().timeIntervalSince1970 * 1000))
+        plan.step([
+            "op": "raw",
+            "redis": [
+                ["HSET", "{prefix}:st:repeat:tick", "name", "tick", "every", "600000", "ic", "1"],
+                ["ZADD", "{prefix}:st:repeat", "1900000000000", "tick"],
+                [
+                    "HSET", "{prefix}:st:1", "name", "tick", "data", "{}", "opts", "{}", "timestamp", now, "rjk",
+                    "tick",
+                    "stc", "1", "atm", "1",
+                ],
+                [
+                    "HSET", "{prefix}:st:2", "name", "plain", "data", "{}", "opts", "{}", "timestamp", now, "stc", "1",
+                    "atm", "1",
+                ],
+                ["SET", "{prefix}:st:id", "2"], ["HSET", "{prefix}:st:meta", "opts.maxLenEvents", "10000"],
+                ["RPUSH", "{prefix}:st:active", "1", "2"], ["SADD", "{prefix}:st:stalled", "1", "2"],
+            ],
+        ])
+        plan.step(["op": "jobctl_start", "until": "wake-ups:", "args": ["run", "st", "--noop"]])
+        plan.step(["op": "wait_counts", "queue": "st", "state": "failed", "count": 1, "timeout": 30])
+        plan.step(["op": "wait_counts", "queue": "st", "state": "completed", "count": 1, "timeout": 30])
+        let counts = plan.counts("st")
+        let scheduled = plan.job("st", id: "1")
+        let plain = plan.job("st", id: "2")
+        let stopped = plan.result(["op": "jobctl_stop"])
+        try plan.run(on: steps)
+        #expect(stopped.int("status") == 0, "\(stopped)")
+        #expect(counts.int("completed") == 1 && counts.int("failed") == 1 && counts.int("active") == 0, "\(counts)")
+        #expect(scheduled.state == "completed", "the scheduler's job ran: \(scheduled)")
+        #expect(
+            plain.state == "failed" && plain.string("failedReason") == "job stalled more than allowable limit",
+            "\(plain)")
+    }
+
     @Test(arguments: Backend.live)
     func aMixedFleetCompletesEveryJobExactlyOnce(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
