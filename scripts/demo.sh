@@ -3,6 +3,8 @@
 # show them with jobctl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Redis, PostgreSQL and PgBouncer are enough here; the tests start TLS, Sentinel and Cluster servers themselves.
+export JOBCTL_SERVICES=${JOBCTL_SERVICES:-basic}
 . scripts/prepare.sh
 swift build --product jobctl >&2
 BIN=$(swift build --show-bin-path)/jobctl
