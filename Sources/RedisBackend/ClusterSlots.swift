@@ -70,8 +70,6 @@ struct ClusterSlotMap: Sendable, Equatable {
     /// Every node named, masters and replicas: where to ask for the map again.
     private(set) var nodes: [ClusterNode] = []
 
-    init(owners: [ClusterNode?]) { self.owners = owners }
-
     /// Parses `CLUSTER SLOTS`: `[[start, end, [host, port, id, …], replicas…], …]`.
     ///
     /// A master announced without an address (`""` or `?`) is reached at `askedHost`, the host that answered.

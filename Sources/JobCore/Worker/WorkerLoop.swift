@@ -125,9 +125,6 @@ public struct WorkerLoop: Sendable {
         return summary
     }
 
-    /// The circuit breaker's state, when the run has one.
-    public var breakerState: CircuitBreaker.State? { breaker?.state }
-
     private struct RunningJob: Sendable {
         var job: ClaimedJob
         /// When this worker's lock runs out unless renewed (by its own clock).
