@@ -41,12 +41,9 @@ enum ClusterSlot {
 }
 
 /// A node of a Redis Cluster, as the cluster names it (host as announced: a name or an address).
-struct ClusterNode: Hashable, Sendable, CustomStringConvertible {
-    var host: String
-    var port: Int
+typealias ClusterNode = RedisEndpoint.Node
 
-    var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-
+extension ClusterNode {
     /// `host:port` as MOVED and ASK name it (`[v6]:port` or `v6:port`).
     init?(redirectTarget text: Substring) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else {
@@ -55,11 +52,6 @@ struct ClusterNode: Hashable, Sendable, CustomStringConvertible {
         var host = String(text[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         self.init(host: host, port: port)
-    }
-
-    init(host: String, port: Int) {
-        self.host = host
-        self.port = port
     }
 }
 
@@ -78,11 +70,11 @@ struct ClusterSlotMap: Sendable, Equatable {
         var owners = [ClusterNode?](repeating: nil, count: ClusterSlot.count)
         for range in ranges {
             guard let fields = range.array, fields.count >= 3, let start = fields[0].integer,
-                let end = fields[1].integer, let master = fields[2].array,
-                Self.node(master, askedHost: askedHost) != nil,
+                let end = fields[1].integer,
+                let owner = fields[2].array.flatMap({ Self.node($0, askedHost: askedHost) }),
                 0 <= start, start <= end, end < ClusterSlot.count
             else { return nil }
-            for slot in Int(start)...Int(end) { owners[slot] = Self.node(master, askedHost: askedHost) }
+            for slot in Int(start)...Int(end) { owners[slot] = owner }
             for member in fields[2...] {
                 if let node = member.array.flatMap({ Self.node($0, askedHost: askedHost) }), !nodes.contains(node) {
                     nodes.append(node)

@@ -6,6 +6,8 @@ struct QueueKeys: Sendable {
     let queue: String
 
     var base: String { "\(prefix):\(queue):" }
+    /// Whether every key of the queue lies in one slot of a Redis Cluster (a hash tag in the prefix or the name).
+    var shareOneSlot: Bool { ClusterSlot.sharedTag(ofKeysStartingWith: base) != nil }
     func key(_ suffix: String) -> String { base + suffix }
     func job(_ id: String) -> String { base + id }
     func lock(_ id: String) -> String { base + id + ":lock" }

@@ -1,5 +1,6 @@
 import BlockingIO
 import JobCore
+import Synchronization
 
 /// The one owner of a Redis connection, isolated to a private thread.
 actor RedisClient {
@@ -13,6 +14,9 @@ actor RedisClient {
     private var link: RedisNodeLink?
     /// A Redis Cluster's connections and slot map, once the first node said it is one.
     private var router: ClusterRouter?
+    /// What the connections found, readable without a hop onto this actor: 0 nothing yet, 1 a single server (or the
+    /// master behind Sentinels), 2 a Redis Cluster.
+    private nonisolated let foundTopology = Atomic<UInt8>(0)
     /// The current connection's socket, which `interrupt()` shuts down from any thread.
     private nonisolated let socket = InterruptibleSocket()
 
@@ -51,6 +55,15 @@ actor RedisClient {
         return false
     }
 
+    /// Whether the server is a Redis Cluster, once a connection has found out; nil before.
+    nonisolated var knownToBeCluster: Bool? {
+        switch foundTopology.load(ordering: .relaxed) {
+        case 1: return false
+        case 2: return true
+        default: return nil
+        }
+    }
+
     private enum Route {
         case single(RedisNodeLink)
         case cluster(ClusterRouter)
@@ -83,8 +96,9 @@ actor RedisClient {
             }
             connectedMaster = fresh.endpoint.address
         case .clusterSeeds(let nodes):
-            let router = try openCluster(seeds: nodes.map { ClusterNode(host: $0.host, port: $0.port) })
+            let router = try openCluster(seeds: nodes)
             self.router = router
+            foundTopology.store(2, ordering: .relaxed)
             return .cluster(router)
         case .tcp(let host, let port):
             fresh = try RedisConnection(
@@ -96,6 +110,7 @@ actor RedisClient {
                     first: fresh, at: node, seeds: [node], endpoint: endpoint, connectTimeoutMs: connectTimeoutMs,
                     commandTimeoutMs: commandTimeoutMs, connectionName: connectionName, socket: socket)
                 self.router = router
+                foundTopology.store(2, ordering: .relaxed)
                 return .cluster(router)
             }
         case .unixSocket:
@@ -106,6 +121,7 @@ actor RedisClient {
         let link = RedisNodeLink(fresh)
         self.link = link
         socket.set(fresh.socket)
+        foundTopology.store(1, ordering: .relaxed)
         return .single(link)
     }
 

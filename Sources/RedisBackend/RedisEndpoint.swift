@@ -34,8 +34,8 @@ public struct RedisEndpoint: Sendable, Equatable {
         case clusterSeeds([Node])
     }
 
-    /// A host and port.
-    public struct Node: Sendable, Equatable {
+    /// A host and port: a sentinel, a seed or a node of a Redis Cluster.
+    public struct Node: Sendable, Hashable, CustomStringConvertible {
         public var host: String
         public var port: Int
 
@@ -43,6 +43,9 @@ public struct RedisEndpoint: Sendable, Equatable {
             self.host = host
             self.port = port
         }
+
+        /// `host:port`, or `[v6]:port`.
+        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
     }
 
     /// Sentinels that watch a master, and how to log in to them (when it differs from the master's login).
@@ -80,7 +83,7 @@ public struct RedisEndpoint: Sendable, Equatable {
     /// `host:port` or the socket path, for messages.
     public var hostDescription: String {
         switch address {
-        case .tcp(let host, let port): return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        case .tcp(let host, let port): return Node(host: host, port: port).description
         case .unixSocket(let path): return path
         case .sentinel(let set): return "master '\(set.master)' of sentinels \(set.description)"
         case .clusterSeeds(let nodes): return "Redis Cluster nodes \(Self.describe(nodes))"
@@ -88,10 +91,7 @@ public struct RedisEndpoint: Sendable, Equatable {
     }
 
     /// `h1:6379,[v6]:6379`.
-    static func describe(_ nodes: [Node]) -> String {
-        nodes.map { $0.host.contains(":") ? "[\($0.host)]:\($0.port)" : "\($0.host):\($0.port)" }
-            .joined(separator: ",")
-    }
+    static func describe(_ nodes: [Node]) -> String { nodes.map(\.description).joined(separator: ",") }
 
     /// The URL with the password replaced by `***`: safe to print.
     public var redactedURL: String {

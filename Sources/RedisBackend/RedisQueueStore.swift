@@ -50,10 +50,17 @@ public struct RedisQueueStore: QueueInspector {
     /// prefix or the queue name), or the queue is refused before anything is sent.
     func writableKeys(_ queue: String) async throws -> QueueKeys {
         let k = keys(queue)
-        if ClusterSlot.sharedTag(ofKeysStartingWith: k.base) == nil, try await client.isCluster() {
+        if !k.shareOneSlot, try await isCluster() {
             throw RedisClusterLayoutError.untaggedQueue(queue, prefix: prefix)
         }
         return k
+    }
+
+    /// Whether the server is a Redis Cluster: known without a round trip to the client's thread once connected (the
+    /// worker asks before every claim and finish).
+    private func isCluster() async throws -> Bool {
+        if let known = client.knownToBeCluster { return known }
+        return try await client.isCluster()
     }
 
     var server: String { client.endpoint.hostDescription }
@@ -243,11 +250,9 @@ public struct RedisQueueStore: QueueInspector {
         }
         try await describeWrongTypes(&readings)
         try await fillOldestWaiting(&readings)
-        if readings.contains(where: { ClusterSlot.sharedTag(ofKeysStartingWith: keys($0.overview.queue).base) == nil }),
-            try await client.isCluster()
-        {
-            for index in readings.indices
-            where ClusterSlot.sharedTag(ofKeysStartingWith: keys(readings[index].overview.queue).base) == nil {
+        let spread = readings.indices.filter { !keys(readings[$0].overview.queue).shareOneSlot }
+        if !spread.isEmpty, try await isCluster() {
+            for index in spread {
                 readings[index].overview.problems.append(
                     DataProblem(
                         subject: keys(readings[index].overview.queue).base + "*",

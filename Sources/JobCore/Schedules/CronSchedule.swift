@@ -1,8 +1,8 @@
 /// A cron pattern as BullMQ's Python client reads it (croniter 2.0.7 with the seconds field first).
 ///
-/// Five fields `min hour dom mon dow` or six `sec min hour dom mon dow`, `*` and `?`, lists, ranges, steps, month and weekday
-/// names, `L` (last day of the month) in the day of month, `5#2` (second Friday) and `L5` (last Friday) in the day
-/// of week, `@yearly @annually @monthly @weekly @daily @midnight @hourly`. When both the day of month and the day of
+/// Five fields `min hour dom mon dow` or six `sec min hour dom mon dow`, `*` and `?`, lists, ranges, steps, month
+/// and weekday names, `L` (last day of the month) in the day of month, `5#2` (second Friday) and `L5` (last Friday)
+/// in the day of week, `@yearly @annually @monthly @weekly @daily @midnight @hourly`. When both the day of month and the day of
 /// week are restricted, a day matching either fires (Vixie cron).
 ///
 /// Next times are computed on the wall clock of the schedule's zone. Where croniter shifts daily schedules by an hour

@@ -281,21 +281,22 @@ struct PosixTimeZone {
                 guard scanner.first == UInt8(ascii: ":") else { break }
                 scanner = scanner.dropFirst()
             }
-            let digits = scanner.prefix { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
-            guard !digits.isEmpty, digits.count <= 3 else { return nil }
-            scanner = scanner.dropFirst(digits.count)
-            total += Int64(digits.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }) * Int64(unit)
+            guard let value = number(&scanner) else { return nil }
+            total += Int64(value) * Int64(unit)
         }
         return sign * total
     }
 
+    /// One to three digits.
+    private static func number(_ scanner: inout ArraySlice<UInt8>) -> Int? {
+        let digits = scanner.prefix { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+        guard !digits.isEmpty, digits.count <= 3 else { return nil }
+        scanner = scanner.dropFirst(digits.count)
+        return digits.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+    }
+
     private static func rule(_ scanner: inout ArraySlice<UInt8>) -> (DateRule, Int64)? {
-        func number() -> Int? {
-            let digits = scanner.prefix { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
-            guard !digits.isEmpty, digits.count <= 3 else { return nil }
-            scanner = scanner.dropFirst(digits.count)
-            return digits.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
-        }
+        func number() -> Int? { Self.number(&scanner) }
         let date: DateRule
         switch scanner.first {
         case UInt8(ascii: "M"):
