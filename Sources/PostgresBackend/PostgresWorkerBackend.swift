@@ -39,6 +39,37 @@ extension PostgresQueueStore: WorkerBackend {
         return ClaimResult(jobs: jobs, wait: try await whyNothingMore(queue: queue, limiterMax: limiterMax, now: now))
     }
 
+    public func advanceSchedulers(
+        queue: String, _ advances: [SchedulerAdvance], now: Int64
+    ) async throws -> [SchedulerAdvanceResult] {
+        guard !advances.isEmpty else { return [] }
+        // The schema's own function per advance, in order, in one statement: it works out `every` with its own
+        // formula, guards by the producer, and answers NULL when the job is not the current iteration (or the next
+        // one exists: it then publishes `duplicated` itself).
+        let rows = try await client.query(
+            """
+            SELECT u.job_id
+              FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[])
+                   WITH ORDINALITY AS a(scheduler_id, producer_id, next_ms, data, opts, n)
+             CROSS JOIN LATERAL \(table("update_job_scheduler_next_millis"))(
+                   $1, a.scheduler_id, a.next_ms, a.data::jsonb, a.opts::jsonb, $7::bigint, a.producer_id) AS u(job_id)
+             ORDER BY a.n
+            """,
+            [
+                queue, PostgresArray.literal(advances.map(\.schedulerId)),
+                PostgresArray.literal(advances.map(\.producerId)),
+                PostgresArray.literal(advances.map { String($0.nextMillis) }),
+                PostgresArray.literal(advances.map(\.data)), PostgresArray.literal(advances.map(\.opts.compactText)),
+                String(now),
+            ])
+        guard rows.rows.count == advances.count else {
+            throw PostgresError(
+                code: .unexpectedReply, server: server,
+                message: "\(advances.count) scheduler advances were answered with \(rows.rows.count) rows")
+        }
+        return rows.rows.map { row in row.first.flatMap { $0 }.map { .created(jobId: $0) } ?? .notCurrent }
+    }
+
     /// After a short claim: paused, at the global concurrency, rate limited, or simply empty.
     private func whyNothingMore(queue: String, limiterMax: String?, now: Int64) async throws -> ClaimWait {
         let rows = try await client.query(

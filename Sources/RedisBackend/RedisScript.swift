@@ -1,3 +1,5 @@
+import JobCore
+
 /// One of jobctl's Lua scripts (`RedisScripts`, generated from `Lua/*.lua`): its keys and arguments are types, so
 /// a call site names each key instead of placing it, and its reply is decoded in one place.
 protocol RedisScript {
@@ -72,6 +74,25 @@ extension RedisScripts.Add {
             added.append((id, fields[1].integer == 1))
         }
         return added
+    }
+}
+
+extension RedisScripts.AdvanceSchedulers {
+    /// Per advance {"created", id}, {"notCurrent"}, {"duplicated", id} or {"legacy"}.
+    static func decode(_ reply: RedisValue) -> [SchedulerAdvanceResult]? {
+        guard let replies = reply.array else { return nil }
+        var results: [SchedulerAdvanceResult] = []
+        for entry in replies {
+            guard let fields = entry.array?.compactMap(\.text), let kind = fields.first else { return nil }
+            switch (kind, fields.count) {
+            case ("created", 2): results.append(.created(jobId: fields[1]))
+            case ("duplicated", 2): results.append(.duplicated(jobId: fields[1]))
+            case ("notCurrent", 1): results.append(.notCurrent)
+            case ("legacy", 1): results.append(.legacy)
+            default: return nil
+            }
+        }
+        return results
     }
 }
 

@@ -10,7 +10,7 @@ enum RedisScripts {
     /// Adds jobs in order; replies {id, 1 if a job with that id already existed (nothing added) else 0} each.
     enum Add: RedisScript {
         static let name = "add"
-        static let sha1 = "920ceafba54df5efafb903c42839e2327db14a6c"
+        static let sha1 = "7724dd4f99d09c19e700313a66e64f1b1a59b24d"
 
         struct Keys: RedisScriptKeys {
             var wait: String
@@ -66,6 +66,14 @@ enum RedisScripts {
               rcall("ZADD", prioritizedKey, priority * 0x100000000 + counter % 0x100000000, id)
             end
 
+            local function addDelayed(delayedKey, id, due)
+              local low, high = due * 0x1000, (due + 1) * 0x1000 - 1
+              local score = low
+              local last = rcall("ZREVRANGEBYSCORE", delayedKey, high, low, "WITHSCORES", "LIMIT", 0, 1)
+              if last[2] then score = math.min(tonumber(last[2]) + 1, high) end
+              rcall("ZADD", delayedKey, score, id)
+            end
+
             local queueBase = ARGV[1]
             local cap = eventsCap(KEYS[2])
             local held = isHeld(KEYS[2], KEYS[6])
@@ -85,13 +93,8 @@ enum RedisScripts {
                   "delay", delay, "priority", priority)
                 rcall("XADD", KEYS[7], "*", "event", "added", "jobId", id, "name", name)
                 if delay > 0 then
-                  -- Score: due time * 4096 plus a tie counter, so that jobs due in the same ms keep their order.
                   local due = timestamp + delay
-                  local low, high = due * 0x1000, (due + 1) * 0x1000 - 1
-                  local score = low
-                  local last = rcall("ZREVRANGEBYSCORE", KEYS[4], high, low, "WITHSCORES", "LIMIT", 0, 1)
-                  if last[2] then score = math.min(tonumber(last[2]) + 1, high) end
-                  rcall("ZADD", KEYS[4], score, id)
+                  addDelayed(KEYS[4], id, due)
                   rcall("XADD", KEYS[7], "MAXLEN", "~", cap, "*", "event", "delayed", "jobId", id, "delay", due)
                   markNextDelayed(KEYS[8], KEYS[4])
                 else
@@ -104,6 +107,155 @@ enum RedisScripts {
                   rcall("XADD", KEYS[7], "MAXLEN", "~", cap, "*", "event", "waiting", "jobId", id)
                 end
                 replies[#replies + 1] = {id, 0}
+              end
+            end
+            return replies
+            """#
+    }
+
+    /// Creates job schedulers' next iterations, as BullMQ's updateJobScheduler does when a worker takes their jobs;
+    /// per advance {"created", id}, {"notCurrent"}, {"duplicated", id} or {"legacy"}.
+    enum AdvanceSchedulers: RedisScript {
+        static let name = "advanceSchedulers"
+        static let sha1 = "c8b1d0d77c40ee6244aaec95ec039ba13dc78677"
+
+        struct Keys: RedisScriptKeys {
+            var schedulers: String
+            var delayed: String
+            var wait: String
+            var meta: String
+            var prioritized: String
+            var marker: String
+            var id: String
+            var events: String
+            var pc: String
+            var active: String
+
+            var list: [String] { [schedulers, delayed, wait, meta, prioritized, marker, id, events, pc, active] }
+        }
+
+        struct Arguments: RedisScriptArguments {
+            var queueBase: String
+            var now: String
+            var advances: [String]
+
+            var list: [String] { [queueBase, now] + advances }
+        }
+
+        static let source = #"""
+            local rcall = redis.call
+
+            local function eventsCap(metaKey)
+              local cap = rcall("HGET", metaKey, "opts.maxLenEvents")
+              if not cap then
+                cap = 10000
+                rcall("HSET", metaKey, "opts.maxLenEvents", cap)
+              end
+              return cap
+            end
+
+            local function isHeld(metaKey, activeKey)
+              local settings = rcall("HMGET", metaKey, "paused", "concurrency")
+              if settings[1] then return true end
+              if settings[2] then return rcall("LLEN", activeKey) >= tonumber(settings[2]) end
+              return false
+            end
+
+            local function markReady(markerKey, held)
+              if not held then rcall("ZADD", markerKey, 0, "0") end
+            end
+
+            local function markNextDelayed(markerKey, delayedKey)
+              local first = rcall("ZRANGE", delayedKey, 0, 0, "WITHSCORES")
+              if first[2] then rcall("ZADD", markerKey, tonumber(first[2]) / 0x1000, "1") end
+            end
+
+            local function addPrioritized(prioritizedKey, counterKey, id, priority)
+              local counter = rcall("INCR", counterKey)
+              rcall("ZADD", prioritizedKey, priority * 0x100000000 + counter % 0x100000000, id)
+            end
+
+            local function addDelayed(delayedKey, id, due)
+              local low, high = due * 0x1000, (due + 1) * 0x1000 - 1
+              local score = low
+              local last = rcall("ZREVRANGEBYSCORE", delayedKey, high, low, "WITHSCORES", "LIMIT", 0, 1)
+              if last[2] then score = math.min(tonumber(last[2]) + 1, high) end
+              rcall("ZADD", delayedKey, score, id)
+            end
+
+            local queueBase, now = ARGV[1], tonumber(ARGV[2])
+            local cap = eventsCap(KEYS[4])
+            local replies = {}
+
+            -- BullMQ's getJobSchedulerEveryNextMillis given a previous time: missed slots are skipped, phase kept.
+            local function everyNext(prev, every, offset)
+              local nextMillis = prev + every
+              if nextMillis < now then
+                local aligned = math.floor(now / every) * every + offset
+                nextMillis = aligned <= now and aligned + every or aligned
+              end
+              return math.floor(nextMillis)
+            end
+
+            local function enqueue(id, schedulerId, name, data, opts, delay)
+              local priority = tonumber(opts["priority"]) or 0
+              local fields = {"name", name, "data", data, "opts", cjson.encode(opts), "timestamp", ARGV[2],
+                "delay", delay, "priority", priority, "rjk", schedulerId}
+              if type(opts["de"]) == "table" and opts["de"]["id"] then
+                fields[#fields + 1] = "deid"
+                fields[#fields + 1] = opts["de"]["id"]
+              end
+              rcall("HSET", queueBase .. id, unpack(fields))
+              rcall("XADD", KEYS[8], "*", "event", "added", "jobId", id, "name", name)
+              if delay > 0 then
+                addDelayed(KEYS[2], id, now + delay)
+                rcall("XADD", KEYS[8], "MAXLEN", "~", cap, "*", "event", "delayed", "jobId", id, "delay", now + delay)
+                markNextDelayed(KEYS[6], KEYS[2])
+              else
+                if priority > 0 then
+                  addPrioritized(KEYS[5], KEYS[9], id, priority)
+                else
+                  rcall(opts["lifo"] and "RPUSH" or "LPUSH", KEYS[3], id)
+                end
+                markReady(KEYS[6], isHeld(KEYS[4], KEYS[10]))
+                rcall("XADD", KEYS[8], "MAXLEN", "~", cap, "*", "event", "waiting", "jobId", id)
+              end
+            end
+
+            for i = 3, #ARGV, 4 do
+              local schedulerId, producer, clientNext = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+              local recordKey = KEYS[1] .. ":" .. schedulerId
+              local prev = rcall("ZSCORE", KEYS[1], schedulerId)
+              if not prev then
+                replies[#replies + 1] = {"notCurrent"}
+              elseif rcall("HEXISTS", recordKey, "ic") == 0 then
+                replies[#replies + 1] = {"legacy"}
+              elseif producer ~= "repeat:" .. schedulerId .. ":" .. tonumber(prev) then
+                replies[#replies + 1] = {"notCurrent"}
+              else
+                prev = tonumber(prev)
+                local record = rcall("HMGET", recordKey, "name", "data", "every", "offset")
+                local opts = cjson.decode(ARGV[i + 3])
+                local repeatOpts = type(opts["repeat"]) == "table" and opts["repeat"] or {}
+                local every = tonumber(record[3]) or tonumber(repeatOpts["every"])
+                local nextMillis = clientNext
+                if every then
+                  nextMillis = everyNext(prev, every, tonumber(record[4] or repeatOpts["offset"] or 0) or 0)
+                end
+                local nextId = "repeat:" .. schedulerId .. ":" .. nextMillis
+                if rcall("EXISTS", queueBase .. nextId) == 1 then
+                  rcall("XADD", KEYS[8], "MAXLEN", "~", cap, "*", "event", "duplicated", "jobId", nextId)
+                  replies[#replies + 1] = {"duplicated", nextId}
+                else
+                  rcall("ZADD", KEYS[1], nextMillis, schedulerId)
+                  rcall("HINCRBY", recordKey, "ic", 1)
+                  rcall("INCR", KEYS[7])
+                  local delay = math.max(nextMillis - now, 0)
+                  opts["delay"] = delay
+                  opts["jobId"] = nextId
+                  enqueue(nextId, schedulerId, record[1] or schedulerId, record[2] or "{}", opts, delay)
+                  replies[#replies + 1] = {"created", nextId}
+                end
               end
             end
             return replies
@@ -565,7 +717,7 @@ enum RedisScripts {
     /// slot of the Redis Cluster (the job is left as it was).
     enum Finish: RedisScript {
         static let name = "finish"
-        static let sha1 = "71937821d3d3437c2dd0a57462818302e28c3cb9"
+        static let sha1 = "2c7dc5b9b388c8c78ea05729f275c04e490ea22a"
 
         struct Keys: RedisScriptKeys {
             var wait: String
@@ -645,6 +797,14 @@ enum RedisScripts {
             local function addPrioritized(prioritizedKey, counterKey, id, priority)
               local counter = rcall("INCR", counterKey)
               rcall("ZADD", prioritizedKey, priority * 0x100000000 + counter % 0x100000000, id)
+            end
+
+            local function addDelayed(delayedKey, id, due)
+              local low, high = due * 0x1000, (due + 1) * 0x1000 - 1
+              local score = low
+              local last = rcall("ZREVRANGEBYSCORE", delayedKey, high, low, "WITHSCORES", "LIMIT", 0, 1)
+              if last[2] then score = math.min(tonumber(last[2]) + 1, high) end
+              rcall("ZADD", delayedKey, score, id)
             end
 
             local function splitJobKey(jobKey)
@@ -839,12 +999,8 @@ enum RedisScripts {
                     rcall("XADD", KEYS[4], "MAXLEN", "~", cap, "*", "event", "waiting", "jobId", id, "prev", "active")
                   elseif kind == "delay" then
                     local due = now + tonumber(ARGV[i + 8])
-                    local low, high = due * 0x1000, (due + 1) * 0x1000 - 1
-                    local score = low
-                    local last = rcall("ZREVRANGEBYSCORE", KEYS[9], high, low, "WITHSCORES", "LIMIT", 0, 1)
-                    if last[2] then score = math.min(tonumber(last[2]) + 1, high) end
                     rcall("HSET", jobKey, "delay", ARGV[i + 8])
-                    rcall("ZADD", KEYS[9], score, id)
+                    addDelayed(KEYS[9], id, due)
                     rcall("XADD", KEYS[4], "MAXLEN", "~", cap, "*", "event", "delayed", "jobId", id, "delay", due)
                     markNextDelayed(KEYS[8], KEYS[9])
                   else
@@ -1519,6 +1675,7 @@ enum RedisScripts {
     static var all: [any RedisScript.Type] {
         [
             Add.self,
+            AdvanceSchedulers.self,
             Claim.self,
             Clean.self,
             Drain.self,

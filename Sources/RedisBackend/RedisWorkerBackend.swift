@@ -42,6 +42,27 @@ extension RedisQueueStore: WorkerBackend {
         }
     }
 
+    public func advanceSchedulers(
+        queue: String, _ advances: [SchedulerAdvance], now: Int64
+    ) async throws -> [SchedulerAdvanceResult] {
+        guard !advances.isEmpty else { return [] }
+        let k = try await writableKeys(queue)
+        return try await run(
+            RedisScripts.AdvanceSchedulers.self,
+            keys: .init(
+                schedulers: k.key("repeat"), delayed: k.delayed, wait: k.wait, meta: k.meta,
+                prioritized: k.prioritized, marker: k.key("marker"), id: k.key("id"), events: k.key("events"),
+                pc: k.key("pc"), active: k.active),
+            arguments: .init(
+                queueBase: k.base, now: String(now),
+                advances: advances.flatMap { advance in
+                    [
+                        advance.schedulerId, advance.producerId, String(advance.nextMillis),
+                        BullMQOptionNames.encodedForRedis(advance.opts).compactText,
+                    ]
+                }))
+    }
+
     public func finish(
         queue: String, _ jobs: [(job: ClaimedJob, finish: Finish)], metricsDataPoints: Int?
     ) async throws -> [LostJob] {

@@ -282,10 +282,9 @@ struct WorkerCommandTests {
         #expect(states(jobctlAfterParents) == afterParents)
     }
 
-    /// jobctl runs a job scheduler's job but does not make the scheduler's next iteration (a BullMQ worker does):
-    /// it says so once per scheduler, on stderr.
+    /// Taking a job scheduler's job creates the scheduler's next iteration, as a BullMQ worker does.
     @Test(arguments: Backend.live)
-    func aJobSchedulersJobIsRunWithAWarning(_ backend: Backend) throws {
+    func aJobSchedulersJobMakesItsNextIteration(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)
         let plan = StepPlan()
         plan.steps([
@@ -296,12 +295,16 @@ struct WorkerCommandTests {
             // The scheduler's first job is due at the next whole second: time is the condition.
             ["op": "sleep", "seconds": 1.2],
         ])
-        let run = plan.jobctl(["run-once", "sched"] + Self.handler)
+        let run = plan.jobctl(["run-once", "sched", "-o", "json"] + Self.handler)
         let counts = plan.counts("sched")
+        let scheduler = plan.result(["op": "get_scheduler", "queue": "sched", "id": "tick-s"])
         try plan.run(on: steps)
-        #expect(run.status == 0, "\(run)")
-        #expect(run.stderr.contains("comes from job scheduler tick-s: jobctl runs it, but does not create"), "\(run)")
-        #expect(counts.int("completed") == 1, "\(counts)")
+        #expect(run.status == 0 && run.stderr.isEmpty, "\(run)")
+        let summary = try run.json()
+        #expect(jsonEqual(summary["schedulerIterations"], (summary["processed"] as? Int) ?? -1), "\(summary)")
+        let record = scheduler.object["scheduler"] as? Object ?? [:]
+        let completed = counts.int("completed") ?? 0
+        #expect(completed >= 1 && jsonEqual(record["iterationCount"], completed + 1), "\(counts) \(record)")
     }
 
     @Test(arguments: Backend.live)

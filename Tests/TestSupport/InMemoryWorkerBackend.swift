@@ -21,7 +21,21 @@ public actor InMemoryWorkerBackend: WorkerBackend {
         }
     }
 
+    /// Scheduler advances asked for, in order, and when (in claims made so far).
+    public private(set) var advances: [(advance: SchedulerAdvance, afterClaim: Int)] = []
+
     public func failRenewals(of ids: Set<String>) { failingRenewals = ids }
+
+    /// Queues a job at the end of waiting.
+    public func add(_ job: ClaimedJob) { waiting.append(job) }
+
+    /// Records the advances; each creates the job `repeat:<id>:<nextMillis>`.
+    public func advanceSchedulers(
+        queue: String, _ advances: [SchedulerAdvance], now: Int64
+    ) async throws -> [SchedulerAdvanceResult] {
+        self.advances += advances.map { ($0, claims) }
+        return advances.map { .created(jobId: "repeat:\($0.schedulerId):\($0.nextMillis)") }
+    }
 
     public func claim(
         queue: String, tokens: [String], lockDurationMs: Int64, limiter: RateLimit?

@@ -50,6 +50,12 @@ public protocol WorkerBackend: Sendable {
         queue: String, _ jobs: [(job: ClaimedJob, finish: Finish)], metricsDataPoints: Int?
     ) async throws -> [LostJob]
 
+    /// Creates job schedulers' next iterations, as BullMQ's worker does when it takes a scheduler's job: one answer
+    /// per advance, in order. `now` is the time the advances were worked out at.
+    func advanceSchedulers(
+        queue: String, _ advances: [SchedulerAdvance], now: Int64
+    ) async throws -> [SchedulerAdvanceResult]
+
     /// Renews the locks of running jobs; returns the ids whose lock could not be renewed.
     func extendLocks(queue: String, _ jobs: [(id: String, token: String)], durationMs: Int64) async throws -> [String]
 
@@ -83,6 +89,19 @@ extension WorkerBackend {
             queue: queue, maxStalledCount: stalledCheck.maxStalledCount, intervalMs: stalledCheck.intervalMs)
         return PollResult(mayHaveWork: true, rescued: rescued)
     }
+}
+
+/// What a store did with a request for a scheduler's next iteration.
+public enum SchedulerAdvanceResult: Sendable, Equatable {
+    /// The next iteration is this job.
+    case created(jobId: String)
+    /// The taken job is not the scheduler's current iteration (a retry, a stalled re-claim, another worker was
+    /// first), or the scheduler is gone: nothing to do.
+    case notCurrent
+    /// The next iteration's job exists already (BullMQ's `duplicated` event).
+    case duplicated(jobId: String)
+    /// A repeatable job of BullMQ 5 or older (no `ic` in its record): left alone, as BullMQ 6 does.
+    case legacy
 }
 
 /// How an idle worker learns that there is work.
@@ -164,6 +183,8 @@ public struct WorkerSummary: Sendable, Equatable {
     /// How often the circuit breaker opened, and how long it was open in all.
     public var breakerOpenedTimes = 0
     public var breakerOpenMs: Int64 = 0
+    /// Next iterations of job schedulers this run created.
+    public var schedulerIterations = 0
 
     public init() {}
 }
@@ -188,6 +209,10 @@ public actor Worker {
     /// The decisions of the run under way.
     private var loop = WorkerLoop(mode: .untilIdle, settings: WorkerSettings(), now: 0)
     private var serverCalls = 0
+    private var schedulerIterations = SchedulerIterations()
+    private var iterationsCreated = 0
+    /// Schedulers already reported as legacy this run.
+    private var legacySchedulers: Set<String> = []
     private var mailbox: Mailbox?
     private var stopRequested = false
     /// A poll is waiting to run: a stalled check due meanwhile goes with it (one statement, not two).
@@ -256,6 +281,7 @@ public actor Worker {
         let mailbox = Mailbox()
         self.mailbox = mailbox
         serverCalls = 0
+        iterationsCreated = 0
         loop = WorkerLoop(mode: mode, settings: settings, graceMs: graceMs, now: started)
         defer {
             self.mailbox = nil
@@ -311,6 +337,7 @@ public actor Worker {
         }
         var summary = loop.summary(now: currentTimeMs())
         summary.serverCalls = serverCalls
+        summary.schedulerIterations = iterationsCreated
         summary.durationMs = currentTimeMs() - started
         if let failure { throw failure }
         return summary
@@ -372,6 +399,7 @@ public actor Worker {
                     let result = try await backend.claim(
                         queue: queue, tokens: tokens, lockDurationMs: settings.lockDurationMs, limiter: settings.limiter
                     )
+                    await advanceSchedulers(of: result.jobs)
                     work += loop.claimed(result, now: currentTimeMs())
                 } catch {
                     let serverAway = (error as? any OperatorFacingError)?.kind == .unavailable
@@ -470,6 +498,56 @@ public actor Worker {
             return try await backend.wakeUps(queue: queue)
         } catch {
             return .polled(why: "checking how the server signals work failed (\(error))")
+        }
+    }
+
+    /// Creates the next iteration of every scheduler whose job was just taken, before its handler starts.
+    ///
+    /// As BullMQ's worker does. A failure is logged and the jobs run anyway; a lost server is tried 3 times, which
+    /// the store's producer guard makes safe.
+    private func advanceSchedulers(of jobs: [ClaimedJob]) async {
+        let now = currentTimeMs()
+        var advances: [SchedulerAdvance] = []
+        for job in jobs {
+            switch schedulerIterations.step(for: job, now: now) {
+            case nil: continue
+            case .advance(let advance): advances.append(advance)
+            case .finished(let reason):
+                log("job scheduler \(job.schedulerId ?? ""): job \(job.id) is its last iteration: \(reason)")
+            case .invalid(let reason):
+                log("job scheduler \(job.schedulerId ?? ""): no next iteration after job \(job.id): \(reason)")
+            }
+        }
+        guard !advances.isEmpty else { return }
+        for attempt in 1...3 {
+            serverCalls += 1
+            do {
+                let results = try await backend.advanceSchedulers(queue: queue, advances, now: now)
+                for (advance, result) in zip(advances, results) {
+                    switch result {
+                    case .created: iterationsCreated += 1
+                    case .notCurrent: break
+                    case .duplicated(let id):
+                        log("job scheduler \(advance.schedulerId): its next job \(id) exists already (duplicated)")
+                    case .legacy:
+                        if legacySchedulers.insert(advance.schedulerId).inserted {
+                            log(
+                                "job \(advance.producerId) comes from a repeatable job of BullMQ 5 or older "
+                                    + "(\(advance.schedulerId)): jobctl runs it but does not repeat it, as BullMQ 6 "
+                                    + "does not; re-create it as a job scheduler (jobctl schedule)")
+                        }
+                    }
+                }
+                return
+            } catch {
+                let serverAway = (error as? any OperatorFacingError)?.kind == .unavailable
+                guard serverAway, attempt < 3 else {
+                    let ids = advances.map(\.schedulerId).joined(separator: ", ")
+                    log("could not create the next iteration of job scheduler(s) \(ids): \(error); the jobs run anyway")
+                    return
+                }
+                try? await Task.sleep(nanoseconds: UInt64(attempt) * 200_000_000)
+            }
         }
     }
 

@@ -111,7 +111,6 @@ public struct WorkerLoop: Sendable {
     private var maxedWaitMs = firstMaxedWaitMs
     private var retryDelayMs = firstRetryDelayMs
     private var unreachableSince: Int64?
-    private var warnedSchedulers: Set<String> = []
     private var breaker: CircuitBreaker?
     /// A wake for the end of the breaker's cool-down is on its way.
     private var breakerWakePending = false
@@ -181,14 +180,6 @@ public struct WorkerLoop: Sendable {
             retryDelayMs = Self.firstRetryDelayMs
         }
         for job in result.jobs {
-            if let scheduler = job.schedulerId, warnedSchedulers.insert(scheduler).inserted {
-                actions.append(
-                    .log(
-                        "job \(job.id) comes from job scheduler \(scheduler): jobctl runs it, but does not create the "
-                            + "scheduler's next iteration as a BullMQ worker does; keep a BullMQ worker on "
-                            + "\(job.queue) "
-                            + "for its schedulers to go on firing"))
-            }
             running[job.id] = RunningJob(job: job, lockedUntil: now + settings.lockDurationMs)
             breaker?.jobTaken()
             claimedCount += 1

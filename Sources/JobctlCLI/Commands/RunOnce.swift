@@ -298,6 +298,7 @@ struct RunOnce: AsyncParsableCommand {
             ("handedBack", .int(summary.handedBack)), ("durationMs", .int(summary.durationMs)),
             ("paused", .bool(summary.sawPause)), ("serverCalls", .int(summary.serverCalls)),
             ("breakerOpened", .int(summary.breakerOpenedTimes)), ("breakerOpenMs", .int(summary.breakerOpenMs)),
+            ("schedulerIterations", .int(summary.schedulerIterations)),
         ])
     }
 

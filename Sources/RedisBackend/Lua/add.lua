@@ -8,6 +8,7 @@
 --- @include markReady
 --- @include markNextDelayed
 --- @include addPrioritized
+--- @include addDelayed
 
 local queueBase = ARGV[1]
 local cap = eventsCap(KEYS[2])
@@ -28,13 +29,8 @@ for i = 2, #ARGV, 8 do
       "delay", delay, "priority", priority)
     rcall("XADD", KEYS[7], "*", "event", "added", "jobId", id, "name", name)
     if delay > 0 then
-      -- Score: due time * 4096 plus a tie counter, so that jobs due in the same ms keep their order.
       local due = timestamp + delay
-      local low, high = due * 0x1000, (due + 1) * 0x1000 - 1
-      local score = low
-      local last = rcall("ZREVRANGEBYSCORE", KEYS[4], high, low, "WITHSCORES", "LIMIT", 0, 1)
-      if last[2] then score = math.min(tonumber(last[2]) + 1, high) end
-      rcall("ZADD", KEYS[4], score, id)
+      addDelayed(KEYS[4], id, due)
       rcall("XADD", KEYS[7], "MAXLEN", "~", cap, "*", "event", "delayed", "jobId", id, "delay", due)
       markNextDelayed(KEYS[8], KEYS[4])
     else

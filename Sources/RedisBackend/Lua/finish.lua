@@ -12,6 +12,7 @@
 --- @include markReady
 --- @include markNextDelayed
 --- @include addPrioritized
+--- @include addDelayed
 --- @include splitJobKey
 --- @include deleteJobKeys
 --- @include releaseDedup
@@ -159,12 +160,8 @@ for i = 4, #ARGV, 9 do
         rcall("XADD", KEYS[4], "MAXLEN", "~", cap, "*", "event", "waiting", "jobId", id, "prev", "active")
       elseif kind == "delay" then
         local due = now + tonumber(ARGV[i + 8])
-        local low, high = due * 0x1000, (due + 1) * 0x1000 - 1
-        local score = low
-        local last = rcall("ZREVRANGEBYSCORE", KEYS[9], high, low, "WITHSCORES", "LIMIT", 0, 1)
-        if last[2] then score = math.min(tonumber(last[2]) + 1, high) end
         rcall("HSET", jobKey, "delay", ARGV[i + 8])
-        rcall("ZADD", KEYS[9], score, id)
+        addDelayed(KEYS[9], id, due)
         rcall("XADD", KEYS[4], "MAXLEN", "~", cap, "*", "event", "delayed", "jobId", id, "delay", due)
         markNextDelayed(KEYS[8], KEYS[9])
       else
