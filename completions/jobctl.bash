@@ -173,13 +173,13 @@ _jobctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    status|stats|workers|jobs|show|retry|drain|clean|promote|pause|resume|remove|add|run-once|run|tune|help)
+    status|stats|workers|jobs|show|retry|drain|clean|promote|pause|resume|remove|add|schedulers|schedule|unschedule|run-once|run|tune|help)
         # Offer subcommand argument completions
         "_jobctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'status stats workers jobs show retry drain clean promote pause resume remove add run-once run tune help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'status stats workers jobs show retry drain clean promote pause resume remove add schedulers schedule unschedule run-once run tune help' -- "${cur}"))
         ;;
     esac
 }
@@ -771,6 +771,159 @@ _jobctl_add() {
         return
         ;;
     '--from')
+        return
+        ;;
+    esac
+}
+
+_jobctl_schedulers() {
+    repeating_flags=()
+    non_repeating_flags=(--json --tls-insecure --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --grace)
+    __jobctl_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--url')
+        return
+        ;;
+    '--prefix')
+        return
+        ;;
+    '--schema')
+        return
+        ;;
+    '-o'|'--output')
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'$'\n''prometheus'
+        return
+        ;;
+    '--connect-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--tls-ca')
+        return
+        ;;
+    '--tls-cert')
+        return
+        ;;
+    '--tls-key')
+        return
+        ;;
+    '--grace')
+        return
+        ;;
+    esac
+}
+
+_jobctl_schedule() {
+    repeating_flags=()
+    non_repeating_flags=(--json --tls-insecure --dry-run -y --yes --run-now --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --every --cron --tz --name --data --opts --limit --start --end --offset)
+    __jobctl_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '--url')
+        return
+        ;;
+    '--prefix')
+        return
+        ;;
+    '--schema')
+        return
+        ;;
+    '-o'|'--output')
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'$'\n''prometheus'
+        return
+        ;;
+    '--connect-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--tls-ca')
+        return
+        ;;
+    '--tls-cert')
+        return
+        ;;
+    '--tls-key')
+        return
+        ;;
+    '--every')
+        return
+        ;;
+    '--cron')
+        return
+        ;;
+    '--tz')
+        return
+        ;;
+    '--name')
+        return
+        ;;
+    '--data')
+        return
+        ;;
+    '--opts')
+        return
+        ;;
+    '--limit')
+        return
+        ;;
+    '--start')
+        return
+        ;;
+    '--end')
+        return
+        ;;
+    '--offset')
+        return
+        ;;
+    esac
+}
+
+_jobctl_unschedule() {
+    repeating_flags=()
+    non_repeating_flags=(--json --tls-insecure --dry-run -y --yes --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key)
+    __jobctl_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--url')
+        return
+        ;;
+    '--prefix')
+        return
+        ;;
+    '--schema')
+        return
+        ;;
+    '-o'|'--output')
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'$'\n''prometheus'
+        return
+        ;;
+    '--connect-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--tls-ca')
+        return
+        ;;
+    '--tls-cert')
+        return
+        ;;
+    '--tls-key')
         return
         ;;
     esac

@@ -8,6 +8,8 @@ public struct QueueOverview: Sendable {
     public var problems: [DataProblem]
     /// Workers connected to the queue (see `WorkerDirectory`); nil when not looked at or the server will not say.
     public var workers: Int?
+    /// The queue's job schedulers; nil when not looked at.
+    public var schedulers: SchedulerCounts?
 
     public init(
         queue: String,
@@ -21,6 +23,28 @@ public struct QueueOverview: Sendable {
         self.isPaused = isPaused
         self.oldestWaitingTimestamp = oldestWaitingTimestamp
         self.problems = problems
+    }
+}
+
+/// How many job schedulers a queue has, and how many of them are not firing.
+public struct SchedulerCounts: Sendable, Equatable {
+    /// How late a pending job may be before `status` and `stats` count its scheduler as overdue.
+    public static let defaultGraceMs: Int64 = 60_000
+
+    public var total = 0
+    /// Overdue (their job is late and nothing takes it) or stuck (they will never fire again).
+    public var notFiring = 0
+
+    public init() {}
+
+    /// Counts per queue; `graceMs` as `JobScheduler.health` takes it.
+    public static func tally(_ schedulers: [JobScheduler], now: Int64, graceMs: Int64) -> [String: SchedulerCounts] {
+        var counts: [String: SchedulerCounts] = [:]
+        for scheduler in schedulers {
+            counts[scheduler.queue, default: SchedulerCounts()].total += 1
+            if scheduler.health(now: now, graceMs: graceMs).isProblem { counts[scheduler.queue]?.notFiring += 1 }
+        }
+        return counts
     }
 }
 

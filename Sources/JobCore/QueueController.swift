@@ -46,6 +46,47 @@ public protocol QueueController: QueueInspector {
 
     /// Adds jobs, as BullMQ's `Queue.add` does for each, in order.
     func add(_ jobs: [NewJob], to queue: String) async throws -> [AddedJob]
+
+    /// Creates or changes a job scheduler and replaces its pending job, as BullMQ's `Queue.upsertJobScheduler`
+    /// does; returns the pending job and its delay. Throws `SchedulerSlotError` when the job's id is taken.
+    func upsertScheduler(
+        _ spec: SchedulerSpec, in queue: String, now: Int64
+    ) async throws -> (jobId: String, delayMs: Int64)
+
+    /// Removes job schedulers with their pending delayed jobs, as BullMQ's `Queue.removeJobScheduler` does.
+    func removeSchedulers(_ ids: [String], in queue: String) async throws -> [SchedulerRemoval]
+}
+
+/// What removing one job scheduler did.
+public enum SchedulerRemoval: Sendable, Equatable {
+    case removed
+    /// Removed, but its next job had already left delayed (waiting, running): that job stays and runs once more.
+    case removedNextJobLeft
+    case notFound
+}
+
+/// BullMQ's scheduler errors -10 and -11: the pending job's id is taken by another job.
+public struct SchedulerSlotError: OperatorFacingError, Equatable {
+    public var schedulerId: String
+    public var jobId: String?
+    /// -10: a cron pattern's next job exists already; -11: 32 `every` slots in a row are taken.
+    public var code: Int
+
+    public init(schedulerId: String, jobId: String?, code: Int) {
+        self.schedulerId = schedulerId
+        self.jobId = jobId
+        self.code = code
+    }
+
+    public var kind: FailureKind { .failure }
+    public var description: String {
+        code == -11
+            ? "job scheduler '\(schedulerId)': its next 32 slots are taken by existing jobs (BullMQ's -11)"
+            : "job scheduler '\(schedulerId)': the job for its next time exists already (BullMQ's -10)"
+    }
+    public var hints: [String] {
+        ["look at the job with jobctl show, remove it (jobctl remove) or pick another scheduler id"]
+    }
 }
 
 /// Everything a store does: inspect, change and run jobs.
@@ -143,6 +184,8 @@ public struct NewJob: Sendable, Equatable {
     public var lifo: Bool
     /// Creation time, ms since the epoch.
     public var timestamp: Int64
+    /// Options BullMQ's workers read that have no field here (`removeOnComplete`, `keepLogs`, …), long names.
+    public var otherOptions: [String: JSONValue] = [:]
 
     public init(
         name: String, data: JSONValue, id: String? = nil, delayMs: Int64 = 0, priority: Int64 = 0,
@@ -170,8 +213,11 @@ public struct NewJob: Sendable, Equatable {
         if let id { pairs.append(("jobId", .string(id))) }
         if let backoff {
             pairs.append(("backoff", .object([("type", .string(backoff.type)), ("delay", .int(backoff.delayMs))])))
-        } else if backoffNull {
+        } else if backoffNull && otherOptions["backoff"] == nil {
             pairs.append(("backoff", .null))
+        }
+        for (key, value) in otherOptions.sorted(by: { $0.key < $1.key }) where !pairs.contains(where: { $0.0 == key }) {
+            pairs.append((key, value))
         }
         return .object(pairs)
     }

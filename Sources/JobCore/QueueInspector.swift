@@ -29,6 +29,10 @@ public protocol QueueInspector: Sendable {
     /// One job with all its fields, logs and lock; nil when there is no such job.
     func job(in queue: String, id: String) async throws -> JobRecord?
 
+    /// The job schedulers of the queues, queue by queue in the order given, soonest next first, each with the state
+    /// of its pending job and, with `lastRuns`, its newest finished iteration.
+    func schedulers(of queues: [String], lastRuns: Bool) async throws -> [JobScheduler]
+
     /// The workers connected to the server, found by the names BullMQ's workers give their connections; throws
     /// `WorkerListingRefusedError` when the server will not list its connections.
     ///
@@ -65,6 +69,11 @@ extension QueueInspector {
         } catch let refusal as WorkerListingRefusedError {
             return .failure(refusal)
         }
+    }
+
+    /// One queue's job schedulers with their last runs.
+    public func schedulers(of queue: String) async throws -> [JobScheduler] {
+        try await schedulers(of: [queue], lastRuns: true)
     }
 
     /// Fails with `QueueNotFoundError`, naming close matches, unless the queue exists.

@@ -38,7 +38,8 @@ public struct Jobctl: AsyncParsableCommand {
         subcommands: [
             Status.self, Stats.self, Workers.self, Jobs.self, Show.self, Retry.self, Drain.self, Clean.self,
             Promote.self, Pause.self,
-            Resume.self, Remove.self, Add.self, RunOnce.self, Run.self, Tune.self,
+            Resume.self, Remove.self, Add.self, Schedulers.self, Schedule.self, Unschedule.self, RunOnce.self, Run.self,
+            Tune.self,
         ]
     )
 

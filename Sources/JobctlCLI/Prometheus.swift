@@ -61,6 +61,13 @@ struct PrometheusText {
             "jobctl_queue_workers", help: "Workers connected to the queue (left out when the server will not say).",
             labels: queue, row.workers.map(Double.init))
         add(
+            "jobctl_queue_schedulers", help: "Job schedulers of the queue.", labels: queue,
+            row.schedulers.map { Double($0.total) })
+        add(
+            "jobctl_queue_schedulers_not_firing",
+            help: "Job schedulers overdue (their job late, nothing taking it) or stuck (never firing again).",
+            labels: queue, row.schedulers.map { Double($0.notFiring) })
+        add(
             "jobctl_queue_oldest_waiting_seconds", help: "Age of the oldest job ready to run (0 when none).",
             labels: queue,
             Double(row.oldestWaitingTimestamp.map { max(0, now - $0) } ?? 0) / 1000)

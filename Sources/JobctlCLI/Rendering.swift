@@ -34,8 +34,16 @@ enum JSONShapes {
             ("oldestWaitingTimestamp", .optionalInt(row.oldestWaitingTimestamp)),
             ("oldestWaitingAgeMs", age(row.oldestWaitingTimestamp, now: now)),
             ("workers", workers(row.workers)),
+            ("schedulers", .optionalInt(row.schedulers.map { Int64($0.total) })),
+            ("overdueSchedulers", .optionalInt(row.schedulers.map { Int64($0.notFiring) })),
             ("problems", problems(row.problems)),
         ])
+    }
+
+    /// `3`, or `3 (1 overdue or stuck)`; `-` when not looked at.
+    static func schedulersText(_ counts: SchedulerCounts?) -> String {
+        guard let counts else { return "-" }
+        return counts.notFiring > 0 ? "\(counts.total) (\(counts.notFiring) overdue or stuck)" : String(counts.total)
     }
 
     static func workers(_ count: Int?) -> JSONValue { count.map { .int(Int64($0)) } ?? .null }
@@ -49,6 +57,8 @@ enum JSONShapes {
             ("location", .string(location)),
             ("paused", .bool(row.isPaused)),
             ("workers", workers(row.workers)),
+            ("schedulers", .optionalInt(row.schedulers.map { Int64($0.total) })),
+            ("overdueSchedulers", .optionalInt(row.schedulers.map { Int64($0.notFiring) })),
             ("counts", counts(row.counts)),
             ("oldestWaitingTimestamp", .optionalInt(row.oldestWaitingTimestamp)),
             ("oldestWaitingAgeMs", age(row.oldestWaitingTimestamp, now: now)),

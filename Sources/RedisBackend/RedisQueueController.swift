@@ -166,7 +166,8 @@ extension RedisQueueStore: QueueController {
         var arguments = RedisScripts.Add.Arguments(queueBase: k.base, jobs: [])
         for job in jobs {
             arguments.jobs += [
-                job.id ?? "", job.name, job.data.compactText, job.storedOptions(backoffNull: false).compactText,
+                job.id ?? "", job.name, job.data.compactText,
+                BullMQOptionNames.encodedForRedis(job.storedOptions(backoffNull: false)).compactText,
                 String(job.timestamp), String(job.delayMs), String(job.priority), job.lifo ? "1" : "0",
             ]
         }

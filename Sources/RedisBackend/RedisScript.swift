@@ -54,6 +54,24 @@ extension RedisScripts.Clean: RedisIdListScript {}
 extension RedisScripts.ExtendLocks: RedisIdListScript {}
 extension RedisScripts.RescueStalled: RedisIdListScript {}
 extension RedisScripts.Pause: RedisCountScript {}
+extension RedisScripts.Unschedule: RedisPerJobCodeScript {}
+
+extension RedisScripts.Schedule {
+    enum Reply {
+        case scheduled(jobId: String, delayMs: Int64)
+        /// BullMQ's -10 (a pattern's job id exists) or -11 (32 `every` slots taken).
+        case slotTaken(code: Int)
+    }
+
+    /// {jobId, delay}, or a negative code.
+    static func decode(_ reply: RedisValue) -> Reply? {
+        if let code = reply.integer { return code < 0 ? .slotTaken(code: Int(code)) : nil }
+        guard let parts = reply.array, parts.count == 2, let id = parts[0].text,
+            let delay = parts[1].integer ?? parts[1].text.flatMap({ Int64($0) })
+        else { return nil }
+        return .scheduled(jobId: id, delayMs: delay)
+    }
+}
 extension RedisScripts.HandBack: RedisCountScript {}
 
 extension RedisScripts.Drain {

@@ -117,7 +117,7 @@ enum RedisScripts {
     /// per advance {"created", id}, {"notCurrent"}, {"duplicated", id} or {"legacy"}.
     enum AdvanceSchedulers: RedisScript {
         static let name = "advanceSchedulers"
-        static let sha1 = "c8b1d0d77c40ee6244aaec95ec039ba13dc78677"
+        static let sha1 = "cb3e645f4ab4c5a5ebf62a9c2c813e0a2e97c28f"
 
         struct Keys: RedisScriptKeys {
             var schedulers: String
@@ -183,44 +183,61 @@ enum RedisScripts {
               rcall("ZADD", delayedKey, score, id)
             end
 
-            local queueBase, now = ARGV[1], tonumber(ARGV[2])
-            local cap = eventsCap(KEYS[4])
-            local replies = {}
-
-            -- BullMQ's getJobSchedulerEveryNextMillis given a previous time: missed slots are skipped, phase kept.
-            local function everyNext(prev, every, offset)
-              local nextMillis = prev + every
-              if nextMillis < now then
-                local aligned = math.floor(now / every) * every + offset
-                nextMillis = aligned <= now and aligned + every or aligned
-              end
-              return math.floor(nextMillis)
-            end
-
-            local function enqueue(id, schedulerId, name, data, opts, delay)
+            local function enqueueSchedulerJob(keys, queueBase, id, schedulerId, name, data, opts, now, delay, cap)
+              opts["delay"] = delay
+              opts["jobId"] = id
               local priority = tonumber(opts["priority"]) or 0
-              local fields = {"name", name, "data", data, "opts", cjson.encode(opts), "timestamp", ARGV[2],
+              local fields = {"name", name, "data", data, "opts", cjson.encode(opts), "timestamp", now,
                 "delay", delay, "priority", priority, "rjk", schedulerId}
               if type(opts["de"]) == "table" and opts["de"]["id"] then
                 fields[#fields + 1] = "deid"
                 fields[#fields + 1] = opts["de"]["id"]
               end
               rcall("HSET", queueBase .. id, unpack(fields))
-              rcall("XADD", KEYS[8], "*", "event", "added", "jobId", id, "name", name)
+              rcall("XADD", keys.events, "*", "event", "added", "jobId", id, "name", name)
               if delay > 0 then
-                addDelayed(KEYS[2], id, now + delay)
-                rcall("XADD", KEYS[8], "MAXLEN", "~", cap, "*", "event", "delayed", "jobId", id, "delay", now + delay)
-                markNextDelayed(KEYS[6], KEYS[2])
+                local due = now + delay
+                addDelayed(keys.delayed, id, due)
+                rcall("XADD", keys.events, "MAXLEN", "~", cap, "*", "event", "delayed", "jobId", id, "delay", due)
+                markNextDelayed(keys.marker, keys.delayed)
               else
                 if priority > 0 then
-                  addPrioritized(KEYS[5], KEYS[9], id, priority)
+                  addPrioritized(keys.prioritized, keys.pc, id, priority)
                 else
-                  rcall(opts["lifo"] and "RPUSH" or "LPUSH", KEYS[3], id)
+                  rcall(opts["lifo"] and "RPUSH" or "LPUSH", keys.wait, id)
                 end
-                markReady(KEYS[6], isHeld(KEYS[4], KEYS[10]))
-                rcall("XADD", KEYS[8], "MAXLEN", "~", cap, "*", "event", "waiting", "jobId", id)
+                markReady(keys.marker, isHeld(keys.meta, keys.active))
+                rcall("XADD", keys.events, "MAXLEN", "~", cap, "*", "event", "waiting", "jobId", id)
               end
             end
+
+            local function everyNextMillis(prev, every, now, offset, startDate)
+              local nextMillis
+              if not prev then
+                if startDate then
+                  nextMillis = math.max(tonumber(startDate), now)
+                elseif offset and offset > 0 then
+                  nextMillis = math.floor(now / every) * every + offset
+                  if nextMillis <= now then nextMillis = nextMillis + every end
+                else
+                  nextMillis = now
+                end
+              else
+                nextMillis = prev + every
+                if nextMillis < now then
+                  local aligned = math.floor(now / every) * every + (offset or 0)
+                  nextMillis = aligned <= now and aligned + every or aligned
+                end
+              end
+              if not offset or offset == 0 then offset = nextMillis - math.floor(nextMillis / every) * every end
+              return math.floor(nextMillis), math.floor(offset)
+            end
+
+            local queueBase, now = ARGV[1], tonumber(ARGV[2])
+            local cap = eventsCap(KEYS[4])
+            local queueKeys = {delayed = KEYS[2], wait = KEYS[3], meta = KEYS[4], prioritized = KEYS[5],
+              marker = KEYS[6], events = KEYS[8], pc = KEYS[9], active = KEYS[10]}
+            local replies = {}
 
             for i = 3, #ARGV, 4 do
               local schedulerId, producer, clientNext = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
@@ -240,7 +257,7 @@ enum RedisScripts {
                 local every = tonumber(record[3]) or tonumber(repeatOpts["every"])
                 local nextMillis = clientNext
                 if every then
-                  nextMillis = everyNext(prev, every, tonumber(record[4] or repeatOpts["offset"] or 0) or 0)
+                  nextMillis = everyNextMillis(prev, every, now, tonumber(record[4] or repeatOpts["offset"] or 0) or 0)
                 end
                 local nextId = "repeat:" .. schedulerId .. ":" .. nextMillis
                 if rcall("EXISTS", queueBase .. nextId) == 1 then
@@ -251,9 +268,8 @@ enum RedisScripts {
                   rcall("HINCRBY", recordKey, "ic", 1)
                   rcall("INCR", KEYS[7])
                   local delay = math.max(nextMillis - now, 0)
-                  opts["delay"] = delay
-                  opts["jobId"] = nextId
-                  enqueue(nextId, schedulerId, record[1] or schedulerId, record[2] or "{}", opts, delay)
+                  local name, data = record[1] or schedulerId, record[2] or "{}"
+                  enqueueSchedulerJob(queueKeys, queueBase, nextId, schedulerId, name, data, opts, now, delay, cap)
                   replies[#replies + 1] = {"created", nextId}
                 end
               end
@@ -1671,6 +1687,300 @@ enum RedisScripts {
             """#
     }
 
+    /// Creates or changes a job scheduler and its pending job, as BullMQ's addJobScheduler (Queue.upsertJobScheduler)
+    /// does; replies {jobId, delay}, or -10 (the pattern's next job exists already), -11 (32 slots of `every` busy).
+    enum Schedule: RedisScript {
+        static let name = "schedule"
+        static let sha1 = "dfedb9c760f57a492f84af65d1a3480ddaa28809"
+
+        struct Keys: RedisScriptKeys {
+            var schedulers: String
+            var delayed: String
+            var wait: String
+            var meta: String
+            var prioritized: String
+            var marker: String
+            var id: String
+            var events: String
+            var pc: String
+            var active: String
+
+            var list: [String] { [schedulers, delayed, wait, meta, prioritized, marker, id, events, pc, active] }
+        }
+
+        struct Arguments: RedisScriptArguments {
+            var queueBase: String
+            var now: String
+            var schedulerId: String
+            var nextMillis: String
+            var scheduler: String
+            var templateData: String
+            var templateOpts: String
+            var jobOpts: String
+
+            var list: [String] {
+                [
+                    queueBase,
+                    now,
+                    schedulerId,
+                    nextMillis,
+                    scheduler,
+                    templateData,
+                    templateOpts,
+                    jobOpts,
+                ]
+            }
+        }
+
+        static let source = #"""
+            local rcall = redis.call
+
+            local function eventsCap(metaKey)
+              local cap = rcall("HGET", metaKey, "opts.maxLenEvents")
+              if not cap then
+                cap = 10000
+                rcall("HSET", metaKey, "opts.maxLenEvents", cap)
+              end
+              return cap
+            end
+
+            local function isHeld(metaKey, activeKey)
+              local settings = rcall("HMGET", metaKey, "paused", "concurrency")
+              if settings[1] then return true end
+              if settings[2] then return rcall("LLEN", activeKey) >= tonumber(settings[2]) end
+              return false
+            end
+
+            local function markReady(markerKey, held)
+              if not held then rcall("ZADD", markerKey, 0, "0") end
+            end
+
+            local function markNextDelayed(markerKey, delayedKey)
+              local first = rcall("ZRANGE", delayedKey, 0, 0, "WITHSCORES")
+              if first[2] then rcall("ZADD", markerKey, tonumber(first[2]) / 0x1000, "1") end
+            end
+
+            local function addPrioritized(prioritizedKey, counterKey, id, priority)
+              local counter = rcall("INCR", counterKey)
+              rcall("ZADD", prioritizedKey, priority * 0x100000000 + counter % 0x100000000, id)
+            end
+
+            local function addDelayed(delayedKey, id, due)
+              local low, high = due * 0x1000, (due + 1) * 0x1000 - 1
+              local score = low
+              local last = rcall("ZREVRANGEBYSCORE", delayedKey, high, low, "WITHSCORES", "LIMIT", 0, 1)
+              if last[2] then score = math.min(tonumber(last[2]) + 1, high) end
+              rcall("ZADD", delayedKey, score, id)
+            end
+
+            local function enqueueSchedulerJob(keys, queueBase, id, schedulerId, name, data, opts, now, delay, cap)
+              opts["delay"] = delay
+              opts["jobId"] = id
+              local priority = tonumber(opts["priority"]) or 0
+              local fields = {"name", name, "data", data, "opts", cjson.encode(opts), "timestamp", now,
+                "delay", delay, "priority", priority, "rjk", schedulerId}
+              if type(opts["de"]) == "table" and opts["de"]["id"] then
+                fields[#fields + 1] = "deid"
+                fields[#fields + 1] = opts["de"]["id"]
+              end
+              rcall("HSET", queueBase .. id, unpack(fields))
+              rcall("XADD", keys.events, "*", "event", "added", "jobId", id, "name", name)
+              if delay > 0 then
+                local due = now + delay
+                addDelayed(keys.delayed, id, due)
+                rcall("XADD", keys.events, "MAXLEN", "~", cap, "*", "event", "delayed", "jobId", id, "delay", due)
+                markNextDelayed(keys.marker, keys.delayed)
+              else
+                if priority > 0 then
+                  addPrioritized(keys.prioritized, keys.pc, id, priority)
+                else
+                  rcall(opts["lifo"] and "RPUSH" or "LPUSH", keys.wait, id)
+                end
+                markReady(keys.marker, isHeld(keys.meta, keys.active))
+                rcall("XADD", keys.events, "MAXLEN", "~", cap, "*", "event", "waiting", "jobId", id)
+              end
+            end
+
+            local function everyNextMillis(prev, every, now, offset, startDate)
+              local nextMillis
+              if not prev then
+                if startDate then
+                  nextMillis = math.max(tonumber(startDate), now)
+                elseif offset and offset > 0 then
+                  nextMillis = math.floor(now / every) * every + offset
+                  if nextMillis <= now then nextMillis = nextMillis + every end
+                else
+                  nextMillis = now
+                end
+              else
+                nextMillis = prev + every
+                if nextMillis < now then
+                  local aligned = math.floor(now / every) * every + (offset or 0)
+                  nextMillis = aligned <= now and aligned + every or aligned
+                end
+              end
+              if not offset or offset == 0 then offset = nextMillis - math.floor(nextMillis / every) * every end
+              return math.floor(nextMillis), math.floor(offset)
+            end
+
+            local function deleteJobKeys(jobKey)
+              return rcall("DEL", jobKey, jobKey .. ":logs", jobKey .. ":dependencies", jobKey .. ":processed",
+                jobKey .. ":failed", jobKey .. ":unsuccessful")
+            end
+
+            local function releaseDedup(queueBase, id, dedupId)
+              if not dedupId then return end
+              local dedupKey = queueBase .. "de:" .. dedupId
+              if rcall("GET", dedupKey) == id then rcall("DEL", dedupKey, queueBase .. "dn:" .. dedupId) end
+            end
+
+            local queueBase, now, schedulerId = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+            local nextMillis = tonumber(ARGV[4])
+            local scheduler, templateData = cjson.decode(ARGV[5]), ARGV[6]
+            local templateOpts, jobOpts = cjson.decode(ARGV[7]), cjson.decode(ARGV[8])
+            local recordKey = KEYS[1] .. ":" .. schedulerId
+            local cap = eventsCap(KEYS[4])
+            local queueKeys = {delayed = KEYS[2], wait = KEYS[3], meta = KEYS[4], prioritized = KEYS[5],
+              marker = KEYS[6], events = KEYS[8], pc = KEYS[9], active = KEYS[10]}
+            local prev = tonumber(rcall("ZSCORE", KEYS[1], schedulerId))
+            local every = tonumber(scheduler["every"])
+            local repeatOpts = type(jobOpts["repeat"]) == "table" and jobOpts["repeat"] or {}
+            local offset = tonumber(scheduler["offset"] or repeatOpts["offset"] or 0)
+            local newOffset = offset
+            local everyChanged = false
+            if every then
+              local from = prev
+              if prev and tonumber(rcall("HGET", recordKey, "every")) ~= every then
+                from = nil
+                everyChanged = true
+              end
+              nextMillis, newOffset = everyNextMillis(from, every, now, offset, scheduler["startDate"])
+            end
+
+            -- The pending job is replaced, wherever it waits; an active or finished one stays.
+            local removedPending = false
+            if prev then
+              local pendingId = "repeat:" .. schedulerId .. ":" .. prev
+              local pendingKey = queueBase .. pendingId
+              if rcall("EXISTS", pendingKey) == 1 then
+                removedPending = rcall("ZREM", KEYS[2], pendingId) == 1 or rcall("ZREM", KEYS[5], pendingId) == 1
+                  or rcall("LREM", KEYS[3], 1, pendingId) > 0
+                if removedPending then
+                  releaseDedup(queueBase, pendingId, rcall("HGET", pendingKey, "deid"))
+                  deleteJobKeys(pendingKey)
+                end
+              end
+            end
+            if removedPending then
+              if every and not everyChanged then nextMillis = prev end
+            else
+              scheduler["offset"] = newOffset
+            end
+
+            local jobId = "repeat:" .. schedulerId .. ":" .. nextMillis
+            if rcall("EXISTS", queueBase .. jobId) == 1 then
+              if every then
+                local scanned = 0
+                repeat
+                  nextMillis = nextMillis + every
+                  jobId = "repeat:" .. schedulerId .. ":" .. nextMillis
+                  scanned = scanned + 1
+                until rcall("EXISTS", queueBase .. jobId) == 0 or scanned >= 32
+                if rcall("EXISTS", queueBase .. jobId) == 1 then return -11 end
+              elseif not removedPending then
+                return -10
+              end
+            end
+
+            -- The record as BullMQ's storeJobScheduler writes it: the iteration count and an offset not given stay.
+            rcall("ZADD", KEYS[1], nextMillis, schedulerId)
+            local fields = {"name", scheduler["name"]}
+            for _, field in ipairs({"tz", "limit", "pattern", "startDate", "endDate", "every"}) do
+              if scheduler[field] then
+                fields[#fields + 1] = field
+                fields[#fields + 1] = scheduler[field]
+              end
+            end
+            local keptOffset = scheduler["offset"] or tonumber(rcall("HGET", recordKey, "offset"))
+            if keptOffset then
+              fields[#fields + 1] = "offset"
+              fields[#fields + 1] = keptOffset
+            end
+            local storedOpts = cjson.encode(templateOpts)
+            if storedOpts ~= "{}" then
+              fields[#fields + 1] = "opts"
+              fields[#fields + 1] = storedOpts
+            end
+            if templateData ~= "{}" then
+              fields[#fields + 1] = "data"
+              fields[#fields + 1] = templateData
+            end
+            fields[#fields + 1] = "ic"
+            fields[#fields + 1] = rcall("HGET", recordKey, "ic") or 1
+            rcall("DEL", recordKey)
+            rcall("HSET", recordKey, unpack(fields))
+            rcall("INCR", KEYS[7])
+            local delay = math.max(nextMillis - now, 0)
+            local name = scheduler["name"]
+            enqueueSchedulerJob(queueKeys, queueBase, jobId, schedulerId, name, templateData, jobOpts, now, delay, cap)
+            return {jobId, delay}
+            """#
+    }
+
+    /// Removes job schedulers and their pending delayed jobs, as BullMQ's removeJobScheduler does; per id 0 removed,
+    /// 1 no such scheduler, 2 removed but its next job had already left delayed (it stays and runs once more).
+    enum Unschedule: RedisScript {
+        static let name = "unschedule"
+        static let sha1 = "30af600b068bb5196ce215f18c4593dda948428b"
+
+        struct Keys: RedisScriptKeys {
+            var schedulers: String
+            var delayed: String
+            var events: String
+
+            var list: [String] { [schedulers, delayed, events] }
+        }
+
+        struct Arguments: RedisScriptArguments {
+            var queueBase: String
+            var ids: [String]
+
+            var list: [String] { [queueBase] + ids }
+        }
+
+        static let source = #"""
+            local rcall = redis.call
+
+            local function deleteJobKeys(jobKey)
+              return rcall("DEL", jobKey, jobKey .. ":logs", jobKey .. ":dependencies", jobKey .. ":processed",
+                jobKey .. ":failed", jobKey .. ":unsuccessful")
+            end
+
+            local replies = {}
+            for i = 2, #ARGV do
+              local schedulerId = ARGV[i]
+              local millis = rcall("ZSCORE", KEYS[1], schedulerId)
+              local left = false
+              if millis then
+                local pendingId = "repeat:" .. schedulerId .. ":" .. millis
+                if rcall("ZREM", KEYS[2], pendingId) == 1 then
+                  deleteJobKeys(ARGV[1] .. pendingId)
+                  rcall("XADD", KEYS[3], "*", "event", "removed", "jobId", pendingId, "prev", "delayed")
+                else
+                  left = rcall("EXISTS", ARGV[1] .. pendingId) == 1
+                end
+              end
+              if rcall("ZREM", KEYS[1], schedulerId) == 1 then
+                rcall("DEL", KEYS[1] .. ":" .. schedulerId)
+                replies[#replies + 1] = left and 2 or 0
+              else
+                replies[#replies + 1] = 1
+              end
+            end
+            return replies
+            """#
+    }
+
     /// Every script, for the tests' syntax check.
     static var all: [any RedisScript.Type] {
         [
@@ -1687,6 +1997,8 @@ enum RedisScripts {
             Remove.self,
             RescueStalled.self,
             Retry.self,
+            Schedule.self,
+            Unschedule.self,
         ]
     }
 }

@@ -9,7 +9,9 @@
 /// Metrics: counts `backlog` (waiting + prioritized), `waiting`, `prioritized`, `active`, `delayed`, `failed`,
 /// `completed`, `waiting_children`; `paused` (true/false); `oldest_wait` (a duration); `failed_rate` (a percentage
 /// of the jobs finished in the last hour that failed; 0% when none finished); `stalled` (active jobs whose lock is
-/// gone); `workers` (workers connected, as `jobctl workers` lists them).
+/// gone); `workers` (workers connected, as `jobctl workers` lists them); `schedulers` (job schedulers) and
+/// `overdue_schedulers` (job schedulers whose job is due over a minute ago with nothing taking it, or that will never
+/// fire again: `jobctl schedulers` says which).
 public struct HealthCheck: Sendable, Equatable {
     public enum Metric: String, Sendable, CaseIterable {
         case backlog, waiting, prioritized, active, delayed, failed, completed
@@ -19,6 +21,8 @@ public struct HealthCheck: Sendable, Equatable {
         case failedRate = "failed_rate"
         case stalled
         case workers
+        case schedulers
+        case overdueSchedulers = "overdue_schedulers"
 
         var kind: Kind {
             switch self {
@@ -137,10 +141,11 @@ public struct HealthCheck: Sendable, Equatable {
         public var failureRate: Double?
         public var stalled: Int?
         public var workers: Int?
+        public var schedulers: SchedulerCounts?
 
         public init(
             counts: JobCounts, isPaused: Bool, oldestWaitMs: Int64?, failureRate: Double? = nil, stalled: Int? = nil,
-            workers: Int? = nil
+            workers: Int? = nil, schedulers: SchedulerCounts? = nil
         ) {
             self.counts = counts
             self.isPaused = isPaused
@@ -148,6 +153,7 @@ public struct HealthCheck: Sendable, Equatable {
             self.failureRate = failureRate
             self.stalled = stalled
             self.workers = workers
+            self.schedulers = schedulers
         }
 
         func value(of metric: Metric) -> Double? {
@@ -165,6 +171,8 @@ public struct HealthCheck: Sendable, Equatable {
             case .failedRate: return failureRate ?? 0
             case .stalled: return stalled.map(Double.init)
             case .workers: return workers.map(Double.init)
+            case .schedulers: return schedulers.map { Double($0.total) }
+            case .overdueSchedulers: return schedulers.map { Double($0.notFiring) }
             }
         }
     }

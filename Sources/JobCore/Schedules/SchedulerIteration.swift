@@ -88,8 +88,15 @@ public struct SchedulerIterations: Sendable {
             }
             next = max(next ?? base, base)
         }
+        // The Python worker's Job gives the options `attempts` 0 and a normalised `backoff`.
+        var jobOptions = JSONValue.object([("attempts", .int(0)), ("delay", .int(0))])
+        if case .object(let stored) = opts {
+            for (key, value) in stored { jobOptions.set(key, value) }
+        }
+        jobOptions.set("backoff", ScheduleRepeat.normalizedBackoff(opts["backoff"]))
+        guard case .object(let baseMembers) = jobOptions else { return nil }
         let nextOpts = schedule.nextJobOptions(
-            jobOpts: opts, schedulerId: schedulerId, nextMillis: next, iteration: iteration, now: now)
+            base: baseMembers, schedulerId: schedulerId, nextMillis: next, iteration: iteration, now: now)
         return .advance(
             SchedulerAdvance(
                 schedulerId: schedulerId, producerId: job.id, nextMillis: next ?? now, opts: nextOpts,
@@ -157,16 +164,12 @@ struct ScheduleRepeat {
         return Timestamps.pointInTime(text, now: 0)
     }
 
-    /// The next job's options, as `JobScheduler._build_next_job_opts` builds them from the taken job's options
-    /// (which the Python `Job` gives `attempts` 0 and a normalised `backoff`).
+    /// The next job's options, as `JobScheduler._build_next_job_opts` builds them from `base`: the template's
+    /// options when the scheduler is upserted, the taken job's options when a worker advances it.
     func nextJobOptions(
-        jobOpts: JSONValue, schedulerId: String, nextMillis: Int64?, iteration: Int64, now: Int64
+        base: [(String, JSONValue)], schedulerId: String, nextMillis: Int64?, iteration: Int64, now: Int64
     ) -> JSONValue {
-        var opts = JSONValue.object([("attempts", .int(0)), ("delay", .int(0))])
-        if case .object(let stored) = jobOpts {
-            for (key, value) in stored { opts.set(key, value) }
-        }
-        opts.set("backoff", Self.normalizedBackoff(jobOpts["backoff"]))
+        var opts = JSONValue.object(base)
         var repeatOptions = JSONValue.object(members.filter { $0.0 != "immediately" })
         repeatOptions.set("offset", every != nil && (offset ?? 0) != 0 ? offset.map { .int($0) } : nil)
         repeatOptions.set("count", .int(iteration))

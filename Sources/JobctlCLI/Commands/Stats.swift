@@ -70,6 +70,10 @@ struct Stats: AsyncParsableCommand {
         case .failure(let refusal): workerRefusal = refusal
         }
         let now = currentTimeMs()
+        stats.overview.schedulers =
+            SchedulerCounts.tally(
+                try await inspector.schedulers(of: [queue], lastRuns: false), now: now,
+                graceMs: SchedulerCounts.defaultGraceMs)[queue] ?? SchedulerCounts()
         let advice = Advice.lines(
             analysis, stalledCandidates: stats.stalledCandidates, thresholds: limits,
             pausedQueue: stats.overview.isPaused ? queue : nil, workers: stats.overview.workers)
@@ -134,6 +138,7 @@ struct Stats: AsyncParsableCommand {
             stalled += " (e.g. " + stats.stalledCandidateSample.joined(separator: ", ") + ")"
         }
         facts.append(["stalled candidates", stalled])
+        facts.append(["job schedulers", JSONShapes.schedulersText(row.schedulers)])
         if let version = stats.recordedVersion { facts.append(["created by", version]) }
         out += facts.renderWithoutHeaders()
         return out

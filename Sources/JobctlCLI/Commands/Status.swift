@@ -17,7 +17,10 @@ struct Status: AsyncParsableCommand {
             'backlog<1000,failed_rate<5%,oldest_wait<10m,paused=false'. Ops: < <= > >= = !=. Metrics: backlog \
             (waiting + prioritized), waiting, prioritized, active, delayed, failed, completed, waiting_children, \
             stalled, workers (counts); paused (true/false); oldest_wait (a duration such as 90s, 10m, 2h); failed_rate \
-            (the share of jobs finished in the last hour that failed, as a percentage; 0% when none finished).
+            (the share of jobs finished in the last hour that failed, as a percentage; 0% when none finished); \
+            schedulers and overdue_schedulers (job schedulers, and those whose job is due over a minute ago with \
+            nothing taking it or that will never fire again: 'jobctl schedulers' says which), so that \
+            'overdue_schedulers=0' alerts when scheduled work silently stopped. SCHEDULERS shows both.
 
             -o prometheus prints Prometheus' text format for node_exporter's textfile collector, every metric a \
             gauge labelled with queue: jobctl_queue_jobs{state}, jobctl_queue_paused, jobctl_queue_workers, \
@@ -68,6 +71,12 @@ struct Status: AsyncParsableCommand {
                     }
                 }
                 let now = currentTimeMs()
+                let schedulers = SchedulerCounts.tally(
+                    try await inspector.schedulers(of: names, lastRuns: false), now: now,
+                    graceMs: SchedulerCounts.defaultGraceMs)
+                for index in rows.indices {
+                    rows[index].schedulers = schedulers[rows[index].queue] ?? SchedulerCounts()
+                }
                 let failures = try await checkFailures(rows, inspector: inspector, now: now)
                 show(rows, location: inspector.location, now: now, previous: previous)
                 previous = Dictionary(rows.map { ($0.queue, $0.counts) }, uniquingKeysWith: { first, _ in first })
@@ -90,6 +99,10 @@ struct Status: AsyncParsableCommand {
                 queue: "TOTAL", counts: totals, isPaused: false,
                 oldestWaitingTimestamp: rows.compactMap(\.oldestWaitingTimestamp).min(), problems: [])
             total.workers = Self.sum(rows.map(\.workers))
+            total.schedulers = rows.compactMap(\.schedulers).reduce(into: SchedulerCounts()) {
+                $0.total += $1.total
+                $0.notFiring += $1.notFiring
+            }
             let document = JSONValue.object([
                 ("location", .string(location)),
                 ("queues", .array(rows.map { JSONShapes.overview($0, now: now) })),
@@ -117,7 +130,8 @@ struct Status: AsyncParsableCommand {
         for row in rows {
             var figures = HealthCheck.Figures(
                 counts: row.counts, isPaused: row.isPaused,
-                oldestWaitMs: row.oldestWaitingTimestamp.map { max(0, now - $0) }, workers: row.workers)
+                oldestWaitMs: row.oldestWaitingTimestamp.map { max(0, now - $0) }, workers: row.workers,
+                schedulers: row.schedulers)
             let sampleSize = QueueHistory.defaultSampleSize
             var history: QueueHistory?
             switch (rules.needsStalled, rules.needsHistory) {
@@ -153,10 +167,11 @@ struct Status: AsyncParsableCommand {
         var table = TextTable([
             ("QUEUE", .left), ("WAITING", .right), ("ACTIVE", .right), ("DELAYED", .right), ("FAILED", .right),
             ("COMPLETED", .right), ("WORKERS", .right), ("PAUSED", .left), ("OLDEST WAITING", .left),
+            ("SCHEDULERS", .left),
         ])
         func line(
             _ name: String, _ counts: JobCounts, workers: Int?, paused: String, oldest: Int64?,
-            before: JobCounts? = nil
+            schedulers: SchedulerCounts?, before: JobCounts? = nil
         ) -> [String] {
             [
                 name, Watch.count(counts.ready, previous: before?.ready),
@@ -165,13 +180,14 @@ struct Status: AsyncParsableCommand {
                 Watch.count(counts[.failed], previous: before?[.failed]),
                 Watch.count(counts[.completed], previous: before?[.completed]), workers.map { String($0) } ?? "?",
                 paused, oldest.map { DurationText.describe(milliseconds: max(0, now - $0)) } ?? "-",
+                JSONShapes.schedulersText(schedulers),
             ]
         }
         for row in rows {
             table.append(
                 line(
                     Cell.oneLine(row.queue), row.counts, workers: row.workers, paused: row.isPaused ? "yes" : "no",
-                    oldest: row.oldestWaitingTimestamp,
+                    oldest: row.oldestWaitingTimestamp, schedulers: row.schedulers,
                     before: previous[row.queue]))
         }
         if rows.count > 1 {
@@ -180,7 +196,11 @@ struct Status: AsyncParsableCommand {
             table.append(
                 line(
                     "TOTAL", totals, workers: Self.sum(rows.map(\.workers)), paused: "\(paused) of \(rows.count)",
-                    oldest: rows.compactMap(\.oldestWaitingTimestamp).min()))
+                    oldest: rows.compactMap(\.oldestWaitingTimestamp).min(),
+                    schedulers: rows.compactMap(\.schedulers).reduce(into: SchedulerCounts()) {
+                        $0.total += $1.total
+                        $0.notFiring += $1.notFiring
+                    }))
         }
         return table.render()
     }

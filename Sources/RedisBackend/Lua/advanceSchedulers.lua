@@ -6,50 +6,14 @@
 -- time (a cron pattern's next due time; `every` is worked out here), the next job's options (JSON, short names).
 --- @include rcall
 --- @include eventsCap
---- @include isHeld
---- @include markReady
---- @include markNextDelayed
---- @include addPrioritized
---- @include addDelayed
+--- @include enqueueSchedulerJob
+--- @include everyNextMillis
 
 local queueBase, now = ARGV[1], tonumber(ARGV[2])
 local cap = eventsCap(KEYS[4])
+local queueKeys = {delayed = KEYS[2], wait = KEYS[3], meta = KEYS[4], prioritized = KEYS[5],
+  marker = KEYS[6], events = KEYS[8], pc = KEYS[9], active = KEYS[10]}
 local replies = {}
-
--- BullMQ's getJobSchedulerEveryNextMillis given a previous time: missed slots are skipped, phase kept.
-local function everyNext(prev, every, offset)
-  local nextMillis = prev + every
-  if nextMillis < now then
-    local aligned = math.floor(now / every) * every + offset
-    nextMillis = aligned <= now and aligned + every or aligned
-  end
-  return math.floor(nextMillis)
-end
-
-local function enqueue(id, schedulerId, name, data, opts, delay)
-  local priority = tonumber(opts["priority"]) or 0
-  local fields = {"name", name, "data", data, "opts", cjson.encode(opts), "timestamp", ARGV[2],
-    "delay", delay, "priority", priority, "rjk", schedulerId}
-  if type(opts["de"]) == "table" and opts["de"]["id"] then
-    fields[#fields + 1] = "deid"
-    fields[#fields + 1] = opts["de"]["id"]
-  end
-  rcall("HSET", queueBase .. id, unpack(fields))
-  rcall("XADD", KEYS[8], "*", "event", "added", "jobId", id, "name", name)
-  if delay > 0 then
-    addDelayed(KEYS[2], id, now + delay)
-    rcall("XADD", KEYS[8], "MAXLEN", "~", cap, "*", "event", "delayed", "jobId", id, "delay", now + delay)
-    markNextDelayed(KEYS[6], KEYS[2])
-  else
-    if priority > 0 then
-      addPrioritized(KEYS[5], KEYS[9], id, priority)
-    else
-      rcall(opts["lifo"] and "RPUSH" or "LPUSH", KEYS[3], id)
-    end
-    markReady(KEYS[6], isHeld(KEYS[4], KEYS[10]))
-    rcall("XADD", KEYS[8], "MAXLEN", "~", cap, "*", "event", "waiting", "jobId", id)
-  end
-end
 
 for i = 3, #ARGV, 4 do
   local schedulerId, producer, clientNext = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
@@ -69,7 +33,7 @@ for i = 3, #ARGV, 4 do
     local every = tonumber(record[3]) or tonumber(repeatOpts["every"])
     local nextMillis = clientNext
     if every then
-      nextMillis = everyNext(prev, every, tonumber(record[4] or repeatOpts["offset"] or 0) or 0)
+      nextMillis = everyNextMillis(prev, every, now, tonumber(record[4] or repeatOpts["offset"] or 0) or 0)
     end
     local nextId = "repeat:" .. schedulerId .. ":" .. nextMillis
     if rcall("EXISTS", queueBase .. nextId) == 1 then
@@ -80,9 +44,8 @@ for i = 3, #ARGV, 4 do
       rcall("HINCRBY", recordKey, "ic", 1)
       rcall("INCR", KEYS[7])
       local delay = math.max(nextMillis - now, 0)
-      opts["delay"] = delay
-      opts["jobId"] = nextId
-      enqueue(nextId, schedulerId, record[1] or schedulerId, record[2] or "{}", opts, delay)
+      local name, data = record[1] or schedulerId, record[2] or "{}"
+      enqueueSchedulerJob(queueKeys, queueBase, nextId, schedulerId, name, data, opts, now, delay, cap)
       replies[#replies + 1] = {"created", nextId}
     end
   end
