@@ -388,7 +388,7 @@ complete -c 'jobctl' -n '__jobctl_should_offer_completions_for_flags_or_options 
 complete -c 'jobctl' -n '__jobctl_should_offer_completions_for_flags_or_options "jobctl schedule" tz' -l 'tz' -d 'The time zone of --cron (default UTC).' -rfka ''
 complete -c 'jobctl' -n '__jobctl_should_offer_completions_for_flags_or_options "jobctl schedule" name' -l 'name' -d 'The name of the jobs it makes (default: the id).' -rfka ''
 complete -c 'jobctl' -n '__jobctl_should_offer_completions_for_flags_or_options "jobctl schedule" data' -l 'data' -d 'The data of the jobs it makes, as JSON.' -rfka ''
-complete -c 'jobctl' -n '__jobctl_should_offer_completions_for_flags_or_options "jobctl schedule" opts' -l 'opts' -d 'The options of the jobs it makes (attempts, backoff, …), as JSON.' -rfka ''
+complete -c 'jobctl' -n '__jobctl_should_offer_completions_for_flags_or_options "jobctl schedule" opts' -l 'opts' -d 'The options of the jobs it makes (attempts, backoff, …) as JSON.' -rfka ''
 complete -c 'jobctl' -n '__jobctl_should_offer_completions_for_flags_or_options "jobctl schedule" limit' -l 'limit' -d 'Stop after this many runs.' -rfka ''
 complete -c 'jobctl' -n '__jobctl_should_offer_completions_for_flags_or_options "jobctl schedule" start' -l 'start' -d 'No run before this time (ISO 8601 or epoch ms).' -rfka ''
 complete -c 'jobctl' -n '__jobctl_should_offer_completions_for_flags_or_options "jobctl schedule" end' -l 'end' -d 'No new run after this time (ISO 8601 or epoch ms).' -rfka ''

@@ -41,7 +41,7 @@ struct QueueKeys: Sendable {
     var presenceKeys: [String] {
         [
             meta, key("id"), wait, paused, active, prioritized, delayed, completed, failed, waitingChildren,
-            key("events"),
+            key("events"), key("repeat"),
         ]
     }
 }

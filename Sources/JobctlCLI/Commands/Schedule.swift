@@ -6,8 +6,7 @@ struct Schedule: AsyncParsableCommand {
         commandName: "schedule",
         abstract: "Create or change a job scheduler (repeatable job), or run one now.",
         usage: """
-            jobctl schedule [<options>] <queue> <id> (--every <duration> | --cron <pattern> [--tz <zone>]) \
-            [--name <name>] [--data <json>] [--opts <json>] [--limit <n>] [--start <time>] [--end <time>]
+            jobctl schedule [<options>] <queue> <id> (--every <d> | --cron <expr>)
               jobctl schedule [<options>] <queue> <id> --run-now
             """,
         discussion: """
@@ -24,8 +23,8 @@ struct Schedule: AsyncParsableCommand {
             schedule and its iteration count alone.
 
             Examples:
-              jobctl schedule reports nightly --cron '0 3 * * *' --tz America/New_York --data '{"kind":"daily"}'
-              jobctl schedule sync uploads --every 5s --opts '{"attempts":3,"removeOnComplete":100}'
+              jobctl schedule reports nightly --cron '0 3 * * *' --tz America/New_York
+              jobctl schedule sync uploads --every 5s --opts '{"attempts":3}'
               jobctl schedule reports nightly --run-now
             """
     )
