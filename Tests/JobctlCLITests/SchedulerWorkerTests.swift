@@ -213,4 +213,119 @@ struct SchedulerWorkerTests {
         let pythonSeen = (python.object["seen"] as? [Any])?.count ?? 0
         print("mixed pool on \(backend): \(completed) completed, \(pythonSeen) by the Python worker")
     }
+
+    /// A job taken before its time (promoted) gets the slot after its own, so the chain is the same whenever the test
+    /// runs: across New York's 2027 fall-back, where jobctl fires at 09:00 as named and croniter at 10:00.
+    @Test(arguments: Backend.live)
+    func aCronChainAcrossAClockChangeFollowsTheWallClock(_ backend: Backend) throws {
+        let steps = try BullMQSteps(on: backend)
+        let plan = StepPlan()
+        plan.step([
+            "op": "upsert_scheduler", "queue": "ny", "id": "c", "name": "nine",
+            "repeat": ["pattern": "0 9 * * *", "tz": "America/New_York", "startDate": 1_825_430_400_000],
+        ])
+        // 2027-11-06 09:00 EDT, 11-07 09:00 EST (the day the clock goes back), 11-08 09:00 EST.
+        let chain: [Int64] = [1_825_506_000_000, 1_825_596_000_000, 1_825_682_400_000, 1_825_768_800_000]
+        var runs: [CommandRun] = []
+        for due in chain.dropLast() {
+            plan.step(["op": "promote", "queue": "ny", "id": "repeat:c:\(due)"])
+            runs.append(plan.jobctl(["run-once", "ny", "--noop"]))
+        }
+        let record = plan.result(["op": "get_scheduler", "queue": "ny", "id": "c"])
+        let croniter = chain.dropLast().map { base in
+            plan.result([
+                "op": "cron_next", "repeat": ["pattern": "0 9 * * *", "tz": "America/New_York"], "base": base,
+            ])
+        }
+        let counts = plan.counts("ny")
+        try plan.run(on: steps)
+        #expect(runs.allSatisfy { $0.status == 0 }, "\(runs)")
+        let scheduler = Self.scheduler(record)
+        #expect(jsonEqual(scheduler["next"], chain.last) && jsonEqual(scheduler["iterationCount"], 4), "\(scheduler)")
+        #expect(counts.int("completed") == 3 && counts.int("delayed") == 1, "\(counts)")
+        // croniter agrees away from the change, and says 10:00 EST on the day of it.
+        #expect(jsonEqual(croniter[0].object["next"], 1_825_599_600_000), "\(croniter[0])")
+        #expect(jsonEqual(croniter[1].object["next"], chain[2]) && jsonEqual(croniter[2].object["next"], chain[3]))
+    }
+
+    /// A job that fails its first attempt is taken again: the retry is not the scheduler's current iteration, so it
+    /// creates nothing.
+    @Test(arguments: Backend.live)
+    func aRetriedIterationCreatesNoSecondNextJob(_ backend: Backend) throws {
+        let steps = try BullMQSteps(on: backend)
+        let plan = StepPlan()
+        plan.step([
+            "op": "upsert_scheduler", "queue": "r", "id": "r", "repeat": ["every": 1000], "opts": ["attempts": 2],
+        ])
+        let failFirst = [
+            "--exec", TestEnvironment.python, "-c",
+            "import json, sys; job = json.load(sys.stdin); sys.exit('first' if job['attemptsMade'] == 0 else 0)",
+        ]
+        plan.step(["op": "jobctl_start", "args": ["run", "r"] + failFirst, "until": "wake-ups"])
+        plan.step(["op": "wait_counts", "queue": "r", "state": "completed", "count": 3, "timeout": 60])
+        plan.step(["op": "jobctl_stop"])
+        let record = plan.result(["op": "get_scheduler", "queue": "r", "id": "r"])
+        let counts = plan.counts("r")
+        let events = plan.result(["op": "events", "queue": "r"])
+        try plan.run(on: steps)
+        let completed = counts.int("completed") ?? 0
+        #expect(completed >= 3, "\(counts)")
+        #expect(Self.events(events, named: "duplicated").isEmpty, "\(events)")
+        #expect(
+            jsonEqual(Self.scheduler(record)["iterationCount"], completed + Self.pending(counts)),
+            "one iteration per slot: \(record) \(counts)")
+    }
+
+    /// An `every` scheduler whose pending job is 5.3 intervals late, with an offset: the next slot is worked out by
+    /// each backend's own formula (BullMQ's Lua keeps the phase; the PostgreSQL function adds a whole interval).
+    @Test(arguments: Backend.live)
+    func aLateEverySchedulerCatchesUpByItsBackendsFormula(_ backend: Backend) throws {
+        let steps = try BullMQSteps(on: backend)
+        let plan = StepPlan()
+        plan.step(["op": "upsert_scheduler", "queue": "cu", "id": "e", "repeat": ["every": 1000, "offset": 500]])
+        let first = plan.result(["op": "get_scheduler", "queue": "cu", "id": "e"])
+        try plan.run(on: steps)
+        let pending = try #require((Self.scheduler(first)["next"] as? NSNumber)?.int64Value)
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let late = (now - 5300) / 1000 * 1000 + 500
+        let rewrite = StepPlan()
+        switch backend {
+        case .redis:
+            rewrite.step([
+                "op": "raw",
+                "redis": [
+                    ["RENAME", "{prefix}:cu:repeat:e:\(pending)", "{prefix}:cu:repeat:e:\(late)"],
+                    ["ZREM", "{prefix}:cu:delayed", "repeat:e:\(pending)"],
+                    ["ZADD", "{prefix}:cu:delayed", String(late * 4096), "repeat:e:\(late)"],
+                    ["ZADD", "{prefix}:cu:repeat", String(late), "e"],
+                ],
+            ])
+        case .postgres:
+            rewrite.step([
+                "op": "raw",
+                "sql": [
+                    "UPDATE {schema}.scheduler SET next_run_ms = \(late) WHERE queue = 'cu'",
+                    "UPDATE {schema}.job SET id = 'repeat:e:\(late)', process_at_ms = \(late) WHERE queue = 'cu'",
+                ],
+            ])
+        }
+        let run = rewrite.jobctl(["run-once", "cu", "--noop"])
+        let record = rewrite.result(["op": "get_scheduler", "queue": "cu", "id": "e"])
+        try rewrite.run(on: steps)
+        #expect(run.status == 0, "\(run)")
+        let next = try #require((Self.scheduler(record)["next"] as? NSNumber)?.int64Value)
+        let check = StepPlan()
+        let job = check.result(["op": "raw_job", "queue": "cu", "id": "repeat:e:\(next)"])
+        try check.run(on: steps)
+        // The time the worker took it, as the store was told.
+        let takenText = job.string("timestamp") ?? job.string("added_at_ms") ?? ""
+        let taken = try #require(Int64(takenText), "\(job)")
+        let slot = taken / 1000 * 1000
+        let expected: Int64
+        switch backend {
+        case .redis: expected = slot + 500 <= taken ? slot + 1500 : slot + 500
+        case .postgres: expected = slot + 1000 + 500
+        }
+        #expect(next == expected, "taken at \(taken): next \(next), expected \(expected)")
+    }
 }
