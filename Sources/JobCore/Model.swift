@@ -26,14 +26,15 @@ public struct QueueOverview: Sendable {
     }
 }
 
-/// How many job schedulers a queue has, and how many of them are not firing.
+/// How many job schedulers a queue has, and how many of them are overdue: their next run is in the past and nothing
+/// takes it (`SchedulerHealth.overdue`), or will (`.stuck`).
 public struct SchedulerCounts: Sendable, Equatable {
     /// How late a pending job may be before `status` and `stats` count its scheduler as overdue.
     public static let defaultGraceMs: Int64 = 60_000
 
     public var total = 0
-    /// Overdue (their job is late and nothing takes it) or stuck (they will never fire again).
-    public var notFiring = 0
+    /// Overdue or stuck.
+    public var overdue = 0
 
     public init() {}
 
@@ -42,7 +43,7 @@ public struct SchedulerCounts: Sendable, Equatable {
         var counts: [String: SchedulerCounts] = [:]
         for scheduler in schedulers {
             counts[scheduler.queue, default: SchedulerCounts()].total += 1
-            if scheduler.health(now: now, graceMs: graceMs).isProblem { counts[scheduler.queue]?.notFiring += 1 }
+            if scheduler.health(now: now, graceMs: graceMs).isProblem { counts[scheduler.queue]?.overdue += 1 }
         }
         return counts
     }

@@ -66,23 +66,41 @@ public enum SchedulerRemoval: Sendable, Equatable {
 }
 
 /// BullMQ's scheduler errors -10 and -11: the pending job's id is taken by another job.
+///
+/// Nothing was changed.
 public struct SchedulerSlotError: OperatorFacingError, Equatable {
-    public var schedulerId: String
-    public var jobId: String?
-    /// -10: a cron pattern's next job exists already; -11: 32 `every` slots in a row are taken.
-    public var code: Int
+    public enum Reason: Sendable, Equatable {
+        /// -10: the job for a cron pattern's next time exists already.
+        case nextJobExists
+        /// -11: the jobs for 32 `every` slots in a row exist already.
+        case slotsTaken
+    }
 
-    public init(schedulerId: String, jobId: String?, code: Int) {
+    public var schedulerId: String
+    public var reason: Reason
+
+    public init(schedulerId: String, reason: Reason) {
         self.schedulerId = schedulerId
-        self.jobId = jobId
-        self.code = code
+        self.reason = reason
+    }
+
+    /// From BullMQ's code, -10 or -11.
+    public init?(schedulerId: String, code: Int) {
+        switch code {
+        case -10: self.init(schedulerId: schedulerId, reason: .nextJobExists)
+        case -11: self.init(schedulerId: schedulerId, reason: .slotsTaken)
+        default: return nil
+        }
     }
 
     public var kind: FailureKind { .failure }
     public var description: String {
-        code == -11
-            ? "job scheduler '\(schedulerId)': its next 32 slots are taken by existing jobs (BullMQ's -11)"
-            : "job scheduler '\(schedulerId)': the job for its next time exists already (BullMQ's -10)"
+        switch reason {
+        case .slotsTaken:
+            "job scheduler '\(schedulerId)': its next 32 slots are taken by existing jobs (BullMQ's -11); nothing changed"
+        case .nextJobExists:
+            "job scheduler '\(schedulerId)': the job for its next time exists already (BullMQ's -10); nothing changed"
+        }
     }
     public var hints: [String] {
         ["look at the job with jobctl show, remove it (jobctl remove) or pick another scheduler id"]

@@ -33,6 +33,9 @@ public protocol QueueInspector: Sendable {
     /// of its pending job and, with `lastRuns`, its newest finished iteration.
     func schedulers(of queues: [String], lastRuns: Bool) async throws -> [JobScheduler]
 
+    /// One job scheduler, read by its id (however many the queue has); nil when there is none.
+    func scheduler(_ id: String, in queue: String) async throws -> JobScheduler?
+
     /// The workers connected to the server, found by the names BullMQ's workers give their connections; throws
     /// `WorkerListingRefusedError` when the server will not list its connections.
     ///

@@ -64,9 +64,9 @@ struct PrometheusText {
             "jobctl_queue_schedulers", help: "Job schedulers of the queue.", labels: queue,
             row.schedulers.map { Double($0.total) })
         add(
-            "jobctl_queue_schedulers_not_firing",
-            help: "Job schedulers overdue (their job late, nothing taking it) or stuck (never firing again).",
-            labels: queue, row.schedulers.map { Double($0.notFiring) })
+            "jobctl_queue_schedulers_overdue",
+            help: "Job schedulers overdue: their job late and nothing taking it, or gone (stuck).",
+            labels: queue, row.schedulers.map { Double($0.overdue) })
         add(
             "jobctl_queue_oldest_waiting_seconds", help: "Age of the oldest job ready to run (0 when none).",
             labels: queue,

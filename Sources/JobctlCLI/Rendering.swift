@@ -35,7 +35,7 @@ enum JSONShapes {
             ("oldestWaitingAgeMs", age(row.oldestWaitingTimestamp, now: now)),
             ("workers", workers(row.workers)),
             ("schedulers", .optionalInt(row.schedulers.map { Int64($0.total) })),
-            ("overdueSchedulers", .optionalInt(row.schedulers.map { Int64($0.notFiring) })),
+            ("overdueSchedulers", .optionalInt(row.schedulers.map { Int64($0.overdue) })),
             ("problems", problems(row.problems)),
         ])
     }
@@ -43,7 +43,7 @@ enum JSONShapes {
     /// `3`, or `3 (1 overdue or stuck)`; `-` when not looked at.
     static func schedulersText(_ counts: SchedulerCounts?) -> String {
         guard let counts else { return "-" }
-        return counts.notFiring > 0 ? "\(counts.total) (\(counts.notFiring) overdue or stuck)" : String(counts.total)
+        return counts.overdue > 0 ? "\(counts.total) (\(counts.overdue) overdue or stuck)" : String(counts.total)
     }
 
     static func workers(_ count: Int?) -> JSONValue { count.map { .int(Int64($0)) } ?? .null }
@@ -58,7 +58,7 @@ enum JSONShapes {
             ("paused", .bool(row.isPaused)),
             ("workers", workers(row.workers)),
             ("schedulers", .optionalInt(row.schedulers.map { Int64($0.total) })),
-            ("overdueSchedulers", .optionalInt(row.schedulers.map { Int64($0.notFiring) })),
+            ("overdueSchedulers", .optionalInt(row.schedulers.map { Int64($0.overdue) })),
             ("counts", counts(row.counts)),
             ("oldestWaitingTimestamp", .optionalInt(row.oldestWaitingTimestamp)),
             ("oldestWaitingAgeMs", age(row.oldestWaitingTimestamp, now: now)),

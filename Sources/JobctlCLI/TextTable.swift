@@ -85,6 +85,12 @@ enum Cell {
         return String(kept)
     }
 
+    /// `2026-12-06 14:05:00Z` (milliseconds only when there are some).
+    static func time(_ ms: Int64) -> String {
+        let text = String(Timestamps.iso8601(milliseconds: ms).map { $0 == "T" ? " " : $0 })
+        return text.hasSuffix(".000Z") ? String(text.dropLast(5)) + "Z" : text
+    }
+
     /// `5m12s ago` relative to now; `in 3m` for the future; `-` when absent.
     static func relative(_ timestamp: Int64?, now: Int64) -> String {
         guard let timestamp, timestamp > 0 else { return "-" }

@@ -4,6 +4,14 @@ public import JobCore
 /// it, and written through the schema's own `add_job_scheduler` and `remove_job_scheduler`.
 extension PostgresQueueStore {
     public func schedulers(of queues: [String], lastRuns: Bool) async throws -> [JobScheduler] {
+        try await read(queues, id: nil, lastRuns: lastRuns)
+    }
+
+    public func scheduler(_ id: String, in queue: String) async throws -> JobScheduler? {
+        try await read([queue], id: id, lastRuns: false).first
+    }
+
+    private func read(_ queues: [String], id: String?, lastRuns: Bool) async throws -> [JobScheduler] {
         guard !queues.isEmpty else { return [] }
         // The pending job by its id, and the newest finished iteration through the scheduler_id index.
         let rows = try await client.query(
@@ -17,7 +25,8 @@ extension PostgresQueueStore {
                    l.id, l.state::text, l.finished_at_ms, s.queue
               FROM unnest($1::text[]) WITH ORDINALITY AS q(name, n)
              CROSS JOIN LATERAL (
-                   SELECT * FROM \(table("scheduler")) WHERE queue = q.name
+                   SELECT * FROM \(table("scheduler"))
+                    WHERE queue = q.name AND ($3::text IS NULL OR scheduler_id = $3)
                     ORDER BY next_run_ms, scheduler_id LIMIT \(JobScheduler.listLimit)) s
               LEFT JOIN LATERAL (
                    SELECT f.id, f.state, f.finished_at_ms FROM \(table("job")) f
@@ -25,7 +34,7 @@ extension PostgresQueueStore {
                       AND f.state IN ('completed', 'failed')
                     ORDER BY f.finished_at_ms DESC LIMIT 1) l ON true
              ORDER BY q.n, s.next_run_ms, s.scheduler_id
-            """, [PostgresArray.literal(queues), lastRuns ? "true" : "false"])
+            """, [PostgresArray.literal(queues), lastRuns ? "true" : "false", id])
         return rows.rows.compactMap { row -> JobScheduler? in
             guard row.count == 18, let id = row[0], let queue = row[17] else { return nil }
             func number(_ index: Int) -> Int64? { row[index].flatMap { Int64($0) } }
@@ -69,9 +78,12 @@ extension PostgresQueueStore {
                     spec.schedulerOptions.compactText, opts.compactText, String(now),
                 ])
         } catch {
-            guard error.sqlState == "BM001", let code = error.detail.flatMap({ Int($0) }), code == -10 || code == -11
+            guard error.sqlState == "BM001",
+                let slotError = error.detail.flatMap({ Int($0) }).flatMap({
+                    SchedulerSlotError(schedulerId: spec.id, code: $0)
+                })
             else { throw error }
-            throw SchedulerSlotError(schedulerId: spec.id, jobId: nil, code: code)
+            throw slotError
         }
         guard let row = rows.rows.first, row.count == 2, let jobId = row[0] else {
             throw PostgresError(code: .unexpectedReply, server: server, message: "add_job_scheduler returned no job")
@@ -81,12 +93,13 @@ extension PostgresQueueStore {
 
     public func removeSchedulers(_ ids: [String], in queue: String) async throws -> [SchedulerRemoval] {
         guard !ids.isEmpty else { return [] }
-        // Whether the pending job had left delayed is read before the function, which removes only a delayed one.
+        // Whether the pending job had left delayed for waiting or running is read before the function, which removes
+        // only a delayed one.
         let rows = try await client.query(
             """
             SELECT EXISTS (SELECT 1 FROM \(table("scheduler")) s JOIN \(table("job")) j
                              ON j.queue = s.queue AND j.id = 'repeat:' || s.scheduler_id || ':' || s.next_run_ms
-                          WHERE s.queue = $1 AND s.scheduler_id = t.id AND j.state <> 'delayed'),
+                          WHERE s.queue = $1 AND s.scheduler_id = t.id AND j.state IN ('waiting', 'active')),
                    \(table("remove_job_scheduler"))($1, t.id)
               FROM unnest($2::text[]) WITH ORDINALITY AS t(id, n)
              ORDER BY t.n

@@ -22,31 +22,50 @@ extension RedisQueueStore {
         }
         let listed = try await client.pipeline(first)
         let perQueue = lastRuns ? 3 : 1
-        // Per scheduler: its hash, whether its pending job exists, then where it is (BullMQ's getState order).
-        let places: [JobState] = [.completed, .failed, .delayed, .prioritized, .active, .waiting, .paused]
-        var found: [(queue: String, id: String, next: Int64, finished: [(String, FinishedState, Double)])] = []
-        var commands: [RedisCommand] = []
+        var found: [Listed] = []
         for (index, queue) in queues.enumerated() {
-            let k = keys(queue)
-            let reply = listed[index * perQueue]
             let finished =
                 lastRuns
                 ? Self.pairs(listed[index * perQueue + 1]).map { ($0, FinishedState.completed, $1) }
                     + Self.pairs(listed[index * perQueue + 2]).map { ($0, FinishedState.failed, $1) } : []
-            for (id, score) in Self.pairs(reply) {
-                let jobId = "repeat:\(id):\(Int64(score))"
-                found.append((queue, id, Int64(score), finished))
-                commands.append(RedisCommand("HGETALL", k.key("repeat") + ":" + id))
-                commands.append(RedisCommand("EXISTS", k.job(jobId)))
-                for state in places {
-                    let (key, isList) = k.stateKey(state)
-                    commands.append(isList ? RedisCommand("LPOS", key, jobId) : RedisCommand("ZSCORE", key, jobId))
-                }
+            for (id, score) in Self.pairs(listed[index * perQueue]) {
+                found.append(Listed(queue: queue, id: id, next: Int64(score), finished: finished))
             }
         }
+        return try await details(of: found)
+    }
+
+    public func scheduler(_ id: String, in queue: String) async throws -> JobScheduler? {
+        let score = try await client.pipeline([RedisCommand("ZSCORE", keys(queue).key("repeat"), id)])[0]
+        guard let next = score.text.flatMap(Double.init) else { return nil }
+        return try await details(of: [Listed(queue: queue, id: id, next: Int64(next), finished: [])]).first
+    }
+
+    /// A scheduler found in its queue's set, with the queue's newest finished jobs to find its last run among.
+    struct Listed {
+        var queue: String
+        var id: String
+        var next: Int64
+        var finished: [(String, FinishedState, Double)]
+    }
+
+    /// Each scheduler's hash and where its pending job is, in one round trip.
+    ///
+    /// Only O(log n) probes: the sorted sets by score, then a held lock for active; a job in none is waiting.
+    private func details(of found: [Listed]) async throws -> [JobScheduler] {
         guard !found.isEmpty else { return [] }
+        let places: [JobState] = [.completed, .failed, .delayed, .prioritized]
+        var commands: [RedisCommand] = []
+        for entry in found {
+            let k = keys(entry.queue)
+            let jobId = "repeat:\(entry.id):\(entry.next)"
+            commands.append(RedisCommand("HGETALL", k.key("repeat") + ":" + entry.id))
+            commands.append(RedisCommand("EXISTS", k.job(jobId)))
+            for state in places { commands.append(RedisCommand("ZSCORE", k.stateKey(state).key, jobId)) }
+            commands.append(RedisCommand("EXISTS", k.lock(jobId)))
+        }
         let replies = try await client.pipeline(commands)
-        let perScheduler = 2 + places.count
+        let perScheduler = 3 + places.count
         return found.enumerated().map { index, entry in
             let reply = Array(replies[index * perScheduler..<(index + 1) * perScheduler])
             var fields: [String: String] = [:]
@@ -57,8 +76,8 @@ extension RedisQueueStore {
             }
             var scheduler = Self.scheduler(queue: entry.queue, id: entry.id, next: entry.next, fields: fields)
             if reply[1].integer == 1 {
-                scheduler.nextJobState =
-                    zip(places, reply[2...]).first { !$0.1.isNull && $0.1.serverError == nil }?.0 ?? .waiting
+                let inSet = zip(places, reply[2...]).first { !$0.1.isNull && $0.1.serverError == nil }?.0
+                scheduler.nextJobState = inSet ?? (reply[2 + places.count].integer == 1 ? .active : .waiting)
             }
             let prefix = "repeat:\(entry.id):"
             scheduler.last =
@@ -130,7 +149,11 @@ extension RedisQueueStore {
                 jobOpts: BullMQOptionNames.encodedForRedis(opts).compactText))
         switch reply {
         case .scheduled(let jobId, let delay): return (jobId, delay)
-        case .slotTaken(let code): throw SchedulerSlotError(schedulerId: spec.id, jobId: nil, code: code)
+        case .slotTaken(let code):
+            guard let error = SchedulerSlotError(schedulerId: spec.id, code: code) else {
+                throw RedisError(code: .unexpectedReply, server: server, message: "schedule answered \(code)")
+            }
+            throw error
         }
     }
 
@@ -139,7 +162,9 @@ extension RedisQueueStore {
         let k = try await writableKeys(queue)
         let codes = try await run(
             RedisScripts.Unschedule.self,
-            keys: .init(schedulers: k.key("repeat"), delayed: k.delayed, events: k.key("events")),
+            keys: .init(
+                schedulers: k.key("repeat"), delayed: k.delayed, events: k.key("events"), wait: k.wait,
+                prioritized: k.prioritized, active: k.active),
             arguments: .init(queueBase: k.base, ids: ids))
         return codes.map { code in
             switch code ?? 1 {

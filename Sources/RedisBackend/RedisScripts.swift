@@ -1691,7 +1691,7 @@ enum RedisScripts {
     /// does; replies {jobId, delay}, or -10 (the pattern's next job exists already), -11 (32 slots of `every` busy).
     enum Schedule: RedisScript {
         static let name = "schedule"
-        static let sha1 = "dfedb9c760f57a492f84af65d1a3480ddaa28809"
+        static let sha1 = "edf11ca2725b4e274f069a9900e16af60fc38672"
 
         struct Keys: RedisScriptKeys {
             var schedulers: String
@@ -1839,7 +1839,6 @@ enum RedisScripts {
             local scheduler, templateData = cjson.decode(ARGV[5]), ARGV[6]
             local templateOpts, jobOpts = cjson.decode(ARGV[7]), cjson.decode(ARGV[8])
             local recordKey = KEYS[1] .. ":" .. schedulerId
-            local cap = eventsCap(KEYS[4])
             local queueKeys = {delayed = KEYS[2], wait = KEYS[3], meta = KEYS[4], prioritized = KEYS[5],
               marker = KEYS[6], events = KEYS[8], pc = KEYS[9], active = KEYS[10]}
             local prev = tonumber(rcall("ZSCORE", KEYS[1], schedulerId))
@@ -1857,39 +1856,54 @@ enum RedisScripts {
               nextMillis, newOffset = everyNextMillis(from, every, now, offset, scheduler["startDate"])
             end
 
-            -- The pending job is replaced, wherever it waits; an active or finished one stays.
-            local removedPending = false
-            if prev then
-              local pendingId = "repeat:" .. schedulerId .. ":" .. prev
-              local pendingKey = queueBase .. pendingId
-              if rcall("EXISTS", pendingKey) == 1 then
-                removedPending = rcall("ZREM", KEYS[2], pendingId) == 1 or rcall("ZREM", KEYS[5], pendingId) == 1
-                  or rcall("LREM", KEYS[3], 1, pendingId) > 0
-                if removedPending then
-                  releaseDedup(queueBase, pendingId, rcall("HGET", pendingKey, "deid"))
-                  deleteJobKeys(pendingKey)
-                end
+            -- The pending job is replaced where it waits: delayed, prioritized or wait (on a paused queue BullMQ looks
+            -- in the legacy paused list instead, misses it and adds a second job; jobctl replaces it). An active or
+            -- finished one stays. Nothing is deleted before the new slot is known to be free, so a refusal changes
+            -- nothing.
+            local pendingId = prev and "repeat:" .. schedulerId .. ":" .. prev
+            local pendingPlace
+            if prev and rcall("EXISTS", queueBase .. pendingId) == 1 then
+              if rcall("ZSCORE", KEYS[2], pendingId) then
+                pendingPlace = KEYS[2]
+              elseif rcall("ZSCORE", KEYS[5], pendingId) then
+                pendingPlace = KEYS[5]
+              elseif rcall("LPOS", KEYS[3], pendingId) then
+                pendingPlace = KEYS[3]
               end
             end
-            if removedPending then
+            local replacing = pendingPlace ~= nil
+            if replacing then
               if every and not everyChanged then nextMillis = prev end
             else
               scheduler["offset"] = newOffset
             end
 
+            local function taken(id)
+              return id ~= (replacing and pendingId) and rcall("EXISTS", queueBase .. id) == 1
+            end
             local jobId = "repeat:" .. schedulerId .. ":" .. nextMillis
-            if rcall("EXISTS", queueBase .. jobId) == 1 then
+            if taken(jobId) then
               if every then
                 local scanned = 0
                 repeat
                   nextMillis = nextMillis + every
                   jobId = "repeat:" .. schedulerId .. ":" .. nextMillis
                   scanned = scanned + 1
-                until rcall("EXISTS", queueBase .. jobId) == 0 or scanned >= 32
-                if rcall("EXISTS", queueBase .. jobId) == 1 then return -11 end
-              elseif not removedPending then
+                until not taken(jobId) or scanned >= 32
+                if taken(jobId) then return -11 end
+              elseif not replacing then
                 return -10
               end
+            end
+            local cap = eventsCap(KEYS[4])
+            if replacing then
+              if pendingPlace == KEYS[3] then
+                rcall("LREM", KEYS[3], 1, pendingId)
+              else
+                rcall("ZREM", pendingPlace, pendingId)
+              end
+              releaseDedup(queueBase, pendingId, rcall("HGET", queueBase .. pendingId, "deid"))
+              deleteJobKeys(queueBase .. pendingId)
             end
 
             -- The record as BullMQ's storeJobScheduler writes it: the iteration count and an offset not given stay.
@@ -1928,17 +1942,20 @@ enum RedisScripts {
     }
 
     /// Removes job schedulers and their pending delayed jobs, as BullMQ's removeJobScheduler does; per id 0 removed,
-    /// 1 no such scheduler, 2 removed but its next job had already left delayed (it stays and runs once more).
+    /// 1 no such scheduler, 2 removed but its next job had already left delayed for waiting or running (it stays).
     enum Unschedule: RedisScript {
         static let name = "unschedule"
-        static let sha1 = "30af600b068bb5196ce215f18c4593dda948428b"
+        static let sha1 = "2d87b2185a53abc031bc2ff571a77d4f05cb5321"
 
         struct Keys: RedisScriptKeys {
             var schedulers: String
             var delayed: String
             var events: String
+            var wait: String
+            var prioritized: String
+            var active: String
 
-            var list: [String] { [schedulers, delayed, events] }
+            var list: [String] { [schedulers, delayed, events, wait, prioritized, active] }
         }
 
         struct Arguments: RedisScriptArguments {
@@ -1967,7 +1984,8 @@ enum RedisScripts {
                   deleteJobKeys(ARGV[1] .. pendingId)
                   rcall("XADD", KEYS[3], "*", "event", "removed", "jobId", pendingId, "prev", "delayed")
                 else
-                  left = rcall("EXISTS", ARGV[1] .. pendingId) == 1
+                  left = rcall("ZSCORE", KEYS[5], pendingId) ~= false or rcall("LPOS", KEYS[4], pendingId) ~= false
+                    or rcall("LPOS", KEYS[6], pendingId) ~= false
                 end
               end
               if rcall("ZREM", KEYS[1], schedulerId) == 1 then

@@ -95,4 +95,48 @@ struct SchedulerIterationTests {
             }
         }
     }
+
+    @Test func healthSaysOkOverdueStuckFinishedOrLegacy() {
+        var scheduler = JobScheduler(queue: "q", id: "s", name: "n")
+        scheduler.next = 1_000
+        scheduler.iterationCount = 2
+        scheduler.nextJobState = .delayed
+        #expect(scheduler.health(now: 1_500, graceMs: 1_000) == .ok, "late within the grace")
+        #expect(scheduler.health(now: 2_500, graceMs: 1_000) == .overdue)
+        scheduler.nextJobState = .active
+        #expect(scheduler.health(now: 99_000, graceMs: 0) == .ok, "taken")
+        scheduler.nextJobState = nil
+        #expect(scheduler.health(now: 0, graceMs: 0) == .stuck)
+        scheduler.nextJobState = .completed
+        #expect(scheduler.health(now: 0, graceMs: 0) == .stuck)
+        scheduler.limit = 2
+        #expect(scheduler.health(now: 0, graceMs: 0) == .finished)
+        scheduler.limit = nil
+        scheduler.endDate = 500
+        #expect(scheduler.health(now: 600, graceMs: 0) == .finished)
+        scheduler.legacy = true
+        #expect(scheduler.health(now: 600, graceMs: 0) == .legacy)
+    }
+
+    @Test func upcomingRunsHonourStartOffsetLimitAndEnd() throws {
+        let every = SchedulerSpec(id: "e", name: "e", timing: .every(milliseconds: 1_000), offset: 250)
+        #expect(every.upcomingRuns(count: 3, now: 10_500) == [11_250, 12_250, 13_250])
+        var started = every
+        started.startDate = 20_000
+        #expect(started.upcomingRuns(count: 2, now: 10_500) == [20_000, 21_000])
+        var limited = every
+        limited.limit = 2
+        #expect(limited.upcomingRuns(count: 5, now: 0) == [250, 1_250])
+        var ending = every
+        ending.endDate = 2_000
+        // The run due after the end date is made by the one before it, and is the last.
+        #expect(ending.upcomingRuns(count: 5, now: 0) == [250, 1_250, 2_250])
+        let cron = SchedulerSpec(
+            id: "c", name: "c", timing: .cron(try CronSchedule("0 0 1 1 *"), timeZone: nil))
+        #expect(cron.upcomingRuns(count: 2, now: 0) == [31_536_000_000, 63_072_000_000])
+        #expect(cron.nothingToSchedule(now: 0) == nil)
+        var expired = cron
+        expired.endDate = 5
+        #expect(expired.nothingToSchedule(now: 10)?.contains("end date") == true)
+    }
 }

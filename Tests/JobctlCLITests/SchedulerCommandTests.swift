@@ -294,4 +294,37 @@ struct SchedulerCommandTests {
         #expect(unscheduleNothing.status == 64, "\(unscheduleNothing)")
         #expect(jsonEqual(schedulers.object["count"], 0), "nothing was scheduled: \(schedulers) \(dump)")
     }
+
+    /// BullMQ refuses a cron scheduler whose next job id is taken (-10); jobctl says so and leaves everything as it
+    /// was, on Redis where its script checks before it deletes.
+    @Test func aTakenSlotIsRefusedAndChangesNothing() throws {
+        let steps = try BullMQSteps(on: .redis)
+        let plan = Self.plan()
+        let next = plan.result(["op": "cron_next", "repeat": ["pattern": "0 4 * * *"], "base": Self.nowMs])
+        try plan.run(on: steps)
+        let due = try #require((next.object["next"] as? NSNumber)?.int64Value)
+        let check = StepPlan()
+        check.step(["op": "raw", "redis": [["HSET", "{prefix}:q:repeat:c:\(due)", "name", "squatter", "data", "{}"]]])
+        let before = check.result(["op": "dump", "queue": "q"])
+        let refused = check.jobctl(["schedule", "q", "c", "--cron", "0 4 * * *", "--yes"])
+        let after = check.result(["op": "dump", "queue": "q"])
+        try check.run(on: steps)
+        #expect(refused.status == 1 && refused.stderr.contains("exists already (BullMQ's -10)"), "\(refused)")
+        #expect(jsonEqual(before.raw, after.raw), "nothing changed: \(before)\n\(after)")
+    }
+
+    /// A scheduler whose last job already finished is removed without a word about a job that stays.
+    @Test(arguments: Backend.live)
+    func unschedulingAFinishedSchedulerLeavesNoJobBehind(_ backend: Backend) throws {
+        let steps = try BullMQSteps(on: backend)
+        let plan = Self.plan()
+        plan.step(["op": "upsert_scheduler", "queue": "f", "id": "f", "repeat": ["every": 1000, "limit": 1]])
+        let ran = plan.jobctl(["run-once", "f", "--noop"])
+        let removed = plan.jobctl(["unschedule", "f", "f", "--yes", "-o", "json"])
+        try plan.run(on: steps)
+        #expect(ran.status == 0, "\(ran)")
+        let summary = try removed.json()
+        #expect(removed.status == 0 && jsonEqual(summary["changed"], 1), "\(removed)")
+        #expect(jsonEqual(summary["nextJobLeft"], [] as [Any]), "\(summary)")
+    }
 }

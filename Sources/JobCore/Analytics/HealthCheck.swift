@@ -172,7 +172,7 @@ public struct HealthCheck: Sendable, Equatable {
             case .stalled: return stalled.map(Double.init)
             case .workers: return workers.map(Double.init)
             case .schedulers: return schedulers.map { Double($0.total) }
-            case .overdueSchedulers: return schedulers.map { Double($0.notFiring) }
+            case .overdueSchedulers: return schedulers.map { Double($0.overdue) }
             }
         }
     }

@@ -2,8 +2,8 @@
 ///
 /// Five fields `min hour dom mon dow` or six `sec min hour dom mon dow`, `*` and `?`, lists, ranges, steps, month
 /// and weekday names, `L` (last day of the month) in the day of month, `5#2` (second Friday) and `L5` (last Friday)
-/// in the day of week, `@yearly @annually @monthly @weekly @daily @midnight @hourly`. When both the day of month and the day of
-/// week are restricted, a day matching either fires (Vixie cron).
+/// in the day of week, `@yearly @annually @monthly @weekly @daily @midnight @hourly`. When both the day of month and
+/// the day of week are restricted, a day matching either fires (Vixie cron).
 ///
 /// Next times are computed on the wall clock of the schedule's zone. Where croniter shifts daily schedules by an hour
 /// on the days a clock changes, jobctl does not: a schedule fires at the wall-clock time it names, once — a time the

@@ -399,8 +399,10 @@ public actor Worker {
                     let result = try await backend.claim(
                         queue: queue, tokens: tokens, lockDurationMs: settings.lockDurationMs, limiter: settings.limiter
                     )
-                    await advanceSchedulers(of: result.jobs)
-                    work += loop.claimed(result, now: currentTimeMs())
+                    // Locks run from the claim, whatever the advance below takes.
+                    let claimedAt = currentTimeMs()
+                    await advanceSchedulers(of: result.jobs, claimedAt: claimedAt)
+                    work += loop.claimed(result, now: claimedAt)
                 } catch {
                     let serverAway = (error as? any OperatorFacingError)?.kind == .unavailable
                     let answer = loop.claimFailed(serverAway: serverAway, description: "\(error)", now: currentTimeMs())
@@ -503,10 +505,11 @@ public actor Worker {
 
     /// Creates the next iteration of every scheduler whose job was just taken, before its handler starts.
     ///
-    /// As BullMQ's worker does. A failure is logged and the jobs run anyway; a lost server is tried 3 times, which
-    /// the store's producer guard makes safe.
-    private func advanceSchedulers(of jobs: [ClaimedJob]) async {
-        let now = currentTimeMs()
+    /// As BullMQ's worker does. A failure is logged and the jobs run anyway; a lost server is tried again (the
+    /// store's producer guard makes that safe) while a quarter of the lock duration has not passed, since nothing
+    /// renews the new jobs' locks until their handlers start.
+    private func advanceSchedulers(of jobs: [ClaimedJob], claimedAt: Int64) async {
+        let now = claimedAt
         var advances: [SchedulerAdvance] = []
         for job in jobs {
             switch schedulerIterations.step(for: job, now: now) {
@@ -541,7 +544,8 @@ public actor Worker {
                 return
             } catch {
                 let serverAway = (error as? any OperatorFacingError)?.kind == .unavailable
-                guard serverAway, attempt < 3 else {
+                let timeLeft = currentTimeMs() - claimedAt < settings.lockDurationMs / 4
+                guard serverAway, attempt < 3, timeLeft else {
                     let ids = advances.map(\.schedulerId).joined(separator: ", ")
                     log("could not create the next iteration of job scheduler(s) \(ids): \(error); the jobs run anyway")
                     return

@@ -74,8 +74,8 @@ struct Schedule: AsyncParsableCommand {
     func validate() throws {
         if id.isEmpty { throw ValidationError("the scheduler id must not be empty") }
         if runNow {
-            let timing: [Any?] = [every, cron, tz, name, data, opts, limit, start, end, offset]
-            if timing.contains(where: { $0 != nil }) {
+            let texts = [every, cron, tz, name, data, opts, start, end, offset]
+            if texts.contains(where: { $0 != nil }) || limit != nil {
                 throw ValidationError("--run-now uses the scheduler as it is; give no schedule or template options")
             }
             return
@@ -89,7 +89,7 @@ struct Schedule: AsyncParsableCommand {
     func run() async throws {
         try await Terminal.reportingErrors {
             let controller = try await global.connect()
-            let existing = try await controller.schedulers(of: queue).first { $0.id == id && !$0.legacy }
+            let existing = try await controller.scheduler(id, in: queue).flatMap { $0.legacy ? nil : $0 }
             if runNow {
                 try await runOnce(existing, controller: controller)
             } else {
@@ -157,7 +157,7 @@ struct Schedule: AsyncParsableCommand {
         }
         var runs = spec.upcomingRuns(count: 5, now: now)
         if case .every(let ms) = spec.timing, let existing, existing.every == ms, let next = existing.next,
-            existing.nextJobState == .delayed || existing.nextJobState == .waiting
+            [.delayed, .waiting, .prioritized].contains(existing.nextJobState)
         {
             // BullMQ keeps the pending job's time when --every does not change.
             runs = (0..<5).map { next + Int64($0) * ms }
@@ -179,7 +179,7 @@ struct Schedule: AsyncParsableCommand {
                 var text = "would \(description): \(Self.describe(spec))\n"
                 for line in changes { text += "  \(line)\n" }
                 text += "next runs:\n"
-                for run in runs { text += "  \(Schedulers.shortTime(run)) (\(Schedulers.relative(run, now: now)))\n" }
+                for run in runs { text += "  \(Cell.time(run)) (\(Cell.relative(run, now: now)))\n" }
                 Terminal.write(text)
             }
             return
@@ -199,8 +199,8 @@ struct Schedule: AsyncParsableCommand {
         case .text:
             Terminal.write(
                 "job scheduler '\(Cell.oneLine(id))' of queue '\(Cell.oneLine(queue))' "
-                    + "\(existing == nil ? "created" : "changed"): next run \(Schedulers.shortTime(due)) "
-                    + "(\(Schedulers.relative(due, now: started))), job \(Cell.oneLine(jobId))\n")
+                    + "\(existing == nil ? "created" : "changed"): next run \(Cell.time(due)) "
+                    + "(\(Cell.relative(due, now: started))), job \(Cell.oneLine(jobId))\n")
         }
     }
 
@@ -260,8 +260,8 @@ struct Schedule: AsyncParsableCommand {
             text = "cron '\(Cell.oneLine(schedule.pattern))' in \(zone?.identifier ?? "UTC")"
         }
         if let limit = spec.limit { text += ", at most \(limit) runs" }
-        if let start = spec.startDate { text += ", from \(Schedulers.shortTime(start))" }
-        if let end = spec.endDate { text += ", until \(Schedulers.shortTime(end))" }
+        if let start = spec.startDate { text += ", from \(Cell.time(start))" }
+        if let end = spec.endDate { text += ", until \(Cell.time(end))" }
         return text + ", jobs named '\(Cell.oneLine(spec.name))'"
     }
 
@@ -287,8 +287,8 @@ struct Schedule: AsyncParsableCommand {
         compare("pattern", old.pattern.map { Cell.oneLine($0) }, pattern.map { Cell.oneLine($0) })
         compare("tz", old.timeZone, zone)
         compare("limit", old.limit.map(String.init), spec.limit.map(String.init))
-        compare("start", old.startDate.map(Schedulers.shortTime), spec.startDate.map(Schedulers.shortTime))
-        compare("end", old.endDate.map(Schedulers.shortTime), spec.endDate.map(Schedulers.shortTime))
+        compare("start", old.startDate.map(Cell.time), spec.startDate.map(Cell.time))
+        compare("end", old.endDate.map(Cell.time), spec.endDate.map(Cell.time))
         let data = spec.data == .object([]) ? nil : spec.data
         compare(
             "data", old.templateData.map { Cell.oneLine($0.compactText) }, data.map { Cell.oneLine($0.compactText) })
@@ -297,23 +297,4 @@ struct Schedule: AsyncParsableCommand {
             "opts", old.templateOpts.map { Cell.oneLine($0.compactText) }, opts.map { Cell.oneLine($0.compactText) })
         return lines
     }
-}
-
-/// `jobctl schedule` would write nothing: the limit allows no run or the end date passed (BullMQ writes nothing).
-struct NothingScheduledError: OperatorFacingError {
-    var reason: String
-    var kind: FailureKind { .failure }
-    var description: String { "nothing scheduled: \(reason)" }
-}
-
-/// A scheduler named does not exist.
-struct NoSuchSchedulerError: OperatorFacingError {
-    var queue: String
-    var ids: [String]
-    var kind: FailureKind { .failure }
-    var description: String {
-        let list = ids.prefix(10).map { "'\(Cell.oneLine($0))'" }.joined(separator: ", ")
-        return "no job scheduler \(list) in queue '\(Cell.oneLine(queue))'"
-    }
-    var hints: [String] { ["list them with: jobctl schedulers \(Cell.oneLine(queue))"] }
 }

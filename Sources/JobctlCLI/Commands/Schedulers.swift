@@ -43,8 +43,7 @@ struct Schedulers: AsyncParsableCommand {
             } else {
                 for queue in names { try await inspector.requireQueue(queue) }
             }
-            var schedulers: [JobScheduler] = []
-            schedulers = try await inspector.schedulers(of: names, lastRuns: true)
+            let schedulers = try await inspector.schedulers(of: names, lastRuns: true)
             let now = currentTimeMs()
             let graceMs = DurationText.milliseconds(grace) ?? 60_000
             switch global.format {
@@ -75,12 +74,12 @@ struct Schedulers: AsyncParsableCommand {
             ("LAST", .left), ("RUNS", .right), ("STATE", .left),
         ])
         for scheduler in schedulers {
-            let last = scheduler.last.map { "\($0.state.rawValue) \(relative($0.finishedOn, now: now))" } ?? "-"
+            let last = scheduler.last.map { "\($0.state.rawValue) \(Cell.relative($0.finishedOn, now: now))" } ?? "-"
             let runs = scheduler.iterationCount.map { count in scheduler.limit.map { "\(count)/\($0)" } ?? "\(count)" }
             table.append([
                 Cell.oneLine(scheduler.queue), Cell.oneLine(scheduler.id), Cell.oneLine(scheduler.name),
                 schedule(of: scheduler), scheduler.timeZone.map { Cell.oneLine($0) } ?? "-",
-                scheduler.next.map { "\(shortTime($0)) (\(relative($0, now: now)))" } ?? "-", last, runs ?? "-",
+                scheduler.next.map { "\(Cell.time($0)) (\(Cell.relative($0, now: now)))" } ?? "-", last, runs ?? "-",
                 scheduler.health(now: now, graceMs: graceMs).rawValue,
             ])
         }
@@ -94,20 +93,6 @@ struct Schedulers: AsyncParsableCommand {
         var text = "every \(DurationText.describe(milliseconds: every))"
         if let offset = scheduler.offset, offset != 0 { text += " +\(DurationText.describe(milliseconds: offset))" }
         return text
-    }
-
-    /// `2026-12-06 14:05:00Z`.
-    static func shortTime(_ ms: Int64) -> String {
-        let text = String(Timestamps.iso8601(milliseconds: ms).map { $0 == "T" ? " " : $0 })
-        return text.hasSuffix(".000Z") ? String(text.dropLast(5)) + "Z" : text
-    }
-
-    /// `in 4m`, `12s ago`, `now`.
-    static func relative(_ ms: Int64, now: Int64) -> String {
-        let difference = ms - now
-        if abs(difference) < 1000 { return "now" }
-        let text = DurationText.describe(milliseconds: abs(difference))
-        return difference > 0 ? "in \(text)" : "\(text) ago"
     }
 
     /// The Python client's getJobSchedulers fields, then jobctl's.

@@ -101,7 +101,7 @@ struct Status: AsyncParsableCommand {
             total.workers = Self.sum(rows.map(\.workers))
             total.schedulers = rows.compactMap(\.schedulers).reduce(into: SchedulerCounts()) {
                 $0.total += $1.total
-                $0.notFiring += $1.notFiring
+                $0.overdue += $1.overdue
             }
             let document = JSONValue.object([
                 ("location", .string(location)),
@@ -199,7 +199,7 @@ struct Status: AsyncParsableCommand {
                     oldest: rows.compactMap(\.oldestWaitingTimestamp).min(),
                     schedulers: rows.compactMap(\.schedulers).reduce(into: SchedulerCounts()) {
                         $0.total += $1.total
-                        $0.notFiring += $1.notFiring
+                        $0.overdue += $1.overdue
                     }))
         }
         return table.render()

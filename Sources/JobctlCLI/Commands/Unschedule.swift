@@ -32,16 +32,19 @@ struct Unschedule: AsyncParsableCommand {
             Interruption.install()
             let controller = try await global.connect()
             try await controller.requireQueue(queue)
-            let known = Dictionary(
-                try await controller.schedulers(of: queue).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
             let unique = ids.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-            let missing = unique.filter { known[$0] == nil }
-            let found = unique.filter { known[$0] != nil }
-            var selection = Selection()
-            for id in found { selection.entries.append(.init(id: id, name: known[id]?.name ?? "", error: nil)) }
             let description =
-                "remove \(found.count) job scheduler\(found.count == 1 ? "" : "s") of queue '\(Cell.oneLine(queue))'"
+                "remove \(unique.count) job scheduler\(unique.count == 1 ? "" : "s") of queue '\(Cell.oneLine(queue))'"
             if change.dryRun {
+                var selection = Selection()
+                var missing: [String] = []
+                for id in unique {
+                    if let scheduler = try await controller.scheduler(id, in: queue) {
+                        selection.entries.append(.init(id: id, name: scheduler.name, error: nil))
+                    } else {
+                        missing.append(id)
+                    }
+                }
                 printDryRun(
                     command: "unschedule", description: description, queue: queue, selection: selection,
                     format: global.format)
@@ -50,25 +53,32 @@ struct Unschedule: AsyncParsableCommand {
             }
             var summary = ChangeSummary(command: "unschedule", verb: "removed", queue: queue, matched: unique.count)
             summary.noun = "scheduler"
-            for id in missing { summary.skipped["no such scheduler", default: []].append(id) }
+            // The store's answer is the truth: an id is looked for however many schedulers the queue has.
+            try confirmAndBeginChanges(description, options: change)
             var left: [String] = []
-            if !found.isEmpty {
-                try confirmAndBeginChanges(description, options: change)
-                for (id, result) in zip(found, try await controller.removeSchedulers(found, in: queue)) {
+            var missing: [String] = []
+            for batch in unique.batches(of: controller.batchSize) {
+                if Interruption.isRequested {
+                    summary.interrupted = true
+                    break
+                }
+                for (id, result) in zip(batch, try await controller.removeSchedulers(Array(batch), in: queue)) {
                     switch result {
                     case .removed: summary.changed += 1
                     case .removedNextJobLeft:
                         summary.changed += 1
-                        left.append(known[id]?.nextJobId ?? id)
-                    case .notFound: summary.skipped["no such scheduler", default: []].append(id)
+                        left.append(id)
+                    case .notFound:
+                        missing.append(id)
+                        summary.skipped["no such scheduler", default: []].append(id)
                     }
                 }
             }
-            summary.extra = [("nextJobsLeft", .array(left.map { .string($0) }))]
+            summary.extra = [("nextJobLeft", .array(left.map { .string($0) }))]
             if !left.isEmpty, global.format == .text {
                 Terminal.writeError(
-                    "\(left.count) pending job(s) had already left delayed and stay, to run once more: "
-                        + left.prefix(5).map { Cell.oneLine($0) }.joined(separator: ", ") + "\n")
+                    "the next job of \(left.count) of them had already left delayed (waiting or running) and stays, "
+                        + "to run once more: " + left.prefix(5).map { Cell.oneLine($0) }.joined(separator: ", ") + "\n")
             }
             try summary.finish(format: global.format, resumeHint: "run the command again for the rest")
             if !missing.isEmpty { throw NoSuchSchedulerError(queue: queue, ids: missing) }

@@ -16,7 +16,6 @@ local nextMillis = tonumber(ARGV[4])
 local scheduler, templateData = cjson.decode(ARGV[5]), ARGV[6]
 local templateOpts, jobOpts = cjson.decode(ARGV[7]), cjson.decode(ARGV[8])
 local recordKey = KEYS[1] .. ":" .. schedulerId
-local cap = eventsCap(KEYS[4])
 local queueKeys = {delayed = KEYS[2], wait = KEYS[3], meta = KEYS[4], prioritized = KEYS[5],
   marker = KEYS[6], events = KEYS[8], pc = KEYS[9], active = KEYS[10]}
 local prev = tonumber(rcall("ZSCORE", KEYS[1], schedulerId))
@@ -34,39 +33,54 @@ if every then
   nextMillis, newOffset = everyNextMillis(from, every, now, offset, scheduler["startDate"])
 end
 
--- The pending job is replaced, wherever it waits; an active or finished one stays.
-local removedPending = false
-if prev then
-  local pendingId = "repeat:" .. schedulerId .. ":" .. prev
-  local pendingKey = queueBase .. pendingId
-  if rcall("EXISTS", pendingKey) == 1 then
-    removedPending = rcall("ZREM", KEYS[2], pendingId) == 1 or rcall("ZREM", KEYS[5], pendingId) == 1
-      or rcall("LREM", KEYS[3], 1, pendingId) > 0
-    if removedPending then
-      releaseDedup(queueBase, pendingId, rcall("HGET", pendingKey, "deid"))
-      deleteJobKeys(pendingKey)
-    end
+-- The pending job is replaced where it waits: delayed, prioritized or wait (on a paused queue BullMQ looks
+-- in the legacy paused list instead, misses it and adds a second job; jobctl replaces it). An active or
+-- finished one stays. Nothing is deleted before the new slot is known to be free, so a refusal changes
+-- nothing.
+local pendingId = prev and "repeat:" .. schedulerId .. ":" .. prev
+local pendingPlace
+if prev and rcall("EXISTS", queueBase .. pendingId) == 1 then
+  if rcall("ZSCORE", KEYS[2], pendingId) then
+    pendingPlace = KEYS[2]
+  elseif rcall("ZSCORE", KEYS[5], pendingId) then
+    pendingPlace = KEYS[5]
+  elseif rcall("LPOS", KEYS[3], pendingId) then
+    pendingPlace = KEYS[3]
   end
 end
-if removedPending then
+local replacing = pendingPlace ~= nil
+if replacing then
   if every and not everyChanged then nextMillis = prev end
 else
   scheduler["offset"] = newOffset
 end
 
+local function taken(id)
+  return id ~= (replacing and pendingId) and rcall("EXISTS", queueBase .. id) == 1
+end
 local jobId = "repeat:" .. schedulerId .. ":" .. nextMillis
-if rcall("EXISTS", queueBase .. jobId) == 1 then
+if taken(jobId) then
   if every then
     local scanned = 0
     repeat
       nextMillis = nextMillis + every
       jobId = "repeat:" .. schedulerId .. ":" .. nextMillis
       scanned = scanned + 1
-    until rcall("EXISTS", queueBase .. jobId) == 0 or scanned >= 32
-    if rcall("EXISTS", queueBase .. jobId) == 1 then return -11 end
-  elseif not removedPending then
+    until not taken(jobId) or scanned >= 32
+    if taken(jobId) then return -11 end
+  elseif not replacing then
     return -10
   end
+end
+local cap = eventsCap(KEYS[4])
+if replacing then
+  if pendingPlace == KEYS[3] then
+    rcall("LREM", KEYS[3], 1, pendingId)
+  else
+    rcall("ZREM", pendingPlace, pendingId)
+  end
+  releaseDedup(queueBase, pendingId, rcall("HGET", queueBase .. pendingId, "deid"))
+  deleteJobKeys(queueBase .. pendingId)
 end
 
 -- The record as BullMQ's storeJobScheduler writes it: the iteration count and an offset not given stay.

@@ -1,6 +1,6 @@
 -- Removes job schedulers and their pending delayed jobs, as BullMQ's removeJobScheduler does; per id 0 removed,
--- 1 no such scheduler, 2 removed but its next job had already left delayed (it stays and runs once more).
---- @keys schedulers delayed events
+-- 1 no such scheduler, 2 removed but its next job had already left delayed for waiting or running (it stays).
+--- @keys schedulers delayed events wait prioritized active
 --- @argv queueBase ids...
 --- @include rcall
 --- @include deleteJobKeys
@@ -16,7 +16,8 @@ for i = 2, #ARGV do
       deleteJobKeys(ARGV[1] .. pendingId)
       rcall("XADD", KEYS[3], "*", "event", "removed", "jobId", pendingId, "prev", "delayed")
     else
-      left = rcall("EXISTS", ARGV[1] .. pendingId) == 1
+      left = rcall("ZSCORE", KEYS[5], pendingId) ~= false or rcall("LPOS", KEYS[4], pendingId) ~= false
+        or rcall("LPOS", KEYS[6], pendingId) ~= false
     end
   end
   if rcall("ZREM", KEYS[1], schedulerId) == 1 then
