@@ -97,7 +97,7 @@ public struct SchedulerSlotError: OperatorFacingError, Equatable {
     public var description: String {
         switch reason {
         case .slotsTaken:
-            "job scheduler '\(schedulerId)': its next 32 slots are taken by existing jobs (BullMQ's -11); nothing changed"
+            "job scheduler '\(schedulerId)': its next 32 slots are taken by other jobs (BullMQ's -11); nothing changed"
         case .nextJobExists:
             "job scheduler '\(schedulerId)': the job for its next time exists already (BullMQ's -10); nothing changed"
         }
