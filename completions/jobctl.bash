@@ -173,13 +173,13 @@ _jobctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    status|stats|workers|jobs|show|retry|drain|clean|promote|pause|resume|remove|add|schedulers|schedule|unschedule|run-once|run|tune|help)
+    status|stats|workers|jobs|show|retry|drain|clean|promote|pause|resume|remove|add|schedulers|schedule|unschedule|run-once|run|tune|trail|help)
         # Offer subcommand argument completions
         "_jobctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'status stats workers jobs show retry drain clean promote pause resume remove add schedulers schedule unschedule run-once run tune help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'status stats workers jobs show retry drain clean promote pause resume remove add schedulers schedule unschedule run-once run tune trail help' -- "${cur}"))
         ;;
     esac
 }
@@ -412,7 +412,7 @@ _jobctl_retry() {
     repeating_flags=()
     non_repeating_flags=(--json --tls-insecure --dry-run -y --yes --failed --all-queues --reset-attempts --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --state --name --error-match --since --before --limit)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --reason --actor --state --name --error-match --since --before --limit)
     __jobctl_offer_flags_options -1
 
     # Offer option value completions
@@ -443,6 +443,12 @@ _jobctl_retry() {
         return
         ;;
     '--tls-key')
+        return
+        ;;
+    '--reason')
+        return
+        ;;
+    '--actor')
         return
         ;;
     '--state')
@@ -470,7 +476,7 @@ _jobctl_drain() {
     repeating_flags=()
     non_repeating_flags=(--json --tls-insecure --dry-run -y --yes --delayed --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --reason --actor)
     __jobctl_offer_flags_options 1
 
     # Offer option value completions
@@ -501,6 +507,12 @@ _jobctl_drain() {
         return
         ;;
     '--tls-key')
+        return
+        ;;
+    '--reason')
+        return
+        ;;
+    '--actor')
         return
         ;;
     esac
@@ -510,7 +522,7 @@ _jobctl_clean() {
     repeating_flags=()
     non_repeating_flags=(--json --tls-insecure --dry-run -y --yes --completed --failed --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --older-than --limit)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --reason --actor --older-than --limit)
     __jobctl_offer_flags_options 1
 
     # Offer option value completions
@@ -541,6 +553,12 @@ _jobctl_clean() {
         return
         ;;
     '--tls-key')
+        return
+        ;;
+    '--reason')
+        return
+        ;;
+    '--actor')
         return
         ;;
     '--older-than')
@@ -556,7 +574,7 @@ _jobctl_promote() {
     repeating_flags=()
     non_repeating_flags=(--json --tls-insecure --dry-run -y --yes --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --limit)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --reason --actor --limit)
     __jobctl_offer_flags_options -1
 
     # Offer option value completions
@@ -587,6 +605,12 @@ _jobctl_promote() {
         return
         ;;
     '--tls-key')
+        return
+        ;;
+    '--reason')
+        return
+        ;;
+    '--actor')
         return
         ;;
     '--limit')
@@ -599,7 +623,7 @@ _jobctl_pause() {
     repeating_flags=()
     non_repeating_flags=(--json --tls-insecure --dry-run -y --yes --all --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --reason --actor)
     __jobctl_offer_flags_options -1
 
     # Offer option value completions
@@ -630,6 +654,12 @@ _jobctl_pause() {
         return
         ;;
     '--tls-key')
+        return
+        ;;
+    '--reason')
+        return
+        ;;
+    '--actor')
         return
         ;;
     esac
@@ -639,7 +669,7 @@ _jobctl_resume() {
     repeating_flags=()
     non_repeating_flags=(--json --tls-insecure --dry-run -y --yes --all --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --reason --actor)
     __jobctl_offer_flags_options -1
 
     # Offer option value completions
@@ -670,6 +700,12 @@ _jobctl_resume() {
         return
         ;;
     '--tls-key')
+        return
+        ;;
+    '--reason')
+        return
+        ;;
+    '--actor')
         return
         ;;
     esac
@@ -679,7 +715,7 @@ _jobctl_remove() {
     repeating_flags=()
     non_repeating_flags=(--json --tls-insecure --dry-run -y --yes --force --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --reason --actor)
     __jobctl_offer_flags_options -1
 
     # Offer option value completions
@@ -712,6 +748,12 @@ _jobctl_remove() {
     '--tls-key')
         return
         ;;
+    '--reason')
+        return
+        ;;
+    '--actor')
+        return
+        ;;
     esac
 }
 
@@ -719,7 +761,7 @@ _jobctl_add() {
     repeating_flags=()
     non_repeating_flags=(--json --tls-insecure --dry-run -y --yes --lifo --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --data --delay --priority --attempts --backoff --job-id --from)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --reason --actor --data --delay --priority --attempts --backoff --job-id --from)
     __jobctl_offer_flags_options 2
 
     # Offer option value completions
@@ -750,6 +792,12 @@ _jobctl_add() {
         return
         ;;
     '--tls-key')
+        return
+        ;;
+    '--reason')
+        return
+        ;;
+    '--actor')
         return
         ;;
     '--data')
@@ -823,7 +871,7 @@ _jobctl_schedule() {
     repeating_flags=()
     non_repeating_flags=(--json --tls-insecure --dry-run -y --yes --run-now --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --every --cron --tz --name --data --opts --limit --start --end --offset)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --reason --actor --every --cron --tz --name --data --opts --limit --start --end --offset)
     __jobctl_offer_flags_options 2
 
     # Offer option value completions
@@ -854,6 +902,12 @@ _jobctl_schedule() {
         return
         ;;
     '--tls-key')
+        return
+        ;;
+    '--reason')
+        return
+        ;;
+    '--actor')
         return
         ;;
     '--every')
@@ -893,7 +947,7 @@ _jobctl_unschedule() {
     repeating_flags=()
     non_repeating_flags=(--json --tls-insecure --dry-run -y --yes --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --reason --actor)
     __jobctl_offer_flags_options -1
 
     # Offer option value completions
@@ -924,6 +978,12 @@ _jobctl_unschedule() {
         return
         ;;
     '--tls-key')
+        return
+        ;;
+    '--reason')
+        return
+        ;;
+    '--actor')
         return
         ;;
     esac
@@ -1094,7 +1154,7 @@ _jobctl_tune() {
     repeating_flags=()
     non_repeating_flags=(--json --tls-insecure --dry-run -y --yes --cpu-bound --io-bound --apply --version -h --help)
     repeating_options=()
-    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --cores --sample)
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --reason --actor --cores --sample)
     __jobctl_offer_flags_options 1
 
     # Offer option value completions
@@ -1127,10 +1187,62 @@ _jobctl_tune() {
     '--tls-key')
         return
         ;;
+    '--reason')
+        return
+        ;;
+    '--actor')
+        return
+        ;;
     '--cores')
         return
         ;;
     '--sample')
+        return
+        ;;
+    esac
+}
+
+_jobctl_trail() {
+    repeating_flags=()
+    non_repeating_flags=(--json --tls-insecure --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--url --prefix --schema -o --output --connect-timeout --timeout --tls-ca --tls-cert --tls-key --since --limit)
+    __jobctl_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--url')
+        return
+        ;;
+    '--prefix')
+        return
+        ;;
+    '--schema')
+        return
+        ;;
+    '-o'|'--output')
+        __jobctl_add_completions -W 'text'$'\n''json'$'\n''jsonl'$'\n''prometheus'
+        return
+        ;;
+    '--connect-timeout')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--tls-ca')
+        return
+        ;;
+    '--tls-cert')
+        return
+        ;;
+    '--tls-key')
+        return
+        ;;
+    '--since')
+        return
+        ;;
+    '--limit')
         return
         ;;
     esac

@@ -40,6 +40,19 @@ Steps ("Q" is a queue name; a Queue per name is opened on first use and closed a
   events       {"queue"} -> {"events":[{"event", payload fields…}]}   every event of the queue, oldest first.
                redis: XRANGE <prefix>:<Q>:events, fields as text. postgres: the queue's `event` rows by id, each
                its "event" column plus the keys of its jsonb "data" (values keep their JSON types there).
+  listen_start {"queue"} -> {}   (redis only; the Python client has no QueueEvents for PostgreSQL, and the readiness
+               check below needs one connection) starts the client's QueueEvents on the queue (lastEventId "$",
+               the default: only events added from now on) and returns once its first XREAD BLOCK is in flight
+               (CLIENT LIST shows its connection blocked in xread). It records, in order, every event it emits,
+               unknown names included, as {"event", "args"} ("args" as emitted: [fields, entryId], or [entryId] for
+               "drained"), leaving out the per-job "<event>:<jobId>" copies; "error" emits and exceptions out of
+               its run loop go to "errors" ("Type: message"). One listener per queue at a time. Its connection
+               is a redis-py client made here without a socket timeout (redis-py's 5 s default is shorter than the
+               10 s block: the read timed out and was retried after a backoff, losing events). Still, when a 10 s
+               block ends empty the client reads from "$" again, so an event added in that instant is missed.
+  listen_stop  {"queue","wait_for":name?,"timeout":10} -> {"events":[{"event","args"}],"errors":[…]}   with
+               "wait_for", first waits (up to "timeout" s; no error when it passes) until an event of that name
+               was recorded; then QueueEvents.close() and what it recorded
   raw          {"redis":[[command, args…]]} or {"sql":[statements]} -> {}   writes no client would make: Redis
                arguments are text ({prefix} replaced), {"hex"} bytes or {"repeat","times","before"?,"after"?}; SQL has
                {schema} replaced
@@ -80,6 +93,11 @@ Steps ("Q" is a queue name; a Queue per name is opened on first use and closed a
                                    failed, waiting-children
   job          {"queue","id"}   -> null, or the Job.fromId fields plus "state" (Job.getState). processedOn and
                                    finishedOn are null when unset, as in bullmq-fixture.py.
+  job_logs     {"queue","id"}   -> {"logs":[…],"count"}   Queue.getJobLogs(id, 0, -1, asc=True): every line, oldest
+                                   first, and the number of lines stored (all backends)
+  add_log      {"queue","id","row","keepLogs":N?} -> {"count"}   Job.fromId (no such job is an error), then
+                                   job.log(row) (its keepLogs option applies), or with "keepLogs"
+                                   Job.addJobLog(queue, id, row, keepLogs); "count" as returned: the lines kept
   raw_job      {"queue","id"}   -> null, or the job as stored: redis HGETALL <prefix>:<Q>:<id> (strings); postgres
                                    the `job` row (jsonb columns parsed, other columns as text or null).
   dump         {"queue"}        -> everything stored for the queue, deterministic, for "changed nothing" checks.
@@ -119,7 +137,7 @@ import sys
 import time
 import traceback
 
-from bullmq import Queue, Worker
+from bullmq import Queue, QueueEvents, Worker
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 import redis.exceptions as redis_errors
@@ -444,6 +462,62 @@ class RecordingWorker:
             await self.worker.close()
 
 
+class RecordingQueueEvents(QueueEvents):
+    """The client's QueueEvents (autorun off: `listen()` runs it) recording what it emits, in order."""
+
+    def __init__(self, name, opts):
+        self.recorded, self.errors = [], []
+        self.task = None
+        self.client_id = None  # of its one connection, set by listen_start
+        self._last = None  # (name, fields) of the last generic emit, to recognize its per-job copy
+        super().__init__(name, {**opts, "autorun": False})
+
+    def emit(self, event_name, *args, **kwargs):
+        # _dispatch_entry emits "<event>" with (fields, entryId), then "<event>:<jobId>" with the same objects.
+        if event_name == "error" and args and isinstance(args[0], BaseException):
+            self.errors.append(f"{type(args[0]).__name__}: {args[0]}")
+        elif (self._last and args and args[0] is self._last[1] and isinstance(args[0], dict)
+              and event_name == f"{self._last[0]}:{args[0].get('jobId')}"):
+            pass
+        else:
+            self.recorded.append({"event": event_name, "args": jsonable(list(args))})
+            self._last = (event_name, args[0] if args else None)
+        super().emit(event_name, *args, **kwargs)
+
+    async def listen(self):
+        """QueueEvents.run() (it registers this task, which close() cancels), its exceptions recorded."""
+        try:
+            await self.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:
+            self.errors.append(f"{type(err).__name__}: {err}")
+
+    def report(self):
+        return {"events": list(self.recorded), "errors": list(self.errors)}
+
+    async def stop(self, unblock):
+        """QueueEvents.close(). It cancels the run loop's task, which Python 3.11's asyncio.wait_for (redis-py
+        sends under it) can swallow when it lands as the XREAD is sent: then `unblock(client_id)` (CLIENT UNBLOCK)
+        ends that XREAD, and the loop, seeing the closing flag close() set, returns."""
+        closing = asyncio.ensure_future(self.close())
+        for _ in range(40):
+            done, _ = await asyncio.wait({closing}, timeout=0.25)
+            if done:
+                break
+            if self.client_id is not None:
+                await unblock(self.client_id)
+        else:
+            raise StepError(f"QueueEvents on {self.name!r} did not close within 10 s")
+        closing.result()
+        if self.task is not None and not self.task.done():  # closed before run() registered the task
+            self.task.cancel()
+            try:
+                await self.task
+            except asyncio.CancelledError:
+                pass
+
+
 def fail_flagged(default_error, fail):
     """The worker_start rule: fail jobs whose data has a truthy "fail", when the step asked for failures."""
     def decide(job):
@@ -465,6 +539,7 @@ class Harness:
         self.jobctl_path = jobctl
         self.queues = {}
         self.workers = {}
+        self.listeners = {}
         self.background = {}
         self.named_connections = []
 
@@ -560,6 +635,56 @@ class Harness:
 
     async def events(self, step):
         return {"events": await self.store.events(need(step, "queue"))}
+
+    async def listen_start(self, step):
+        name = need(step, "queue")
+        if self.backend == "postgres":
+            raise StepError("the Python client has no QueueEvents for PostgreSQL: listen_start is Redis only")
+        if self.store.cluster:
+            raise StepError("listen_start is for --backend redis (not redis-cluster)")
+        self.queue(step)  # validates the name
+        if name in self.listeners:
+            raise StepError(f"a listener is already running on queue {name!r}")
+        # A client of its own, as the client would make one (one connection) but without a socket timeout:
+        # redis-py 8's default of 5 s is shorter than the 10 s XREAD block, so an idle read timed out and was
+        # retried after a backoff (2 s, 4 s, …) from "$" again, losing the events added meanwhile.
+        client = aioredis.from_url(self.store.url, decode_responses=True, single_connection_client=True,
+                                   socket_timeout=None, socket_connect_timeout=10)
+        events = RecordingQueueEvents(name, {"connection": client, "prefix": self.store.prefix})
+        self.listeners[name] = events
+        # The connection that answers CLIENT ID is the one its XREAD BLOCK will use. Listening means the server
+        # shows that connection blocked in xread.
+        client_id = events.client_id = await events.client.client_id()
+        events.task = asyncio.ensure_future(events.listen())
+        deadline = time.monotonic() + 10
+        while True:
+            if events.task.done():
+                raise StepError(f"QueueEvents on {name!r} stopped before listening: {events.errors}")
+            clients = await self.store.r.client_list(client_id=[client_id])
+            if clients and text(clients[0].get("cmd")) == "xread" and "b" in text(clients[0].get("flags", "")):
+                return {}
+            if time.monotonic() >= deadline:
+                raise StepError(f"QueueEvents on {name!r} was not blocked in XREAD within 10 s: {clients}")
+            await asyncio.sleep(0.005)
+
+    async def listen_stop(self, step):
+        name = need(step, "queue")
+        events = self.listeners.pop(name, None)
+        if events is None:
+            raise StepError(f"no listener on queue {name!r} (use listen_start first)")
+        try:
+            wanted = step.get("wait_for")
+            if wanted is not None:
+                deadline = time.monotonic() + float(step.get("timeout", 10))
+                while (not any(e["event"] == wanted for e in events.recorded) and not events.task.done()
+                       and time.monotonic() < deadline):
+                    await asyncio.sleep(0.02)
+        finally:
+            await events.stop(self.unblock)
+        return events.report()
+
+    async def unblock(self, client_id):
+        await self.store.r.execute_command("CLIENT", "UNBLOCK", client_id)
 
     async def global_limits(self, step):
         q = self.queue(step)
@@ -853,6 +978,22 @@ class Harness:
                 "timestamp": job.timestamp, "finishedOn": job.finishedOn or None,
                 "processedOn": job.processedOn or None}
 
+    async def job_logs(self, step):
+        logs = await self.queue(step).getJobLogs(str(need(step, "id")), 0, -1, True)
+        return {"logs": jsonable(logs["logs"]), "count": logs["count"]}
+
+    async def add_log(self, step):
+        from bullmq import Job
+        q, job_id, row = self.queue(step), str(need(step, "id")), need(step, "row")
+        if not isinstance(row, str):
+            raise StepError('"row" must be a string')
+        job = await Job.fromId(q, job_id)
+        if job is None:
+            raise StepError(f"no job {job_id!r} in queue {q.name!r}")
+        if step.get("keepLogs") is not None:
+            return {"count": await Job.addJobLog(q, job_id, row, int(step["keepLogs"]))}
+        return {"count": await job.log(row)}
+
     async def raw_job(self, step):
         return await self.store.raw_job(need(step, "queue"), str(need(step, "id")))
 
@@ -935,6 +1076,8 @@ class Harness:
             await proc.wait()
         for connection in self.named_connections:
             await connection.close()
+        for events in self.listeners.values():
+            await events.stop(self.unblock)
         for worker in self.workers.values():
             await worker.close()
         for q in self.queues.values():
@@ -958,6 +1101,8 @@ STEPS = {
     "jobctl_stop": Harness.jobctl_stop, "redis_command": Harness.redis_command,
     "cluster_migrate": Harness.cluster_migrate, "cluster_finish": Harness.cluster_finish,
     "kill_server": Harness.kill_server, "node_of": Harness.node_of, "services": Harness.services,
+    "job_logs": Harness.job_logs, "add_log": Harness.add_log, "listen_start": Harness.listen_start,
+    "listen_stop": Harness.listen_stop,
 }
 
 

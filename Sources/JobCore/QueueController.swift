@@ -15,12 +15,14 @@ public protocol QueueController: QueueInspector {
     /// Moves failed (or completed) jobs back to waiting, as BullMQ's `Job.retry` does: priority and the queue's
     /// pause are respected, the `waiting` event is published and idle workers are woken. Attempt counters are
     /// kept unless `resetAttempts`.
+    /// With a `note`, each job moved gets its line in its log, in the same batch.
     func retry(
-        _ ids: [String], in queue: String, from state: FinishedState, resetAttempts: Bool
+        _ ids: [String], in queue: String, from state: FinishedState, resetAttempts: Bool, note: OperatorNote?
     ) async throws -> BatchOutcome
 
-    /// Moves delayed jobs to waiting (or prioritized) now, as BullMQ's `Job.promote` does.
-    func promote(_ ids: [String], in queue: String) async throws -> BatchOutcome
+    /// Moves delayed jobs to waiting (or prioritized) now, as BullMQ's `Job.promote` does; with a `note`, each job
+    /// moved gets its line in its log, in the same batch.
+    func promote(_ ids: [String], in queue: String, note: OperatorNote?) async throws -> BatchOutcome
 
     /// Removes jobs with their logs and children, as BullMQ's `Queue.remove` does. A job whose lock is held (or
     /// with a locked child) is skipped unless `force`.
@@ -55,6 +57,10 @@ public protocol QueueController: QueueInspector {
 
     /// Removes job schedulers with their pending delayed jobs, as BullMQ's `Queue.removeJobScheduler` does.
     func removeSchedulers(_ ids: [String], in queue: String) async throws -> [SchedulerRemoval]
+
+    /// Writes one command's record among the queue's events, under a name BullMQ does not use
+    /// (`TrailRecord.eventName`), so that BullMQ's event readers see it and pass it by.
+    func recordTrail(_ record: TrailRecord) async throws
 }
 
 /// What removing one job scheduler did.

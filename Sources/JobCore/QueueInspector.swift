@@ -33,6 +33,10 @@ public protocol QueueInspector: Sendable {
     /// of its pending job and, with `lastRuns`, its newest finished iteration.
     func schedulers(of queues: [String], lastRuns: Bool) async throws -> [JobScheduler]
 
+    /// The records jobctl's change commands left among the queues' events (`recordTrail`), newest first, at most
+    /// `limit`, those that ended at or after `since` (ms).
+    func trail(of queues: [String], since: Int64?, limit: Int) async throws -> [TrailRecord]
+
     /// One job scheduler, read by its id (however many the queue has); nil when there is none.
     func scheduler(_ id: String, in queue: String) async throws -> JobScheduler?
 

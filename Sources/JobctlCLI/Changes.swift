@@ -11,6 +11,85 @@ struct ChangeOptions: ParsableArguments {
 
     @Flag(name: [.customShort("y"), .long], help: "Go ahead without asking (required when stdin is not a terminal).")
     var yes = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Why: kept in each changed job's log and in the queue's trail (default: $JOBCTL_REASON).",
+            valueName: "text"))
+    var reason: String?
+
+    @Option(
+        help: ArgumentHelp("Who: kept with the reason (default: $JOBCTL_ACTOR, else user@host).", valueName: "name"))
+    var actor: String?
+
+    func validate() throws {
+        let env = GlobalOptions.environment
+        if let reason = reason ?? env["JOBCTL_REASON"] {
+            if reason.count > OperatorNote.reasonLimit {
+                throw ValidationError("--reason is longer than \(OperatorNote.reasonLimit) characters; say it shorter")
+            }
+            if reason.contains(where: { $0.isNewline || ($0.asciiValue.map { $0 < 0x20 } ?? false) }) {
+                throw ValidationError("--reason must be one line of text")
+            }
+        }
+        if let actor = actor ?? env["JOBCTL_ACTOR"] {
+            if actor.isEmpty || actor.count > 200 || actor.contains(where: { $0.isWhitespace && $0 != " " }) {
+                throw ValidationError("--actor must be a name of 1 to 200 characters on one line")
+            }
+        }
+    }
+
+    /// Who is changing what, and why, for `command`.
+    func note(command: String) -> OperatorNote {
+        let env = GlobalOptions.environment
+        let actor = actor ?? env["JOBCTL_ACTOR"].nonEmpty ?? Self.processActor
+        return OperatorNote(command: command, actor: actor, reason: reason ?? env["JOBCTL_REASON"].nonEmpty)
+    }
+
+    /// `user@host` of this process.
+    static var processActor: String {
+        var host = [CChar](repeating: 0, count: 256)
+        let named =
+            host.withUnsafeMutableBufferPointer { buffer in
+                buffer.baseAddress.map { gethostname($0, buffer.count - 1) } ?? -1
+            } == 0
+        let hostName =
+            named ? String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "localhost"
+        let user =
+            getpwuid(geteuid()).flatMap { String(validatingCString: $0.pointee.pw_name) }
+            ?? GlobalOptions.environment["USER"].nonEmpty ?? "uid\(geteuid())"
+        return "\(user)@\(hostName)"
+    }
+}
+
+/// Records a command on each queue it changed, in the queue's events (`jobctl trail` lists them).
+///
+/// A record that cannot be written (the server went away) is said on stderr; the change itself stands.
+func recordTrail(
+    _ tallies: [QueueTally], note: OperatorNote, filters: JSONValue, startedAt: Int64, interrupted: Bool,
+    in store: any QueueController
+) async {
+    let ended = currentTimeMs()
+    for tally in tallies {
+        let record = TrailRecord(
+            queue: tally.queue, note: note, filters: filters, matched: tally.matched, changed: tally.changed,
+            skipped: tally.skipped, startedAt: startedAt, endedAt: ended, interrupted: interrupted)
+        do {
+            try await store.recordTrail(record)
+        } catch {
+            Terminal.writeError(
+                "could not record this \(note.command) in the trail of queue '\(Cell.oneLine(tally.queue))': \(error)\n"
+            )
+        }
+    }
+}
+
+/// What a command did to one queue.
+struct QueueTally {
+    var queue: String
+    var matched = 0
+    var changed = 0
+    var skipped = 0
 }
 
 /// The operator said no at the prompt.
@@ -44,8 +123,8 @@ extension GlobalOptions {
 @discardableResult
 func changeJobs(
     _ selection: Selection, alreadySkipped: [SkippedJob], command: String, verb: String, progressVerb: String?,
-    description: String, queue: String, batchSize: Int, options: ChangeOptions, format: OutputFormat,
-    _ change: ([String]) async throws -> BatchOutcome
+    description: String, queue: String, store: any QueueController, filters: JSONValue, options: ChangeOptions,
+    format: OutputFormat, _ change: ([String]) async throws -> BatchOutcome
 ) async throws -> ChangeSummary? {
     if options.dryRun {
         printDryRun(command: command, description: description, queue: queue, selection: selection, format: format)
@@ -56,8 +135,9 @@ func changeJobs(
     if selection.count > 0 {
         try confirmAndBeginChanges(description, options: options)
         let progress = progressVerb.map { Progress(total: selection.count, verb: $0) }
-        _ = try await summary.apply(selection.ids, batchSize: batchSize, progress: progress, change)
+        _ = try await summary.apply(selection.ids, batchSize: store.batchSize, progress: progress, change)
         progress?.finish()
+        await summary.recordTrail(note: options.note(command: command), filters: filters, in: store)
     }
     try summary.finish(format: format, resumeHint: "run the same command again to \(command) the rest")
     return summary
@@ -165,6 +245,8 @@ struct ChangeSummary {
     /// The server went away after some batches went through: reported (exit 69) after the summary.
     var serverLost: (any Error)?
     private let started = DispatchTime.now()
+    /// When the command began changing things (ms since the epoch), for its trail.
+    let startedAt = currentTimeMs()
 
     init(command: String, verb: String, queue: String?, matched: Int) {
         self.command = command
@@ -236,6 +318,21 @@ struct ChangeSummary {
     }
 
     var durationMs: Int64 { Int64((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000) }
+
+    /// The whole summary as one queue's tally.
+    var tally: QueueTally {
+        QueueTally(
+            queue: queue ?? "", matched: matched, changed: changed,
+            skipped: skipped.values.reduce(0) { $0 + $1.count })
+    }
+
+    /// Records the command in the trail of its queue (`recordTrail`).
+    func recordTrail(note: OperatorNote, filters: JSONValue, in store: any QueueController) async {
+        guard queue != nil else { return }
+        await JobctlCLI.recordTrail(
+            [tally], note: note, filters: filters, startedAt: startedAt, interrupted: interrupted || serverLost != nil,
+            in: store)
+    }
 
     /// Prints the summary; an interrupted command then exits with 130, as a shell expects after Ctrl-C.
     func finish(format: OutputFormat, resumeHint: String) throws {

@@ -39,7 +39,7 @@ public struct Jobctl: AsyncParsableCommand {
             Status.self, Stats.self, Workers.self, Jobs.self, Show.self, Retry.self, Drain.self, Clean.self,
             Promote.self, Pause.self,
             Resume.self, Remove.self, Add.self, Schedulers.self, Schedule.self, Unschedule.self, RunOnce.self, Run.self,
-            Tune.self,
+            Tune.self, Trail.self,
         ]
     )
 

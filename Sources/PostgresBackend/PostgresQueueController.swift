@@ -22,15 +22,41 @@ extension PostgresQueueStore: QueueController {
         return rows.rows.compactMap { $0.first ?? nil }
     }
 
-    /// Calls a per-job function for every id of the batch, in order, in one statement (one transaction), and
-    /// turns its reply codes into changed and skipped jobs.
+    /// Calls a per-job function for every id of the batch, in order, in one statement (one transaction).
+    ///
+    /// Its reply codes become changed and skipped jobs. With a `logLine`, each job changed gets it in its log in the
+    /// same statement, kept to the job's `keepLogs` newest lines as BullMQ's Job.log keeps them.
     private func perJob(
         _ call: String, queue: String, ids: [String], extra: [String?] = [], changedCode: Int64,
-        reason: (JobReplyCode) -> String
+        logLine: String? = nil, reason: (JobReplyCode) -> String
     ) async throws -> BatchOutcome {
+        guard let logLine else {
+            let rows = try await client.query(
+                "SELECT u.id, \(call) FROM unnest($2::text[]) WITH ORDINALITY AS u(id, n) ORDER BY u.n",
+                [queue, PostgresArray.literal(ids)] + extra)
+            return try outcome(ids, rows, changedCode: changedCode, reason: reason)
+        }
+        let line = "$\(3 + extra.count)"
+        let log = table("job_log")
         let rows = try await client.query(
-            "SELECT u.id, \(call) FROM unnest($2::text[]) WITH ORDINALITY AS u(id, n) ORDER BY u.n",
-            [queue, PostgresArray.literal(ids)] + extra)
+            """
+            WITH done AS MATERIALIZED (
+                   SELECT u.id, u.n, \(call) AS code FROM unnest($2::text[]) WITH ORDINALITY AS u(id, n)),
+                 logged AS (
+                   INSERT INTO \(log) (queue, job_id, idx, "row")
+                   SELECT $1, d.id,
+                          COALESCE((SELECT max(l.idx) + 1 FROM \(log) l WHERE l.queue = $1 AND l.job_id = d.id), 0),
+                          \(line)
+                     FROM done d WHERE d.code = \(changedCode)
+                   RETURNING job_id, idx),
+                 trimmed AS (
+                   DELETE FROM \(log) o USING logged g, \(table("job")) j
+                    WHERE o.queue = $1 AND o.job_id = g.job_id AND j.queue = $1 AND j.id = g.job_id
+                      AND j.opts->>'keepLogs' ~ '^[0-9]{1,9}$' AND (j.opts->>'keepLogs')::bigint > 0
+                      AND o.idx <= g.idx - (j.opts->>'keepLogs')::bigint)
+            SELECT id, code FROM done ORDER BY n
+            """,
+            [queue, PostgresArray.literal(ids)] + extra + [logLine])
         return try outcome(ids, rows, changedCode: changedCode, reason: reason)
     }
 
@@ -50,7 +76,7 @@ extension PostgresQueueStore: QueueController {
     }
 
     public func retry(
-        _ ids: [String], in queue: String, from state: FinishedState, resetAttempts: Bool
+        _ ids: [String], in queue: String, from state: FinishedState, resetAttempts: Bool, note: OperatorNote?
     ) async throws
         -> BatchOutcome
     {
@@ -58,13 +84,13 @@ extension PostgresQueueStore: QueueController {
         // retry's own lifo option (false unless asked), not the job's.
         return try await perJob(
             "\(function("reprocess_job"))($1, u.id, $3, false, $4::boolean, $4::boolean)", queue: queue, ids: ids,
-            extra: [state.rawValue, resetAttempts ? "true" : "false"], changedCode: 1
+            extra: [state.rawValue, resetAttempts ? "true" : "false"], changedCode: 1, logLine: note?.jobLogLine
         ) { $0 == .notFound ? "not found" : "no longer \(state.rawValue)" }
     }
 
-    public func promote(_ ids: [String], in queue: String) async throws -> BatchOutcome {
+    public func promote(_ ids: [String], in queue: String, note: OperatorNote?) async throws -> BatchOutcome {
         try await perJob(
-            "\(function("promote"))($1, u.id)", queue: queue, ids: ids, changedCode: 0
+            "\(function("promote"))($1, u.id)", queue: queue, ids: ids, changedCode: 0, logLine: note?.jobLogLine
         ) { $0 == .notFound ? "not found" : "not delayed" }
     }
 

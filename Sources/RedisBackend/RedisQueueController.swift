@@ -64,7 +64,7 @@ extension RedisQueueStore: QueueController {
     }
 
     public func retry(
-        _ ids: [String], in queue: String, from state: FinishedState, resetAttempts: Bool
+        _ ids: [String], in queue: String, from state: FinishedState, resetAttempts: Bool, note: OperatorNote?
     ) async throws
         -> BatchOutcome
     {
@@ -75,7 +75,9 @@ extension RedisQueueStore: QueueController {
                 events: k.key("events"), state: k.stateKey(state.jobState).key, wait: k.wait, meta: k.meta,
                 active: k.active,
                 marker: k.key("marker"), prioritized: k.prioritized, pc: k.key("pc")),
-            arguments: .init(queueBase: k.base, state: state.rawValue, reset: resetAttempts ? "1" : "0", ids: ids))
+            arguments: .init(
+                queueBase: k.base, state: state.rawValue, reset: resetAttempts ? "1" : "0",
+                logLine: note?.jobLogLine ?? "", ids: ids))
         return try outcome(ids, codes) { code in
             switch code {
             case .notFound: return "not found"
@@ -86,7 +88,7 @@ extension RedisQueueStore: QueueController {
         }
     }
 
-    public func promote(_ ids: [String], in queue: String) async throws -> BatchOutcome {
+    public func promote(_ ids: [String], in queue: String, note: OperatorNote?) async throws -> BatchOutcome {
         let k = try await writableKeys(queue)
         let codes = try await run(
             RedisScripts.Promote.self,
@@ -94,7 +96,7 @@ extension RedisQueueStore: QueueController {
                 delayed: k.delayed, wait: k.wait, meta: k.meta, prioritized: k.prioritized, active: k.active,
                 pc: k.key("pc"),
                 events: k.key("events"), marker: k.key("marker")),
-            arguments: .init(queueBase: k.base, ids: ids))
+            arguments: .init(queueBase: k.base, logLine: note?.jobLogLine ?? "", ids: ids))
         return try outcome(ids, codes) { code in
             switch code {
             case .notFound: return "not found"

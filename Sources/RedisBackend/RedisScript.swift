@@ -56,6 +56,11 @@ extension RedisScripts.RescueStalled: RedisIdListScript {}
 extension RedisScripts.Pause: RedisCountScript {}
 extension RedisScripts.Unschedule: RedisPerJobCodeScript {}
 
+extension RedisScripts.RecordTrail {
+    /// The stream entry's id.
+    static func decode(_ reply: RedisValue) -> String? { reply.text }
+}
+
 extension RedisScripts.Schedule {
     enum Reply {
         case scheduled(jobId: String, delayMs: Int64)

@@ -1207,7 +1207,7 @@ enum RedisScripts {
     /// Promotes delayed jobs, one reply per id: 1 moved, -1 no such job, -3 not delayed, -4 not a hash.
     enum Promote: RedisScript {
         static let name = "promote"
-        static let sha1 = "76b285081aae386baee49491f26d737dc7394cee"
+        static let sha1 = "89677cb4b3d35025c7f68af334b6669414330a08"
 
         struct Keys: RedisScriptKeys {
             var delayed: String
@@ -1224,9 +1224,10 @@ enum RedisScripts {
 
         struct Arguments: RedisScriptArguments {
             var queueBase: String
+            var logLine: String
             var ids: [String]
 
-            var list: [String] { [queueBase] + ids }
+            var list: [String] { [queueBase, logLine] + ids }
         }
 
         static let source = #"""
@@ -1252,10 +1253,19 @@ enum RedisScripts {
               return rcall("TYPE", jobKey)["ok"]
             end
 
-            local queueBase = ARGV[1]
+            local function addJobLog(jobKey, line, opts)
+              local count = rcall("RPUSH", jobKey .. ":logs", line)
+              if opts and string.find(opts, '"kl"', 1, true) then
+                local ok, decoded = pcall(cjson.decode, opts)
+                local keep = ok and type(decoded) == "table" and tonumber(decoded["kl"])
+                if keep and keep > 0 and count > keep then rcall("LTRIM", jobKey .. ":logs", -keep, -1) end
+              end
+            end
+
+            local queueBase, logLine = ARGV[1], ARGV[2]
             local held = isHeld(KEYS[3], KEYS[5])
             local replies, moved = {}, 0
-            for i = 2, #ARGV do
+            for i = 3, #ARGV do
               local id = ARGV[i]
               local jobKey = queueBase .. id
               local kind = jobType(jobKey)
@@ -1272,12 +1282,49 @@ enum RedisScripts {
                 end
                 rcall("XADD", KEYS[7], "*", "event", "waiting", "jobId", id, "prev", "delayed")
                 rcall("HSET", jobKey, "delay", 0)
+                if logLine ~= "" then addJobLog(jobKey, logLine, rcall("HGET", jobKey, "opts")) end
                 moved = moved + 1
                 replies[#replies + 1] = 1
               end
             end
             if moved > 0 then markReady(KEYS[8], held) end
             return replies
+            """#
+    }
+
+    /// Adds one command's record to the queue's events stream as event "jobctl" (a name BullMQ does not use), capped
+    /// as BullMQ caps the stream; replies the entry's id.
+    enum RecordTrail: RedisScript {
+        static let name = "recordTrail"
+        static let sha1 = "527cbff227bb6c3d6d33c3d06b7883c9a6f29a86"
+
+        struct Keys: RedisScriptKeys {
+            var events: String
+            var meta: String
+
+            var list: [String] { [events, meta] }
+        }
+
+        struct Arguments: RedisScriptArguments {
+            var fields: [String]
+
+            var list: [String] { [] + fields }
+        }
+
+        static let source = #"""
+            local rcall = redis.call
+
+            local function eventsCap(metaKey)
+              local cap = rcall("HGET", metaKey, "opts.maxLenEvents")
+              if not cap then
+                cap = 10000
+                rcall("HSET", metaKey, "opts.maxLenEvents", cap)
+              end
+              return cap
+            end
+
+            local cap = eventsCap(KEYS[2])
+            return rcall("XADD", KEYS[1], "MAXLEN", "~", cap, "*", "event", "jobctl", unpack(ARGV))
             """#
     }
 
@@ -1559,7 +1606,7 @@ enum RedisScripts {
     /// job's key is not a hash, -9 its flow parent lies in another slot of the Redis Cluster (left as it was).
     enum Retry: RedisScript {
         static let name = "retry"
-        static let sha1 = "d050096b4c3eeaff69eeacd098350bd830a67d22"
+        static let sha1 = "108c19b2af1fe063126ca4c2bda2548da5244e94"
 
         struct Keys: RedisScriptKeys {
             var events: String
@@ -1578,9 +1625,10 @@ enum RedisScripts {
             var queueBase: String
             var state: String
             var reset: String
+            var logLine: String
             var ids: [String]
 
-            var list: [String] { [queueBase, state, reset] + ids }
+            var list: [String] { [queueBase, state, reset, logLine] + ids }
         }
 
         static let source = #"""
@@ -1635,12 +1683,21 @@ enum RedisScripts {
               return slot and type(key) == "string" and rcall("CLUSTER", "KEYSLOT", key) ~= slot
             end
 
-            local queueBase, state, reset = ARGV[1], ARGV[2], ARGV[3] == "1"
+            local function addJobLog(jobKey, line, opts)
+              local count = rcall("RPUSH", jobKey .. ":logs", line)
+              if opts and string.find(opts, '"kl"', 1, true) then
+                local ok, decoded = pcall(cjson.decode, opts)
+                local keep = ok and type(decoded) == "table" and tonumber(decoded["kl"])
+                if keep and keep > 0 and count > keep then rcall("LTRIM", jobKey .. ":logs", -keep, -1) end
+              end
+            end
+
+            local queueBase, state, reset, logLine = ARGV[1], ARGV[2], ARGV[3] == "1", ARGV[4]
             local held = isHeld(KEYS[4], KEYS[5])
             local cap = eventsCap(KEYS[4])
             local resultField = state == "failed" and "failedReason" or "returnvalue"
             local replies, moved = {}, 0
-            for i = 4, #ARGV do
+            for i = 5, #ARGV do
               local id = ARGV[i]
               local jobKey = queueBase .. id
               local kind = jobType(jobKey)
@@ -1678,6 +1735,7 @@ enum RedisScripts {
                   if done > 0 then rcall("SADD", parentKey .. ":dependencies", jobKey) end
                 end
                 rcall("XADD", KEYS[1], "MAXLEN", "~", cap, "*", "event", "waiting", "jobId", id, "prev", state)
+                if logLine ~= "" then addJobLog(jobKey, logLine, fields[2]) end
                 moved = moved + 1
                 replies[#replies + 1] = 1
               end
@@ -2012,6 +2070,7 @@ enum RedisScripts {
             HandBack.self,
             Pause.self,
             Promote.self,
+            RecordTrail.self,
             Remove.self,
             RescueStalled.self,
             Retry.self,

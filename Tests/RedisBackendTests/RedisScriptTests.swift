@@ -45,7 +45,8 @@ struct RedisScriptTests {
             meta: "\(prefix):q:meta",
             active: "\(prefix):q:active", marker: "\(prefix):q:marker", prioritized: "\(prefix):q:prioritized",
             pc: "\(prefix):q:pc")
-        let arguments = RedisScripts.Retry.Arguments(queueBase: "\(prefix):q:", state: "failed", reset: "0", ids: ["1"])
+        let arguments = RedisScripts.Retry.Arguments(
+            queueBase: "\(prefix):q:", state: "failed", reset: "0", logLine: "", ids: ["1"])
         await #expect {
             _ = try await client.evaluate(
                 sha1: RedisScripts.Retry.sha1, source: RedisScripts.Retry.source, keys: keys.list,

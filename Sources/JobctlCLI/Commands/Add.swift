@@ -110,6 +110,8 @@ struct Add: AsyncParsableCommand {
                     progress.update(summary.changed)
                 }
                 progress.finish()
+                let filters: JSONValue = file.map { .object([("from", .string($0))]) } ?? .object([])
+                await summary.recordTrail(note: change.note(command: "add"), filters: filters, in: controller)
             }
             summary.extra = [("ids", .array(added.map { .string($0) }))]
             if global.format == .text && added.count == 1 { Terminal.write("job \(added[0])\n") }

@@ -79,6 +79,12 @@ struct Clean: AsyncParsableCommand {
                     state, limit in
                     try await controller.clean(state, in: queue, finishedBefore: cutoff, limit: limit).count
                 }
+                var filters: [(String, JSONValue)] = [
+                    ("states", .array(states.map { .string($0.rawValue) })), ("olderThan", .string(olderThan)),
+                ]
+                if let limit { filters.append(("limit", .int(limit))) }
+                await summary.recordTrail(
+                    note: change.note(command: "clean"), filters: .object(filters), in: controller)
             }
             try summary.finish(format: global.format, resumeHint: "run the same command again to delete the rest")
         }

@@ -64,6 +64,9 @@ struct Drain: AsyncParsableCommand {
                     kept[state, default: 0] += batch.kept
                     return batch.removed
                 }
+                await summary.recordTrail(
+                    note: change.note(command: "drain"), filters: .object([("delayed", .bool(delayed))]),
+                    in: controller)
             }
             try summary.finish(format: global.format, resumeHint: "run the same command again to delete the rest")
         }

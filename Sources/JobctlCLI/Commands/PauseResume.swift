@@ -92,6 +92,7 @@ private func setPaused(
         summary.noun = "queue"
         if !queues.isEmpty {
             try confirmAndBeginChanges(description, options: change)
+            var done: [QueueTally] = []
             for queue in queues {
                 if Interruption.isRequested {
                     summary.interrupted = true
@@ -99,7 +100,11 @@ private func setPaused(
                 }
                 try await controller.setPaused(paused, queue: queue)
                 summary.changed += 1
+                done.append(QueueTally(queue: queue, matched: 1, changed: 1))
             }
+            await recordTrail(
+                done, note: change.note(command: verb), filters: .object([("all", .bool(all))]),
+                startedAt: summary.startedAt, interrupted: summary.interrupted, in: controller)
         }
         summary.extra = [("queues", .array(queues.map { .string($0) }))]
         try summary.finish(format: global.format, resumeHint: "run the same command again for the rest")

@@ -46,12 +46,16 @@ struct Promote: AsyncParsableCommand {
             }
             let description =
                 "promote \(selection.count) delayed job\(selection.count == 1 ? "" : "s") of queue '\(queue)'"
+            let note = change.note(command: "promote")
+            var filters: [(String, JSONValue)] = []
+            if !ids.isEmpty { filters.append(("ids", .array(ids.prefix(100).map { .string($0) }))) }
+            if let limit { filters.append(("limit", .int(limit))) }
             try await changeJobs(
                 selection, alreadySkipped: notChosen, command: "promote", verb: "promoted", progressVerb: "promoting",
-                description: description, queue: queue, batchSize: controller.batchSize, options: change,
+                description: description, queue: queue, store: controller, filters: .object(filters), options: change,
                 format: global.format
             ) { batch in
-                try await controller.promote(batch, in: queue)
+                try await controller.promote(batch, in: queue, note: note)
             }
         }
     }

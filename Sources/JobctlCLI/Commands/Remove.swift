@@ -35,8 +35,9 @@ struct Remove: AsyncParsableCommand {
                 + (force ? ", even running ones" : "")
             let summary = try await changeJobs(
                 selection, alreadySkipped: notFound, command: "remove", verb: "removed", progressVerb: nil,
-                description: description, queue: queue, batchSize: controller.batchSize, options: change,
-                format: global.format
+                description: description, queue: queue, store: controller,
+                filters: .object([("ids", .array(ids.prefix(100).map { .string($0) })), ("force", .bool(force))]),
+                options: change, format: global.format
             ) { batch in
                 try await controller.remove(batch, in: queue, force: force)
             }

@@ -61,6 +61,21 @@ struct Retry: AsyncParsableCommand {
     /// `state`, once `validate` has checked it is a finished one.
     var finishedState: FinishedState { state == .completed ? .completed : .failed }
 
+    /// The options that chose the jobs, for the trail.
+    var filters: JSONValue {
+        var members: [(String, JSONValue)] = [("state", .string(finishedState.rawValue))]
+        let ids = allQueues ? [] : Array(arguments.dropFirst())
+        if !ids.isEmpty { members.append(("ids", .array(ids.prefix(100).map { .string($0) }))) }
+        if allQueues { members.append(("allQueues", .bool(true))) }
+        if let name { members.append(("name", .string(name))) }
+        if let errorMatch { members.append(("errorMatch", .string(errorMatch.text))) }
+        if let since { members.append(("since", .int(since.milliseconds))) }
+        if let before { members.append(("before", .int(before.milliseconds))) }
+        if let limit { members.append(("limit", .int(limit))) }
+        if resetAttempts { members.append(("resetAttempts", .bool(true))) }
+        return .object(members)
+    }
+
     func validate() throws {
         if failed, let stateArgument, stateArgument.state != .failed {
             throw ValidationError("--failed conflicts with --state \(stateArgument.state.rawValue)")
@@ -140,17 +155,27 @@ struct Retry: AsyncParsableCommand {
             summary.record(BatchOutcome(skipped: notChosen))
             if !total.ids.isEmpty {
                 try confirmAndBeginChanges(description, options: change)
+                let note = change.note(command: "retry")
                 let progress = Progress(total: total.count, verb: "retrying")
+                var tallies: [QueueTally] = []
                 for plan in plans {
+                    let before = summary.tally
                     let finished = try await summary.apply(
                         plan.selection.ids, batchSize: controller.batchSize, progress: progress
                     ) { batch in
                         try await controller.retry(
-                            batch, in: plan.queue, from: finishedState, resetAttempts: resetAttempts)
+                            batch, in: plan.queue, from: finishedState, resetAttempts: resetAttempts, note: note)
                     }
-                    if !finished { break }
+                    tallies.append(
+                        QueueTally(
+                            queue: plan.queue, matched: plan.selection.count,
+                            changed: summary.changed - before.changed, skipped: summary.tally.skipped - before.skipped))
+                    if !finished || summary.serverLost != nil { break }
                 }
                 progress.finish()
+                await recordTrail(
+                    tallies, note: note, filters: filters, startedAt: summary.startedAt,
+                    interrupted: summary.interrupted || summary.serverLost != nil, in: controller)
             }
             try summary.finish(
                 format: global.format,

@@ -187,6 +187,10 @@ struct Schedule: AsyncParsableCommand {
         try confirmAndBeginChanges(description, options: change)
         let started = currentTimeMs()
         let (jobId, delayMs) = try await controller.upsertScheduler(spec, in: queue, now: started)
+        await recordTrail(
+            [QueueTally(queue: queue, matched: 1, changed: 1)], note: change.note(command: "schedule"),
+            filters: .object([("id", .string(id)), ("schedule", .string(Self.describe(spec)))]), startedAt: started,
+            interrupted: false, in: controller)
         let due = started + delayMs
         switch global.format {
         case .json, .jsonl:
@@ -217,8 +221,13 @@ struct Schedule: AsyncParsableCommand {
             return
         }
         try confirmAndBeginChanges(description, options: change)
+        let started = currentTimeMs()
         let added = try await controller.add([job], to: queue)
         let jobId = added.first?.id ?? "?"
+        await recordTrail(
+            [QueueTally(queue: queue, matched: 1, changed: added.count)], note: change.note(command: "schedule"),
+            filters: .object([("id", .string(id)), ("runNow", .bool(true))]), startedAt: started, interrupted: false,
+            in: controller)
         switch global.format {
         case .json, .jsonl:
             let value = JSONValue.object([

@@ -100,12 +100,17 @@ struct Tune: AsyncParsableCommand {
                 return
             }
             try confirm("set \(described) on '\(queue)'", options: change)
+            let startedAt = currentTimeMs()
             for change in changes {
                 switch change {
                 case .globalConcurrency(let value): try await controller.setGlobalConcurrency(value, queue: queue)
                 case .globalRateLimit(let limit): try await controller.setGlobalRateLimit(limit, queue: queue)
                 }
             }
+            await recordTrail(
+                [QueueTally(queue: queue, matched: changes.count, changed: changes.count)],
+                note: change.note(command: "tune"), filters: .object([("set", .string(described))]),
+                startedAt: startedAt, interrupted: false, in: controller)
             Terminal.writeError("set \(described) on '\(queue)'\n")
         }
     }

@@ -74,6 +74,17 @@ struct Unschedule: AsyncParsableCommand {
                     }
                 }
             }
+            await summary.recordTrail(
+                note: change.note(command: "unschedule"),
+                filters: .object([
+                    (
+                        "ids",
+                        .array(
+                            unique.prefix(100).map {
+                                .string($0)
+                            })
+                    )
+                ]), in: controller)
             summary.extra = [("nextJobLeft", .array(left.map { .string($0) }))]
             if !left.isEmpty, global.format == .text {
                 Terminal.writeError(

@@ -1,16 +1,18 @@
 -- Promotes delayed jobs, one reply per id: 1 moved, -1 no such job, -3 not delayed, -4 not a hash.
 --- @keys delayed wait meta prioritized active pc events marker
---- @argv queueBase ids...
+--- @argv queueBase logLine ids...
+-- logLine: added to each moved job's log unless empty.
 --- @include rcall
 --- @include isHeld
 --- @include markReady
 --- @include addPrioritized
 --- @include jobType
+--- @include addJobLog
 
-local queueBase = ARGV[1]
+local queueBase, logLine = ARGV[1], ARGV[2]
 local held = isHeld(KEYS[3], KEYS[5])
 local replies, moved = {}, 0
-for i = 2, #ARGV do
+for i = 3, #ARGV do
   local id = ARGV[i]
   local jobKey = queueBase .. id
   local kind = jobType(jobKey)
@@ -27,6 +29,7 @@ for i = 2, #ARGV do
     end
     rcall("XADD", KEYS[7], "*", "event", "waiting", "jobId", id, "prev", "delayed")
     rcall("HSET", jobKey, "delay", 0)
+    if logLine ~= "" then addJobLog(jobKey, logLine, rcall("HGET", jobKey, "opts")) end
     moved = moved + 1
     replies[#replies + 1] = 1
   end

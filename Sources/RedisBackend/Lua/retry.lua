@@ -1,8 +1,9 @@
 -- Retries failed or completed jobs, one reply per id: 1 moved, -1 no such job, -3 not in that state, -4 the
 -- job's key is not a hash, -9 its flow parent lies in another slot of the Redis Cluster (left as it was).
 --- @keys events state wait meta active marker prioritized pc
---- @argv queueBase state reset ids...
--- state: "failed" or "completed"; reset: "1" clears the attempt counters.
+--- @argv queueBase state reset logLine ids...
+-- state: "failed" or "completed"; reset: "1" clears the attempt counters; logLine: added to each moved job's log
+-- unless empty.
 --- @include rcall
 --- @include eventsCap
 --- @include isHeld
@@ -12,13 +13,14 @@
 --- @include isLifo
 --- @include clusterSlot
 --- @include inAnotherSlot
+--- @include addJobLog
 
-local queueBase, state, reset = ARGV[1], ARGV[2], ARGV[3] == "1"
+local queueBase, state, reset, logLine = ARGV[1], ARGV[2], ARGV[3] == "1", ARGV[4]
 local held = isHeld(KEYS[4], KEYS[5])
 local cap = eventsCap(KEYS[4])
 local resultField = state == "failed" and "failedReason" or "returnvalue"
 local replies, moved = {}, 0
-for i = 4, #ARGV do
+for i = 5, #ARGV do
   local id = ARGV[i]
   local jobKey = queueBase .. id
   local kind = jobType(jobKey)
@@ -56,6 +58,7 @@ for i = 4, #ARGV do
       if done > 0 then rcall("SADD", parentKey .. ":dependencies", jobKey) end
     end
     rcall("XADD", KEYS[1], "MAXLEN", "~", cap, "*", "event", "waiting", "jobId", id, "prev", state)
+    if logLine ~= "" then addJobLog(jobKey, logLine, fields[2]) end
     moved = moved + 1
     replies[#replies + 1] = 1
   end
