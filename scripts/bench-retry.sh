@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmark: 100,000 failed jobs retried by `jobctl retry` (release build) and, in the same run, by the Python bullmq
+# Benchmark: 100,000 failed jobs retried by `jobctl retry` (release build; with and without --reason) and, in the same
+# run, by the Python bullmq
 # client's own Queue.retryJobs, on Redis (with the longest single command from SLOWLOG) and on PostgreSQL.
 # Extra arguments go to scripts/bench_retry.py (--jobs, --runs).
 set -euo pipefail

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Retry N failed jobs with jobctl and, in the same run, with the Python bullmq client's own Queue.retryJobs; on
+"""Retry N failed jobs with jobctl (with and without --reason, which adds a line to each job's log and a trail
+record) and, in the same run, with the Python bullmq client's own Queue.retryJobs; on
 Redis also report the longest single command Redis ran meanwhile (SLOWLOG with a 1 ms threshold: a lower one
 would log every command a script runs and slow the scripts down by the logging itself).
 
@@ -25,9 +26,9 @@ from benchlib import summary
 QUEUE = "bench-retry"
 
 
-def fill_redis(r, prefix, total):
-    base = f"{prefix}:{QUEUE}:"
-    for key in r.scan_iter(match=f"{prefix}:{QUEUE}:*", count=10_000):
+def fill_redis(r, prefix, total, queue=QUEUE):
+    base = f"{prefix}:{queue}:"
+    for key in r.scan_iter(match=f"{prefix}:{queue}:*", count=10_000):
         r.unlink(key)
     now = int(time.time() * 1000)
     opts = json.dumps({"attempts": 3, "delay": 0})
@@ -46,11 +47,11 @@ def fill_redis(r, prefix, total):
     pipe.execute()
 
 
-def fill_postgres(conn, schema, total):
+def fill_postgres(conn, schema, total, queue=QUEUE):
     s = f'"{schema}"'
     now = int(time.time() * 1000)
     with conn.cursor() as cur:
-        cur.execute(f"DELETE FROM {s}.job WHERE queue = %s", [QUEUE])
+        cur.execute(f"DELETE FROM {s}.job WHERE queue = %s", [queue])
         cur.execute(f"""
             INSERT INTO {s}.job (queue, id, seq, name, state, data, opts, priority, delay_ms, max_attempts,
                                  attempts_made, attempts_started, added_at_ms, processed_at_ms, finished_at_ms,
@@ -60,7 +61,7 @@ def fill_postgres(conn, schema, total):
                    %(now)s - 60020 + i %% 50000, %(now)s - 60000 + i %% 50000,
                    'upstream timeout after ' || (i %% 900 + 100) || ' ms',
                    '["Error: upstream timeout"]'::jsonb
-              FROM generate_series(1, %(total)s) AS i""", {"queue": QUEUE, "now": now, "total": total})
+              FROM generate_series(1, %(total)s) AS i""", {"queue": queue, "now": now, "total": total})
     conn.commit()
     conn.autocommit = True
     conn.execute(f"VACUUM ANALYZE {s}.job")
@@ -128,7 +129,27 @@ def main():
         env_target = ["--url", args.url, "--schema", args.schema]
 
     jobctl_ms, python_ms, slowest, python_slowest = [], [], [], []
+    reason_ms, reason_slowest = [], []
     for _ in range(args.runs):
+        # With --reason: a line into each job's log and one trail record, in the same batches.
+        refill()
+        if args.backend == "redis":
+            r.config_set("slowlog-log-slower-than", 1000)
+            r.config_set("slowlog-max-len", 100_000)
+            r.slowlog_reset()
+        start = time.perf_counter()
+        done = subprocess.run([args.jobctl, "retry", QUEUE, "--failed", "--yes", "--json", "--reason",
+                               "provider outage over", "--actor", "bench@ops"] + env_target,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        reason_ms.append((time.perf_counter() - start) * 1000)
+        if done.returncode != 0:
+            sys.exit(f"jobctl retry --reason failed: {done.stderr.decode()}")
+        if args.backend == "redis":
+            reason_slowest.append(max((e["duration"] for e in r.slowlog_get(100_000)), default=0) / 1000)
+            r.config_set("slowlog-log-slower-than", 10_000)
+            r.config_set("slowlog-max-len", 128)
+        after = counts(args)
+        assert after["waiting"] == args.jobs and after["failed"] == 0, after
         refill()
         assert counts(args)["failed"] == args.jobs, counts(args)
         if args.backend == "redis":
@@ -165,11 +186,14 @@ def main():
 
     print(f"{args.backend}: {args.jobs:,} failed jobs retried")
     print(f"  jobctl retry --failed --yes (whole process)  {summary(jobctl_ms)}")
+    print(f"  the same with --reason (job log lines, trail) {summary(reason_ms)}"
+          f"  ({statistics.median(reason_ms) / statistics.median(jobctl_ms) - 1:+.0%} on the medians)")
     print(f"  python bullmq Queue.retryJobs (warm client)  {summary(python_ms)}")
     if slowest:
         worst = max(slowest)
         print(f"  longest single Redis command during jobctl's retry: median {statistics.median([s[0] for s in slowest]):.2f} ms,"
               f" max {worst[0]:.2f} ms ({worst[1]!r}), {worst[2]:,} commands over 1 ms in that run")
+        print(f"  longest single Redis command during jobctl's retry --reason: max {max(reason_slowest):.2f} ms")
         print(f"  longest single Redis command during bullmq's retryJobs: median {statistics.median(python_slowest):.2f} ms,"
               f" max {max(python_slowest):.2f} ms")
 

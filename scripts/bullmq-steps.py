@@ -111,6 +111,8 @@ Steps ("Q" is a queue name; a Queue per name is opened on first use and closed a
                On Redis the pattern also matches the keys of a queue named "Q:anything"; don't name queues so.
   retry_jobs   {"queue","state":"failed"|"completed","count":N?} -> {"seconds"}   Queue.retryJobs, timed
   pause / resume / is_paused {"queue"} -> {"paused"}   Queue.pause / Queue.resume, then Queue.isPaused
+  fill_failed  {"queue","count"} -> {}   writes "count" failed jobs (ids 1..count, name "render") as a BullMQ worker
+               leaves them, without a worker (scripts/bench_retry.py's fill; Redis or postgres): for big retries
   fail_jobs    {"queue","count","name","error","data":{}?} -> {"ids"}   adds the jobs (Queue.addBulk) and fails them
                through a Worker of its own whose processor raises Exception(error); returns once all are failed
                and those workers are closed (Redis: 1 worker, concurrency 50; Postgres: 4 workers, concurrency 16).
@@ -1028,6 +1030,26 @@ class Harness:
     async def is_paused(self, step):
         return {"paused": await self.queue(step).isPaused()}
 
+    async def fill_failed(self, step):
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import bench_retry
+        queue, count = need(step, "queue"), int(need(step, "count"))
+        if self.backend == "postgres":
+            import psycopg
+
+            def fill():
+                with psycopg.connect(self.store.url) as conn:
+                    bench_retry.fill_postgres(conn, self.store.schema, count, queue)
+        elif self.backend == "redis":
+            import redis
+
+            def fill():
+                bench_retry.fill_redis(redis.Redis.from_url(self.store.url), self.store.prefix, count, queue)
+        else:
+            raise StepError("fill_failed runs on redis or postgres")
+        await asyncio.to_thread(fill)
+        return {}
+
     async def fail_jobs(self, step):
         q = self.queue(step)
         count, name, error = int(need(step, "count")), need(step, "name"), need(step, "error")
@@ -1096,7 +1118,8 @@ STEPS = {
     "jobctl_many": Harness.jobctl_many, "wait_counts": Harness.wait_counts,
     "counts": Harness.counts, "job": Harness.job, "raw_job": Harness.raw_job, "dump": Harness.dump,
     "retry_jobs": Harness.retry_jobs, "pause": Harness.pause, "resume": Harness.resume,
-    "is_paused": Harness.is_paused, "fail_jobs": Harness.fail_jobs, "get_workers": Harness.get_workers,
+    "is_paused": Harness.is_paused, "fail_jobs": Harness.fail_jobs, "fill_failed": Harness.fill_failed,
+    "get_workers": Harness.get_workers,
     "name_connection": Harness.name_connection, "jobctl_start": Harness.jobctl_start,
     "jobctl_stop": Harness.jobctl_stop, "redis_command": Harness.redis_command,
     "cluster_migrate": Harness.cluster_migrate, "cluster_finish": Harness.cluster_finish,
