@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: 100,000 failed jobs retried by `jobctl retry` (release build; with and without --reason) and, in the same
-# run, by the Python bullmq
-# client's own Queue.retryJobs, on Redis (with the longest single command from SLOWLOG) and on PostgreSQL.
+# run, by the Python bullmq client's own Queue.retryJobs, on Redis (with the longest single command from SLOWLOG)
+# and on PostgreSQL.
 # Extra arguments go to scripts/bench_retry.py (--jobs, --runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
