@@ -46,8 +46,9 @@ public protocol QueueController: QueueInspector {
     /// Stores the queue's global rate limit (meta `max` and `duration`), as BullMQ's Queue.setGlobalRateLimit.
     func setGlobalRateLimit(_ limit: RateLimit, queue: String) async throws
 
-    /// Adds jobs, as BullMQ's `Queue.add` does for each, in order.
-    func add(_ jobs: [NewJob], to queue: String) async throws -> [AddedJob]
+    /// Adds jobs, as BullMQ's `Queue.add` does for each, in order; with a `note`, each new job's log starts with its
+    /// line, in the same batch.
+    func add(_ jobs: [NewJob], to queue: String, note: OperatorNote?) async throws -> [AddedJob]
 
     /// Creates or changes a job scheduler and replaces its pending job, as BullMQ's `Queue.upsertJobScheduler`
     /// does; returns the pending job and its delay. Throws `SchedulerSlotError` when the job's id is taken.

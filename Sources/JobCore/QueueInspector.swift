@@ -78,6 +78,13 @@ extension QueueInspector {
         }
     }
 
+    /// The queues named, each checked to exist, or every queue when none is named.
+    public func queues(named names: [String]) async throws -> [String] {
+        if names.isEmpty { return try await discoverQueues() }
+        for name in names { try await requireQueue(name) }
+        return names
+    }
+
     /// One queue's job schedulers with their last runs.
     public func schedulers(of queue: String) async throws -> [JobScheduler] {
         try await schedulers(of: [queue], lastRuns: true)

@@ -185,7 +185,7 @@ extension PostgresQueueStore: QueueController {
             """, [queue, PostgresArray.literal(pairs.map(\.key)), PostgresArray.literal(pairs.map(\.value))])
     }
 
-    public func add(_ jobs: [NewJob], to queue: String) async throws -> [AddedJob] {
+    public func add(_ jobs: [NewJob], to queue: String, note: OperatorNote?) async throws -> [AddedJob] {
         // The arguments the Python client passes to add_job: opts as it stores them, max_attempts = attempts or 1.
         let entries = JSONValue.array(
             jobs.map { job in
@@ -197,15 +197,24 @@ extension PostgresQueueStore: QueueController {
                     ("lifo", .bool(job.lifo)),
                 ])
             })
+        // With a note, each new job's log starts with its line, in the same statement.
         let rows = try await client.query(
             """
-            SELECT EXISTS (SELECT 1 FROM \(table("job")) j WHERE j.queue = $1 AND j.id = e.value->>'id'),
-                   \(function("add_job"))($1, e.value->>'id', e.value->>'name', e.value->'data', e.value->'opts',
-                       (e.value->>'priority')::integer, (e.value->>'delay')::bigint, (e.value->>'timestamp')::bigint,
-                       (e.value->>'attempts')::integer, NULL, NULL, NULL, NULL, NULL, (e.value->>'lifo')::boolean)
-              FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, n)
-             ORDER BY e.n
-            """, [queue, entries.compactText])
+            WITH added AS MATERIALIZED (
+                   SELECT e.n, EXISTS (SELECT 1 FROM \(table("job")) j WHERE j.queue = $1 AND j.id = e.value->>'id')
+                              AS existed,
+                          \(function("add_job"))($1, e.value->>'id', e.value->>'name', e.value->'data', e.value->'opts',
+                              (e.value->>'priority')::integer, (e.value->>'delay')::bigint,
+                              (e.value->>'timestamp')::bigint, (e.value->>'attempts')::integer, NULL, NULL, NULL, NULL,
+                              NULL, (e.value->>'lifo')::boolean) AS id
+                     FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, n)),
+                 logged AS (
+                   INSERT INTO \(table("job_log")) (queue, job_id, idx, "row")
+                   SELECT $1, a.id, 0, $3::text FROM added a WHERE $3::text IS NOT NULL AND NOT a.existed
+                      AND a.id IS NOT NULL
+                   ON CONFLICT DO NOTHING)
+            SELECT existed, id FROM added ORDER BY n
+            """, [queue, entries.compactText, note?.jobLogLine])
         guard rows.rows.count == jobs.count else {
             throw PostgresError(
                 code: .unexpectedReply, server: server,

@@ -163,9 +163,9 @@ extension RedisQueueStore: QueueController {
                 String(limit.durationMs)))
     }
 
-    public func add(_ jobs: [NewJob], to queue: String) async throws -> [AddedJob] {
+    public func add(_ jobs: [NewJob], to queue: String, note: OperatorNote?) async throws -> [AddedJob] {
         let k = try await writableKeys(queue)
-        var arguments = RedisScripts.Add.Arguments(queueBase: k.base, jobs: [])
+        var arguments = RedisScripts.Add.Arguments(queueBase: k.base, logLine: note?.jobLogLine ?? "", jobs: [])
         for job in jobs {
             arguments.jobs += [
                 job.id ?? "", job.name, job.data.compactText,

@@ -10,7 +10,7 @@ enum RedisScripts {
     /// Adds jobs in order; replies {id, 1 if a job with that id already existed (nothing added) else 0} each.
     enum Add: RedisScript {
         static let name = "add"
-        static let sha1 = "7724dd4f99d09c19e700313a66e64f1b1a59b24d"
+        static let sha1 = "05857754c04575369eff218dc00eed6569fc762a"
 
         struct Keys: RedisScriptKeys {
             var wait: String
@@ -28,9 +28,10 @@ enum RedisScripts {
 
         struct Arguments: RedisScriptArguments {
             var queueBase: String
+            var logLine: String
             var jobs: [String]
 
-            var list: [String] { [queueBase] + jobs }
+            var list: [String] { [queueBase, logLine] + jobs }
         }
 
         static let source = #"""
@@ -74,11 +75,20 @@ enum RedisScripts {
               rcall("ZADD", delayedKey, score, id)
             end
 
-            local queueBase = ARGV[1]
+            local function addJobLog(jobKey, line, opts)
+              local count = rcall("RPUSH", jobKey .. ":logs", line)
+              if opts and string.find(opts, '"kl"', 1, true) then
+                local ok, decoded = pcall(cjson.decode, opts)
+                local keep = ok and type(decoded) == "table" and tonumber(decoded["kl"])
+                if keep and keep > 0 and count > keep then rcall("LTRIM", jobKey .. ":logs", -keep, -1) end
+              end
+            end
+
+            local queueBase, logLine = ARGV[1], ARGV[2]
             local cap = eventsCap(KEYS[2])
             local held = isHeld(KEYS[2], KEYS[6])
             local replies = {}
-            for i = 2, #ARGV, 8 do
+            for i = 3, #ARGV, 8 do
               local name, timestamp = ARGV[i + 1], tonumber(ARGV[i + 4])
               local delay, priority = tonumber(ARGV[i + 5]), tonumber(ARGV[i + 6])
               -- BullMQ counts every add, custom ids included.
@@ -92,6 +102,7 @@ enum RedisScripts {
                 rcall("HSET", jobKey, "name", name, "data", ARGV[i + 2], "opts", ARGV[i + 3], "timestamp", ARGV[i + 4],
                   "delay", delay, "priority", priority)
                 rcall("XADD", KEYS[7], "*", "event", "added", "jobId", id, "name", name)
+                if logLine ~= "" then addJobLog(jobKey, logLine, ARGV[i + 3]) end
                 if delay > 0 then
                   local due = timestamp + delay
                   addDelayed(KEYS[4], id, due)

@@ -75,6 +75,7 @@ struct TrailTests {
         let plan = StepPlan()
         let added = plan.result(["op": "add", "queue": "d", "name": "later", "data": [:], "opts": ["delay": 3_600_000]])
         let promoted = plan.jobctl(["promote", "d", "--yes"], environment: ["JOBCTL_REASON": "ship it now"])
+        let addedByJobctl = plan.jobctl(["add", "d", "extra", "--yes", "-o", "json", "--reason", "backfill"])
         let trail = plan.jobctl(["trail", "d", "-o", "json"])
         try plan.run(on: steps)
         #expect(promoted.status == 0, "\(promoted)")
@@ -86,7 +87,17 @@ struct TrailTests {
         #expect(
             lines.count == 1 && lines[0].hasPrefix("jobctl promote by ") && lines[0].hasSuffix(": ship it now")
                 && lines[0].contains("@"), "user@host by default: \(lines)")
-        let record = try Self.records(trail).first ?? [:]
+        let newId = try #require((try addedByJobctl.json()["ids"] as? [String])?.first, "\(addedByJobctl)")
+        let newLogs = StepPlan()
+        let newLog = newLogs.result(["op": "job_logs", "queue": "d", "id": newId])
+        try newLogs.run(on: steps)
+        let newLines = newLog.object["logs"] as? [String] ?? []
+        #expect(newLines.count == 1 && newLines[0].hasPrefix("jobctl add by ") && newLines[0].hasSuffix(": backfill"))
+        let records = try Self.records(trail)
+        #expect(records.count == 2, "\(records)")
+        let newest = records.first ?? [:]
+        #expect(jsonEqual(newest["command"], "add") && jsonEqual(newest["reason"], "backfill"), "\(newest)")
+        let record = records.last ?? [:]
         #expect(jsonEqual(record["command"], "promote") && jsonEqual(record["reason"], "ship it now"), "\(record)")
     }
 

@@ -27,10 +27,10 @@ struct RedisScriptTests {
         let store = RedisQueueStore(
             endpoint: try RedisEndpoint(url: try TestEnvironment.requireRedisURL()), prefix: prefix)
         let job = NewJob(name: "n", data: .null, timestamp: currentTimeMs())
-        #expect(try await store.add([job], to: "q").map(\.id) == ["1"])
+        #expect(try await store.add([job], to: "q", note: nil).map(\.id) == ["1"])
         // The server forgets every script; the store's connection still believes the add script loaded.
         try redisRaw([["SCRIPT", "FLUSH"]])
-        #expect(try await store.add([job], to: "q").map(\.id) == ["2"])
+        #expect(try await store.add([job], to: "q", note: nil).map(\.id) == ["2"])
         let counts = try await store.overview(of: ["q"])
         #expect(counts.first?.counts[.waiting] == 2)
     }

@@ -90,13 +90,14 @@ struct Add: AsyncParsableCommand {
             var added: [String] = []
             if !jobs.isEmpty {
                 try confirmAndBeginChanges(description, options: change)
+                let note = change.note(command: "add")
                 let progress = Progress(total: jobs.count, verb: "adding")
                 for batch in jobs.batches(of: controller.batchSize) {
                     if Interruption.isRequested {
                         summary.interrupted = true
                         break
                     }
-                    for job in try await controller.add(Array(batch), to: queue) {
+                    for job in try await controller.add(Array(batch), to: queue, note: note) {
                         if job.duplicate {
                             summary.record(
                                 BatchOutcome(skipped: [
@@ -111,7 +112,7 @@ struct Add: AsyncParsableCommand {
                 }
                 progress.finish()
                 let filters: JSONValue = file.map { .object([("from", .string($0))]) } ?? .object([])
-                await summary.recordTrail(note: change.note(command: "add"), filters: filters, in: controller)
+                await summary.recordTrail(note: note, filters: filters, in: controller)
             }
             summary.extra = [("ids", .array(added.map { .string($0) }))]
             if global.format == .text && added.count == 1 { Terminal.write("job \(added[0])\n") }

@@ -37,12 +37,7 @@ struct Schedulers: AsyncParsableCommand {
     func run() async throws {
         try await Terminal.reportingErrors {
             let inspector = try await global.connect()
-            var names = queues
-            if names.isEmpty {
-                names = try await inspector.discoverQueues()
-            } else {
-                for queue in names { try await inspector.requireQueue(queue) }
-            }
+            let names = try await inspector.queues(named: queues)
             let schedulers = try await inspector.schedulers(of: names, lastRuns: true)
             let now = currentTimeMs()
             let graceMs = DurationText.milliseconds(grace) ?? 60_000

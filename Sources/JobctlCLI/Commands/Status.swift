@@ -51,12 +51,7 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         try await Terminal.reportingErrors {
             let inspector = try await global.connect(allowingPrometheus: true, forCounting: true)
-            var names = queues
-            if names.isEmpty {
-                names = try await inspector.discoverQueues()
-            } else {
-                for name in names { try await inspector.requireQueue(name) }
-            }
+            let names = try await inspector.queues(named: queues)
             var previous: [String: JobCounts] = [:]
             var refusalShown = false
             try await Watch.loop(every: watch.watch) {

@@ -11,7 +11,7 @@ struct Trail: AsyncParsableCommand {
             unschedule, tune --apply) leaves one record per queue it changed: the command, the options that \
             chose the jobs, how many matched, changed and were skipped, --actor (default $JOBCTL_ACTOR, else \
             user@host) and --reason ($JOBCTL_REASON), start and end, and whether it was stopped midway (then \
-            the counts are what it did). Retry and promote also write a line into each changed job's own log \
+            the counts are what it did). Retry, promote and add also write a line into each changed job's log \
             ('jobctl retry by alice@ops-1: provider outage over'), which bull-board and jobctl show display.
 
             The records are events of the queue named 'jobctl' (Redis: the queue's events stream; PostgreSQL: \
@@ -41,12 +41,7 @@ struct Trail: AsyncParsableCommand {
     func run() async throws {
         try await Terminal.reportingErrors {
             let inspector = try await global.connect()
-            var names = queues
-            if names.isEmpty {
-                names = try await inspector.discoverQueues()
-            } else {
-                for queue in names { try await inspector.requireQueue(queue) }
-            }
+            let names = try await inspector.queues(named: queues)
             let records = try await inspector.trail(of: names, since: since?.milliseconds, limit: limit)
             let now = currentTimeMs()
             switch global.format {

@@ -1,7 +1,8 @@
 -- Adds jobs in order; replies {id, 1 if a job with that id already existed (nothing added) else 0} each.
 --- @keys wait meta id delayed prioritized active events marker pc
---- @argv queueBase jobs...
--- jobs: per job its custom id or "", name, data, opts, timestamp, delay, priority, lifo ("1"/"0").
+--- @argv queueBase logLine jobs...
+-- logLine: added to each new job's log unless empty; jobs: per job its custom id or "", name, data, opts,
+-- timestamp, delay, priority, lifo ("1"/"0").
 --- @include rcall
 --- @include eventsCap
 --- @include isHeld
@@ -9,12 +10,13 @@
 --- @include markNextDelayed
 --- @include addPrioritized
 --- @include addDelayed
+--- @include addJobLog
 
-local queueBase = ARGV[1]
+local queueBase, logLine = ARGV[1], ARGV[2]
 local cap = eventsCap(KEYS[2])
 local held = isHeld(KEYS[2], KEYS[6])
 local replies = {}
-for i = 2, #ARGV, 8 do
+for i = 3, #ARGV, 8 do
   local name, timestamp = ARGV[i + 1], tonumber(ARGV[i + 4])
   local delay, priority = tonumber(ARGV[i + 5]), tonumber(ARGV[i + 6])
   -- BullMQ counts every add, custom ids included.
@@ -28,6 +30,7 @@ for i = 2, #ARGV, 8 do
     rcall("HSET", jobKey, "name", name, "data", ARGV[i + 2], "opts", ARGV[i + 3], "timestamp", ARGV[i + 4],
       "delay", delay, "priority", priority)
     rcall("XADD", KEYS[7], "*", "event", "added", "jobId", id, "name", name)
+    if logLine ~= "" then addJobLog(jobKey, logLine, ARGV[i + 3]) end
     if delay > 0 then
       local due = timestamp + delay
       addDelayed(KEYS[4], id, due)
