@@ -51,6 +51,9 @@ def fill_postgres(conn, schema, total, queue=QUEUE):
     s = f'"{schema}"'
     now = int(time.time() * 1000)
     with conn.cursor() as cur:
+        # Fresh statistics first: deleting jobs cascades to their log lines (100,000 after a retry with --reason),
+        # and a cascade planned while job_log looks empty scans the whole table per job.
+        cur.execute(f"ANALYZE {s}.job_log")
         cur.execute(f"DELETE FROM {s}.job WHERE queue = %s", [queue])
         cur.execute(f"""
             INSERT INTO {s}.job (queue, id, seq, name, state, data, opts, priority, delay_ms, max_attempts,
