@@ -14,7 +14,7 @@ struct ChangeOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Why: kept in each changed job's log and in the queue's trail (default: $JOBCTL_REASON).",
+            "Why: kept in the queue's trail and in each changed job's log (default: $JOBCTL_REASON).",
             valueName: "text"))
     var reason: String?
 
@@ -37,6 +37,12 @@ struct ChangeOptions: ParsableArguments {
                 throw ValidationError("--actor must be a name of 1 to 200 characters on one line")
             }
         }
+    }
+
+    /// The line for each changed job's log: only when a reason is given (the trail records every command).
+    func jobNote(command: String) -> OperatorNote? {
+        let note = note(command: command)
+        return note.reason == nil ? nil : note
     }
 
     /// Who is changing what, and why, for `command`.
@@ -70,7 +76,8 @@ func recordTrail(
     in store: any QueueController
 ) async {
     let ended = currentTimeMs()
-    for tally in tallies {
+    // A queue the command did not change gets no record (a bad id, everything skipped), unless it was stopped.
+    for tally in tallies where tally.changed > 0 || interrupted {
         let record = TrailRecord(
             queue: tally.queue, note: note, filters: filters, matched: tally.matched, changed: tally.changed,
             skipped: tally.skipped, startedAt: startedAt, endedAt: ended, interrupted: interrupted)

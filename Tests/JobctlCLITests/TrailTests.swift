@@ -152,6 +152,26 @@ struct TrailTests {
                 && jsonEqual(record["interrupted"], true) && jsonEqual(record["actor"], "bob"), "\(record)")
     }
 
+    /// A job's `keepLogs` holds for jobctl's line as for the client's own: the oldest lines go.
+    @Test(arguments: Backend.live)
+    func theLineRespectsTheJobsKeepLogs(_ backend: Backend) throws {
+        let steps = try BullMQSteps(on: backend)
+        let plan = StepPlan()
+        let added = plan.result([
+            "op": "add", "queue": "k", "name": "later", "data": [:], "opts": ["delay": 3_600_000, "keepLogs": 2],
+        ])
+        try plan.run(on: steps)
+        let id = try #require(added.string("id"))
+        let check = StepPlan()
+        check.step(["op": "add_log", "queue": "k", "id": id, "row": "first", "keepLogs": 2])
+        check.step(["op": "add_log", "queue": "k", "id": id, "row": "second", "keepLogs": 2])
+        let promoted = check.jobctl(["promote", "k", "--yes", "--actor", "carol", "--reason", "now"])
+        let logs = check.result(["op": "job_logs", "queue": "k", "id": id])
+        try check.run(on: steps)
+        #expect(promoted.status == 0, "\(promoted)")
+        #expect(jsonEqual(logs.object["logs"], ["second", "jobctl promote by carol: now"]), "\(logs)")
+    }
+
     @Test func badReasonsAndActorsAreRefused() throws {
         let cases: [([String], String)] = [
             (["--reason", String(repeating: "x", count: 1001)], "--reason is longer than 1000 characters"),

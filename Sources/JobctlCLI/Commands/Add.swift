@@ -91,13 +91,14 @@ struct Add: AsyncParsableCommand {
             if !jobs.isEmpty {
                 try confirmAndBeginChanges(description, options: change)
                 let note = change.note(command: "add")
+                let jobNote = change.jobNote(command: "add")
                 let progress = Progress(total: jobs.count, verb: "adding")
                 for batch in jobs.batches(of: controller.batchSize) {
                     if Interruption.isRequested {
                         summary.interrupted = true
                         break
                     }
-                    for job in try await controller.add(Array(batch), to: queue, note: note) {
+                    for job in try await controller.add(Array(batch), to: queue, note: jobNote) {
                         if job.duplicate {
                             summary.record(
                                 BatchOutcome(skipped: [

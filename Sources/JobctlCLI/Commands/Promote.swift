@@ -46,7 +46,7 @@ struct Promote: AsyncParsableCommand {
             }
             let description =
                 "promote \(selection.count) delayed job\(selection.count == 1 ? "" : "s") of queue '\(queue)'"
-            let note = change.note(command: "promote")
+            let note = change.jobNote(command: "promote")
             var filters: [(String, JSONValue)] = []
             if !ids.isEmpty { filters.append(("ids", .array(ids.prefix(100).map { .string($0) }))) }
             if let limit { filters.append(("limit", .int(limit))) }

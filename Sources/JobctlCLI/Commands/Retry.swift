@@ -156,6 +156,7 @@ struct Retry: AsyncParsableCommand {
             if !total.ids.isEmpty {
                 try confirmAndBeginChanges(description, options: change)
                 let note = change.note(command: "retry")
+                let jobNote = change.jobNote(command: "retry")
                 let progress = Progress(total: total.count, verb: "retrying")
                 var tallies: [QueueTally] = []
                 for plan in plans {
@@ -164,7 +165,7 @@ struct Retry: AsyncParsableCommand {
                         plan.selection.ids, batchSize: controller.batchSize, progress: progress
                     ) { batch in
                         try await controller.retry(
-                            batch, in: plan.queue, from: finishedState, resetAttempts: resetAttempts, note: note)
+                            batch, in: plan.queue, from: finishedState, resetAttempts: resetAttempts, note: jobNote)
                     }
                     tallies.append(
                         QueueTally(

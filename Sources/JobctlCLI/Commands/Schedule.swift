@@ -222,7 +222,7 @@ struct Schedule: AsyncParsableCommand {
         }
         try confirmAndBeginChanges(description, options: change)
         let started = currentTimeMs()
-        let added = try await controller.add([job], to: queue, note: change.note(command: "schedule"))
+        let added = try await controller.add([job], to: queue, note: change.jobNote(command: "schedule"))
         let jobId = added.first?.id ?? "?"
         await recordTrail(
             [QueueTally(queue: queue, matched: 1, changed: added.count)], note: change.note(command: "schedule"),

@@ -11,7 +11,8 @@ struct Trail: AsyncParsableCommand {
             unschedule, tune --apply) leaves one record per queue it changed: the command, the options that \
             chose the jobs, how many matched, changed and were skipped, --actor (default $JOBCTL_ACTOR, else \
             user@host) and --reason ($JOBCTL_REASON), start and end, and whether it was stopped midway (then \
-            the counts are what it did). Retry, promote and add also write a line into each changed job's log \
+            the counts are what it did). Given a reason, retry, promote and add also write a line into each \
+            changed job's log \
             ('jobctl retry by alice@ops-1: provider outage over'), which bull-board and jobctl show display.
 
             The records are events of the queue named 'jobctl' (Redis: the queue's events stream; PostgreSQL: \
