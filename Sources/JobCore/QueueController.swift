@@ -12,6 +12,20 @@ public protocol QueueController: QueueInspector {
     /// without the jobs themselves; with `times`, only jobs whose finish time (or due time) is in that range.
     func jobIds(in queue: String, state: TimedState, times: Range<Int64>?) async throws -> [String]
 
+    /// How many jobs of a state have their finish time (or due time) in `times`, and the latest such time.
+    func jobSpan(in queue: String, state: TimedState, times: Range<Int64>) async throws -> JobSpan
+
+    /// The most jobs one `retryNewest` call is given.
+    var windowBatchSize: Int { get }
+
+    /// Retries up to `limit` jobs of a finished state whose finish time is in `times`, the most recently finished
+    /// first, past the first `skipping` of them (jobs earlier calls left in place): the server picks the jobs,
+    /// so that retrying a whole state sends no ids. Otherwise as `retry`.
+    func retryNewest(
+        _ limit: Int, of state: FinishedState, finishedIn times: Range<Int64>, skipping: Int, in queue: String,
+        resetAttempts: Bool, note: OperatorNote?
+    ) async throws -> WindowOutcome
+
     /// Moves failed (or completed) jobs back to waiting, as BullMQ's `Job.retry` does: priority and the queue's
     /// pause are respected, the `waiting` event is published and idle workers are woken. Attempt counters are
     /// kept unless `resetAttempts`.
@@ -171,6 +185,34 @@ public enum JobReplyCode: Int64, Sendable {
     public static let flowInAnotherSlotReason =
         "its flow parent or a child is in a queue of another hash slot of the Redis Cluster (BullMQ needs a flow's "
         + "queues under one hash tag there, such as the prefix '{bull}')"
+}
+
+/// The jobs of a state within a time range: how many, and the latest time among them.
+public struct JobSpan: Sendable, Equatable {
+    public var count: Int
+    public var latest: Int64?
+
+    public init(count: Int, latest: Int64?) {
+        self.count = count
+        self.latest = latest
+    }
+}
+
+/// What one `retryNewest` call did.
+public struct WindowOutcome: Sendable, Equatable {
+    public var moved: Int
+    public var skipped: [SkippedJob]
+    /// How many of the skipped jobs stay where the next call would take them again (it skips past them).
+    public var leftInPlace: Int
+
+    public init(moved: Int, skipped: [SkippedJob] = [], leftInPlace: Int = 0) {
+        self.moved = moved
+        self.skipped = skipped
+        self.leftInPlace = leftInPlace
+    }
+
+    /// Jobs the call took: moved or skipped.
+    public var taken: Int { moved + skipped.count }
 }
 
 /// A job a command left alone, and why (for example "no longer failed").

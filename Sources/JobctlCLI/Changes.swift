@@ -279,6 +279,31 @@ struct ChangeSummary {
         return true
     }
 
+    /// Applies `change` to `count` jobs the server picks, a batch of at most `batchSize` at a time (`change` is
+    /// given the batch's size and how many jobs earlier batches left in place, to skip); stops between batches on
+    /// Ctrl-C (then `interrupted` is set and false is returned) and when a batch finds no job.
+    mutating func applyWindow(
+        count: Int, batchSize: Int, progress: Progress? = nil, _ change: (Int, Int) async throws -> WindowOutcome
+    ) async throws -> Bool {
+        var taken = 0
+        var leftInPlace = 0
+        while taken < count {
+            if Interruption.isRequested {
+                interrupted = true
+                return false
+            }
+            let limit = min(batchSize, count - taken)
+            guard let outcome = try await attempt({ try await change(limit, leftInPlace) }) else { return false }
+            if outcome.taken == 0 { break }
+            record(BatchOutcome(skipped: outcome.skipped))
+            changed += outcome.moved
+            taken += outcome.taken
+            leftInPlace += outcome.leftInPlace
+            progress?.update(changed)
+        }
+        return true
+    }
+
     /// Deletes by count (drain, clean): for each state, batches of at most `batchSize` until the state's count is
     /// reached, `batch(state, limit)` answering how many went.
     ///

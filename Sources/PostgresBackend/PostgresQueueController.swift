@@ -22,6 +22,40 @@ extension PostgresQueueStore: QueueController {
         return rows.rows.compactMap { $0.first ?? nil }
     }
 
+    public func jobSpan(in queue: String, state: TimedState, times: Range<Int64>) async throws -> JobSpan {
+        let column = state == .delayed ? "process_at_ms" : "finished_at_ms"
+        let rows = try await client.query(
+            "SELECT count(*), max(\(column)) FROM \(table("job")) WHERE queue = $1 AND state = $2::\(schema.quoted).job_state "
+                + "AND \(column) >= $3::bigint AND \(column) < $4::bigint",
+            [queue, state.rawValue, String(times.lowerBound), String(times.upperBound)])
+        guard let row = rows.rows.first, let count = row.first.flatMap({ $0.flatMap { Int($0) } }) else {
+            throw PostgresError(code: .unexpectedReply, server: server, message: "counting jobs answered no row")
+        }
+        return JobSpan(count: count, latest: row.count > 1 ? row[1].flatMap { Int64($0) } : nil)
+    }
+
+    public var windowBatchSize: Int { batchSize }
+
+    public func retryNewest(
+        _ limit: Int, of state: FinishedState, finishedIn times: Range<Int64>, skipping: Int, in queue: String,
+        resetAttempts: Bool, note: OperatorNote?
+    ) async throws -> WindowOutcome {
+        // The jobs a batch takes, then the batch by id: a job that leaves the state in between is skipped ("no
+        // longer failed") and no longer in the window, so nothing stays in place for the next call.
+        let rows = try await client.query(
+            "SELECT id FROM \(table("job")) WHERE queue = $1 AND state = $2::\(schema.quoted).job_state "
+                + "AND finished_at_ms >= $3::bigint AND finished_at_ms < $4::bigint "
+                + "ORDER BY finished_at_ms DESC, id LIMIT $5::bigint OFFSET $6::bigint",
+            [
+                queue, state.rawValue, String(times.lowerBound), String(times.upperBound), String(limit),
+                String(skipping),
+            ])
+        let ids = rows.rows.compactMap { $0.first ?? nil }
+        guard !ids.isEmpty else { return WindowOutcome(moved: 0) }
+        let outcome = try await retry(ids, in: queue, from: state, resetAttempts: resetAttempts, note: note)
+        return WindowOutcome(moved: outcome.changed.count, skipped: outcome.skipped)
+    }
+
     /// Calls a per-job function for every id of the batch, in order, in one statement (one transaction).
     ///
     /// Its reply codes become changed and skipped jobs. With a `logLine`, each job changed gets it in its log in the

@@ -79,6 +79,25 @@ extension RedisScripts.Schedule {
 }
 extension RedisScripts.HandBack: RedisCountScript {}
 
+extension RedisScripts.RetryWindow {
+    /// How many moved, and each job left in place with its code.
+    struct Reply {
+        var moved: Int
+        var skipped: [(id: String, code: JobReplyCode?)]
+    }
+
+    /// {moved, id, code, id, code, ...}.
+    static func decode(_ reply: RedisValue) -> Reply? {
+        guard let parts = reply.array, let moved = parts.first?.integer, parts.count % 2 == 1 else { return nil }
+        var skipped: [(id: String, code: JobReplyCode?)] = []
+        for index in stride(from: 1, to: parts.count, by: 2) {
+            guard let id = parts[index].text else { return nil }
+            skipped.append((id, parts[index + 1].integer.flatMap(JobReplyCode.init(rawValue:))))
+        }
+        return Reply(moved: Int(moved), skipped: skipped)
+    }
+}
+
 extension RedisScripts.Drain {
     /// {removed, kept}.
     static func decode(_ reply: RedisValue) -> (removed: Int, kept: Int)? {

@@ -1617,7 +1617,7 @@ enum RedisScripts {
     /// job's key is not a hash, -9 its flow parent lies in another slot of the Redis Cluster (left as it was).
     enum Retry: RedisScript {
         static let name = "retry"
-        static let sha1 = "108c19b2af1fe063126ca4c2bda2548da5244e94"
+        static let sha1 = "54724226dfb215b86b8724a7c317127376dc8b37"
 
         struct Keys: RedisScriptKeys {
             var events: String
@@ -1661,23 +1661,8 @@ enum RedisScripts {
               return false
             end
 
-            local function markReady(markerKey, held)
-              if not held then rcall("ZADD", markerKey, 0, "0") end
-            end
-
-            local function addPrioritized(prioritizedKey, counterKey, id, priority)
-              local counter = rcall("INCR", counterKey)
-              rcall("ZADD", prioritizedKey, priority * 0x100000000 + counter % 0x100000000, id)
-            end
-
             local function jobType(jobKey)
               return rcall("TYPE", jobKey)["ok"]
-            end
-
-            local function isLifo(optsText)
-              if not optsText then return false end
-              local ok, opts = pcall(cjson.decode, optsText)
-              return ok and type(opts) == "table" and opts["lifo"] == true
             end
 
             local queueSlot
@@ -1694,6 +1679,18 @@ enum RedisScripts {
               return slot and type(key) == "string" and rcall("CLUSTER", "KEYSLOT", key) ~= slot
             end
 
+            local function addPrioritized(prioritizedKey, counterKey, id, priority)
+              local counter = rcall("INCR", counterKey)
+              rcall("ZADD", prioritizedKey, priority * 0x100000000 + counter % 0x100000000, id)
+            end
+
+            local function isLifo(optsText)
+              -- Decoding every job's options would cost more than the move itself: look for the name first.
+              if not optsText or not string.find(optsText, '"lifo"', 1, true) then return false end
+              local ok, opts = pcall(cjson.decode, optsText)
+              return ok and type(opts) == "table" and opts["lifo"] == true
+            end
+
             local function addJobLog(jobKey, line, opts)
               local count = rcall("RPUSH", jobKey .. ":logs", line)
               if opts and string.find(opts, '"kl"', 1, true) then
@@ -1703,55 +1700,257 @@ enum RedisScripts {
               end
             end
 
+            local function moveRetried(keys, jobKey, id, fields, state, reset, logLine, pushes)
+              local result = state == "failed" and "failedReason" or "returnvalue"
+              if reset then
+                rcall("HDEL", jobKey, "finishedOn", "processedOn", result, "atm", "ats")
+              else
+                rcall("HDEL", jobKey, "finishedOn", "processedOn", result)
+              end
+              local priority = tonumber(fields[1]) or 0
+              if priority > 0 then
+                addPrioritized(keys.prioritized, keys.pc, id, priority)
+              elseif isLifo(fields[2]) then
+                pushes.back[#pushes.back + 1] = id
+              else
+                pushes.front[#pushes.front + 1] = id
+              end
+              -- A retried child counts again as a pending dependency of its parent.
+              local parentKey = fields[3]
+              if parentKey and rcall("EXISTS", parentKey) == 1 then
+                local done
+                if state == "failed" then
+                  done = rcall("ZREM", parentKey .. ":unsuccessful", jobKey)
+                    + rcall("HDEL", parentKey .. ":failed", jobKey)
+                else
+                  done = rcall("HDEL", parentKey .. ":processed", jobKey)
+                end
+                if done > 0 then rcall("SADD", parentKey .. ":dependencies", jobKey) end
+              end
+              rcall("XADD", keys.events, "*", "event", "waiting", "jobId", id, "prev", state)
+              if logLine ~= "" then addJobLog(jobKey, logLine, fields[2]) end
+            end
+
+            local function markReady(markerKey, held)
+              if not held then rcall("ZADD", markerKey, 0, "0") end
+            end
+
+            local function finishRetries(stateKey, waitKey, eventsKey, markerKey, moved, pushes, cap, held)
+              if #moved == 0 then return end
+              rcall("ZREM", stateKey, unpack(moved))
+              if #pushes.front > 0 then rcall("LPUSH", waitKey, unpack(pushes.front)) end
+              if #pushes.back > 0 then rcall("RPUSH", waitKey, unpack(pushes.back)) end
+              rcall("XTRIM", eventsKey, "MAXLEN", "~", cap)
+              markReady(markerKey, held)
+            end
+
             local queueBase, state, reset, logLine = ARGV[1], ARGV[2], ARGV[3] == "1", ARGV[4]
             local held = isHeld(KEYS[4], KEYS[5])
             local cap = eventsCap(KEYS[4])
-            local resultField = state == "failed" and "failedReason" or "returnvalue"
-            local replies, moved = {}, 0
+            local keys = {events = KEYS[1], prioritized = KEYS[7], pc = KEYS[8]}
+            -- The whole batch's membership in one call; per job there are then only the reads and writes of its own
+            -- keys and its event.
+            local scores = rcall("ZMSCORE", KEYS[2], unpack(ARGV, 5))
+            local replies, seen, moved, pushes = {}, {}, {}, {front = {}, back = {}}
             for i = 5, #ARGV do
               local id = ARGV[i]
               local jobKey = queueBase .. id
-              local kind = jobType(jobKey)
-              if kind == "none" then
-                replies[#replies + 1] = -1
-              elseif kind ~= "hash" then
-                replies[#replies + 1] = -4
-              elseif clusterSlot(queueBase) and inAnotherSlot(queueBase, rcall("HGET", jobKey, "parentKey")) then
-                replies[#replies + 1] = -9
-              elseif rcall("ZREM", KEYS[2], id) == 0 then
-                replies[#replies + 1] = -3
+              local code
+              if not scores[i - 4] or seen[id] then
+                local kind = jobType(jobKey)
+                if kind == "none" then
+                  code = -1
+                elseif kind ~= "hash" then
+                  code = -4
+                elseif clusterSlot(queueBase) and inAnotherSlot(queueBase, rcall("HGET", jobKey, "parentKey")) then
+                  code = -9
+                else
+                  code = -3
+                end
               else
-                if reset then
-                  rcall("HDEL", jobKey, "finishedOn", "processedOn", resultField, "atm", "ats")
+                -- A key of another type answers an error, which is the type check.
+                local fields = redis.pcall("HMGET", jobKey, "priority", "opts", "parentKey")
+                if fields["err"] then
+                  code = -4
+                elseif not fields[1] and not fields[2] and rcall("EXISTS", jobKey) == 0 then
+                  code = -1
+                elseif clusterSlot(queueBase) and inAnotherSlot(queueBase, fields[3]) then
+                  code = -9
                 else
-                  rcall("HDEL", jobKey, "finishedOn", "processedOn", resultField)
+                  code = 1
+                  seen[id] = true
+                  moved[#moved + 1] = id
+                  moveRetried(keys, jobKey, id, fields, state, reset, logLine, pushes)
                 end
-                local fields = rcall("HMGET", jobKey, "priority", "opts", "parentKey")
-                local priority = tonumber(fields[1]) or 0
-                if priority > 0 then
-                  addPrioritized(KEYS[7], KEYS[8], id, priority)
-                else
-                  rcall(isLifo(fields[2]) and "RPUSH" or "LPUSH", KEYS[3], id)
-                end
-                -- A retried child counts again as a pending dependency of its parent.
-                local parentKey = fields[3]
-                if parentKey and rcall("EXISTS", parentKey) == 1 then
-                  local done
-                  if state == "failed" then
-                    done = rcall("ZREM", parentKey .. ":unsuccessful", jobKey)
-                      + rcall("HDEL", parentKey .. ":failed", jobKey)
-                  else
-                    done = rcall("HDEL", parentKey .. ":processed", jobKey)
-                  end
-                  if done > 0 then rcall("SADD", parentKey .. ":dependencies", jobKey) end
-                end
-                rcall("XADD", KEYS[1], "MAXLEN", "~", cap, "*", "event", "waiting", "jobId", id, "prev", state)
-                if logLine ~= "" then addJobLog(jobKey, logLine, fields[2]) end
-                moved = moved + 1
-                replies[#replies + 1] = 1
+              end
+              replies[#replies + 1] = code
+            end
+            finishRetries(KEYS[2], KEYS[3], KEYS[1], KEYS[6], moved, pushes, cap, held)
+            return replies
+            """#
+    }
+
+    /// Retries the next jobs of a finished state whose finish time lies in a range, the most recently finished first,
+    /// past the first `skip` of them (jobs earlier batches left in place). Replies {moved, id, code, ...}: an id and
+    /// code for each job left in place: -1 its key is gone, -4 its key is not a hash, -9 its flow parent lies in another
+    /// slot of the Redis Cluster.
+    enum RetryWindow: RedisScript {
+        static let name = "retryWindow"
+        static let sha1 = "86df2d3b92c251d05e19b7764719dfe58958e63d"
+
+        struct Keys: RedisScriptKeys {
+            var events: String
+            var state: String
+            var wait: String
+            var meta: String
+            var active: String
+            var marker: String
+            var prioritized: String
+            var pc: String
+
+            var list: [String] { [events, state, wait, meta, active, marker, prioritized, pc] }
+        }
+
+        struct Arguments: RedisScriptArguments {
+            var queueBase: String
+            var state: String
+            var reset: String
+            var logLine: String
+            var newest: String
+            var oldest: String
+            var skip: String
+            var limit: String
+
+            var list: [String] { [queueBase, state, reset, logLine, newest, oldest, skip, limit] }
+        }
+
+        static let source = #"""
+            local rcall = redis.call
+
+            local function eventsCap(metaKey)
+              local cap = rcall("HGET", metaKey, "opts.maxLenEvents")
+              if not cap then
+                cap = 10000
+                rcall("HSET", metaKey, "opts.maxLenEvents", cap)
+              end
+              return cap
+            end
+
+            local function isHeld(metaKey, activeKey)
+              local settings = rcall("HMGET", metaKey, "paused", "concurrency")
+              if settings[1] then return true end
+              if settings[2] then return rcall("LLEN", activeKey) >= tonumber(settings[2]) end
+              return false
+            end
+
+            local queueSlot
+            local function clusterSlot(queueBase)
+              if queueSlot == nil then
+                local slot = redis.pcall("CLUSTER", "KEYSLOT", queueBase)
+                queueSlot = type(slot) == "number" and slot or false
+              end
+              return queueSlot
+            end
+
+            local function inAnotherSlot(queueBase, key)
+              local slot = clusterSlot(queueBase)
+              return slot and type(key) == "string" and rcall("CLUSTER", "KEYSLOT", key) ~= slot
+            end
+
+            local function addPrioritized(prioritizedKey, counterKey, id, priority)
+              local counter = rcall("INCR", counterKey)
+              rcall("ZADD", prioritizedKey, priority * 0x100000000 + counter % 0x100000000, id)
+            end
+
+            local function isLifo(optsText)
+              -- Decoding every job's options would cost more than the move itself: look for the name first.
+              if not optsText or not string.find(optsText, '"lifo"', 1, true) then return false end
+              local ok, opts = pcall(cjson.decode, optsText)
+              return ok and type(opts) == "table" and opts["lifo"] == true
+            end
+
+            local function addJobLog(jobKey, line, opts)
+              local count = rcall("RPUSH", jobKey .. ":logs", line)
+              if opts and string.find(opts, '"kl"', 1, true) then
+                local ok, decoded = pcall(cjson.decode, opts)
+                local keep = ok and type(decoded) == "table" and tonumber(decoded["kl"])
+                if keep and keep > 0 and count > keep then rcall("LTRIM", jobKey .. ":logs", -keep, -1) end
               end
             end
-            if moved > 0 then markReady(KEYS[6], held) end
+
+            local function moveRetried(keys, jobKey, id, fields, state, reset, logLine, pushes)
+              local result = state == "failed" and "failedReason" or "returnvalue"
+              if reset then
+                rcall("HDEL", jobKey, "finishedOn", "processedOn", result, "atm", "ats")
+              else
+                rcall("HDEL", jobKey, "finishedOn", "processedOn", result)
+              end
+              local priority = tonumber(fields[1]) or 0
+              if priority > 0 then
+                addPrioritized(keys.prioritized, keys.pc, id, priority)
+              elseif isLifo(fields[2]) then
+                pushes.back[#pushes.back + 1] = id
+              else
+                pushes.front[#pushes.front + 1] = id
+              end
+              -- A retried child counts again as a pending dependency of its parent.
+              local parentKey = fields[3]
+              if parentKey and rcall("EXISTS", parentKey) == 1 then
+                local done
+                if state == "failed" then
+                  done = rcall("ZREM", parentKey .. ":unsuccessful", jobKey)
+                    + rcall("HDEL", parentKey .. ":failed", jobKey)
+                else
+                  done = rcall("HDEL", parentKey .. ":processed", jobKey)
+                end
+                if done > 0 then rcall("SADD", parentKey .. ":dependencies", jobKey) end
+              end
+              rcall("XADD", keys.events, "*", "event", "waiting", "jobId", id, "prev", state)
+              if logLine ~= "" then addJobLog(jobKey, logLine, fields[2]) end
+            end
+
+            local function markReady(markerKey, held)
+              if not held then rcall("ZADD", markerKey, 0, "0") end
+            end
+
+            local function finishRetries(stateKey, waitKey, eventsKey, markerKey, moved, pushes, cap, held)
+              if #moved == 0 then return end
+              rcall("ZREM", stateKey, unpack(moved))
+              if #pushes.front > 0 then rcall("LPUSH", waitKey, unpack(pushes.front)) end
+              if #pushes.back > 0 then rcall("RPUSH", waitKey, unpack(pushes.back)) end
+              rcall("XTRIM", eventsKey, "MAXLEN", "~", cap)
+              markReady(markerKey, held)
+            end
+
+            local queueBase, state, reset, logLine = ARGV[1], ARGV[2], ARGV[3] == "1", ARGV[4]
+            local ids = rcall("ZREVRANGEBYSCORE", KEYS[2], ARGV[5], ARGV[6], "LIMIT", ARGV[7], ARGV[8])
+            if #ids == 0 then return {0} end
+            local held = isHeld(KEYS[4], KEYS[5])
+            local cap = eventsCap(KEYS[4])
+            local keys = {events = KEYS[1], prioritized = KEYS[7], pc = KEYS[8]}
+            local replies, moved, pushes = {0}, {}, {front = {}, back = {}}
+            for _, id in ipairs(ids) do
+              local jobKey = queueBase .. id
+              -- A key of another type answers an error, which is the type check.
+              local fields = redis.pcall("HMGET", jobKey, "priority", "opts", "parentKey")
+              local code
+              if fields["err"] then
+                code = -4
+              elseif not fields[1] and not fields[2] and rcall("EXISTS", jobKey) == 0 then
+                code = -1
+              elseif clusterSlot(queueBase) and inAnotherSlot(queueBase, fields[3]) then
+                code = -9
+              else
+                moved[#moved + 1] = id
+                moveRetried(keys, jobKey, id, fields, state, reset, logLine, pushes)
+              end
+              if code then
+                replies[#replies + 1] = id
+                replies[#replies + 1] = code
+              end
+            end
+            finishRetries(KEYS[2], KEYS[3], KEYS[1], KEYS[6], moved, pushes, cap, held)
+            replies[1] = #moved
             return replies
             """#
     }
@@ -2085,6 +2284,7 @@ enum RedisScripts {
             Remove.self,
             RescueStalled.self,
             Retry.self,
+            RetryWindow.self,
             Schedule.self,
             Unschedule.self,
         ]

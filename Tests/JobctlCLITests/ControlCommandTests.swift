@@ -107,6 +107,57 @@ struct ControlCommandTests {
         #expect(counts.int("completed") == 0 && counts.int("waiting") == 3)
     }
 
+    /// Retrying a whole state (or a range of finish times) lets the server pick the jobs, newest first, batch after
+    /// batch: the window, the limit and a job left in place (Redis: a key that is not a hash) all hold.
+    @Test(arguments: Backend.live)
+    func aRetryTheServerPicksTakesExactlyItsWindow(_ backend: Backend) throws {
+        let steps = try BullMQSteps(on: backend)
+        let setup = StepPlan()
+        let older = setup.result(["op": "fail_jobs", "queue": "w", "count": 3, "name": "resize", "error": "timeout"])
+        // The two groups must be apart in time (--since tells them apart by it).
+        setup.step(["op": "sleep", "seconds": 1.2])
+        let newer = setup.result(["op": "fail_jobs", "queue": "w", "count": 2, "name": "email", "error": "SMTP 550"])
+        try setup.run(on: steps)
+        let reads = StepPlan()
+        let newest = reads.job("w", id: Self.ids(newer["ids"]).sorted().first ?? "")
+        try reads.run(on: steps)
+        let between = String(Int64(try #require(newest.number("finishedOn"))) - 600)
+
+        let plan = StepPlan()
+        let sinceRun = plan.jobctl(["retry", "w", "--since", between, "--yes", "--json"])
+        let afterSince = plan.counts("w")
+        if backend == .redis {
+            // The newest "failed job" is a key of another type: every batch meets it first and skips past it.
+            plan.step([
+                "op": "raw",
+                "redis": [["SET", "{prefix}:w:junk", "x"], ["ZADD", "{prefix}:w:failed", "99999999999999", "junk"]],
+            ])
+        }
+        let limitRun = plan.jobctl(["retry", "w", "--limit", "2", "--yes", "--json"])
+        let restRun = plan.jobctl(["retry", "w", "--yes", "--json"])
+        let end = plan.counts("w")
+        let jobs = Self.ids(older["ids"]).union(Self.ids(newer["ids"])).sorted().map { plan.job("w", id: $0) }
+        try plan.run(on: steps)
+
+        let since = try sinceRun.json()
+        #expect(since["matched"] as? Int == 2 && since["changed"] as? Int == 2, "\(since)")
+        #expect(afterSince.int("waiting") == 2 && afterSince.int("failed") == 3)
+        let limited = try limitRun.json()
+        let rest = try restRun.json()
+        if backend == .redis {
+            #expect(limited["matched"] as? Int == 2 && limited["changed"] as? Int == 1, "\(limited)")
+            #expect(rest["matched"] as? Int == 3 && rest["changed"] as? Int == 2 && rest["skipped"] as? Int == 1)
+            let reasons = Self.object(rest["skippedReasons"])
+            #expect(reasons.keys.contains { $0.contains("not a hash") }, "\(reasons)")
+            #expect(end.int("failed") == 1)
+        } else {
+            #expect(limited["matched"] as? Int == 2 && limited["changed"] as? Int == 2, "\(limited)")
+            #expect(rest["matched"] as? Int == 1 && rest["changed"] as? Int == 1, "\(rest)")
+            #expect(end.int("failed") == 0)
+        }
+        #expect(end.int("waiting") == 5 && jobs.allSatisfy { $0.state == "waiting" })
+    }
+
     // MARK: pause, resume
 
     @Test(arguments: Backend.live)

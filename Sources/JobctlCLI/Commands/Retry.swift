@@ -113,37 +113,44 @@ struct Retry: AsyncParsableCommand {
             }
             let ids = Array(arguments.dropFirst())
 
-            var plans: [(queue: String, selection: Selection)] = []
+            var plans: [(queue: String, jobs: ChosenJobs)] = []
             var notChosen: [SkippedJob] = []
             var total = Selection()
+            var matched = 0
             for queue in queues {
-                var selection: Selection
+                let jobs: ChosenJobs
                 if ids.isEmpty {
-                    let left = limit.map { $0 - total.count }
+                    let left = limit.map { $0 - matched }
                     if let left, left <= 0 { break }
                     if !change.dryRun && name == nil && errorMatch == nil {
-                        // Nothing to read from the jobs themselves: their ids (by finish time) are enough.
-                        let times =
-                            since == nil && before == nil
-                            ? nil : (since?.milliseconds ?? .min)..<(before?.milliseconds ?? .max)
-                        let found = try await controller.jobIds(
+                        // Nothing to read from the jobs themselves: the server picks them, by finish time. The
+                        // window ends after the latest job there is now, so that jobs failing meanwhile are not
+                        // taken in place of the ones counted.
+                        let times = (since?.milliseconds ?? .min)..<(before?.milliseconds ?? .max)
+                        let span = try await controller.jobSpan(
                             in: queue, state: TimedState(finishedState), times: times)
-                        selection = Selection(ids: left.map { Array(found.prefix($0)) } ?? found)
+                        let end = span.latest.map { min(times.upperBound, $0 + 1) } ?? times.upperBound
+                        jobs = .window(
+                            times.lowerBound..<max(end, times.lowerBound), count: min(span.count, left ?? .max))
                     } else {
-                        selection = try await JobSelection.inState(
-                            state, of: queue, in: controller, limit: left, matches: matches)
+                        jobs = .selection(
+                            try await JobSelection.inState(
+                                state, of: queue, in: controller, limit: left, matches: matches))
                     }
                 } else {
+                    var selection: Selection
                     (selection, notChosen) = try await JobSelection.byId(
                         ids, expecting: state, of: queue, in: controller, matches: matches)
                     if let limit, selection.count > limit { selection = selection.prefix(limit) }
+                    jobs = .selection(selection)
                 }
-                total.merge(selection)
-                if !selection.ids.isEmpty { plans.append((queue, selection)) }
+                if case .selection(let selection) = jobs { total.merge(selection) }
+                matched += jobs.count
+                if jobs.count > 0 { plans.append((queue, jobs)) }
             }
 
             let scope = queues.count == 1 ? "queue '\(queues[0])'" : "\(plans.count) queues"
-            let description = "retry \(total.count) \(state.rawValue) job\(total.count == 1 ? "" : "s") in \(scope)"
+            let description = "retry \(matched) \(state.rawValue) job\(matched == 1 ? "" : "s") in \(scope)"
             if change.dryRun {
                 printDryRun(
                     command: "retry", description: description, queue: queues.count == 1 ? queues[0] : nil,
@@ -151,25 +158,37 @@ struct Retry: AsyncParsableCommand {
                 return
             }
             var summary = ChangeSummary(
-                command: "retry", verb: "retried", queue: queues.count == 1 ? queues[0] : nil, matched: total.count)
+                command: "retry", verb: "retried", queue: queues.count == 1 ? queues[0] : nil, matched: matched)
             summary.record(BatchOutcome(skipped: notChosen))
-            if !total.ids.isEmpty {
+            if matched > 0 {
                 try confirmAndBeginChanges(description, options: change)
                 let note = change.note(command: "retry")
                 let jobNote = change.jobNote(command: "retry")
-                let progress = Progress(total: total.count, verb: "retrying")
+                let progress = Progress(total: matched, verb: "retrying")
                 var tallies: [QueueTally] = []
                 for plan in plans {
                     let before = summary.tally
-                    let finished = try await summary.apply(
-                        plan.selection.ids, batchSize: controller.batchSize, progress: progress
-                    ) { batch in
-                        try await controller.retry(
-                            batch, in: plan.queue, from: finishedState, resetAttempts: resetAttempts, note: jobNote)
+                    let finished: Bool
+                    switch plan.jobs {
+                    case .selection(let selection):
+                        finished = try await summary.apply(
+                            selection.ids, batchSize: controller.batchSize, progress: progress
+                        ) { batch in
+                            try await controller.retry(
+                                batch, in: plan.queue, from: finishedState, resetAttempts: resetAttempts, note: jobNote)
+                        }
+                    case .window(let times, let count):
+                        finished = try await summary.applyWindow(
+                            count: count, batchSize: controller.windowBatchSize, progress: progress
+                        ) { limit, skipping in
+                            try await controller.retryNewest(
+                                limit, of: finishedState, finishedIn: times, skipping: skipping, in: plan.queue,
+                                resetAttempts: resetAttempts, note: jobNote)
+                        }
                     }
                     tallies.append(
                         QueueTally(
-                            queue: plan.queue, matched: plan.selection.count,
+                            queue: plan.queue, matched: plan.jobs.count,
                             changed: summary.changed - before.changed, skipped: summary.tally.skipped - before.skipped))
                     if !finished || summary.serverLost != nil { break }
                 }
@@ -184,6 +203,20 @@ struct Retry: AsyncParsableCommand {
                     "run the same command again to retry the rest (jobs already retried are no longer "
                     + "\(state.rawValue))"
             )
+        }
+    }
+}
+
+/// The jobs a change takes in one queue: listed (by id, or read to filter them), or left to the server to pick
+/// within a window of finish times.
+enum ChosenJobs {
+    case selection(Selection)
+    case window(Range<Int64>, count: Int)
+
+    var count: Int {
+        switch self {
+        case .selection(let selection): selection.count
+        case .window(_, let count): count
         }
     }
 }

@@ -7,61 +7,52 @@
 --- @include rcall
 --- @include eventsCap
 --- @include isHeld
---- @include markReady
---- @include addPrioritized
 --- @include jobType
---- @include isLifo
 --- @include clusterSlot
 --- @include inAnotherSlot
---- @include addJobLog
+--- @include moveRetried
+--- @include finishRetries
 
 local queueBase, state, reset, logLine = ARGV[1], ARGV[2], ARGV[3] == "1", ARGV[4]
 local held = isHeld(KEYS[4], KEYS[5])
 local cap = eventsCap(KEYS[4])
-local resultField = state == "failed" and "failedReason" or "returnvalue"
-local replies, moved = {}, 0
+local keys = {events = KEYS[1], prioritized = KEYS[7], pc = KEYS[8]}
+-- The whole batch's membership in one call; per job there are then only the reads and writes of its own
+-- keys and its event.
+local scores = rcall("ZMSCORE", KEYS[2], unpack(ARGV, 5))
+local replies, seen, moved, pushes = {}, {}, {}, {front = {}, back = {}}
 for i = 5, #ARGV do
   local id = ARGV[i]
   local jobKey = queueBase .. id
-  local kind = jobType(jobKey)
-  if kind == "none" then
-    replies[#replies + 1] = -1
-  elseif kind ~= "hash" then
-    replies[#replies + 1] = -4
-  elseif clusterSlot(queueBase) and inAnotherSlot(queueBase, rcall("HGET", jobKey, "parentKey")) then
-    replies[#replies + 1] = -9
-  elseif rcall("ZREM", KEYS[2], id) == 0 then
-    replies[#replies + 1] = -3
+  local code
+  if not scores[i - 4] or seen[id] then
+    local kind = jobType(jobKey)
+    if kind == "none" then
+      code = -1
+    elseif kind ~= "hash" then
+      code = -4
+    elseif clusterSlot(queueBase) and inAnotherSlot(queueBase, rcall("HGET", jobKey, "parentKey")) then
+      code = -9
+    else
+      code = -3
+    end
   else
-    if reset then
-      rcall("HDEL", jobKey, "finishedOn", "processedOn", resultField, "atm", "ats")
+    -- A key of another type answers an error, which is the type check.
+    local fields = redis.pcall("HMGET", jobKey, "priority", "opts", "parentKey")
+    if fields["err"] then
+      code = -4
+    elseif not fields[1] and not fields[2] and rcall("EXISTS", jobKey) == 0 then
+      code = -1
+    elseif clusterSlot(queueBase) and inAnotherSlot(queueBase, fields[3]) then
+      code = -9
     else
-      rcall("HDEL", jobKey, "finishedOn", "processedOn", resultField)
+      code = 1
+      seen[id] = true
+      moved[#moved + 1] = id
+      moveRetried(keys, jobKey, id, fields, state, reset, logLine, pushes)
     end
-    local fields = rcall("HMGET", jobKey, "priority", "opts", "parentKey")
-    local priority = tonumber(fields[1]) or 0
-    if priority > 0 then
-      addPrioritized(KEYS[7], KEYS[8], id, priority)
-    else
-      rcall(isLifo(fields[2]) and "RPUSH" or "LPUSH", KEYS[3], id)
-    end
-    -- A retried child counts again as a pending dependency of its parent.
-    local parentKey = fields[3]
-    if parentKey and rcall("EXISTS", parentKey) == 1 then
-      local done
-      if state == "failed" then
-        done = rcall("ZREM", parentKey .. ":unsuccessful", jobKey)
-          + rcall("HDEL", parentKey .. ":failed", jobKey)
-      else
-        done = rcall("HDEL", parentKey .. ":processed", jobKey)
-      end
-      if done > 0 then rcall("SADD", parentKey .. ":dependencies", jobKey) end
-    end
-    rcall("XADD", KEYS[1], "MAXLEN", "~", cap, "*", "event", "waiting", "jobId", id, "prev", state)
-    if logLine ~= "" then addJobLog(jobKey, logLine, fields[2]) end
-    moved = moved + 1
-    replies[#replies + 1] = 1
   end
+  replies[#replies + 1] = code
 end
-if moved > 0 then markReady(KEYS[6], held) end
+finishRetries(KEYS[2], KEYS[3], KEYS[1], KEYS[6], moved, pushes, cap, held)
 return replies
