@@ -220,34 +220,36 @@ extension PostgresQueueStore: QueueController {
     }
 
     public func add(_ jobs: [NewJob], to queue: String, note: OperatorNote?) async throws -> [AddedJob] {
-        // The arguments the Python client passes to add_job: opts as it stores them, max_attempts = attempts or 1.
+        // The entries the Python client's addBulk gives add_jobs_bulk (jobctl adds no flow children and no
+        // deduplicated jobs, the two it sends to add_flow instead): opts as it stores them, max_attempts =
+        // attempts or 1. The data goes as its JSON text, which the function parses back: a bare string survives.
         let entries = JSONValue.array(
             jobs.map { job in
                 .object([
-                    ("id", .string(job.id ?? "")), ("name", .string(job.name)), ("data", job.data),
+                    ("id", .string(job.id ?? "")), ("name", .string(job.name)), ("data", .string(job.data.compactText)),
                     ("opts", job.storedOptions(backoffNull: true)), ("priority", .int(job.priority)),
-                    ("delay", .int(job.delayMs)),
-                    ("timestamp", .int(job.timestamp)), ("attempts", .int(job.attempts ?? 1)),
-                    ("lifo", .bool(job.lifo)),
+                    ("delay", .int(job.delayMs)), ("timestamp", .int(job.timestamp)),
+                    ("attempts", .int(job.attempts ?? 1)), ("lifo", .bool(job.lifo)),
                 ])
             })
-        // With a note, each new job's log starts with its line, in the same statement.
+        // One set-based call per batch. A custom id that exists already, or came earlier in the batch, adds
+        // nothing (the statement's snapshot is from before the call). With a note, each new job's log starts
+        // with its line, in the same statement.
         let rows = try await client.query(
             """
-            WITH added AS MATERIALIZED (
-                   SELECT e.n, EXISTS (SELECT 1 FROM \(table("job")) j WHERE j.queue = $1 AND j.id = e.value->>'id')
-                              AS existed,
-                          \(function("add_job"))($1, e.value->>'id', e.value->>'name', e.value->'data', e.value->'opts',
-                              (e.value->>'priority')::integer, (e.value->>'delay')::bigint,
-                              (e.value->>'timestamp')::bigint, (e.value->>'attempts')::integer, NULL, NULL, NULL, NULL,
-                              NULL, (e.value->>'lifo')::boolean) AS id
+            WITH entries AS MATERIALIZED (
+                   SELECT e.n, NULLIF(e.value->>'id', '') IS NOT NULL
+                               AND (EXISTS (SELECT 1 FROM \(table("job")) j WHERE j.queue = $1 AND j.id = e.value->>'id')
+                                    OR count(*) OVER (PARTITION BY e.value->>'id' ORDER BY e.n) > 1) AS existed
                      FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, n)),
+                 added AS MATERIALIZED (
+                   SELECT a.id, a.n FROM \(function("add_jobs_bulk"))($1, $2::jsonb) WITH ORDINALITY AS a(id, n)),
                  logged AS (
                    INSERT INTO \(table("job_log")) (queue, job_id, idx, "row")
-                   SELECT $1, a.id, 0, $3::text FROM added a WHERE $3::text IS NOT NULL AND NOT a.existed
-                      AND a.id IS NOT NULL
+                   SELECT $1, a.id, 0, $3::text FROM added a JOIN entries e USING (n)
+                    WHERE $3::text IS NOT NULL AND NOT e.existed
                    ON CONFLICT DO NOTHING)
-            SELECT existed, id FROM added ORDER BY n
+            SELECT e.existed, a.id FROM entries e JOIN added a USING (n) ORDER BY n
             """, [queue, entries.compactText, note?.jobLogLine])
         guard rows.rows.count == jobs.count else {
             throw PostgresError(
@@ -256,7 +258,7 @@ extension PostgresQueueStore: QueueController {
         }
         return try rows.rows.map { row in
             guard row.count == 2, let id = row[1] else {
-                throw PostgresError(code: .unexpectedReply, server: server, message: "add_job returned no id")
+                throw PostgresError(code: .unexpectedReply, server: server, message: "add_jobs_bulk returned no id")
             }
             return AddedJob(id: id, duplicate: row[0] == "t")
         }

@@ -421,6 +421,30 @@ struct ControlCommandTests {
         let counts = try steps.last([["op": "counts", "queue": "bulk"]])
         #expect(Self.count(counts, "waiting") == 1250 && Self.count(counts, "prioritized") == 1250)
 
+        // Custom ids already taken, or repeated within the file, add nothing and are said; any JSON is data.
+        let odd = [
+            #"{"name":"s","data":"plain text","opts":{"jobId":"own-1"}}"#,
+            #"{"name":"s","data":[1,"two",null],"opts":{"jobId":"own-1"}}"#,
+            #"{"name":"s","data":null,"opts":{"jobId":"own-2"}}"#,
+            #"{"name":"s","data":7,"opts":{}}"#,
+        ]
+        let first = try steps.jobctl(
+            ["add", "odd", "--from", "-", "--yes", "--json"], stdin: odd.joined(separator: "\n"))
+        let again = try steps.jobctl(["add", "odd", "--from", "-", "--yes", "--json"], stdin: odd[2])
+        #expect(first.status == 0 && again.status == 0, "\(first.stderr) \(again.stderr)")
+        let firstSummary = try parseJSONObject(first.stdout)
+        let againSummary = try parseJSONObject(again.stdout)
+        #expect(firstSummary["changed"] as? Int == 3 && firstSummary["skipped"] as? Int == 1, "\(firstSummary)")
+        #expect(againSummary["changed"] as? Int == 0 && againSummary["skipped"] as? Int == 1, "\(againSummary)")
+        let oddIds = (firstSummary["ids"] as? [String]) ?? []
+        let reads = StepPlan()
+        let stored = oddIds.map { reads.job("odd", id: $0) }
+        try reads.run(on: steps)
+        #expect(oddIds.prefix(2) == ["own-1", "own-2"] && stored.count == 3, "\(oddIds)")
+        if stored.count == 3 {
+            #expect(jsonEqual(stored[0]["data"], "plain text") && jsonEqual(stored[2]["data"], 7), "\(stored)")
+        }
+
         let bad = [good[0], #"{"name":"x","opts":{"removeOnComplete":true}}"#, good[1]].joined(separator: "\n")
         let refused = try steps.jobctl(["add", "bulk2", "--from", "-", "--yes"], stdin: bad)
         #expect(
