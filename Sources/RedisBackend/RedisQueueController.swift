@@ -64,7 +64,6 @@ extension RedisQueueStore: QueueController {
         resetAttempts: Bool, note: OperatorNote?
     ) async throws -> WindowOutcome {
         let k = try await writableKeys(queue)
-        let (newest, oldest) = Self.scoreBounds(times)
         let reply = try await run(
             RedisScripts.RetryWindow.self,
             keys: .init(
@@ -72,7 +71,9 @@ extension RedisQueueStore: QueueController {
                 active: k.active, marker: k.key("marker"), prioritized: k.prioritized, pc: k.key("pc")),
             arguments: .init(
                 queueBase: k.base, state: state.rawValue, reset: resetAttempts ? "1" : "0",
-                logLine: note?.jobLogLine ?? "", newest: newest, oldest: oldest, skip: String(skipping),
+                logLine: note?.jobLogLine ?? "",
+                upper: times.upperBound == .max ? "+inf" : String(times.upperBound),
+                lower: times.lowerBound == .min ? "-inf" : String(times.lowerBound), skip: String(skipping),
                 limit: String(limit)))
         // Every job the script skips stays in the sorted set, where the next call would meet it again.
         let skipped = reply.skipped.map { id, code in

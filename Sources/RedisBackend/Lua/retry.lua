@@ -49,7 +49,7 @@ for i = 5, #ARGV do
       code = 1
       seen[id] = true
       moved[#moved + 1] = id
-      moveRetried(keys, jobKey, id, fields, state, reset, logLine, pushes)
+      moveRetried(keys, jobKey, id, fields[1], fields[2], fields[3], state, reset, logLine, pushes)
     end
   end
   replies[#replies + 1] = code

@@ -2,27 +2,26 @@
 --- @include addPrioritized
 --- @include isLifo
 --- @include addJobLog
--- Moves one retried job back to waiting, as BullMQ's reprocessJob does. `fields` are its priority, opts and
--- parentKey; `keys` the queue's events, prioritized and pc keys. Ids for the wait list are collected in
+-- Moves one retried job back to waiting, as BullMQ's reprocessJob does, given its priority, opts and parentKey
+-- fields; `keys` are the queue's events, prioritized and pc keys. Ids for the wait list are collected in
 -- `pushes.front` (LPUSH) and `pushes.back` (RPUSH, LIFO jobs): one push each per batch (`finishRetries`). Its
 -- event is added uncapped: the batch trims the stream once.
-local function moveRetried(keys, jobKey, id, fields, state, reset, logLine, pushes)
+local function moveRetried(keys, jobKey, id, priority, opts, parentKey, state, reset, logLine, pushes)
   local result = state == "failed" and "failedReason" or "returnvalue"
   if reset then
     rcall("HDEL", jobKey, "finishedOn", "processedOn", result, "atm", "ats")
   else
     rcall("HDEL", jobKey, "finishedOn", "processedOn", result)
   end
-  local priority = tonumber(fields[1]) or 0
+  priority = tonumber(priority) or 0
   if priority > 0 then
     addPrioritized(keys.prioritized, keys.pc, id, priority)
-  elseif isLifo(fields[2]) then
+  elseif isLifo(opts) then
     pushes.back[#pushes.back + 1] = id
   else
     pushes.front[#pushes.front + 1] = id
   end
   -- A retried child counts again as a pending dependency of its parent.
-  local parentKey = fields[3]
   if parentKey and rcall("EXISTS", parentKey) == 1 then
     local done
     if state == "failed" then
@@ -34,5 +33,5 @@ local function moveRetried(keys, jobKey, id, fields, state, reset, logLine, push
     if done > 0 then rcall("SADD", parentKey .. ":dependencies", jobKey) end
   end
   rcall("XADD", keys.events, "*", "event", "waiting", "jobId", id, "prev", state)
-  if logLine ~= "" then addJobLog(jobKey, logLine, fields[2]) end
+  if logLine ~= "" then addJobLog(jobKey, logLine, opts) end
 end
