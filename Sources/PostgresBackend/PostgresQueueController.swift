@@ -64,34 +64,107 @@ extension PostgresQueueStore: QueueController {
         _ call: String, queue: String, ids: [String], extra: [String?] = [], changedCode: Int64,
         logLine: String? = nil, reason: (JobReplyCode) -> String
     ) async throws -> BatchOutcome {
-        guard let logLine else {
-            let rows = try await client.query(
-                "SELECT u.id, \(call) FROM unnest($2::text[]) WITH ORDINALITY AS u(id, n) ORDER BY u.n",
-                [queue, PostgresArray.literal(ids)] + extra)
-            return try outcome(ids, rows, changedCode: changedCode, reason: reason)
-        }
-        let line = "$\(3 + extra.count)"
-        let log = table("job_log")
+        let done = "SELECT u.id, u.n, \(call) AS code FROM unnest($2::text[]) WITH ORDINALITY AS u(id, n)"
         let rows = try await client.query(
-            """
-            WITH done AS MATERIALIZED (
-                   SELECT u.id, u.n, \(call) AS code FROM unnest($2::text[]) WITH ORDINALITY AS u(id, n)),
+            withJobLog(("", done), changedCode: changedCode, lineParameter: 3 + extra.count, logged: logLine != nil),
+            [queue, PostgresArray.literal(ids)] + extra + (logLine.map { [$0] } ?? []))
+        return try outcome(ids, rows, changedCode: changedCode, reason: reason)
+    }
+
+    /// A statement around `move.done` (a query of `id, n, code` for each id of a batch, over the common table
+    /// expressions `move.ctes`) that answers `id, code` in order; when `logged`, each job whose code is `changedCode` also gets parameter `lineParameter` in its log,
+    /// kept to the job's `keepLogs` newest lines as BullMQ's Job.log keeps them.
+    private func withJobLog(
+        _ move: (ctes: String, done: String), changedCode: Int64, lineParameter: Int, logged: Bool
+    ) -> String {
+        let head = "WITH \(move.ctes.isEmpty ? "" : move.ctes + ",\n") done AS MATERIALIZED (\(move.done))"
+        guard logged else { return "\(head) SELECT id, code FROM done ORDER BY n" }
+        let log = table("job_log")
+        return """
+            \(head),
                  logged AS (
                    INSERT INTO \(log) (queue, job_id, idx, "row")
                    SELECT $1, d.id,
                           COALESCE((SELECT max(l.idx) + 1 FROM \(log) l WHERE l.queue = $1 AND l.job_id = d.id), 0),
-                          \(line)
+                          $\(lineParameter)
                      FROM done d WHERE d.code = \(changedCode)
                    RETURNING job_id, idx),
-                 trimmed AS (
+                 logTrimmed AS (
                    DELETE FROM \(log) o USING logged g, \(table("job")) j
                     WHERE o.queue = $1 AND o.job_id = g.job_id AND j.queue = $1 AND j.id = g.job_id
                       AND j.opts->>'keepLogs' ~ '^[0-9]{1,9}$' AND (j.opts->>'keepLogs')::bigint > 0
                       AND o.idx <= g.idx - (j.opts->>'keepLogs')::bigint)
             SELECT id, code FROM done ORDER BY n
-            """,
-            [queue, PostgresArray.literal(ids)] + extra + [logLine])
-        return try outcome(ids, rows, changedCode: changedCode, reason: reason)
+            """
+    }
+
+    /// One statement that moves a batch of jobs from `state` to waiting, as the schema's per-job function does.
+    ///
+    /// What `reprocess_job` or `promote` does for each job in turn, for the whole batch at once: the rows locked, a new `seq`
+    /// each in the batch's order, `set` applied, a `waiting` event each (`eventData`, in the same order, through
+    /// the event table as `publish_event` writes it: its trimming every 256th id, its coalesced NOTIFY), and one
+    /// NOTIFY for workers. Answers `id, n, code`: `changedCode`, -1 not found, -3 in another state (a repeated id
+    /// too). A batch larger than the queue's event cap, or with `deferFlows` one holding a flow child, changes
+    /// nothing and answers code NULL for every job: the caller then takes the function (which also re-links a
+    /// child to its parent).
+    private func setBasedMove(
+        from state: String, set: String, eventData: String, changedCode: Int64, deferFlows: Bool
+    ) -> (ctes: String, done: String) {
+        let job = table("job")
+        let event = table("event")
+        let now = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+        // Rows the trimming would delete are older than the batch's own events only while the batch is no larger
+        // than the queue's cap: a smaller cap, rare, takes the per-job function (a statement cannot delete rows it
+        // inserts itself).
+        let flows = deferFlows ? " OR EXISTS (SELECT 1 FROM locked WHERE parent_id IS NOT NULL)" : ""
+        let ctes = """
+            input AS (SELECT u.id, u.n FROM unnest($2::text[]) WITH ORDINALITY AS u(id, n)),
+                 locked AS MATERIALIZED (
+                   SELECT j.id, j.state, j.parent_id FROM \(job) j
+                    WHERE j.queue = $1 AND j.id = ANY($2::text[]) ORDER BY j.id FOR UPDATE),
+                 cap AS MATERIALIZED (
+                   SELECT COALESCE(
+                            (SELECT value::integer FROM \(table("meta")) WHERE queue = $1 AND field = 'opts.maxLenEvents'),
+                            10000) AS events),
+                 batch AS MATERIALIZED (
+                   SELECT ((SELECT events FROM cap) > 0
+                           AND (SELECT events FROM cap) < (SELECT count(*) FROM input))\(flows) AS deferred),
+                 first AS (
+                   SELECT DISTINCT ON (i.id) i.id, i.n FROM input i JOIN locked l ON l.id = i.id
+                    WHERE l.state = '\(state)' AND NOT (SELECT deferred FROM batch) ORDER BY i.id, i.n),
+                 moving AS MATERIALIZED (
+                   SELECT o.id, o.n, nextval('\(schema.quoted).job_seq') AS seq
+                     FROM (SELECT id, n FROM first ORDER BY n) o),
+                 moved AS (
+                   UPDATE \(job) j SET \(set), seq = m.seq
+                     FROM moving m WHERE j.queue = $1 AND j.id = m.id RETURNING j.id),
+                 published AS (
+                   INSERT INTO \(event) (queue, event, data, created_at_ms)
+                   SELECT $1, 'waiting', \(eventData), \(now) FROM moving m ORDER BY m.n
+                   RETURNING id),
+                 eventsTrimmed AS (
+                   DELETE FROM \(event) e
+                    WHERE e.queue = $1
+                      AND e.id <= (SELECT max(p.id) FROM published p, cap WHERE p.id % 256 = 0 AND p.id > cap.events)
+                                  - (SELECT events FROM cap)
+                      AND (SELECT events FROM cap) > 0
+                      AND (SELECT pg_try_advisory_xact_lock(hashtext('bullmq:evtrim:' || $1)))),
+                 woken AS (
+                   SELECT pg_notify('bullmq_jobs', $1),
+                          CASE WHEN pg_try_advisory_xact_lock(hashtext('bullmq:evnotify:' || $1))
+                               THEN pg_notify('bullmq_events', $1) END
+                    WHERE EXISTS (SELECT 1 FROM moving))
+            """
+        let done = """
+            SELECT i.id, i.n,
+                   CASE WHEN (SELECT deferred FROM batch) THEN NULL
+                        WHEN m.id IS NOT NULL THEN \(changedCode)
+                        WHEN NOT EXISTS (SELECT 1 FROM locked l WHERE l.id = i.id) THEN -1
+                        ELSE -3 END AS code
+              FROM input i LEFT JOIN moving m ON m.n = i.n
+             WHERE (SELECT count(*) FROM woken) >= 0 AND (SELECT count(*) FROM moved) >= 0
+            """
+        return (ctes, done)
     }
 
     /// The per-job codes of a batch (the second column, one row per id in order) as changed and skipped jobs.
@@ -114,18 +187,49 @@ extension PostgresQueueStore: QueueController {
     ) async throws
         -> BatchOutcome
     {
-        // reprocess_job is BullMQ's Job.retry: it re-links flow children and publishes `waiting`. Python passes the
-        // retry's own lifo option (false unless asked), not the job's.
+        // What reprocess_job (BullMQ's Job.retry) does to each job, for the batch at once. Python passes the
+        // retry's own lifo option (false unless asked), not the job's: seq stays positive.
+        let reset = "$3::boolean"
+        let move = setBasedMove(
+            from: state.rawValue,
+            set: """
+                state = 'waiting', process_at_ms = NULL, processed_at_ms = NULL, finished_at_ms = NULL,
+                return_value = NULL, failed_reason = NULL, stacktrace = NULL,
+                attempts_made = CASE WHEN \(reset) THEN 0 ELSE j.attempts_made END,
+                attempts_started = CASE WHEN \(reset) THEN 0 ELSE j.attempts_started END
+                """,
+            eventData: "jsonb_build_object('jobId', m.id, 'prev', '\(state.rawValue)')", changedCode: 1,
+            deferFlows: true)
+        let reason: (JobReplyCode) -> String = { $0 == .notFound ? "not found" : "no longer \(state.rawValue)" }
+        let rows = try await client.query(
+            withJobLog(move, changedCode: 1, lineParameter: 4, logged: note != nil),
+            [queue, PostgresArray.literal(ids), resetAttempts ? "true" : "false"] + (note.map { [$0.jobLogLine] } ?? [])
+        )
+        guard rows.rows.contains(where: { $0.count > 1 && $0[1] == nil }) else {
+            return try outcome(ids, rows, changedCode: 1, reason: reason)
+        }
+        // A flow child is in the batch (the function re-links each child to its parent), or the event cap is small.
         return try await perJob(
             "\(function("reprocess_job"))($1, u.id, $3, false, $4::boolean, $4::boolean)", queue: queue, ids: ids,
-            extra: [state.rawValue, resetAttempts ? "true" : "false"], changedCode: 1, logLine: note?.jobLogLine
-        ) { $0 == .notFound ? "not found" : "no longer \(state.rawValue)" }
+            extra: [state.rawValue, resetAttempts ? "true" : "false"], changedCode: 1, logLine: note?.jobLogLine,
+            reason: reason)
     }
 
     public func promote(_ ids: [String], in queue: String, note: OperatorNote?) async throws -> BatchOutcome {
-        try await perJob(
-            "\(function("promote"))($1, u.id)", queue: queue, ids: ids, changedCode: 0, logLine: note?.jobLogLine
-        ) { $0 == .notFound ? "not found" : "not delayed" }
+        // What promote() (BullMQ's Job.promote) does to each job, for the batch at once.
+        let move = setBasedMove(
+            from: "delayed", set: "state = 'waiting', process_at_ms = NULL, delay_ms = 0",
+            eventData: "jsonb_build_object('jobId', m.id, 'prev', 'delayed')", changedCode: 0, deferFlows: false)
+        let reason: (JobReplyCode) -> String = { $0 == .notFound ? "not found" : "not delayed" }
+        let rows = try await client.query(
+            withJobLog(move, changedCode: 0, lineParameter: 3, logged: note != nil),
+            [queue, PostgresArray.literal(ids)] + (note.map { [$0.jobLogLine] } ?? []))
+        guard rows.rows.contains(where: { $0.count > 1 && $0[1] == nil }) else {
+            return try outcome(ids, rows, changedCode: 0, reason: reason)
+        }
+        return try await perJob(
+            "\(function("promote"))($1, u.id)", queue: queue, ids: ids, changedCode: 0, logLine: note?.jobLogLine,
+            reason: reason)
     }
 
     public func remove(_ ids: [String], in queue: String, force: Bool) async throws -> BatchOutcome {

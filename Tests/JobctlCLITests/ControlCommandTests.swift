@@ -158,6 +158,91 @@ struct ControlCommandTests {
         #expect(end.int("waiting") == 5 && jobs.allSatisfy { $0.state == "waiting" })
     }
 
+    /// PostgreSQL retries and promotes a batch in one statement: it must leave what the schema's per-job functions
+    /// (reprocess_job, promote) leave when called for each job in the same order: rows (seq in the same order),
+    /// events in the same order, and the event table trimmed by publish_event's rule.
+    @Test(.enabled(if: Backend.postgres.isLive))
+    func postgresBatchesLeaveWhatThePerJobFunctionsLeave() throws {
+        let steps = try BullMQSteps(on: .postgres)
+        try steps.last([["op": "counts", "queue": "fn"]])  // the client creates the schema
+        let order = "ORDER BY finished_at_ms DESC, id"
+        let delay =
+            "UPDATE {schema}.job SET state = 'delayed', process_at_ms = 4102444800000 + id::bigint, delay_ms = 5000 "
+            + "WHERE queue = 'QUEUE' AND id::bigint % 7 = 0"
+        let plan = StepPlan()
+        for queue in ["fn", "set", "trim"] { plan.step(["op": "fill_failed", "queue": queue, "count": 700]) }
+        plan.step(["op": "fill_failed", "queue": "trim2", "count": 2500])
+        plan.step([
+            "op": "raw",
+            "sql": [
+                // Two jobs waiting on a priority, delayed ones to promote, and a short event cap to trim.
+                "UPDATE {schema}.job SET priority = 3 WHERE queue IN ('fn', 'set') AND id IN ('5', '6')",
+                "UPDATE {schema}.job SET added_at_ms = 1700000000000 WHERE queue IN ('fn', 'set')",
+                // A cap smaller than a batch (the per-job functions then), and one a batch fits in.
+                "INSERT INTO {schema}.meta (queue, field, value) VALUES ('trim', 'opts.maxLenEvents', '100'), "
+                    + "('trim2', 'opts.maxLenEvents', '1000')",
+                "SELECT {schema}.reprocess_job('fn', id, 'failed', false, false, false) FROM "
+                    + "(SELECT id FROM {schema}.job WHERE queue = 'fn' \(order)) o",
+                delay.replacingOccurrences(of: "QUEUE", with: "fn"),
+                "SELECT {schema}.promote('fn', id) FROM (SELECT id FROM {schema}.job WHERE queue = 'fn' "
+                    + "AND state = 'delayed' ORDER BY process_at_ms, id) o",
+            ],
+        ])
+        let retry = plan.jobctl(["retry", "set", "--yes", "--json"])
+        plan.step(["op": "raw", "sql": [delay.replacingOccurrences(of: "QUEUE", with: "set")]])
+        let promote = plan.jobctl(["promote", "set", "--yes", "--json"])
+        let trimRetry = plan.jobctl(["retry", "trim", "--yes", "--json"])
+        let trim2Retry = plan.jobctl(["retry", "trim2", "--yes", "--json"])
+        let byFunctions = plan.result(["op": "dump", "queue": "fn"])
+        let bySet = plan.result(["op": "dump", "queue": "set"])
+        let trimmed = [plan.result(["op": "dump", "queue": "trim"]), plan.result(["op": "dump", "queue": "trim2"])]
+        try plan.run(on: steps)
+        #expect(retry.status == 0 && promote.status == 0, "\(retry) \(promote)")
+        #expect(trimRetry.status == 0 && trim2Retry.status == 0, "\(trimRetry) \(trim2Retry)")
+        #expect(try promote.json()["changed"] as? Int == 100, "\(promote.stdout)")
+
+        func rows(_ dump: StepResult, _ table: String) -> [Object] { (dump[table] as? [Any] ?? []).map(Self.object) }
+        // Jobs: equal but for the queue and seq, whose order must be the same.
+        func jobs(_ dump: StepResult) -> [String: Object] {
+            let all = rows(dump, "job")
+            let ranks = Dictionary(
+                uniqueKeysWithValues: all.sorted { ($0["seq"] as? Int ?? 0) < ($1["seq"] as? Int ?? 0) }.enumerated()
+                    .map { ($1["id"] as? String ?? "", $0) })
+            return Dictionary(
+                uniqueKeysWithValues: all.map { row in
+                    var row = row
+                    let id = row["id"] as? String ?? ""
+                    row["queue"] = nil
+                    row["seq"] = ranks[id]
+                    return (id, row)
+                })
+        }
+        let expected = jobs(byFunctions)
+        let actual = jobs(bySet)
+        #expect(expected.count == 700 && expected.keys == actual.keys)
+        let differing = expected.keys.sorted().filter { !jsonEqual(expected[$0], actual[$0]) }
+        let first = differing.first.map { "\(expected[$0] ?? [:]) vs \(actual[$0] ?? [:])" } ?? ""
+        #expect(differing.isEmpty, "\(differing.count) rows differ, the first: \(first)")
+        // Events: the same, in the same order (the trail's own record aside).
+        func events(_ dump: StepResult) -> [String] {
+            rows(dump, "event").filter { $0["event"] as? String != "jobctl" }.map { row in
+                let data = (try? JSONSerialization.data(withJSONObject: row["data"] ?? [:], options: [.sortedKeys]))
+                return "\(row["event"] ?? "") \(String(decoding: data ?? Data(), as: UTF8.self))"
+            }
+        }
+        #expect(events(byFunctions).count == 800 && events(byFunctions) == events(bySet))
+        // Trimming: publish_event deletes, on each event id that is a multiple of 256, the queue's events up to
+        // that id less the cap; a batch does the same for its own ids at once.
+        for (dump, cap) in zip(trimmed, [100, 1000]) {
+            let ids = rows(dump, "event").compactMap { $0["id"] as? Int }
+            let newest = try #require(ids.max())
+            let lastMultiple = newest / 256 * 256
+            #expect(
+                ids.min() == lastMultiple - cap + 1 && ids.count == newest - (lastMultiple - cap),
+                "cap \(cap): \(ids.count) events from \(ids.min() ?? 0) to \(newest)")
+        }
+    }
+
     // MARK: pause, resume
 
     @Test(arguments: Backend.live)
