@@ -18,6 +18,9 @@ public protocol QueueController: QueueInspector {
     /// The most jobs one `retryNewest` call is given.
     var windowBatchSize: Int { get }
 
+    /// The most jobs one `drain` or `clean` call deletes.
+    var deleteBatchSize: Int { get }
+
     /// Retries up to `limit` jobs of a finished state whose finish time is in `times`, the most recently finished
     /// first, past the first `skipping` of them (jobs earlier calls left in place): the server picks the jobs,
     /// so that retrying a whole state sends no ids. Otherwise as `retry`.

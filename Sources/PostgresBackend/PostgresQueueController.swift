@@ -36,6 +36,9 @@ extension PostgresQueueStore: QueueController {
 
     public var windowBatchSize: Int { batchSize }
 
+    /// Deleting is cheap per row: 5,000 a statement keep each well under a second.
+    public var deleteBatchSize: Int { 5000 }
+
     public func retryNewest(
         _ limit: Int, of state: FinishedState, finishedIn times: Range<Int64>, skipping: Int, in queue: String,
         resetAttempts: Bool, note: OperatorNote?
@@ -294,10 +297,40 @@ extension PostgresQueueStore: QueueController {
     public func clean(
         _ state: FinishedState, in queue: String, finishedBefore: Int64, limit: Int
     ) async throws -> [String] {
+        // What clean() does, as one statement that takes the oldest jobs by finish time along the schema's index
+        // of finished jobs (clean() sorts every matching job by seq on each call: quadratic over many batches).
+        // A batch with a flow child takes clean() itself, which releases the child's parent.
+        let job = table("job")
         let rows = try await client.query(
+            """
+            WITH chosen AS MATERIALIZED (
+                   SELECT id, parent_id FROM \(job)
+                    WHERE queue = $1 AND state = $2::\(schema.quoted).job_state AND finished_at_ms <= $3::bigint
+                    ORDER BY finished_at_ms, id LIMIT $4::integer FOR UPDATE),
+                 batch AS MATERIALIZED (
+                   SELECT EXISTS (SELECT 1 FROM chosen WHERE parent_id IS NOT NULL) AS deferred),
+                 unlinked AS (
+                   DELETE FROM \(table("job_dependency"))
+                    WHERE child_queue = $1 AND child_id IN (SELECT id FROM chosen) AND NOT (SELECT deferred FROM batch)),
+                 gone AS (
+                   DELETE FROM \(job) WHERE queue = $1 AND id IN (SELECT id FROM chosen)
+                      AND NOT (SELECT deferred FROM batch)
+                   RETURNING id),
+                 announced AS (
+                   SELECT \(function("publish_event"))($1, 'cleaned',
+                            jsonb_build_object('count', (SELECT count(*) FROM chosen)::text))
+                    WHERE NOT (SELECT deferred FROM batch) AND EXISTS (SELECT 1 FROM chosen))
+            SELECT (SELECT deferred FROM batch), g.id FROM gone g
+             WHERE (SELECT count(*) FROM announced) >= 0
+            UNION ALL SELECT true, NULL FROM batch WHERE deferred
+            """, [queue, state.rawValue, String(finishedBefore), String(max(limit, 1))])
+        guard rows.rows.contains(where: { $0.first == "t" }) else {
+            return rows.rows.compactMap { $0.count > 1 ? $0[1] : nil }
+        }
+        let cleaned = try await client.query(
             "SELECT id FROM \(function("clean"))($1, $2, $3::bigint, $4::integer) AS id",
             [queue, state.rawValue, String(finishedBefore), String(max(limit, 1))])
-        return rows.rows.compactMap { $0.first ?? nil }
+        return cleaned.rows.compactMap { $0.first ?? nil }
     }
 
     public func setPaused(_ paused: Bool, queue: String) async throws {

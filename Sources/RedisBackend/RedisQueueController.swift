@@ -59,6 +59,8 @@ extension RedisQueueStore: QueueController {
     /// takes in 5 ms.
     public var windowBatchSize: Int { 500 }
 
+    public var deleteBatchSize: Int { batchSize }
+
     public func retryNewest(
         _ limit: Int, of state: FinishedState, finishedIn times: Range<Int64>, skipping: Int, in queue: String,
         resetAttempts: Bool, note: OperatorNote?

@@ -172,6 +172,7 @@ struct ControlCommandTests {
         let plan = StepPlan()
         for queue in ["fn", "set", "trim"] { plan.step(["op": "fill_failed", "queue": queue, "count": 700]) }
         plan.step(["op": "fill_failed", "queue": "trim2", "count": 2500])
+        for queue in ["cfn", "cset"] { plan.step(["op": "fill_failed", "queue": queue, "count": 700]) }
         plan.step([
             "op": "raw",
             "sql": [
@@ -193,6 +194,13 @@ struct ControlCommandTests {
         let promote = plan.jobctl(["promote", "set", "--yes", "--json"])
         let trimRetry = plan.jobctl(["retry", "trim", "--yes", "--json"])
         let trim2Retry = plan.jobctl(["retry", "trim2", "--yes", "--json"])
+        plan.step([
+            "op": "raw",
+            "sql": ["SELECT {schema}.clean('cfn', 'failed', (extract(epoch FROM now()) * 1000)::bigint, 0)"],
+        ])
+        let clean = plan.jobctl(["clean", "cset", "--failed", "--older-than", "1s", "--yes", "--json"])
+        let cleanedByFunction = plan.result(["op": "dump", "queue": "cfn"])
+        let cleanedBySet = plan.result(["op": "dump", "queue": "cset"])
         let byFunctions = plan.result(["op": "dump", "queue": "fn"])
         let bySet = plan.result(["op": "dump", "queue": "set"])
         let trimmed = [plan.result(["op": "dump", "queue": "trim"]), plan.result(["op": "dump", "queue": "trim2"])]
@@ -231,6 +239,12 @@ struct ControlCommandTests {
             }
         }
         #expect(events(byFunctions).count == 800 && events(byFunctions) == events(bySet))
+        // clean: every job gone, and one `cleaned` event with the count as text (its record aside).
+        let cleaned = try clean.json()
+        #expect(clean.status == 0 && cleaned["changed"] as? Int == 700, "\(clean)")
+        for dump in [cleanedByFunction, cleanedBySet] {
+            #expect(rows(dump, "job").isEmpty && events(dump) == [#"cleaned {"count":"700"}"#], "\(events(dump))")
+        }
         // Trimming: publish_event deletes, on each event id that is a multiple of 256, the queue's events up to
         // that id less the cap; a batch does the same for its own ids at once.
         for (dump, cap) in zip(trimmed, [100, 1000]) {

@@ -47,35 +47,40 @@ struct Clean: AsyncParsableCommand {
             let age = DurationText.milliseconds(olderThan) ?? 0
             let cutoff = currentTimeMs() - age
             var total = Selection()
+            var matched = 0
             var perState: [(state: FinishedState, count: Int)] = []
             for state in states {
-                var selection =
-                    change.dryRun
-                    ? try await JobSelection.inState(state.jobState, of: queue, in: controller) { job in
+                let count: Int
+                if change.dryRun {
+                    var selection = try await JobSelection.inState(state.jobState, of: queue, in: controller) { job in
                         job.finishedOn.map { $0 <= cutoff } ?? false
                     }
-                    : Selection(
-                        ids: try await controller.jobIds(
-                            in: queue, state: TimedState(state), times: .min..<(cutoff + 1)))
-                // The listing is newest first; the limit keeps the oldest, as the deletion takes them.
-                if let limit, selection.count > limit { selection = selection.suffix(limit) }
-                perState.append((state, selection.count))
-                total.merge(selection)
+                    // The listing is newest first; the limit keeps the oldest, as the deletion takes them.
+                    if let limit, selection.count > limit { selection = selection.suffix(limit) }
+                    total.merge(selection)
+                    count = selection.count
+                } else {
+                    let span = try await controller.jobSpan(
+                        in: queue, state: TimedState(state), times: .min..<(cutoff + 1))
+                    count = min(span.count, limit ?? .max)
+                }
+                perState.append((state, count))
+                matched += count
             }
             let kinds = states.map(\.rawValue).joined(separator: " and ")
             let description =
-                "delete \(total.count) \(kinds) job\(total.count == 1 ? "" : "s") of queue '\(queue)' that finished "
+                "delete \(matched) \(kinds) job\(matched == 1 ? "" : "s") of queue '\(queue)' that finished "
                 + "more than \(DurationText.describe(milliseconds: age)) ago"
             if change.dryRun {
                 printDryRun(
                     command: "clean", description: description, queue: queue, selection: total, format: global.format)
                 return
             }
-            var summary = ChangeSummary(command: "clean", verb: "deleted", queue: queue, matched: total.count)
-            if !total.ids.isEmpty {
+            var summary = ChangeSummary(command: "clean", verb: "deleted", queue: queue, matched: matched)
+            if matched > 0 {
                 try confirmAndBeginChanges(description, options: change)
-                let progress = Progress(total: total.count, verb: "deleting")
-                try await summary.deleteCounted(perState, batchSize: controller.batchSize, progress: progress) {
+                let progress = Progress(total: matched, verb: "deleting")
+                try await summary.deleteCounted(perState, batchSize: controller.deleteBatchSize, progress: progress) {
                     state, limit in
                     try await controller.clean(state, in: queue, finishedBefore: cutoff, limit: limit).count
                 }

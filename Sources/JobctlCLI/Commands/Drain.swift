@@ -58,7 +58,7 @@ struct Drain: AsyncParsableCommand {
                 let progress = Progress(total: matched, verb: "deleting")
                 // Scheduler jobs stay in place; later batches of the same state skip past them.
                 var kept: [ReadyState: Int] = [:]
-                try await summary.deleteCounted(perState, batchSize: controller.batchSize, progress: progress) {
+                try await summary.deleteCounted(perState, batchSize: controller.deleteBatchSize, progress: progress) {
                     state, limit in
                     let batch = try await controller.drain(state, in: queue, limit: limit, skipping: kept[state] ?? 0)
                     kept[state, default: 0] += batch.kept
