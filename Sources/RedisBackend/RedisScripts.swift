@@ -431,7 +431,7 @@ enum RedisScripts {
     /// their ids.
     enum Clean: RedisScript {
         static let name = "clean"
-        static let sha1 = "3403107abafcb791b0e2bccd70b74210f5a3e9b2"
+        static let sha1 = "0931e7c7fd5b85cf410a6e2788fe1317d415d36d"
 
         struct Keys: RedisScriptKeys {
             var state: String
@@ -450,10 +450,6 @@ enum RedisScripts {
 
         static let source = #"""
             local rcall = redis.call
-
-            local function jobType(jobKey)
-              return rcall("TYPE", jobKey)["ok"]
-            end
 
             local function deleteJobKeys(jobKey)
               return rcall("DEL", jobKey, jobKey .. ":logs", jobKey .. ":dependencies", jobKey .. ":processed",
@@ -506,8 +502,9 @@ enum RedisScripts {
 
             local function deleteJob(queueBase, id, hard)
               local jobKey = queueBase .. id
-              if jobType(jobKey) ~= "hash" then return rcall("DEL", jobKey) end
-              local fields = rcall("HMGET", jobKey, "parentKey", "deid")
+              -- A key of another type answers an error, which is the type check; a missing one, no fields.
+              local fields = redis.pcall("HMGET", jobKey, "parentKey", "deid")
+              if fields["err"] then return rcall("DEL", jobKey) end
               detachFromParent(queueBase, jobKey, fields[1], hard)
               releaseDedup(queueBase, id, fields[2])
               return deleteJobKeys(jobKey)
@@ -554,7 +551,7 @@ enum RedisScripts {
     /// job scheduler. Replies {removed, kept}.
     enum Drain: RedisScript {
         static let name = "drain"
-        static let sha1 = "e4925e89b61edb1b2e679423f798cb8a60cc5545"
+        static let sha1 = "f1c37cdd22b27234b5090bcb1f187c139a1f5890"
 
         struct Keys: RedisScriptKeys {
             var state: String
@@ -574,10 +571,6 @@ enum RedisScripts {
 
         static let source = #"""
             local rcall = redis.call
-
-            local function jobType(jobKey)
-              return rcall("TYPE", jobKey)["ok"]
-            end
 
             local function deleteJobKeys(jobKey)
               return rcall("DEL", jobKey, jobKey .. ":logs", jobKey .. ":dependencies", jobKey .. ":processed",
@@ -630,8 +623,9 @@ enum RedisScripts {
 
             local function deleteJob(queueBase, id, hard)
               local jobKey = queueBase .. id
-              if jobType(jobKey) ~= "hash" then return rcall("DEL", jobKey) end
-              local fields = rcall("HMGET", jobKey, "parentKey", "deid")
+              -- A key of another type answers an error, which is the type check; a missing one, no fields.
+              local fields = redis.pcall("HMGET", jobKey, "parentKey", "deid")
+              if fields["err"] then return rcall("DEL", jobKey) end
               detachFromParent(queueBase, jobKey, fields[1], hard)
               releaseDedup(queueBase, id, fields[2])
               return deleteJobKeys(jobKey)
@@ -673,17 +667,27 @@ enum RedisScripts {
                 local refusal = flowCheck(queueBase, ids)
                 if refusal then return refusal end
               end
+              -- With no job kept in or after this stretch, it goes with one LTRIM; otherwise each deleted id is marked
+              -- and the marks removed.
+              local marking = skip > 0
+              for i = #ids, 1, -1 do
+                if scheduled[ids[i]] then marking = true end
+              end
               for i = #ids, 1, -1 do
                 local id = ids[i]
                 if scheduled[id] then
                   kept = kept + 1
                 else
-                  rcall("LSET", KEYS[1], i - 1 - #ids - skip, "")
+                  if marking then rcall("LSET", KEYS[1], i - 1 - #ids - skip, "") end
                   deleteJob(queueBase, id, true)
                   removed = removed + 1
                 end
               end
-              if removed > 0 then rcall("LREM", KEYS[1], -removed, "") end
+              if marking then
+                if removed > 0 then rcall("LREM", KEYS[1], -removed, "") end
+              elseif #ids > 0 then
+                rcall("LTRIM", KEYS[1], 0, -(#ids + 1))
+              end
             else
               local ids = rcall("ZRANGE", KEYS[1], skip, skip + limit - 1)
               if clusterSlot(queueBase) then
@@ -1218,7 +1222,7 @@ enum RedisScripts {
     /// Promotes delayed jobs, one reply per id: 1 moved, -1 no such job, -3 not delayed, -4 not a hash.
     enum Promote: RedisScript {
         static let name = "promote"
-        static let sha1 = "89677cb4b3d35025c7f68af334b6669414330a08"
+        static let sha1 = "0e8e68eb08cdb86ec1960dd8e09877de049b465c"
 
         struct Keys: RedisScriptKeys {
             var delayed: String
@@ -1275,30 +1279,46 @@ enum RedisScripts {
 
             local queueBase, logLine = ARGV[1], ARGV[2]
             local held = isHeld(KEYS[3], KEYS[5])
-            local replies, moved = {}, 0
+            -- The whole batch's membership in one call, and one ZREM and LPUSH for it (one LPUSH of many ids leaves
+            -- them in the order one LPUSH each would): per job there are then only its own fields and its event.
+            local scores = rcall("ZMSCORE", KEYS[1], unpack(ARGV, 3))
+            local replies, seen, moved, front = {}, {}, {}, {}
             for i = 3, #ARGV do
               local id = ARGV[i]
               local jobKey = queueBase .. id
-              local kind = jobType(jobKey)
-              if kind ~= "hash" then
-                replies[#replies + 1] = kind == "none" and -1 or -4
-              elseif rcall("ZREM", KEYS[1], id) == 0 then
-                replies[#replies + 1] = -3
+              local code
+              if not scores[i - 2] or seen[id] then
+                local kind = jobType(jobKey)
+                code = kind == "none" and -1 or (kind ~= "hash" and -4 or -3)
               else
-                local priority = tonumber(rcall("HGET", jobKey, "priority")) or 0
-                if priority > 0 then
-                  addPrioritized(KEYS[4], KEYS[6], id, priority)
+                -- A key of another type answers an error, which is the type check.
+                local priority = redis.pcall("HGET", jobKey, "priority")
+                if type(priority) == "table" then
+                  code = -4
+                elseif not priority and rcall("EXISTS", jobKey) == 0 then
+                  code = -1
                 else
-                  rcall("LPUSH", KEYS[2], id)
+                  code = 1
+                  seen[id] = true
+                  moved[#moved + 1] = id
+                  priority = tonumber(priority) or 0
+                  if priority > 0 then
+                    addPrioritized(KEYS[4], KEYS[6], id, priority)
+                  else
+                    front[#front + 1] = id
+                  end
+                  rcall("XADD", KEYS[7], "*", "event", "waiting", "jobId", id, "prev", "delayed")
+                  rcall("HSET", jobKey, "delay", 0)
+                  if logLine ~= "" then addJobLog(jobKey, logLine, rcall("HGET", jobKey, "opts")) end
                 end
-                rcall("XADD", KEYS[7], "*", "event", "waiting", "jobId", id, "prev", "delayed")
-                rcall("HSET", jobKey, "delay", 0)
-                if logLine ~= "" then addJobLog(jobKey, logLine, rcall("HGET", jobKey, "opts")) end
-                moved = moved + 1
-                replies[#replies + 1] = 1
               end
+              replies[#replies + 1] = code
             end
-            if moved > 0 then markReady(KEYS[8], held) end
+            if #moved > 0 then
+              rcall("ZREM", KEYS[1], unpack(moved))
+              if #front > 0 then rcall("LPUSH", KEYS[2], unpack(front)) end
+              markReady(KEYS[8], held)
+            end
             return replies
             """#
     }

@@ -20,17 +20,27 @@ if kind == "list" then
     local refusal = flowCheck(queueBase, ids)
     if refusal then return refusal end
   end
+  -- With no job kept in or after this stretch, it goes with one LTRIM; otherwise each deleted id is marked
+  -- and the marks removed.
+  local marking = skip > 0
+  for i = #ids, 1, -1 do
+    if scheduled[ids[i]] then marking = true end
+  end
   for i = #ids, 1, -1 do
     local id = ids[i]
     if scheduled[id] then
       kept = kept + 1
     else
-      rcall("LSET", KEYS[1], i - 1 - #ids - skip, "")
+      if marking then rcall("LSET", KEYS[1], i - 1 - #ids - skip, "") end
       deleteJob(queueBase, id, true)
       removed = removed + 1
     end
   end
-  if removed > 0 then rcall("LREM", KEYS[1], -removed, "") end
+  if marking then
+    if removed > 0 then rcall("LREM", KEYS[1], -removed, "") end
+  elseif #ids > 0 then
+    rcall("LTRIM", KEYS[1], 0, -(#ids + 1))
+  end
 else
   local ids = rcall("ZRANGE", KEYS[1], skip, skip + limit - 1)
   if clusterSlot(queueBase) then

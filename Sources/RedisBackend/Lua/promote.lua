@@ -11,28 +11,44 @@
 
 local queueBase, logLine = ARGV[1], ARGV[2]
 local held = isHeld(KEYS[3], KEYS[5])
-local replies, moved = {}, 0
+-- The whole batch's membership in one call, and one ZREM and LPUSH for it (one LPUSH of many ids leaves
+-- them in the order one LPUSH each would): per job there are then only its own fields and its event.
+local scores = rcall("ZMSCORE", KEYS[1], unpack(ARGV, 3))
+local replies, seen, moved, front = {}, {}, {}, {}
 for i = 3, #ARGV do
   local id = ARGV[i]
   local jobKey = queueBase .. id
-  local kind = jobType(jobKey)
-  if kind ~= "hash" then
-    replies[#replies + 1] = kind == "none" and -1 or -4
-  elseif rcall("ZREM", KEYS[1], id) == 0 then
-    replies[#replies + 1] = -3
+  local code
+  if not scores[i - 2] or seen[id] then
+    local kind = jobType(jobKey)
+    code = kind == "none" and -1 or (kind ~= "hash" and -4 or -3)
   else
-    local priority = tonumber(rcall("HGET", jobKey, "priority")) or 0
-    if priority > 0 then
-      addPrioritized(KEYS[4], KEYS[6], id, priority)
+    -- A key of another type answers an error, which is the type check.
+    local priority = redis.pcall("HGET", jobKey, "priority")
+    if type(priority) == "table" then
+      code = -4
+    elseif not priority and rcall("EXISTS", jobKey) == 0 then
+      code = -1
     else
-      rcall("LPUSH", KEYS[2], id)
+      code = 1
+      seen[id] = true
+      moved[#moved + 1] = id
+      priority = tonumber(priority) or 0
+      if priority > 0 then
+        addPrioritized(KEYS[4], KEYS[6], id, priority)
+      else
+        front[#front + 1] = id
+      end
+      rcall("XADD", KEYS[7], "*", "event", "waiting", "jobId", id, "prev", "delayed")
+      rcall("HSET", jobKey, "delay", 0)
+      if logLine ~= "" then addJobLog(jobKey, logLine, rcall("HGET", jobKey, "opts")) end
     end
-    rcall("XADD", KEYS[7], "*", "event", "waiting", "jobId", id, "prev", "delayed")
-    rcall("HSET", jobKey, "delay", 0)
-    if logLine ~= "" then addJobLog(jobKey, logLine, rcall("HGET", jobKey, "opts")) end
-    moved = moved + 1
-    replies[#replies + 1] = 1
   end
+  replies[#replies + 1] = code
 end
-if moved > 0 then markReady(KEYS[8], held) end
+if #moved > 0 then
+  rcall("ZREM", KEYS[1], unpack(moved))
+  if #front > 0 then rcall("LPUSH", KEYS[2], unpack(front)) end
+  markReady(KEYS[8], held)
+end
 return replies
