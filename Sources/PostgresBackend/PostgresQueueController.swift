@@ -281,32 +281,47 @@ extension PostgresQueueStore: QueueController {
 
     public func drain(_ state: ReadyState, in queue: String, limit: Int, skipping: Int) async throws -> DrainOutcome {
         // BullMQ's drain() deletes everything in one transaction; its clean() does the same per ready state, with a
-        // limit and the same handling of scheduler jobs and flow parents.
+        // limit and the same handling of scheduler jobs and flow parents: what `deleteOldest` does per batch.
         let type: String
+        let chosen: String
         switch state {
-        case .waiting, .paused: type = "wait"
-        case .prioritized: type = "prioritized"
-        case .delayed: type = "delayed"
+        case .waiting, .paused: (type, chosen) = ("wait", "state = 'waiting' AND priority = 0")
+        case .prioritized: (type, chosen) = ("prioritized", "state = 'waiting' AND priority > 0")
+        case .delayed: (type, chosen) = ("delayed", "state = 'delayed'")
         }
-        let rows = try await client.query(
-            "SELECT count(*) FROM \(function("clean"))($1, $2, $3::bigint, $4::integer)",
-            [queue, type, String(currentTimeMs()), String(limit)])
-        return DrainOutcome(removed: rows.scalar.flatMap { Int($0) } ?? 0, kept: 0)
+        let now = String(currentTimeMs())
+        let ids = try await deleteOldest(
+            where: "\(chosen) AND added_at_ms <= $2::bigint AND scheduler_id IS NULL", orderBy: "seq",
+            queue: queue, parameters: [now, String(limit)], function: [type, now, String(limit)])
+        return DrainOutcome(removed: ids.count, kept: 0)
     }
 
     public func clean(
         _ state: FinishedState, in queue: String, finishedBefore: Int64, limit: Int
     ) async throws -> [String] {
-        // What clean() does, as one statement that takes the oldest jobs by finish time along the schema's index
-        // of finished jobs (clean() sorts every matching job by seq on each call: quadratic over many batches).
-        // A batch with a flow child takes clean() itself, which releases the child's parent.
+        // Along the schema's index of finished jobs, the oldest by finish time (clean() sorts every matching job by
+        // seq on each call: quadratic over many batches).
+        let limit = String(max(limit, 1))
+        return try await deleteOldest(
+            where: "state = '\(state.rawValue)' AND finished_at_ms <= $2::bigint", orderBy: "finished_at_ms, id",
+            queue: queue, parameters: [String(finishedBefore), limit],
+            function: [state.rawValue, String(finishedBefore), limit])
+    }
+
+    /// What the schema's clean() does to a batch, as one statement.
+    ///
+    /// Up to `$3` jobs matching `where` (over `$1` the queue and `$2`) in `orderBy` order lose their dependency links and are deleted, and one `cleaned` event gives
+    /// their count as text. A batch with a flow child calls clean() itself (with `function`: its type, time and
+    /// limit), which releases the child's parent. Answers the ids deleted.
+    private func deleteOldest(
+        where condition: String, orderBy: String, queue: String, parameters: [String], function arguments: [String]
+    ) async throws -> [String] {
         let job = table("job")
         let rows = try await client.query(
             """
             WITH chosen AS MATERIALIZED (
-                   SELECT id, parent_id FROM \(job)
-                    WHERE queue = $1 AND state = $2::\(schema.quoted).job_state AND finished_at_ms <= $3::bigint
-                    ORDER BY finished_at_ms, id LIMIT $4::integer FOR UPDATE),
+                   SELECT id, parent_id FROM \(job) WHERE queue = $1 AND \(condition)
+                    ORDER BY \(orderBy) LIMIT $3::integer FOR UPDATE),
                  batch AS MATERIALIZED (
                    SELECT EXISTS (SELECT 1 FROM chosen WHERE parent_id IS NOT NULL) AS deferred),
                  unlinked AS (
@@ -323,13 +338,12 @@ extension PostgresQueueStore: QueueController {
             SELECT (SELECT deferred FROM batch), g.id FROM gone g
              WHERE (SELECT count(*) FROM announced) >= 0
             UNION ALL SELECT true, NULL FROM batch WHERE deferred
-            """, [queue, state.rawValue, String(finishedBefore), String(max(limit, 1))])
+            """, [queue] + parameters)
         guard rows.rows.contains(where: { $0.first == "t" }) else {
             return rows.rows.compactMap { $0.count > 1 ? $0[1] : nil }
         }
         let cleaned = try await client.query(
-            "SELECT id FROM \(function("clean"))($1, $2, $3::bigint, $4::integer) AS id",
-            [queue, state.rawValue, String(finishedBefore), String(max(limit, 1))])
+            "SELECT id FROM \(function("clean"))($1, $2, $3::bigint, $4::integer) AS id", [queue] + arguments)
         return cleaned.rows.compactMap { $0.first ?? nil }
     }
 

@@ -172,7 +172,7 @@ struct ControlCommandTests {
         let plan = StepPlan()
         for queue in ["fn", "set", "trim"] { plan.step(["op": "fill_failed", "queue": queue, "count": 700]) }
         plan.step(["op": "fill_failed", "queue": "trim2", "count": 2500])
-        for queue in ["cfn", "cset"] { plan.step(["op": "fill_failed", "queue": queue, "count": 700]) }
+        for queue in ["cfn", "cset", "dfn", "dset"] { plan.step(["op": "fill_failed", "queue": queue, "count": 700]) }
         plan.step([
             "op": "raw",
             "sql": [
@@ -199,6 +199,17 @@ struct ControlCommandTests {
             "sql": ["SELECT {schema}.clean('cfn', 'failed', (extract(epoch FROM now()) * 1000)::bigint, 0)"],
         ])
         let clean = plan.jobctl(["clean", "cset", "--failed", "--older-than", "1s", "--yes", "--json"])
+        plan.step([
+            "op": "raw",
+            "sql": [
+                "UPDATE {schema}.job SET state = 'waiting', finished_at_ms = NULL, failed_reason = NULL "
+                    + "WHERE queue IN ('dfn', 'dset')",
+                "SELECT {schema}.clean('dfn', 'wait', (extract(epoch FROM now()) * 1000)::bigint, 0)",
+            ],
+        ])
+        let drain = plan.jobctl(["drain", "dset", "--yes", "--json"])
+        let drainedByFunction = plan.result(["op": "dump", "queue": "dfn"])
+        let drainedBySet = plan.result(["op": "dump", "queue": "dset"])
         let cleanedByFunction = plan.result(["op": "dump", "queue": "cfn"])
         let cleanedBySet = plan.result(["op": "dump", "queue": "cset"])
         let byFunctions = plan.result(["op": "dump", "queue": "fn"])
@@ -242,7 +253,9 @@ struct ControlCommandTests {
         // clean: every job gone, and one `cleaned` event with the count as text (its record aside).
         let cleaned = try clean.json()
         #expect(clean.status == 0 && cleaned["changed"] as? Int == 700, "\(clean)")
-        for dump in [cleanedByFunction, cleanedBySet] {
+        let drained = try drain.json()
+        #expect(drain.status == 0 && drained["changed"] as? Int == 700, "\(drain)")
+        for dump in [cleanedByFunction, cleanedBySet, drainedByFunction, drainedBySet] {
             #expect(rows(dump, "job").isEmpty && events(dump) == [#"cleaned {"count":"700"}"#], "\(events(dump))")
         }
         // Trimming: publish_event deletes, on each event id that is a multiple of 256, the queue's events up to
