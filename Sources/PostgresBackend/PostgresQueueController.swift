@@ -319,22 +319,25 @@ extension PostgresQueueStore: QueueController {
         let job = table("job")
         let rows = try await client.query(
             """
+            -- The delete looks the batch up as an array (the index, where IN (SELECT …) may scan the whole queue)
+            -- and checks the condition again: a job a worker changed meanwhile is re-read and left when it no
+            -- longer matches (no FOR UPDATE, which would write every row twice).
             WITH chosen AS MATERIALIZED (
                    SELECT id, parent_id FROM \(job) WHERE queue = $1 AND \(condition)
-                    ORDER BY \(orderBy) LIMIT $3::integer FOR UPDATE),
+                    ORDER BY \(orderBy) LIMIT $3::integer),
                  batch AS MATERIALIZED (
                    SELECT EXISTS (SELECT 1 FROM chosen WHERE parent_id IS NOT NULL) AS deferred),
-                 unlinked AS (
-                   DELETE FROM \(table("job_dependency"))
-                    WHERE child_queue = $1 AND child_id IN (SELECT id FROM chosen) AND NOT (SELECT deferred FROM batch)),
                  gone AS (
-                   DELETE FROM \(job) WHERE queue = $1 AND id IN (SELECT id FROM chosen)
+                   DELETE FROM \(job) WHERE queue = $1 AND id = ANY (ARRAY(SELECT id FROM chosen)) AND \(condition)
                       AND NOT (SELECT deferred FROM batch)
                    RETURNING id),
+                 unlinked AS (
+                   DELETE FROM \(table("job_dependency"))
+                    WHERE child_queue = $1 AND child_id = ANY (ARRAY(SELECT id FROM gone))),
                  announced AS (
                    SELECT \(function("publish_event"))($1, 'cleaned',
-                            jsonb_build_object('count', (SELECT count(*) FROM chosen)::text))
-                    WHERE NOT (SELECT deferred FROM batch) AND EXISTS (SELECT 1 FROM chosen))
+                            jsonb_build_object('count', (SELECT count(*) FROM gone)::text))
+                    WHERE EXISTS (SELECT 1 FROM gone))
             SELECT (SELECT deferred FROM batch), g.id FROM gone g
              WHERE (SELECT count(*) FROM announced) >= 0
             UNION ALL SELECT true, NULL FROM batch WHERE deferred
