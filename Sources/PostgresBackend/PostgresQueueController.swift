@@ -319,16 +319,16 @@ extension PostgresQueueStore: QueueController {
         let job = table("job")
         let rows = try await client.query(
             """
-            -- The delete looks the batch up as an array (the index, where IN (SELECT …) may scan the whole queue)
-            -- and checks the condition again: a job a worker changed meanwhile is re-read and left when it no
-            -- longer matches (no FOR UPDATE, which would write every row twice).
+            -- The delete finds the chosen rows by their tuple ids (no index lookups) and checks the condition
+            -- again: a row a worker changed meanwhile is a new version, which it leaves (no FOR UPDATE, which
+            -- would write every row twice).
             WITH chosen AS MATERIALIZED (
-                   SELECT id, parent_id FROM \(job) WHERE queue = $1 AND \(condition)
+                   SELECT ctid AS tid, id, parent_id FROM \(job) WHERE queue = $1 AND \(condition)
                     ORDER BY \(orderBy) LIMIT $3::integer),
                  batch AS MATERIALIZED (
                    SELECT EXISTS (SELECT 1 FROM chosen WHERE parent_id IS NOT NULL) AS deferred),
                  gone AS (
-                   DELETE FROM \(job) WHERE queue = $1 AND id = ANY (ARRAY(SELECT id FROM chosen)) AND \(condition)
+                   DELETE FROM \(job) WHERE ctid = ANY (ARRAY(SELECT tid FROM chosen)) AND queue = $1 AND \(condition)
                       AND NOT (SELECT deferred FROM batch)
                    RETURNING id),
                  unlinked AS (
