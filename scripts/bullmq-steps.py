@@ -112,7 +112,7 @@ Steps ("Q" is a queue name; a Queue per name is opened on first use and closed a
   retry_jobs   {"queue","state":"failed"|"completed","count":N?} -> {"seconds"}   Queue.retryJobs, timed
   pause / resume / is_paused {"queue"} -> {"paused"}   Queue.pause / Queue.resume, then Queue.isPaused
   fill_failed  {"queue","count"} -> {}   writes "count" failed jobs (ids 1..count, name "render") as a BullMQ worker
-               leaves them, without a worker (scripts/bench_retry.py's fill; Redis or postgres): for big retries
+               leaves them, without a worker (scripts/failed_fill.py; Redis or postgres): for big retries
   fail_jobs    {"queue","count","name","error","data":{}?} -> {"ids"}   adds the jobs (Queue.addBulk) and fails them
                through a Worker of its own whose processor raises Exception(error); returns once all are failed
                and those workers are closed (Redis: 1 worker, concurrency 50; Postgres: 4 workers, concurrency 16).
@@ -1032,19 +1032,19 @@ class Harness:
 
     async def fill_failed(self, step):
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-        import bench_retry
+        import failed_fill
         queue, count = need(step, "queue"), int(need(step, "count"))
         if self.backend == "postgres":
             import psycopg
 
             def fill():
                 with psycopg.connect(self.store.url) as conn:
-                    bench_retry.fill_postgres(conn, self.store.schema, count, queue)
+                    failed_fill.fill_postgres(conn, self.store.schema, count, queue)
         elif self.backend == "redis":
             import redis
 
             def fill():
-                bench_retry.fill_redis(redis.Redis.from_url(self.store.url), self.store.prefix, count, queue)
+                failed_fill.fill_redis(redis.Redis.from_url(self.store.url), self.store.prefix, count, queue)
         else:
             raise StepError("fill_failed runs on redis or postgres")
         await asyncio.to_thread(fill)
