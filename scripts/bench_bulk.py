@@ -449,7 +449,13 @@ async def client_promote_each(q, jobs):
 
 
 async def delayed_jobs(q):
-    return await q.getJobs(["delayed"], 0, -1)
+    # In pages: one getJobs of 100,000 jobs outlasts the client's socket timeout.
+    jobs = []
+    while True:
+        page = await q.getJobs(["delayed"], len(jobs), len(jobs) + 4999)
+        jobs += page
+        if len(page) < 5000:
+            return jobs
 
 
 client_promote_each.prepare = delayed_jobs
