@@ -449,13 +449,15 @@ async def client_promote_each(q, jobs):
 
 
 async def delayed_jobs(q):
-    # In pages: one getJobs of 100,000 jobs outlasts the client's socket timeout.
+    # In pages: one getJobs of 100,000 jobs outlasts the client's socket timeout (and an empty page raises).
+    total = (await q.getJobCounts("delayed"))["delayed"]
     jobs = []
-    while True:
-        page = await q.getJobs(["delayed"], len(jobs), len(jobs) + 4999)
+    while len(jobs) < total:
+        page = await q.getJobs(["delayed"], len(jobs), min(total, len(jobs) + 5000) - 1)
+        if not page:
+            break
         jobs += page
-        if len(page) < 5000:
-            return jobs
+    return jobs
 
 
 client_promote_each.prepare = delayed_jobs

@@ -25,7 +25,8 @@ extension PostgresQueueStore: QueueController {
     public func jobSpan(in queue: String, state: TimedState, times: Range<Int64>) async throws -> JobSpan {
         let column = state == .delayed ? "process_at_ms" : "finished_at_ms"
         let rows = try await client.query(
-            "SELECT count(*), max(\(column)) FROM \(table("job")) WHERE queue = $1 AND state = $2::\(schema.quoted).job_state "
+            "SELECT count(*), max(\(column)) FROM \(table("job")) "
+                + "WHERE queue = $1 AND state = $2::\(schema.quoted).job_state "
                 + "AND \(column) >= $3::bigint AND \(column) < $4::bigint",
             [queue, state.rawValue, String(times.lowerBound), String(times.upperBound)])
         guard let row = rows.rows.first, let count = row.first.flatMap({ $0.flatMap { Int($0) } }) else {
@@ -75,8 +76,9 @@ extension PostgresQueueStore: QueueController {
     }
 
     /// A statement around `move.done` (a query of `id, n, code` for each id of a batch, over the common table
-    /// expressions `move.ctes`) that answers `id, code` in order; when `logged`, each job whose code is `changedCode` also gets parameter `lineParameter` in its log,
-    /// kept to the job's `keepLogs` newest lines as BullMQ's Job.log keeps them.
+    /// expressions `move.ctes`) that answers `id, code` in order; when `logged`, each job whose code is `changedCode`
+    /// also gets parameter `lineParameter` in its log, kept to the job's `keepLogs` newest lines as BullMQ's Job.log
+    /// keeps them.
     private func withJobLog(
         _ move: (ctes: String, done: String), changedCode: Int64, lineParameter: Int, logged: Bool
     ) -> String {
@@ -103,13 +105,12 @@ extension PostgresQueueStore: QueueController {
 
     /// One statement that moves a batch of jobs from `state` to waiting, as the schema's per-job function does.
     ///
-    /// What `reprocess_job` or `promote` does for each job in turn, for the whole batch at once: the rows locked, a new `seq`
-    /// each in the batch's order, `set` applied, a `waiting` event each (`eventData`, in the same order, through
-    /// the event table as `publish_event` writes it: its trimming every 256th id, its coalesced NOTIFY), and one
-    /// NOTIFY for workers. Answers `id, n, code`: `changedCode`, -1 not found, -3 in another state (a repeated id
-    /// too). A batch larger than the queue's event cap, or with `deferFlows` one holding a flow child, changes
-    /// nothing and answers code NULL for every job: the caller then takes the function (which also re-links a
-    /// child to its parent).
+    /// What `reprocess_job` or `promote` does for each job in turn, for the whole batch at once: the rows locked, a new
+    /// `seq` each in the batch's order, `set` applied, a `waiting` event each (`eventData`, in the same order, through
+    /// the event table as `publish_event` writes it: its trimming every 256th id, its coalesced NOTIFY), and one NOTIFY
+    /// for workers. Answers `id, n, code`: `changedCode`, -1 not found, -3 in another state (a repeated id too). A
+    /// batch larger than the queue's event cap, or with `deferFlows` one holding a flow child, changes nothing and
+    /// answers code NULL for every job: the caller then takes the function (which also re-links a child to its parent).
     private func setBasedMove(
         from state: String, set: String, eventData: String, changedCode: Int64, deferFlows: Bool
     ) -> (ctes: String, done: String) {
@@ -127,7 +128,8 @@ extension PostgresQueueStore: QueueController {
                     WHERE j.queue = $1 AND j.id = ANY($2::text[]) ORDER BY j.id FOR UPDATE),
                  cap AS MATERIALIZED (
                    SELECT COALESCE(
-                            (SELECT value::integer FROM \(table("meta")) WHERE queue = $1 AND field = 'opts.maxLenEvents'),
+                            (SELECT value::integer FROM \(table("meta"))
+                              WHERE queue = $1 AND field = 'opts.maxLenEvents'),
                             10000) AS events),
                  batch AS MATERIALIZED (
                    SELECT ((SELECT events FROM cap) > 0
@@ -310,9 +312,9 @@ extension PostgresQueueStore: QueueController {
 
     /// What the schema's clean() does to a batch, as one statement.
     ///
-    /// Up to `$3` jobs matching `where` (over `$1` the queue and `$2`) in `orderBy` order lose their dependency links and are deleted, and one `cleaned` event gives
-    /// their count as text. A batch with a flow child calls clean() itself (with `function`: its type, time and
-    /// limit), which releases the child's parent. Answers the ids deleted.
+    /// Up to `$3` jobs matching `where` (over `$1` the queue and `$2`) in `orderBy` order lose their dependency links
+    /// and are deleted, and one `cleaned` event gives their count as text. A batch with a flow child calls clean()
+    /// itself (with `function`: its type, time and limit), which releases the child's parent. Answers the ids deleted.
     private func deleteOldest(
         where condition: String, orderBy: String, queue: String, parameters: [String], function arguments: [String]
     ) async throws -> [String] {
@@ -393,7 +395,8 @@ extension PostgresQueueStore: QueueController {
             """
             WITH entries AS MATERIALIZED (
                    SELECT e.n, NULLIF(e.value->>'id', '') IS NOT NULL
-                               AND (EXISTS (SELECT 1 FROM \(table("job")) j WHERE j.queue = $1 AND j.id = e.value->>'id')
+                               AND (EXISTS (SELECT 1 FROM \(table("job")) j
+                                             WHERE j.queue = $1 AND j.id = e.value->>'id')
                                     OR count(*) OVER (PARTITION BY e.value->>'id' ORDER BY e.n) > 1) AS existed
                      FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(value, n)),
                  added AS MATERIALIZED (

@@ -1809,10 +1809,10 @@ enum RedisScripts {
             """#
     }
 
-    /// Retries the next jobs of a finished state whose finish time lies in a range, the most recently finished first,
-    /// past the first `skip` of them (jobs earlier batches left in place). Replies {moved, id, code, ...}: an id and
-    /// code for each job left in place: -1 its key is gone, -4 its key is not a hash, -9 its flow parent lies in another
-    /// slot of the Redis Cluster.
+    /// Retries the next jobs of a finished state whose finish time lies in a range, the most recently finished
+    /// first, past the first `skip` of them (jobs earlier batches left in place). Replies {moved, id, code, ...}: an
+    /// id and code for each job left in place: -1 its key is gone, -4 its key is not a hash, -9 its flow parent lies
+    /// in another slot of the Redis Cluster.
     enum RetryWindow: RedisScript {
         static let name = "retryWindow"
         static let sha1 = "b1befb218f7f54f2657741fc1cde4dc84af3edc3"

@@ -129,7 +129,8 @@ struct Retry: AsyncParsableCommand {
                         let times = (since?.milliseconds ?? .min)..<(before?.milliseconds ?? .max)
                         let span = try await controller.jobSpan(
                             in: queue, state: TimedState(finishedState), times: times)
-                        let end = span.latest.map { min(times.upperBound, $0 + 1) } ?? times.upperBound
+                        let after = span.latest.map { $0 == .max ? $0 : $0 + 1 }
+                        let end = after.map { min(times.upperBound, $0) } ?? times.upperBound
                         jobs = .window(
                             times.lowerBound..<max(end, times.lowerBound), count: min(span.count, left ?? .max))
                     } else {

@@ -1,7 +1,7 @@
--- Retries the next jobs of a finished state whose finish time lies in a range, the most recently finished first,
--- past the first `skip` of them (jobs earlier batches left in place). Replies {moved, id, code, ...}: an id and
--- code for each job left in place: -1 its key is gone, -4 its key is not a hash, -9 its flow parent lies in another
--- slot of the Redis Cluster.
+-- Retries the next jobs of a finished state whose finish time lies in a range, the most recently finished
+-- first, past the first `skip` of them (jobs earlier batches left in place). Replies {moved, id, code, ...}: an
+-- id and code for each job left in place: -1 its key is gone, -4 its key is not a hash, -9 its flow parent lies
+-- in another slot of the Redis Cluster.
 --- @keys events state wait meta active marker prioritized pc
 --- @argv queueBase state reset logLine upper lower skip limit
 -- upper: the end of the range (exclusive), "+inf" or ms; lower: its start, "-inf" or ms; the rest as in retry.
