@@ -195,7 +195,7 @@ extension PostgresQueueStore: QueueController {
         // What reprocess_job (BullMQ's Job.retry) does to each job, for the batch at once. Python passes the
         // retry's own lifo option (false unless asked), not the job's: seq stays positive.
         let reset = "$3::boolean"
-        let move = setBasedMove(
+        let statement = setBasedMove(
             from: state.rawValue,
             set: """
                 state = 'waiting', process_at_ms = NULL, processed_at_ms = NULL, finished_at_ms = NULL,
@@ -205,36 +205,42 @@ extension PostgresQueueStore: QueueController {
                 """,
             eventData: "jsonb_build_object('jobId', m.id, 'prev', '\(state.rawValue)')", changedCode: 1,
             deferFlows: true)
-        let reason: (JobReplyCode) -> String = { $0 == .notFound ? "not found" : "no longer \(state.rawValue)" }
-        let rows = try await client.query(
-            withJobLog(move, changedCode: 1, lineParameter: 4, logged: note != nil),
-            [queue, PostgresArray.literal(ids), resetAttempts ? "true" : "false"] + (note.map { [$0.jobLogLine] } ?? [])
-        )
-        guard rows.rows.contains(where: { $0.count > 1 && $0[1] == nil }) else {
-            return try outcome(ids, rows, changedCode: 1, reason: reason)
-        }
-        // A flow child is in the batch (the function re-links each child to its parent), or the event cap is small.
-        return try await perJob(
-            "\(function("reprocess_job"))($1, u.id, $3, false, $4::boolean, $4::boolean)", queue: queue, ids: ids,
-            extra: [state.rawValue, resetAttempts ? "true" : "false"], changedCode: 1, logLine: note?.jobLogLine,
-            reason: reason)
+        return try await runMove(
+            ids, in: queue, setBased: statement, parameters: [resetAttempts ? "true" : "false"], changedCode: 1,
+            note: note,
+            function: "\(function("reprocess_job"))($1, u.id, $3, false, $4::boolean, $4::boolean)",
+            functionParameters: [state.rawValue, resetAttempts ? "true" : "false"]
+        ) { $0 == .notFound ? "not found" : "no longer \(state.rawValue)" }
     }
 
     public func promote(_ ids: [String], in queue: String, note: OperatorNote?) async throws -> BatchOutcome {
         // What promote() (BullMQ's Job.promote) does to each job, for the batch at once.
-        let move = setBasedMove(
+        let statement = setBasedMove(
             from: "delayed", set: "state = 'waiting', process_at_ms = NULL, delay_ms = 0",
             eventData: "jsonb_build_object('jobId', m.id, 'prev', 'delayed')", changedCode: 0, deferFlows: false)
-        let reason: (JobReplyCode) -> String = { $0 == .notFound ? "not found" : "not delayed" }
+        return try await runMove(
+            ids, in: queue, setBased: statement, parameters: [], changedCode: 0, note: note,
+            function: "\(function("promote"))($1, u.id)", functionParameters: []
+        ) { $0 == .notFound ? "not found" : "not delayed" }
+    }
+
+    /// Runs a `setBasedMove` statement on a batch (its own `parameters` after the queue and ids, then the log line
+    /// when there is a `note`); when it deferred the batch, calls the per-job `function` instead.
+    private func runMove(
+        _ ids: [String], in queue: String, setBased move: (ctes: String, done: String), parameters: [String],
+        changedCode: Int64, note: OperatorNote?, function call: String, functionParameters: [String],
+        reason: (JobReplyCode) -> String
+    ) async throws -> BatchOutcome {
         let rows = try await client.query(
-            withJobLog(move, changedCode: 0, lineParameter: 3, logged: note != nil),
-            [queue, PostgresArray.literal(ids)] + (note.map { [$0.jobLogLine] } ?? []))
+            withJobLog(move, changedCode: changedCode, lineParameter: 3 + parameters.count, logged: note != nil),
+            [queue, PostgresArray.literal(ids)] + parameters + (note.map { [$0.jobLogLine] } ?? []))
         guard rows.rows.contains(where: { $0.count > 1 && $0[1] == nil }) else {
-            return try outcome(ids, rows, changedCode: 0, reason: reason)
+            return try outcome(ids, rows, changedCode: changedCode, reason: reason)
         }
+        // A flow child is in the batch (the function re-links each child to its parent), or the event cap is small.
         return try await perJob(
-            "\(function("promote"))($1, u.id)", queue: queue, ids: ids, changedCode: 0, logLine: note?.jobLogLine,
-            reason: reason)
+            call, queue: queue, ids: ids, extra: functionParameters, changedCode: changedCode,
+            logLine: note?.jobLogLine, reason: reason)
     }
 
     public func remove(_ ids: [String], in queue: String, force: Bool) async throws -> BatchOutcome {
