@@ -51,8 +51,8 @@ public protocol QueueController: QueueInspector {
     func drain(_ state: ReadyState, in queue: String, limit: Int, skipping: Int) async throws -> DrainOutcome
 
     /// Deletes up to `limit` completed or failed jobs that finished at or before `finishedBefore` (ms since the
-    /// epoch), as BullMQ's `Queue.clean` does; returns the ids deleted.
-    func clean(_ state: FinishedState, in queue: String, finishedBefore: Int64, limit: Int) async throws -> [String]
+    /// epoch), as BullMQ's `Queue.clean` does; returns how many went.
+    func clean(_ state: FinishedState, in queue: String, finishedBefore: Int64, limit: Int) async throws -> Int
 
     /// Pauses or resumes a queue, as BullMQ's `Queue.pause` / `Queue.resume` do.
     func setPaused(_ paused: Bool, queue: String) async throws

@@ -66,6 +66,8 @@ extension RedisQueueStore: QueueController {
         resetAttempts: Bool, note: OperatorNote?
     ) async throws -> WindowOutcome {
         let k = try await writableKeys(queue)
+        // A note adds a log line to each job, about doubling a job's work: fewer jobs keep the call as short.
+        let limit = note == nil ? limit : min(limit, batchSize)
         let reply = try await run(
             RedisScripts.RetryWindow.self,
             keys: .init(
@@ -191,11 +193,12 @@ extension RedisQueueStore: QueueController {
 
     public func clean(
         _ state: FinishedState, in queue: String, finishedBefore: Int64, limit: Int
-    ) async throws -> [String] {
+    ) async throws -> Int {
         let k = try await writableKeys(queue)
         return try await run(
             RedisScripts.Clean.self, keys: .init(state: k.stateKey(state.jobState).key, events: k.key("events")),
-            arguments: .init(queueBase: k.base, finishedBefore: String(finishedBefore), limit: String(limit)))
+            arguments: .init(queueBase: k.base, finishedBefore: String(finishedBefore), limit: String(limit))
+        ).count
     }
 
     public func setPaused(_ paused: Bool, queue: String) async throws {

@@ -69,6 +69,32 @@ struct TrailTests {
         #expect(text.stdout.contains("alice@ops-1") && text.stdout.contains("provider outage over"), "\(text)")
     }
 
+    /// With a reason, a batch also writes each job's log line, so Redis takes fewer jobs a call: every job still
+    /// moves once and gets its line, the last partial batch included.
+    @Test(arguments: Backend.live)
+    func aRetryWithAReasonOfManyJobsLogsEachOneOnce(_ backend: Backend) throws {
+        let steps = try BullMQSteps(on: backend)
+        let total = 1_001
+        let plan = StepPlan()
+        plan.step(["op": "counts", "queue": "many"])  // creates the PostgreSQL schema the fill writes to
+        plan.step(["op": "fill_failed", "queue": "many", "count": total])
+        let retried = plan.jobctl([
+            "retry", "many", "--reason", "provider outage over", "--actor", "alice@ops-1", "--yes", "-o", "json",
+        ])
+        let counts = plan.counts("many")
+        let logs = ["1", "300", "301", "600", "1001"].map {
+            plan.result(["op": "job_logs", "queue": "many", "id": $0])
+        }
+        try plan.run(on: steps)
+
+        let summary = try retried.json()
+        #expect(retried.status == 0 && jsonEqual(summary["changed"], total), "\(retried)")
+        #expect(counts.int("waiting") == total && counts.int("failed") == 0, "\(counts)")
+        for log in logs {
+            #expect(log.object["logs"] as? [String] == [Self.line], "\(log)")
+        }
+    }
+
     @Test(arguments: Backend.live)
     func promoteAndTheDefaultActorLeaveTheirTrailToo(_ backend: Backend) throws {
         let steps = try BullMQSteps(on: backend)

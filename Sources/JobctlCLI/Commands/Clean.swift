@@ -82,7 +82,7 @@ struct Clean: AsyncParsableCommand {
                 let progress = Progress(total: matched, verb: "deleting")
                 try await summary.deleteCounted(perState, batchSize: controller.deleteBatchSize, progress: progress) {
                     state, limit in
-                    try await controller.clean(state, in: queue, finishedBefore: cutoff, limit: limit).count
+                    try await controller.clean(state, in: queue, finishedBefore: cutoff, limit: limit)
                 }
                 var filters: [(String, JSONValue)] = [
                     ("states", .array(states.map { .string($0.rawValue) })), ("olderThan", .string(olderThan)),
