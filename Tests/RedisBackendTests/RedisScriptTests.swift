@@ -35,6 +35,72 @@ struct RedisScriptTests {
         #expect(counts.first?.counts[.waiting] == 2)
     }
 
+    /// How a whole-state retry reads its jobs' fields.
+    enum FieldReads: CaseIterable {
+        /// One SORT … GET for the batch.
+        case sort
+        /// One HMGET per job: where an ACL refuses SORT.
+        case refusedSort
+        /// One HMGET per job: a "*" in the prefix, which SORT would substitute.
+        case starInPrefix
+    }
+
+    /// Each way a whole-state retry reads priority, options and flow parent puts every job where BullMQ's
+    /// reprocessJob would: the wait list's head (oldest pushed first), its tail (LIFO), the prioritized set with
+    /// its counter, and a failed flow child back among its parent's dependencies.
+    @Test(arguments: FieldReads.allCases)
+    func aWholeStateRetryPutsEachJobWhereReprocessJobWould(_ reads: FieldReads) async throws {
+        let prefix = TestEnvironment.uniqueName("jt-window") + (reads == .starInPrefix ? "*x" : "")
+        let base = "\(prefix):q:"
+        let parent = "\(prefix):p:1"
+        let user = TestEnvironment.uniqueName("jobctl-nosort")
+        // Jobs 1 to 5 failed in that order: 2 has a priority, 3 is LIFO, 4 is a flow child of p:1.
+        let special: [String: [String]] = [
+            "2": ["priority", "3"], "3": ["opts", #"{"lifo":true}"#], "4": ["parentKey", parent],
+        ]
+        var setup: [[String]] = [["HSET", parent, "name", "p", "data", "{}", "opts", "{}", "priority", "0"]]
+        setup.append(["HSET", "\(parent):failed", "\(base)4", "boom"])
+        for id in 1...5 {
+            setup.append(
+                [
+                    "HSET", base + "\(id)", "name", "n", "data", "{}", "opts", "{}", "priority", "0", "timestamp", "1",
+                    "finishedOn", "\(1000 + id)", "processedOn", "\(990 + id)", "failedReason", "boom", "atm", "1",
+                ] + (special["\(id)"] ?? []))
+            setup.append(["ZADD", base + "failed", "\(1000 + id)", "\(id)"])
+        }
+        var endpoint = try RedisEndpoint(url: try TestEnvironment.requireRedisURL())
+        if reads == .refusedSort {
+            setup.append(["ACL", "SETUSER", user, "reset", "on", ">nosort-pw", "~*", "&*", "+@all", "-sort"])
+            endpoint.username = user
+            endpoint.password = "nosort-pw"
+        }
+        try redisRaw(setup)
+        defer { if reads == .refusedSort { try? redisRaw([["ACL", "DELUSER", user]]) } }
+
+        let store = RedisQueueStore(endpoint: endpoint, prefix: prefix)
+        let outcome = try await store.retryNewest(
+            10, of: .failed, finishedIn: Int64.min..<Int64.max, skipping: 0, in: "q", resetAttempts: false, note: nil)
+        #expect(outcome == WindowOutcome(moved: 5))
+
+        let client = try client()
+        func read(_ arguments: String...) async throws -> [String] {
+            try await client.command(RedisCommand(arguments: arguments)).array?.compactMap(\.text) ?? []
+        }
+        // Newest first: 5, 4, 1 pushed onto the head in one LPUSH, then 3 onto the tail.
+        #expect(try await read("LRANGE", base + "wait", "0", "-1") == ["1", "4", "5", "3"])
+        #expect(try await read("ZRANGE", base + "prioritized", "0", "-1", "WITHSCORES") == ["2", "12884901889"])
+        #expect(try await read("ZRANGE", base + "failed", "0", "-1").isEmpty)
+        #expect(try await read("SMEMBERS", "\(parent):dependencies") == ["\(base)4"])
+        #expect(try await read("HKEYS", "\(parent):failed").isEmpty)
+        for id in 1...5 {
+            let fields = try await read("HMGET", base + "\(id)", "finishedOn", "processedOn", "failedReason", "atm")
+            #expect(fields == ["1"], "job \(id) keeps its attempts and loses its finish: \(fields)")
+        }
+        let events = try await client.command(RedisCommand("XRANGE", base + "events", "-", "+")).array ?? []
+        let waiting = events.compactMap { $0.array?.last?.array?.compactMap(\.text) }
+        #expect(waiting == ["5", "4", "3", "2", "1"].map { ["event", "waiting", "jobId", $0, "prev", "failed"] })
+    }
+
     @Test func aScriptCallThatFailsInsideRedisIsThrownWithTheServersCode() async throws {
         let client = try client()
         // retry with a key of the wrong type where the meta hash belongs: Redis answers WRONGTYPE from inside.
