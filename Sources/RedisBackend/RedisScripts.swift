@@ -1637,7 +1637,7 @@ enum RedisScripts {
     /// job's key is not a hash, -9 its flow parent lies in another slot of the Redis Cluster (left as it was).
     enum Retry: RedisScript {
         static let name = "retry"
-        static let sha1 = "c86c2e0593abc9df88ae532c72e9fea275351650"
+        static let sha1 = "8a29d9621d93e94e590f15dd4e35f9a83d75c4a6"
 
         struct Keys: RedisScriptKeys {
             var events: String
@@ -1697,6 +1697,16 @@ enum RedisScripts {
             local function inAnotherSlot(queueBase, key)
               local slot = clusterSlot(queueBase)
               return slot and type(key) == "string" and rcall("CLUSTER", "KEYSLOT", key) ~= slot
+            end
+
+            local function retryRefusal(queueBase, jobKey, priority, opts, parentKey)
+              if not priority and not opts then
+                local kind = jobType(jobKey)
+                if kind == "none" then return -1 end
+                if kind ~= "hash" then return -4 end
+              end
+              if clusterSlot(queueBase) and inAnotherSlot(queueBase, parentKey) then return -9 end
+              return nil
             end
 
             local function addPrioritized(prioritizedKey, counterKey, id, priority)
@@ -1787,15 +1797,11 @@ enum RedisScripts {
                   code = -3
                 end
               else
-                -- A key of another type answers an error, which is the type check.
+                -- A key of another type answers an error: no fields, as for a key that is gone.
                 local fields = redis.pcall("HMGET", jobKey, "priority", "opts", "parentKey")
-                if fields["err"] then
-                  code = -4
-                elseif not fields[1] and not fields[2] and rcall("EXISTS", jobKey) == 0 then
-                  code = -1
-                elseif clusterSlot(queueBase) and inAnotherSlot(queueBase, fields[3]) then
-                  code = -9
-                else
+                if fields["err"] then fields = {false, false, false} end
+                code = retryRefusal(queueBase, jobKey, fields[1], fields[2], fields[3])
+                if not code then
                   code = 1
                   seen[id] = true
                   moved[#moved + 1] = id
@@ -1815,7 +1821,7 @@ enum RedisScripts {
     /// in another slot of the Redis Cluster.
     enum RetryWindow: RedisScript {
         static let name = "retryWindow"
-        static let sha1 = "b1befb218f7f54f2657741fc1cde4dc84af3edc3"
+        static let sha1 = "872ce99fa8f3c98642aae64f9fa733995b3bed44"
 
         struct Keys: RedisScriptKeys {
             var events: String
@@ -1862,10 +1868,6 @@ enum RedisScripts {
               return false
             end
 
-            local function jobType(jobKey)
-              return rcall("TYPE", jobKey)["ok"]
-            end
-
             local queueSlot
             local function clusterSlot(queueBase)
               if queueSlot == nil then
@@ -1875,9 +1877,23 @@ enum RedisScripts {
               return queueSlot
             end
 
+            local function jobType(jobKey)
+              return rcall("TYPE", jobKey)["ok"]
+            end
+
             local function inAnotherSlot(queueBase, key)
               local slot = clusterSlot(queueBase)
               return slot and type(key) == "string" and rcall("CLUSTER", "KEYSLOT", key) ~= slot
+            end
+
+            local function retryRefusal(queueBase, jobKey, priority, opts, parentKey)
+              if not priority and not opts then
+                local kind = jobType(jobKey)
+                if kind == "none" then return -1 end
+                if kind ~= "hash" then return -4 end
+              end
+              if clusterSlot(queueBase) and inAnotherSlot(queueBase, parentKey) then return -9 end
+              return nil
             end
 
             local function addPrioritized(prioritizedKey, counterKey, id, priority)
@@ -1977,17 +1993,7 @@ enum RedisScripts {
             for i = 1, #rows, 4 do
               local id, priority, opts, parentKey = rows[i], rows[i + 1], rows[i + 2], rows[i + 3]
               local jobKey = queueBase .. id
-              local code
-              if not priority and not opts then
-                -- No job's fields: its key is gone, or of another type, or a hash without them (moved all the same).
-                local kind = jobType(jobKey)
-                if kind == "none" then
-                  code = -1
-                elseif kind ~= "hash" then
-                  code = -4
-                end
-              end
-              if not code and clusterSlot(queueBase) and inAnotherSlot(queueBase, parentKey) then code = -9 end
+              local code = retryRefusal(queueBase, jobKey, priority, opts, parentKey)
               if code then
                 replies[#replies + 1] = id
                 replies[#replies + 1] = code

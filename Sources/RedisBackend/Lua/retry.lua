@@ -10,6 +10,7 @@
 --- @include jobType
 --- @include clusterSlot
 --- @include inAnotherSlot
+--- @include retryRefusal
 --- @include moveRetried
 --- @include finishRetries
 
@@ -37,15 +38,11 @@ for i = 5, #ARGV do
       code = -3
     end
   else
-    -- A key of another type answers an error, which is the type check.
+    -- A key of another type answers an error: no fields, as for a key that is gone.
     local fields = redis.pcall("HMGET", jobKey, "priority", "opts", "parentKey")
-    if fields["err"] then
-      code = -4
-    elseif not fields[1] and not fields[2] and rcall("EXISTS", jobKey) == 0 then
-      code = -1
-    elseif clusterSlot(queueBase) and inAnotherSlot(queueBase, fields[3]) then
-      code = -9
-    else
+    if fields["err"] then fields = {false, false, false} end
+    code = retryRefusal(queueBase, jobKey, fields[1], fields[2], fields[3])
+    if not code then
       code = 1
       seen[id] = true
       moved[#moved + 1] = id

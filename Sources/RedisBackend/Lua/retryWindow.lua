@@ -8,9 +8,8 @@
 --- @include rcall
 --- @include eventsCap
 --- @include isHeld
---- @include jobType
 --- @include clusterSlot
---- @include inAnotherSlot
+--- @include retryRefusal
 --- @include moveRetried
 --- @include finishRetries
 
@@ -47,17 +46,7 @@ local replies, moved, pushes = {0}, {}, {front = {}, back = {}}
 for i = 1, #rows, 4 do
   local id, priority, opts, parentKey = rows[i], rows[i + 1], rows[i + 2], rows[i + 3]
   local jobKey = queueBase .. id
-  local code
-  if not priority and not opts then
-    -- No job's fields: its key is gone, or of another type, or a hash without them (moved all the same).
-    local kind = jobType(jobKey)
-    if kind == "none" then
-      code = -1
-    elseif kind ~= "hash" then
-      code = -4
-    end
-  end
-  if not code and clusterSlot(queueBase) and inAnotherSlot(queueBase, parentKey) then code = -9 end
+  local code = retryRefusal(queueBase, jobKey, priority, opts, parentKey)
   if code then
     replies[#replies + 1] = id
     replies[#replies + 1] = code
