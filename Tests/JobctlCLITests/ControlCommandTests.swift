@@ -710,33 +710,10 @@ struct InterruptionTests {
         }
         try steps.last([["op": "add_bulk", "queue": "big", "jobs": jobs]])
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.jobctlBinary)
-        process.arguments = ["promote", "big", "--yes", "--json"]
-        process.environment = TestEnvironment.jobctlEnvironment(steps.jobctlEnvironment)
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Wait until promotions have begun (some jobs are waiting), then press Ctrl-C.
-        var sent = false
-        while process.isRunning {
-            let stats = try steps.jobctl(["stats", "big", "--json"])
-            if let counts = (try? parseJSONObject(stats.stdout))?["counts"] as? [String: Any],
-                (counts["waiting"] as? Int ?? 0) > 0
-            {
-                process.interrupt()
-                sent = true
-                break
-            }
-        }
-        process.waitUntilExit()
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let (run, sent) = try steps.jobctlInterruptedOnceWaiting("big", ["promote", "big", "--yes", "--json"])
+        let (stdout, stderr) = (run.stdout, run.stderr)
         try #require(sent, "the command finished before it could be interrupted: \(stdout)")
-        #expect(process.terminationStatus == 130, "\(stderr)")
+        #expect(run.status == 130, "\(stderr)")
         #expect(
             stderr.contains("interrupted: every job is in a consistent state")
                 && stderr.contains("run the same command again"), "\(stderr)")

@@ -136,34 +136,11 @@ struct TrailTests {
         setup.step(["op": "fill_failed", "queue": "big", "count": total])
         try setup.run(on: steps)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.jobctlBinary)
-        process.arguments = ["retry", "big", "--yes", "-o", "json", "--reason", "half", "--actor", "bob"]
-        process.environment = TestEnvironment.jobctlEnvironment(steps.jobctlEnvironment)
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Ctrl-C once retries have begun (some jobs wait).
-        var sent = false
-        while process.isRunning {
-            let stats = try steps.jobctl(["stats", "big", "-o", "json"])
-            if let counts = (try? parseJSONObject(stats.stdout))?["counts"] as? [String: Any],
-                (counts["waiting"] as? Int ?? 0) > 0
-            {
-                process.interrupt()
-                sent = true
-                break
-            }
-        }
-        process.waitUntilExit()
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        try #require(sent, "the retry finished before it could be interrupted: \(stdout)")
-        #expect(process.terminationStatus == 130, "\(stderr)")
-        let summary = try parseJSONObject(stdout)
+        let (run, sent) = try steps.jobctlInterruptedOnceWaiting(
+            "big", ["retry", "big", "--yes", "-o", "json", "--reason", "half", "--actor", "bob"])
+        try #require(sent, "the retry finished before it could be interrupted: \(run.stdout)")
+        #expect(run.status == 130, "\(run.stderr)")
+        let summary = try parseJSONObject(run.stdout)
         let changed = summary["changed"] as? Int ?? -1
 
         let check = StepPlan()

@@ -507,6 +507,38 @@ public struct BullMQSteps: Sendable {
     public func jobctl(_ arguments: [String], stdin: String? = nil) throws -> ProcessResult {
         try TestEnvironment.jobctl(arguments, environment: jobctlEnvironment, stdin: stdin)
     }
+
+    /// Runs the built binary with `arguments` and presses Ctrl-C once `queue` has a waiting job (the command's
+    /// changes have begun); `interrupted` is false when it finished before that.
+    public func jobctlInterruptedOnceWaiting(
+        _ queue: String, _ arguments: [String]
+    ) throws -> (result: ProcessResult, interrupted: Bool) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestEnvironment.jobctlBinary)
+        process.arguments = arguments
+        process.environment = TestEnvironment.jobctlEnvironment(jobctlEnvironment)
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        var interrupted = false
+        while process.isRunning {
+            let stats = try jobctl(["stats", queue, "--json"])
+            if let counts = (try? parseJSONObject(stats.stdout))?["counts"] as? [String: Any],
+                (counts["waiting"] as? Int ?? 0) > 0
+            {
+                process.interrupt()
+                interrupted = true
+                break
+            }
+        }
+        process.waitUntilExit()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return (ProcessResult(status: process.terminationStatus, stdout: stdout, stderr: stderr), interrupted)
+    }
 }
 
 /// Fixture schemas live as long as the test process, then go.
