@@ -10,7 +10,7 @@ enum RedisScripts {
     /// Adds jobs in order; replies {id, 1 if a job with that id already existed (nothing added) else 0} each.
     enum Add: RedisScript {
         static let name = "add"
-        static let sha1 = "05857754c04575369eff218dc00eed6569fc762a"
+        static let sha1 = "d9ec43359200e69f1d48cde0aa746ade41ffb78a"
 
         struct Keys: RedisScriptKeys {
             var wait: String
@@ -87,7 +87,9 @@ enum RedisScripts {
             local queueBase, logLine = ARGV[1], ARGV[2]
             local cap = eventsCap(KEYS[2])
             local held = isHeld(KEYS[2], KEYS[6])
-            local replies = {}
+            -- Per job only what orders it (id, hash, events, delayed or prioritized score); the wait list's pushes,
+            -- the marker and the stream's trim are one call each per batch, leaving what one each per job would.
+            local replies, front, back, ready, delayed = {}, {}, {}, false, false
             for i = 3, #ARGV, 8 do
               local name, timestamp = ARGV[i + 1], tonumber(ARGV[i + 4])
               local delay, priority = tonumber(ARGV[i + 5]), tonumber(ARGV[i + 6])
@@ -96,7 +98,7 @@ enum RedisScripts {
               local id = ARGV[i] ~= "" and ARGV[i] or tostring(counter)
               local jobKey = queueBase .. id
               if rcall("EXISTS", jobKey) == 1 then
-                rcall("XADD", KEYS[7], "MAXLEN", "~", cap, "*", "event", "duplicated", "jobId", id)
+                rcall("XADD", KEYS[7], "*", "event", "duplicated", "jobId", id)
                 replies[#replies + 1] = {id, 1}
               else
                 rcall("HSET", jobKey, "name", name, "data", ARGV[i + 2], "opts", ARGV[i + 3], "timestamp", ARGV[i + 4],
@@ -106,20 +108,28 @@ enum RedisScripts {
                 if delay > 0 then
                   local due = timestamp + delay
                   addDelayed(KEYS[4], id, due)
-                  rcall("XADD", KEYS[7], "MAXLEN", "~", cap, "*", "event", "delayed", "jobId", id, "delay", due)
-                  markNextDelayed(KEYS[8], KEYS[4])
+                  rcall("XADD", KEYS[7], "*", "event", "delayed", "jobId", id, "delay", due)
+                  delayed = true
                 else
                   if priority > 0 then
                     addPrioritized(KEYS[5], KEYS[9], id, priority)
+                  elseif ARGV[i + 7] == "1" then
+                    back[#back + 1] = id
                   else
-                    rcall(ARGV[i + 7] == "1" and "RPUSH" or "LPUSH", KEYS[1], id)
+                    front[#front + 1] = id
                   end
-                  markReady(KEYS[8], held)
-                  rcall("XADD", KEYS[7], "MAXLEN", "~", cap, "*", "event", "waiting", "jobId", id)
+                  ready = true
+                  rcall("XADD", KEYS[7], "*", "event", "waiting", "jobId", id)
                 end
                 replies[#replies + 1] = {id, 0}
               end
             end
+            -- One LPUSH of many ids leaves the order one LPUSH each would; head and tail pushes commute.
+            if #front > 0 then rcall("LPUSH", KEYS[1], unpack(front)) end
+            if #back > 0 then rcall("RPUSH", KEYS[1], unpack(back)) end
+            if ready then markReady(KEYS[8], held) end
+            if delayed then markNextDelayed(KEYS[8], KEYS[4]) end
+            rcall("XTRIM", KEYS[7], "MAXLEN", "~", cap)
             return replies
             """#
     }

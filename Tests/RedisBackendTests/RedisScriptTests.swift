@@ -1,3 +1,4 @@
+import Foundation
 import JobCore
 import TestSupport
 import Testing
@@ -99,6 +100,55 @@ struct RedisScriptTests {
         let events = try await client.command(RedisCommand("XRANGE", base + "events", "-", "+")).array ?? []
         let waiting = events.compactMap { $0.array?.last?.array?.compactMap(\.text) }
         #expect(waiting == ["5", "4", "3", "2", "1"].map { ["event", "waiting", "jobId", $0, "prev", "failed"] })
+    }
+
+    /// One add call for a batch leaves what one call per job leaves (the script pushes the wait list, sets the
+    /// marker and trims the stream once per batch): lists, sets, marker, hashes, replies and events in order.
+    @Test func aBatchOfAddsLeavesWhatOneAddPerJobLeaves() async throws {
+        let prefix = TestEnvironment.uniqueName("jt-addbatch")
+        let store = RedisQueueStore(
+            endpoint: try RedisEndpoint(url: try TestEnvironment.requireRedisURL()), prefix: prefix)
+        let at: Int64 = 1_700_000_000_000
+        let jobs = [
+            NewJob(name: "a", data: .null, timestamp: at),
+            NewJob(name: "b", data: .string("lifo"), lifo: true, timestamp: at),
+            NewJob(name: "c", data: .null, delayMs: 60_000, timestamp: at),
+            NewJob(name: "d", data: .null, priority: 2, timestamp: at),
+            NewJob(name: "e", data: .null, id: "own", timestamp: at),
+            NewJob(name: "f", data: .null, delayMs: 30_000, timestamp: at),
+            NewJob(name: "g", data: .null, lifo: true, timestamp: at),
+            NewJob(name: "h", data: .null, id: "own", timestamp: at),
+            NewJob(name: "i", data: .null, timestamp: at),
+        ]
+        let batched = try await store.add(jobs, to: "batch", note: nil)
+        var single: [AddedJob] = []
+        for job in jobs { single += try await store.add([job], to: "single", note: nil) }
+        #expect(batched == single)
+        #expect(batched.filter(\.duplicate).map(\.id) == ["own"])
+
+        let client = try client()
+        func read(_ queue: String, _ arguments: [String]) async throws -> [String] {
+            let command = arguments.map { $0.replacingOccurrences(of: "KEY:", with: "\(prefix):\(queue):") }
+            return try await client.command(RedisCommand(arguments: command)).array?.compactMap(\.text) ?? []
+        }
+        for reads in [
+            ["LRANGE", "KEY:wait", "0", "-1"], ["ZRANGE", "KEY:prioritized", "0", "-1", "WITHSCORES"],
+            ["ZRANGE", "KEY:delayed", "0", "-1", "WITHSCORES"], ["ZRANGE", "KEY:marker", "0", "-1", "WITHSCORES"],
+            ["HGETALL", "KEY:own"], ["HGETALL", "KEY:2"],
+        ] {
+            let (a, b) = (try await read("batch", reads), try await read("single", reads))
+            #expect(!a.isEmpty && a == b, "\(reads): \(a) vs \(b)")
+        }
+        #expect(try await read("batch", ["LRANGE", "KEY:wait", "0", "-1"]) == ["9", "own", "1", "2", "7"])
+        // Workers are woken for a ready job ("0") and for the first delayed one, due 30 s after `at` ("1").
+        let marker = try await read("batch", ["ZRANGE", "KEY:marker", "0", "-1", "WITHSCORES"])
+        #expect(marker == ["0", "0", "1", "\(at + 30_000)"])
+        func events(_ queue: String) async throws -> [[String]] {
+            let entries = try await client.command(RedisCommand("XRANGE", "\(prefix):\(queue):events", "-", "+"))
+            return (entries.array ?? []).compactMap { $0.array?.last?.array?.compactMap(\.text) }
+        }
+        let (a, b) = (try await events("batch"), try await events("single"))
+        #expect(a.count == 17 && a == b, "\(a) vs \(b)")
     }
 
     @Test func aScriptCallThatFailsInsideRedisIsThrownWithTheServersCode() async throws {
