@@ -1232,7 +1232,7 @@ enum RedisScripts {
     /// Promotes delayed jobs, one reply per id: 1 moved, -1 no such job, -3 not delayed, -4 not a hash.
     enum Promote: RedisScript {
         static let name = "promote"
-        static let sha1 = "0e8e68eb08cdb86ec1960dd8e09877de049b465c"
+        static let sha1 = "b667064d4d60b59c3c454e6590ae79c9c2700edf"
 
         struct Keys: RedisScriptKeys {
             var delayed: String
@@ -1274,8 +1274,11 @@ enum RedisScripts {
               rcall("ZADD", prioritizedKey, priority * 0x100000000 + counter % 0x100000000, id)
             end
 
-            local function jobType(jobKey)
-              return rcall("TYPE", jobKey)["ok"]
+            local function notAJob(jobKey)
+              local kind = rcall("TYPE", jobKey)["ok"]
+              if kind == "none" then return -1 end
+              if kind ~= "hash" then return -4 end
+              return nil
             end
 
             local function addJobLog(jobKey, line, opts)
@@ -1298,16 +1301,13 @@ enum RedisScripts {
               local jobKey = queueBase .. id
               local code
               if not scores[i - 2] or seen[id] then
-                local kind = jobType(jobKey)
-                code = kind == "none" and -1 or (kind ~= "hash" and -4 or -3)
+                code = notAJob(jobKey) or -3
               else
-                -- A key of another type answers an error, which is the type check.
+                -- A key of another type answers an error: no priority, as for a key that is gone.
                 local priority = redis.pcall("HGET", jobKey, "priority")
-                if type(priority) == "table" then
-                  code = -4
-                elseif not priority and rcall("EXISTS", jobKey) == 0 then
-                  code = -1
-                else
+                if type(priority) == "table" then priority = false end
+                code = not priority and notAJob(jobKey) or nil
+                if not code then
                   code = 1
                   seen[id] = true
                   moved[#moved + 1] = id
@@ -1374,7 +1374,7 @@ enum RedisScripts {
     /// child lies in another slot of the Redis Cluster (left as it was).
     enum Remove: RedisScript {
         static let name = "remove"
-        static let sha1 = "b5db77d4273f138ee02c462bcbc17f440684f88a"
+        static let sha1 = "5d70f6ddd4b52e8d9d453225c18cdddd562c5446"
 
         struct Keys: RedisScriptKeys {
             var schedulers: String
@@ -1402,8 +1402,11 @@ enum RedisScripts {
               return cap
             end
 
-            local function jobType(jobKey)
-              return rcall("TYPE", jobKey)["ok"]
+            local function notAJob(jobKey)
+              local kind = rcall("TYPE", jobKey)["ok"]
+              if kind == "none" then return -1 end
+              if kind ~= "hash" then return -4 end
+              return nil
             end
 
             local function splitJobKey(jobKey)
@@ -1527,13 +1530,11 @@ enum RedisScripts {
             for i = 3, #ARGV do
               local id = ARGV[i]
               local jobKey = queueBase .. id
-              local kind = jobType(jobKey)
-              local schedulerKey = kind == "hash" and rcall("HGET", jobKey, "rjk")
+              local refusal = notAJob(jobKey)
+              local schedulerKey = not refusal and rcall("HGET", jobKey, "rjk")
               local schedulerNext = schedulerKey and rcall("ZSCORE", KEYS[1], schedulerKey)
-              if kind == "none" then
-                replies[#replies + 1] = -1
-              elseif kind ~= "hash" then
-                replies[#replies + 1] = -4
+              if refusal then
+                replies[#replies + 1] = refusal
               elseif schedulerNext and id == "repeat:" .. schedulerKey .. ":" .. schedulerNext then
                 replies[#replies + 1] = -8
               elseif clusterSlot(queueBase) and treeInAnotherSlot(jobKey) then
@@ -1647,7 +1648,7 @@ enum RedisScripts {
     /// job's key is not a hash, -9 its flow parent lies in another slot of the Redis Cluster (left as it was).
     enum Retry: RedisScript {
         static let name = "retry"
-        static let sha1 = "8a29d9621d93e94e590f15dd4e35f9a83d75c4a6"
+        static let sha1 = "600fcd610c1b07d8fe3eeb02433ae416635a97ff"
 
         struct Keys: RedisScriptKeys {
             var events: String
@@ -1691,8 +1692,11 @@ enum RedisScripts {
               return false
             end
 
-            local function jobType(jobKey)
-              return rcall("TYPE", jobKey)["ok"]
+            local function notAJob(jobKey)
+              local kind = rcall("TYPE", jobKey)["ok"]
+              if kind == "none" then return -1 end
+              if kind ~= "hash" then return -4 end
+              return nil
             end
 
             local queueSlot
@@ -1710,11 +1714,8 @@ enum RedisScripts {
             end
 
             local function retryRefusal(queueBase, jobKey, priority, opts, parentKey)
-              if not priority and not opts then
-                local kind = jobType(jobKey)
-                if kind == "none" then return -1 end
-                if kind ~= "hash" then return -4 end
-              end
+              local code = not priority and not opts and notAJob(jobKey)
+              if code then return code end
               if clusterSlot(queueBase) and inAnotherSlot(queueBase, parentKey) then return -9 end
               return nil
             end
@@ -1796,16 +1797,10 @@ enum RedisScripts {
               local jobKey = queueBase .. id
               local code
               if not scores[i - 4] or seen[id] then
-                local kind = jobType(jobKey)
-                if kind == "none" then
-                  code = -1
-                elseif kind ~= "hash" then
-                  code = -4
-                elseif clusterSlot(queueBase) and inAnotherSlot(queueBase, rcall("HGET", jobKey, "parentKey")) then
-                  code = -9
-                else
-                  code = -3
-                end
+                code = notAJob(jobKey)
+                local parentKey = not code and clusterSlot(queueBase) and rcall("HGET", jobKey, "parentKey")
+                if parentKey and inAnotherSlot(queueBase, parentKey) then code = -9 end
+                code = code or -3
               else
                 -- A key of another type answers an error: no fields, as for a key that is gone.
                 local fields = redis.pcall("HMGET", jobKey, "priority", "opts", "parentKey")
@@ -1831,7 +1826,7 @@ enum RedisScripts {
     /// in another slot of the Redis Cluster.
     enum RetryWindow: RedisScript {
         static let name = "retryWindow"
-        static let sha1 = "872ce99fa8f3c98642aae64f9fa733995b3bed44"
+        static let sha1 = "1f71186fc9f65b7950dbec12786854f0141d17e6"
 
         struct Keys: RedisScriptKeys {
             var events: String
@@ -1887,8 +1882,11 @@ enum RedisScripts {
               return queueSlot
             end
 
-            local function jobType(jobKey)
-              return rcall("TYPE", jobKey)["ok"]
+            local function notAJob(jobKey)
+              local kind = rcall("TYPE", jobKey)["ok"]
+              if kind == "none" then return -1 end
+              if kind ~= "hash" then return -4 end
+              return nil
             end
 
             local function inAnotherSlot(queueBase, key)
@@ -1897,11 +1895,8 @@ enum RedisScripts {
             end
 
             local function retryRefusal(queueBase, jobKey, priority, opts, parentKey)
-              if not priority and not opts then
-                local kind = jobType(jobKey)
-                if kind == "none" then return -1 end
-                if kind ~= "hash" then return -4 end
-              end
+              local code = not priority and not opts and notAJob(jobKey)
+              if code then return code end
               if clusterSlot(queueBase) and inAnotherSlot(queueBase, parentKey) then return -9 end
               return nil
             end

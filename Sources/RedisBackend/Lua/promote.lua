@@ -6,7 +6,7 @@
 --- @include isHeld
 --- @include markReady
 --- @include addPrioritized
---- @include jobType
+--- @include notAJob
 --- @include addJobLog
 
 local queueBase, logLine = ARGV[1], ARGV[2]
@@ -20,16 +20,13 @@ for i = 3, #ARGV do
   local jobKey = queueBase .. id
   local code
   if not scores[i - 2] or seen[id] then
-    local kind = jobType(jobKey)
-    code = kind == "none" and -1 or (kind ~= "hash" and -4 or -3)
+    code = notAJob(jobKey) or -3
   else
-    -- A key of another type answers an error, which is the type check.
+    -- A key of another type answers an error: no priority, as for a key that is gone.
     local priority = redis.pcall("HGET", jobKey, "priority")
-    if type(priority) == "table" then
-      code = -4
-    elseif not priority and rcall("EXISTS", jobKey) == 0 then
-      code = -1
-    else
+    if type(priority) == "table" then priority = false end
+    code = not priority and notAJob(jobKey) or nil
+    if not code then
       code = 1
       seen[id] = true
       moved[#moved + 1] = id

@@ -6,7 +6,7 @@
 -- force: "1" removes jobs even while a worker holds them.
 --- @include rcall
 --- @include eventsCap
---- @include jobType
+--- @include notAJob
 --- @include splitJobKey
 --- @include deleteJobKeys
 --- @include releaseDedup
@@ -72,13 +72,11 @@ local replies = {}
 for i = 3, #ARGV do
   local id = ARGV[i]
   local jobKey = queueBase .. id
-  local kind = jobType(jobKey)
-  local schedulerKey = kind == "hash" and rcall("HGET", jobKey, "rjk")
+  local refusal = notAJob(jobKey)
+  local schedulerKey = not refusal and rcall("HGET", jobKey, "rjk")
   local schedulerNext = schedulerKey and rcall("ZSCORE", KEYS[1], schedulerKey)
-  if kind == "none" then
-    replies[#replies + 1] = -1
-  elseif kind ~= "hash" then
-    replies[#replies + 1] = -4
+  if refusal then
+    replies[#replies + 1] = refusal
   elseif schedulerNext and id == "repeat:" .. schedulerKey .. ":" .. schedulerNext then
     replies[#replies + 1] = -8
   elseif clusterSlot(queueBase) and treeInAnotherSlot(jobKey) then

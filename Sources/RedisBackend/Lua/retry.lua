@@ -7,7 +7,7 @@
 --- @include rcall
 --- @include eventsCap
 --- @include isHeld
---- @include jobType
+--- @include notAJob
 --- @include clusterSlot
 --- @include inAnotherSlot
 --- @include retryRefusal
@@ -27,16 +27,10 @@ for i = 5, #ARGV do
   local jobKey = queueBase .. id
   local code
   if not scores[i - 4] or seen[id] then
-    local kind = jobType(jobKey)
-    if kind == "none" then
-      code = -1
-    elseif kind ~= "hash" then
-      code = -4
-    elseif clusterSlot(queueBase) and inAnotherSlot(queueBase, rcall("HGET", jobKey, "parentKey")) then
-      code = -9
-    else
-      code = -3
-    end
+    code = notAJob(jobKey)
+    local parentKey = not code and clusterSlot(queueBase) and rcall("HGET", jobKey, "parentKey")
+    if parentKey and inAnotherSlot(queueBase, parentKey) then code = -9 end
+    code = code or -3
   else
     -- A key of another type answers an error: no fields, as for a key that is gone.
     local fields = redis.pcall("HMGET", jobKey, "priority", "opts", "parentKey")
